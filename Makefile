@@ -1,0 +1,34 @@
+# Vigil's commands. `make test` is what CI runs (.ci/run).
+# Every target that builds first runs ops/setup.sh, which is idempotent.
+SHELL := /bin/bash
+ROOT := $(abspath .)
+PREFIX := $(ROOT)/.deps/prefix
+# The librdkafka that setup built lives in $(PREFIX); these make the compiler,
+# the linker and the built binaries find it (see ops/setup.sh for why).
+ENV := source $(ROOT)/ops/env.sh &&
+RPATH := -Xlinker -rpath -Xlinker $(PREFIX)/lib
+SWIFT_FLAGS ?=
+
+.PHONY: setup build release test bench-kafka clean-deps
+
+setup:
+	@bash ops/setup.sh
+
+build: setup
+	@$(ENV) swift build $(RPATH) $(SWIFT_FLAGS)
+
+release: setup
+	@$(ENV) swift build -c release $(RPATH) $(SWIFT_FLAGS)
+
+## make test: setup, then the whole suite (unit and integration tests against a real broker).
+test: setup
+	@$(ENV) swift build --build-tests $(RPATH) $(SWIFT_FLAGS)
+	@$(ENV) swift test --skip-build $(RPATH) $(SWIFT_FLAGS)
+
+## make bench-kafka: KafkaIO throughput vs librdkafka's rdkafka_performance (ops/bench/kafka.sh).
+bench-kafka: setup
+	@$(ENV) swift build -c release $(RPATH) --product vigil-bench
+	@bash ops/bench/kafka.sh
+
+clean-deps:
+	rm -rf .deps

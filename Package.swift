@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+// Vigil: a Kafka stream processor that turns Kubernetes audit logs into alerts.
+// Modules follow the data, one concern and at most one C library each
+// (../shared/STYLE.md); dependencies point one way.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "vigil",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+        .library(name: "KafkaIO", targets: ["KafkaIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: C libraries (pkg-config; ops/setup.sh installs them)
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka",
+                       providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb",
+                       providers: [.apt(["libmaxminddb-dev"])]),
+
+        // MARK: Kafka I/O: the only module that imports CRdKafka
+        .target(name: "KafkaIO",
+                dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        // Fault injection over librdkafka's mock cluster, for tests.
+        .target(name: "KafkaIOTesting",
+                dependencies: ["KafkaIO", "CRdKafka"],
+                swiftSettings: strict),
+
+        // MARK: The executable
+        .executableTarget(name: "vigil",
+                          dependencies: [
+                              "KafkaIO",
+                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                              .product(name: "Logging", package: "swift-log"),
+                          ],
+                          swiftSettings: strict),
+
+        // MARK: Tests
+        .testTarget(name: "KafkaIOTests",
+                    dependencies: ["KafkaIO", "KafkaIOTesting"],
+                    swiftSettings: strict),
+    ]
+)

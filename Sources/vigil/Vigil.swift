@@ -1,0 +1,16 @@
+import ArgumentParser
+import KafkaIO
+
+@main
+struct Vigil: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Streaming detections over Kubernetes audit logs, on Kafka.",
+        version: "vigil \(VigilVersion.string) (librdkafka \(librdkafkaVersion))",
+        subcommands: []
+    )
+}
+
+enum VigilVersion {
+    static let string = "0.1.0-dev"
+}
