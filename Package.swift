@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
+        .executable(name: "vigil-bench", targets: ["vigil-bench"]),
         .library(name: "KafkaIO", targets: ["KafkaIO"]),
     ],
     dependencies: [
@@ -37,6 +38,15 @@ let package = Package(
 
         // MARK: The executable
         .executableTarget(name: "vigil",
+                          dependencies: [
+                              "KafkaIO",
+                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                              .product(name: "Logging", package: "swift-log"),
+                          ],
+                          swiftSettings: strict),
+
+        // MARK: Benchmarks (release builds; numbers recorded under ops/bench/)
+        .executableTarget(name: "vigil-bench",
                           dependencies: [
                               "KafkaIO",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
