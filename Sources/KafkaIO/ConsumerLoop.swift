@@ -1,0 +1,364 @@
+import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// The consumer's poll thread: the only code that calls poll, assign, pause/resume,
+/// offsets_store, commit and close on the handle. Async callers reach it through the
+/// inbox; it wakes for them via `rd_kafka_queue_yield`.
+///
+/// Offsets: `enable.auto.offset.store=false`, so only offsets the caller marks done are
+/// stored; stored offsets are committed periodically (auto-commit of *stored* offsets),
+/// on `commit()`, before a revoked partition is unassigned, and on close.
+///
+/// - Important: every `var` below is touched only on the poll thread, except `inbox`
+///   (a Mutex) and `assignmentSnapshot` (a Mutex).
+final class ConsumerLoop: @unchecked Sendable {
+    enum Command {
+        case commit(CheckedContinuation<Void, any Error>)
+        case pause(Set<TopicPartition>)
+        case resume(Set<TopicPartition>)
+        case bufferDrained
+        case close(CheckedContinuation<Void, Never>?)
+    }
+
+    private struct Inbox {
+        var commands: [Command] = []
+        var stores: [TopicPartition: Int64] = [:]
+        var closed = false
+    }
+
+    let handle: RDKafkaHandle
+    let buffer: RecordBuffer
+    private let queue: OpaquePointer
+    private let hooks: RebalanceHooks
+    private let logger: Logger
+    private let maxBatchSize: Int
+    private let inbox = Mutex(Inbox())
+    let assignmentSnapshot = Mutex(Set<TopicPartition>())
+
+    // Poll-thread state.
+    private var assigned = Set<TopicPartition>()
+    private var callerPaused = Set<TopicPartition>()
+    private var capacityPaused = false
+    private var pausedInLibrary = Set<TopicPartition>()
+    private var highestStored: [TopicPartition: Int64] = [:]
+    private var pending: [ConsumerRecord] = []
+    private var topicNames: [OpaquePointer: String] = [:]
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private var stopping = false
+
+    init(handle: RDKafkaHandle, buffer: RecordBuffer, hooks: RebalanceHooks, logger: Logger,
+         maxBatchSize: Int) throws(KafkaError) {
+        guard let queue = rd_kafka_queue_get_consumer(handle.pointer) else {
+            throw KafkaError(code: .state, detail: "the handle has no consumer queue")
+        }
+        self.handle = handle
+        self.buffer = buffer
+        self.queue = queue
+        self.hooks = hooks
+        self.logger = logger
+        self.maxBatchSize = maxBatchSize
+    }
+
+    // MARK: Inbox (any thread)
+
+    func send(_ command: Command) {
+        let accepted = inbox.withLock { box in
+            if box.closed { return false }
+            box.commands.append(command)
+            // Yield under the lock: shutDown marks the inbox closed before destroying the queue.
+            rd_kafka_queue_yield(queue)
+            return true
+        }
+        guard !accepted else { return }
+        switch command {
+        case .commit(let continuation): continuation.resume(throwing: KafkaError.closedHandle)
+        case .close(let continuation): continuation?.resume()
+        default: break
+        }
+    }
+
+    func store(_ offsets: [TopicPartition: Int64]) {
+        inbox.withLock { box in
+            for (tp, offset) in offsets where offset > box.stores[tp, default: -1] {
+                box.stores[tp] = offset
+            }
+        }
+    }
+
+    // MARK: The thread
+
+    func start(name: String) {
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    private func run() {
+        while !stopping {
+            processInbox()
+            if stopping { break }
+            pollBatch()
+            if let fatal = handle.fatalError() {
+                logger.critical("consumer hit a fatal error; closing", metadata: ["error": "\(fatal)"])
+                buffer.finish(fatal)
+                stopping = true
+            }
+        }
+        shutDown()
+    }
+
+    private func pollBatch() {
+        guard let first = rd_kafka_consumer_poll(handle.pointer, 100) else { return }
+        pending.reserveCapacity(min(maxBatchSize, 1024))
+        take(first)
+        while pending.count < maxBatchSize, let next = rd_kafka_consumer_poll(handle.pointer, 0) {
+            take(next)
+        }
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending = []
+        if buffer.push(batch) && !capacityPaused {
+            capacityPaused = true
+            applyPauseState()
+        }
+    }
+
+    /// Copies one message out and destroys it in the same scope.
+    private func take(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
+        defer { rd_kafka_message_destroy(message) }
+        let m = message.pointee
+        if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let error = KafkaError(m.err, detail: rd_kafka_message_errstr(message).map { String(cString: $0) })
+            logger.warning("consumer error", metadata: ["error": "\(error)"])
+            return
+        }
+        let topic = topicName(m.rkt)
+        let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
+        var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ts = rd_kafka_message_timestamp(message, &tsType)
+        let timestamp: KafkaTimestamp? = switch tsType {
+        case RD_KAFKA_TIMESTAMP_CREATE_TIME: KafkaTimestamp(kind: .createTime, milliseconds: ts)
+        case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: KafkaTimestamp(kind: .logAppendTime, milliseconds: ts)
+        default: nil
+        }
+        pending.append(ConsumerRecord(topic: topic, partition: m.partition, offset: m.offset, key: key,
+                                      value: value, headers: headers(of: message), timestamp: timestamp))
+    }
+
+    private func topicName(_ rkt: OpaquePointer?) -> String {
+        guard let rkt else { return "" }
+        if let name = topicNames[rkt] { return name }
+        let name = String(cString: rd_kafka_topic_name(rkt))
+        topicNames[rkt] = name
+        return name
+    }
+
+    private func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var hdrs: OpaquePointer?
+        guard rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs else { return [] }
+        var out: [KafkaHeader] = []
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(hdrs, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+            out.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: bytes))
+            index += 1
+        }
+        return out
+    }
+
+    // MARK: Commands (poll thread)
+
+    private func processInbox() {
+        let (commands, stores) = inbox.withLock { box in
+            defer { box.commands = []; box.stores = [:] }
+            return (box.commands, box.stores)
+        }
+        applyStores(stores)
+        for command in commands {
+            switch command {
+            case .commit(let continuation):
+                do throws(KafkaError) {
+                    try commitStored()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            case .pause(let partitions):
+                callerPaused.formUnion(partitions)
+                applyPauseState()
+            case .resume(let partitions):
+                callerPaused.subtract(partitions)
+                applyPauseState()
+            case .bufferDrained:
+                if capacityPaused {
+                    capacityPaused = false
+                    applyPauseState()
+                }
+            case .close(let continuation):
+                if let continuation { closeWaiters.append(continuation) }
+                stopping = true
+            }
+        }
+    }
+
+    /// Stores done offsets, never moving a partition backwards, only for assigned partitions.
+    private func applyStores(_ stores: [TopicPartition: Int64]) {
+        var accepted: [TopicPartition: Int64] = [:]
+        for (tp, offset) in stores where assigned.contains(tp) && offset > highestStored[tp, default: -1] {
+            accepted[tp] = offset
+        }
+        guard !accepted.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(offsets: accepted)
+        let err = rd_kafka_offsets_store(handle.pointer, list.pointer)
+        for (tp, offset, perr) in RDKafkaTopicPartitionList.entries(of: list.pointer) {
+            if perr == RD_KAFKA_RESP_ERR_NO_ERROR {
+                highestStored[tp] = offset
+            } else {
+                logger.debug("offset not stored", metadata: ["partition": "\(tp)", "error": "\(KafkaError(perr))"])
+            }
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__STATE {
+            logger.warning("offsets_store failed", metadata: ["error": "\(KafkaError(err))"])
+        }
+    }
+
+    /// Commits every stored offset of the current assignment, synchronously.
+    private func commitStored() throws(KafkaError) {
+        let err = rd_kafka_commit(handle.pointer, nil, 0)
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
+        throw KafkaError(err)
+    }
+
+    /// Makes librdkafka's paused set match: everything assigned while the buffer is full,
+    /// otherwise what the caller paused.
+    private func applyPauseState() {
+        let desired = capacityPaused ? assigned : assigned.intersection(callerPaused)
+        let toPause = desired.subtracting(pausedInLibrary)
+        let toResume = pausedInLibrary.intersection(assigned).subtracting(desired)
+        if !toPause.isEmpty {
+            let list = RDKafkaTopicPartitionList(toPause.sorted())
+            _ = rd_kafka_pause_partitions(handle.pointer, list.pointer)
+        }
+        if !toResume.isEmpty {
+            let list = RDKafkaTopicPartitionList(toResume.sorted())
+            _ = rd_kafka_resume_partitions(handle.pointer, list.pointer)
+        }
+        pausedInLibrary = desired
+    }
+
+    // MARK: Rebalance (poll thread, inside rd_kafka_consumer_poll or close)
+
+    func rebalance(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let rk = handle.pointer
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        let partitions = RDKafkaTopicPartitionList.partitions(of: list)
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(rk, list) {
+                    logger.error("incremental assign failed", metadata: ["error": "\(KafkaError(consuming: error))"])
+                }
+            } else {
+                let e = rd_kafka_assign(rk, list)
+                if e != RD_KAFKA_RESP_ERR_NO_ERROR { logger.error("assign failed", metadata: ["error": "\(KafkaError(e))"]) }
+            }
+            let fresh = Set(partitions)
+            assigned.formUnion(fresh)
+            // A fresh assignment starts unpaused; make our view and librdkafka's agree.
+            pausedInLibrary.subtract(fresh)
+            let stale = RDKafkaTopicPartitionList(fresh.sorted())
+            _ = rd_kafka_resume_partitions(rk, stale.pointer)
+            applyPauseState()
+            assignmentSnapshot.withLock { $0 = assigned }
+            logger.info("partitions assigned", metadata: ["partitions": "\(partitions)"])
+            runHook { await self.hooks.onAssign(partitions) }
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            let lost = rd_kafka_assignment_lost(rk) != 0
+            let revoked = Set(partitions)
+            pending.removeAll { revoked.contains($0.topicPartition) }
+            buffer.purge(revoked)
+            logger.info("partitions revoked", metadata: ["partitions": "\(partitions)", "lost": "\(lost)"])
+            runHook { await self.hooks.onRevoke(partitions, lost) }
+            processStoresOnly()
+            if !lost {
+                do throws(KafkaError) { try commitStored() } catch {
+                    logger.warning("commit on revoke failed", metadata: ["error": "\(error)"])
+                }
+            }
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(rk, list) {
+                    logger.error("incremental unassign failed", metadata: ["error": "\(KafkaError(consuming: error))"])
+                }
+            } else {
+                _ = rd_kafka_assign(rk, nil)
+            }
+            assigned.subtract(revoked)
+            callerPaused.subtract(revoked)
+            pausedInLibrary.subtract(revoked)
+            for tp in revoked { highestStored[tp] = nil }
+            assignmentSnapshot.withLock { $0 = assigned }
+        default:
+            logger.error("rebalance error", metadata: ["error": "\(KafkaError(err))"])
+            _ = rd_kafka_assign(rk, nil)
+            assigned = []
+            assignmentSnapshot.withLock { $0 = [] }
+        }
+    }
+
+    /// Runs an async hook to completion while blocking the poll thread (never a pool
+    /// thread), serving offset stores meanwhile so the hook can mark work done.
+    private func runHook(_ body: @escaping @Sendable () async -> Void) {
+        let done = Atomic<Bool>(false)
+        Task {
+            await body()
+            done.store(true, ordering: .releasing)
+        }
+        while !done.load(ordering: .acquiring) {
+            processStoresOnly()
+            usleep(1_000)
+        }
+    }
+
+    private func processStoresOnly() {
+        let stores = inbox.withLock { box in
+            defer { box.stores = [:] }
+            return box.stores
+        }
+        applyStores(stores)
+    }
+
+    // MARK: Shutdown (poll thread)
+
+    private func shutDown() {
+        processStoresOnly()
+        // Triggers the final revoke (hooks run, stored offsets committed) and leaves the group.
+        let err = rd_kafka_consumer_close(handle.pointer)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("consumer close", metadata: ["error": "\(KafkaError(err))"])
+        }
+        buffer.finish()
+        // Commands that arrived after the loop stopped; later ones are answered by send().
+        let late = inbox.withLock { box in
+            box.closed = true
+            defer { box.commands = [] }
+            return box.commands
+        }
+        rd_kafka_queue_destroy(queue)
+        handle.destroy()
+        for command in late {
+            switch command {
+            case .commit(let c): c.resume(throwing: KafkaError.closedHandle)
+            case .close(let c): if let c { closeWaiters.append(c) }
+            default: break
+            }
+        }
+        for waiter in closeWaiters { waiter.resume() }
+        closeWaiters = []
+    }
+}

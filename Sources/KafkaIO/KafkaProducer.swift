@@ -1,0 +1,270 @@
+import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// An idempotent producer with librdkafka's Java-compatible murmur2 partitioner.
+///
+/// `send` waits for the broker's acknowledgement; `enqueue` returns once the record is
+/// handed to librdkafka and reports delivery to a callback. Both wait (never fail) while
+/// `maxInFlight` records are unacknowledged. `close()` flushes.
+///
+/// - Important: a dedicated thread polls the handle and runs delivery callbacks; keep
+///   them short (they run on that thread).
+public final class KafkaProducer: Sendable {
+    private let handle: RDKafkaHandle
+    private let gate: InFlightGate
+    private let state = Locked(ProducerState())
+    private let latestStatistics: LatestValue<KafkaStatistics>
+    private let logger: Logger
+    public let settings: ProducerSettings
+
+    private struct ProducerState {
+        var closing = false
+        var closed = false
+        var stopPolling = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    public init(settings: ProducerSettings, logger: Logger,
+                onStatistics: (@Sendable (KafkaStatistics) -> Void)? = nil) throws(KafkaError) {
+        let config = try RDKafkaConfig.producer(settings)
+        let context = RDKafkaContext(logger: logger)
+        let latest = LatestValue<KafkaStatistics>()
+        let gate = InFlightGate(limit: settings.maxInFlight)
+        context.onStatistics = { stats in
+            latest.set(stats)
+            onStatistics?(stats)
+        }
+        context.onDelivery = { message in
+            KafkaProducer.delivered(message)
+            gate.release()
+        }
+        handle = try RDKafkaHandle(type: RD_KAFKA_PRODUCER, config: config, context: context)
+        self.gate = gate
+        self.latestStatistics = latest
+        self.logger = logger
+        self.settings = settings
+        let thread = Thread { [handle, state] in
+            while !state.withLock({ $0.stopPolling }) {
+                rd_kafka_poll(handle.pointer, 100)
+            }
+        }
+        thread.name = "vigil-kafka-producer"
+        thread.start()
+    }
+
+    deinit {
+        // Without close(): stop the poll thread; undelivered records are purged (their
+        // callbacks run with an error) and the handle destroyed on a thread of its own.
+        let handle = self.handle
+        let alreadyClosed = state.withLock { s in
+            defer { s.stopPolling = true }
+            return s.closed || s.closing
+        }
+        if !alreadyClosed {
+            Thread.detachNewThread { KafkaProducer.shutDown(handle, flushMilliseconds: 0) }
+        }
+    }
+
+    /// Unacknowledged records.
+    public var inFlight: Int { gate.count }
+
+    /// The latest librdkafka statistics (needs `statisticsInterval`).
+    public var statistics: KafkaStatistics? { latestStatistics.get() }
+
+    /// Produces a record and waits for the broker's acknowledgement.
+    @discardableResult
+    public func send(_ record: ProducerRecord) async throws(KafkaError) -> DeliveryReport {
+        let result: Result<DeliveryReport, KafkaError>
+        do {
+            result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Result<DeliveryReport, KafkaError>, any Error>) in
+                Task {
+                    do throws(KafkaError) {
+                        try await self.enqueue(record) { c.resume(returning: $0) }
+                    } catch {
+                        c.resume(throwing: error)
+                    }
+                }
+            }
+        } catch let error as KafkaError {
+            throw error
+        } catch {
+            throw KafkaError(code: .other, detail: "\(error)")
+        }
+        return try result.get()
+    }
+
+    /// Hands a record to librdkafka, waiting while `maxInFlight` records are unacknowledged.
+    /// `onDelivery` runs once, on the producer's poll thread, with the broker's answer.
+    public func enqueue(_ record: ProducerRecord,
+                        onDelivery: @escaping @Sendable (Result<DeliveryReport, KafkaError>) -> Void) async throws(KafkaError) {
+        if state.withLock({ $0.closing || $0.closed }) { throw KafkaError.closedHandle }
+        do { try await gate.acquire() } catch {
+            throw KafkaError(code: .other, detail: "cancelled while waiting for room to send")
+        }
+        let box = Unmanaged.passRetained(DeliveryBox(onDelivery))
+        var backoff: UInt64 = 1_000_000
+        while true {
+            let err = Self.produce(handle.pointer, record, opaque: box.toOpaque())
+            guard let err else { return }
+            if err.code == .queueFull && !state.withLock({ $0.closing || $0.closed }) {
+                // librdkafka's byte bound bit before our record bound: wait, do not fail.
+                try? await Task.sleep(nanoseconds: backoff)
+                backoff = min(backoff * 2, 50_000_000)
+                continue
+            }
+            box.release()
+            gate.release()
+            throw err
+        }
+    }
+
+    /// Waits until every record handed over so far is acknowledged (or failed).
+    public func flush(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let deadline = ContinuousClock.now + timeout
+        while gate.count > 0 {
+            if ContinuousClock.now >= deadline {
+                throw KafkaError(code: .timedOut, detail: "\(gate.count) records still unacknowledged after \(timeout)")
+            }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Flushes (up to `timeout`), fails what is left, stops the poll thread and frees the
+    /// handle. Idempotent.
+    public func close(timeout: Duration = .seconds(30)) async {
+        let first = state.withLock { s in
+            defer { s.closing = true }
+            return !s.closing
+        }
+        guard first else {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { s in
+                    if !s.closed { s.closeWaiters.append(c) }
+                    return s.closed
+                }
+                if done { c.resume() }
+            }
+            return
+        }
+        try? await flush(timeout: timeout)
+        state.withLock { $0.stopPolling = true }
+        let handle = self.handle
+        await onDedicatedThread("vigil-kafka-producer-close") {
+            KafkaProducer.shutDown(handle, flushMilliseconds: 1_000)
+        }
+        let waiters = state.withLock { s in
+            s.closed = true
+            defer { s.closeWaiters = [] }
+            return s.closeWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    private static func shutDown(_ handle: RDKafkaHandle, flushMilliseconds: Int32) {
+        _ = rd_kafka_flush(handle.pointer, flushMilliseconds)
+        // Whatever is left fails with a purge error (its callback runs), nothing hangs.
+        _ = rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+        _ = rd_kafka_flush(handle.pointer, 5_000)
+        rd_kafka_poll(handle.pointer, 0)
+        handle.destroy()
+    }
+
+    // MARK: librdkafka bridging
+
+    private static func produce(_ rk: OpaquePointer, _ record: ProducerRecord,
+                                opaque: UnsafeMutableRawPointer) -> KafkaError? {
+        let headers: OpaquePointer? = record.headers.isEmpty ? nil : rd_kafka_headers_new(record.headers.count)
+        if let headers {
+            for header in record.headers {
+                if let value = header.value {
+                    value.withUnsafeBytes { bytes in
+                        _ = rd_kafka_header_add(headers, header.key, -1, bytes.baseAddress, bytes.count)
+                    }
+                } else {
+                    _ = rd_kafka_header_add(headers, header.key, -1, nil, 0)
+                }
+            }
+        }
+        let error: OpaquePointer? = record.topic.withCString { topic in
+            withBytes(record.key) { key in
+                withBytes(record.value) { value in
+                    var vus: [rd_kafka_vu_t] = []
+                    vus.reserveCapacity(7)
+                    var vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_TOPIC
+                    vu.u.cstr = topic
+                    vus.append(vu)
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_VALUE
+                    vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: value?.baseAddress)
+                    vu.u.mem.size = value?.count ?? 0
+                    vus.append(vu)
+                    if let key {
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_KEY
+                        vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                        vu.u.mem.size = key.count
+                        vus.append(vu)
+                    }
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    vu.u.i = RD_KAFKA_MSG_F_COPY
+                    vus.append(vu)
+                    vu = rd_kafka_vu_t()
+                    vu.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    vu.u.ptr = opaque
+                    vus.append(vu)
+                    if let partition = record.partition {
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_PARTITION
+                        vu.u.i32 = partition
+                        vus.append(vu)
+                    }
+                    if let ts = record.timestampMilliseconds {
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_TIMESTAMP
+                        vu.u.i64 = ts
+                        vus.append(vu)
+                    }
+                    if let headers {
+                        vu = rd_kafka_vu_t()
+                        vu.vtype = RD_KAFKA_VTYPE_HEADERS
+                        vu.u.headers = headers
+                        vus.append(vu)
+                    }
+                    return rd_kafka_produceva(rk, vus, vus.count)
+                }
+            }
+        }
+        guard let error else { return nil } // librdkafka owns the headers now
+        if let headers { rd_kafka_headers_destroy(headers) }
+        return KafkaError(consuming: error)
+    }
+
+    /// A delivery report (poll thread): hand the result to the record's callback.
+    private static func delivered(_ message: UnsafePointer<rd_kafka_message_t>) {
+        let m = message.pointee
+        guard let opaque = m._private else { return }
+        let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+        if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+            box.callback(.success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
+        } else {
+            box.callback(.failure(KafkaError(m.err)))
+        }
+    }
+}
+
+private final class DeliveryBox: Sendable {
+    let callback: @Sendable (Result<DeliveryReport, KafkaError>) -> Void
+    init(_ callback: @escaping @Sendable (Result<DeliveryReport, KafkaError>) -> Void) {
+        self.callback = callback
+    }
+}
+
+private func withBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { body($0) }
+}

@@ -1,0 +1,248 @@
+/// One problem found in the Kafka settings: the key it concerns and what is wrong.
+public struct SettingsProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The setting's key: a typed field's librdkafka name (`group.id`) or a pass-through key.
+    public var key: String
+    public var message: String
+
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String { "\(key): \(message)" }
+}
+
+/// Where a new consumer group starts when it has no committed offset.
+public enum OffsetReset: String, Sendable {
+    case earliest, latest
+}
+
+/// Settings every Kafka client shares: where the cluster is, who we are, and any
+/// librdkafka property (security.protocol, sasl.*, ssl.*, ...) passed through as is.
+///
+/// Secrets (`sasl.password`, `ssl.key.password`, ...) are never printed: `description`
+/// and every error message redact them.
+public struct ClientSettings: Sendable, CustomStringConvertible {
+    /// `host:port` of one or more brokers.
+    public var bootstrapServers: [String]
+    public var clientID: String
+    /// How often librdkafka reports statistics (consumer lag, queue sizes); nil is off.
+    public var statisticsInterval: Duration?
+    /// Any librdkafka property, applied after the typed fields.
+    public var properties: [String: String]
+
+    public init(bootstrapServers: [String], clientID: String = "vigil",
+                statisticsInterval: Duration? = nil, properties: [String: String] = [:]) {
+        self.bootstrapServers = bootstrapServers
+        self.clientID = clientID
+        self.statisticsInterval = statisticsInterval
+        self.properties = properties
+    }
+
+    public var description: String {
+        let props = properties.keys.sorted().map { "\($0)=\(Self.display($0, properties[$0] ?? ""))" }
+        return "bootstrap=\(bootstrapServers.joined(separator: ",")) client.id=\(clientID)"
+            + (props.isEmpty ? "" : " " + props.joined(separator: " "))
+    }
+
+    /// Whether a librdkafka property holds a secret that must never be printed.
+    public static func isSecret(_ key: String) -> Bool {
+        let k = key.lowercased()
+        return k.contains("password") || k.contains("secret") || k == "sasl.oauthbearer.config"
+            || k == "ssl.key.pem" || k == "sasl.jaas.config" || k == "ssl_key"
+    }
+
+    static func display(_ key: String, _ value: String) -> String {
+        isSecret(key) ? "[redacted]" : value
+    }
+
+    /// The typed fields as librdkafka properties, with the problems found in them.
+    func typedProperties(into problems: inout [SettingsProblem]) -> [(String, String)] {
+        var out: [(String, String)] = []
+        if bootstrapServers.isEmpty {
+            problems.append(.init(key: "bootstrap.servers", message: "at least one host:port is required"))
+        }
+        for server in bootstrapServers where !Self.isHostPort(server) {
+            problems.append(.init(key: "bootstrap.servers", message: "'\(server)' is not host:port with a port in 1...65535"))
+        }
+        out.append(("bootstrap.servers", bootstrapServers.joined(separator: ",")))
+        if clientID.isEmpty {
+            problems.append(.init(key: "client.id", message: "must not be empty"))
+        }
+        out.append(("client.id", clientID))
+        if let interval = statisticsInterval {
+            if let ms = interval.positiveMilliseconds {
+                out.append(("statistics.interval.ms", String(ms)))
+            } else {
+                problems.append(.init(key: "statistics.interval.ms", message: "must be a positive duration"))
+            }
+        }
+        return out
+    }
+
+    static func isHostPort(_ text: String) -> Bool {
+        // host:port, [v6]:port, with an optional scheme-free listener name prefix not allowed.
+        guard let colon = text.lastIndex(of: ":") else { return false }
+        let host = text[..<colon]
+        guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return false }
+        return !host.isEmpty && !host.contains(where: { $0 == " " || $0 == "/" })
+    }
+}
+
+/// Consumer settings: the group, where it starts, its liveness intervals and its buffer.
+public struct ConsumerSettings: Sendable, CustomStringConvertible {
+    public var client: ClientSettings
+    public var groupID: String
+    public var autoOffsetReset: OffsetReset
+    /// The group coordinator evicts a member whose heartbeats stop for this long.
+    public var sessionTimeout: Duration
+    /// The group evicts a member that does not poll for this long (KafkaIO polls on its own
+    /// thread, and pauses instead of stopping when the caller is slow).
+    public var maxPollInterval: Duration
+    public var heartbeatInterval: Duration?
+    /// Stored (done) offsets are committed this often, and always on revoke and close; nil
+    /// commits only on `commit()`, revoke and close.
+    public var autoCommitInterval: Duration?
+    /// Records fetched but not yet taken by the caller; past it, the consumer pauses its
+    /// partitions (it keeps polling, so it stays in the group) until the caller catches up.
+    public var bufferCapacity: Int
+    /// The most records handed over in one batch.
+    public var maxBatchSize: Int
+
+    public init(client: ClientSettings, groupID: String, autoOffsetReset: OffsetReset = .earliest,
+                sessionTimeout: Duration = .seconds(45), maxPollInterval: Duration = .seconds(300),
+                heartbeatInterval: Duration? = nil, autoCommitInterval: Duration? = .seconds(5),
+                bufferCapacity: Int = 10_000, maxBatchSize: Int = 1_000) {
+        self.client = client
+        self.groupID = groupID
+        self.autoOffsetReset = autoOffsetReset
+        self.sessionTimeout = sessionTimeout
+        self.maxPollInterval = maxPollInterval
+        self.heartbeatInterval = heartbeatInterval
+        self.autoCommitInterval = autoCommitInterval
+        self.bufferCapacity = bufferCapacity
+        self.maxBatchSize = maxBatchSize
+    }
+
+    public var description: String { "\(client) group.id=\(groupID) auto.offset.reset=\(autoOffsetReset.rawValue)" }
+
+    /// Properties Vigil owns: at-least-once depends on them, so they cannot be overridden.
+    static let managedKeys: Set<String> = ["enable.auto.offset.store", "group.id", "bootstrap.servers",
+                                           "enable.partition.eof", "client.id"]
+
+    /// Every problem in these settings, found without connecting.
+    public func validate() -> [SettingsProblem] {
+        do { _ = try RDKafkaConfig.consumer(self); return [] } catch { return error.problems }
+    }
+
+    func properties(into problems: inout [SettingsProblem]) -> [(String, String)] {
+        var out = client.typedProperties(into: &problems)
+        if groupID.isEmpty { problems.append(.init(key: "group.id", message: "must not be empty")) }
+        out.append(("group.id", groupID))
+        out.append(("auto.offset.reset", autoOffsetReset.rawValue))
+        out.append(("enable.auto.offset.store", "false"))
+        out.append(("enable.partition.eof", "false"))
+        let session = sessionTimeout.positiveMilliseconds
+        let poll = maxPollInterval.positiveMilliseconds
+        if let session { out.append(("session.timeout.ms", String(session))) } else {
+            problems.append(.init(key: "session.timeout.ms", message: "must be a positive duration"))
+        }
+        if let poll { out.append(("max.poll.interval.ms", String(poll))) } else {
+            problems.append(.init(key: "max.poll.interval.ms", message: "must be a positive duration"))
+        }
+        if let session, let poll, poll < session {
+            problems.append(.init(key: "max.poll.interval.ms",
+                                  message: "\(poll) ms is shorter than session.timeout.ms (\(session) ms)"))
+        }
+        if let heartbeat = heartbeatInterval {
+            if let ms = heartbeat.positiveMilliseconds {
+                out.append(("heartbeat.interval.ms", String(ms)))
+                if let session, ms >= session {
+                    problems.append(.init(key: "heartbeat.interval.ms",
+                                          message: "\(ms) ms must be shorter than session.timeout.ms (\(session) ms)"))
+                }
+            } else {
+                problems.append(.init(key: "heartbeat.interval.ms", message: "must be a positive duration"))
+            }
+        }
+        if let interval = autoCommitInterval {
+            out.append(("enable.auto.commit", "true"))
+            if let ms = interval.positiveMilliseconds { out.append(("auto.commit.interval.ms", String(ms))) } else {
+                problems.append(.init(key: "auto.commit.interval.ms", message: "must be a positive duration"))
+            }
+        } else {
+            out.append(("enable.auto.commit", "false"))
+        }
+        if bufferCapacity < 1 {
+            problems.append(.init(key: "bufferCapacity", message: "must be at least 1"))
+        }
+        if maxBatchSize < 1 {
+            problems.append(.init(key: "maxBatchSize", message: "must be at least 1"))
+        }
+        for key in client.properties.keys.sorted() where Self.managedKeys.contains(key) {
+            problems.append(.init(key: key, message: "is managed by Vigil (at-least-once depends on it); use the typed setting"))
+        }
+        return out
+    }
+}
+
+/// Producer settings: idempotent, Java-compatible partitioning, bounded in-flight records.
+public struct ProducerSettings: Sendable, CustomStringConvertible {
+    public var client: ClientSettings
+    /// Records handed to librdkafka and not yet acknowledged; `send` waits past it.
+    public var maxInFlight: Int
+    /// How long librdkafka keeps retrying one record before reporting it failed.
+    public var deliveryTimeout: Duration
+    /// How long records wait to fill a batch.
+    public var linger: Duration
+
+    public init(client: ClientSettings, maxInFlight: Int = 100_000,
+                deliveryTimeout: Duration = .seconds(120), linger: Duration = .milliseconds(5)) {
+        self.client = client
+        self.maxInFlight = maxInFlight
+        self.deliveryTimeout = deliveryTimeout
+        self.linger = linger
+    }
+
+    public var description: String { "\(client) max.in.flight.records=\(maxInFlight)" }
+
+    static let managedKeys: Set<String> = ["enable.idempotence", "partitioner", "bootstrap.servers", "client.id",
+                                           "queue.buffering.max.messages"]
+
+    /// Every problem in these settings, found without connecting.
+    public func validate() -> [SettingsProblem] {
+        do { _ = try RDKafkaConfig.producer(self); return [] } catch { return error.problems }
+    }
+
+    func properties(into problems: inout [SettingsProblem]) -> [(String, String)] {
+        var out = client.typedProperties(into: &problems)
+        out.append(("enable.idempotence", "true"))
+        // librdkafka's Java-compatible partitioner: murmur2 of the key, random for null keys.
+        out.append(("partitioner", "murmur2_random"))
+        if maxInFlight < 1 || maxInFlight > 10_000_000 {
+            problems.append(.init(key: "maxInFlight", message: "must be in 1...10000000"))
+        }
+        // librdkafka's own queue is a little larger than our gate, so the gate bites first.
+        out.append(("queue.buffering.max.messages", String(min(max(maxInFlight, 1) + 1_000, 2_147_483_647))))
+        if let ms = deliveryTimeout.positiveMilliseconds { out.append(("delivery.timeout.ms", String(ms))) } else {
+            problems.append(.init(key: "delivery.timeout.ms", message: "must be a positive duration"))
+        }
+        let lingerMs = Double(linger.components.seconds) * 1000 + Double(linger.components.attoseconds) / 1e15
+        if lingerMs < 0 { problems.append(.init(key: "linger.ms", message: "must not be negative")) }
+        out.append(("linger.ms", String(lingerMs)))
+        for key in client.properties.keys.sorted() where Self.managedKeys.contains(key) {
+            problems.append(.init(key: key, message: "is managed by Vigil; use the typed setting"))
+        }
+        return out
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded up, when positive.
+    var positiveMilliseconds: Int? {
+        let (seconds, atto) = components
+        guard seconds > 0 || (seconds == 0 && atto > 0) else { return nil }
+        let ms = seconds * 1000 + (atto + 999_999_999_999_999) / 1_000_000_000_000_000
+        return ms > Int64(Int32.max) ? nil : Int(ms)
+    }
+}
