@@ -36,6 +36,15 @@ let package = Package(
                 dependencies: ["KafkaIO", "CRdKafka"],
                 swiftSettings: strict),
 
+        // MARK: Audit events: the normalized event and its decoders (pure, no I/O).
+        // CSimdJSON is a small C API over simdjson (libsimdjson-dev), the only C++ here.
+        .target(name: "CSimdJSON",
+                cxxSettings: [.define("SIMDJSON_THREADS_ENABLED", to: "1")],
+                linkerSettings: [.linkedLibrary("simdjson")]),
+        .target(name: "AuditEvents",
+                dependencies: ["CSimdJSON"],
+                swiftSettings: strict),
+
         // MARK: The executable
         .executableTarget(name: "vigil",
                           dependencies: [
@@ -55,6 +64,10 @@ let package = Package(
                           swiftSettings: strict),
 
         // MARK: Tests
+        .testTarget(name: "AuditEventsTests",
+                    dependencies: ["AuditEvents"],
+                    exclude: ["Fixtures"],
+                    swiftSettings: strict),
         .testTarget(name: "KafkaIOTests",
                     dependencies: ["KafkaIO", "KafkaIOTesting"],
                     swiftSettings: strict),

@@ -1,0 +1,158 @@
+/// The decoder for every supported source: the format is chosen per topic
+/// (``SourceFormat``), and `auto` detects each record's shape.
+///
+/// Shapes: an `audit.k8s.io` Event (EKS or self-managed, with or without
+/// Panther `p_*` fields); a CloudWatch Logs subscription batch; an Azure
+/// diagnostic record or an Event Hubs `{"records": [...]}` batch; a Cloud
+/// Audit Log entry; an ECS process event.
+///
+/// - Important: not thread-safe (it owns two simdjson parsers); one per worker.
+public final class AuditRecordDecoder: AuditDecoder {
+    public let format: SourceFormat
+    public let options: DecoderOptions
+    /// Parses records.
+    let outer: SimdJSONParser
+    /// Parses JSON embedded in strings (AKS `properties.log`, CloudWatch `message`).
+    let inner: SimdJSONParser
+
+    public init(format: SourceFormat = .auto, options: DecoderOptions = DecoderOptions()) throws(AuditEventsError) {
+        guard options.maxRecordBytes > 0, options.maxDepth > 1 else {
+            throw AuditEventsError(code: .invalidOption, detail: "maxRecordBytes must be > 0 and maxDepth > 1")
+        }
+        guard let outer = SimdJSONParser(maxCapacity: options.maxRecordBytes, maxDepth: options.maxDepth),
+              let inner = SimdJSONParser(maxCapacity: options.maxRecordBytes, maxDepth: options.maxDepth)
+        else {
+            throw AuditEventsError(code: .parserUnavailable, detail: "could not allocate a JSON parser")
+        }
+        self.format = format
+        self.options = options
+        self.outer = outer
+        self.inner = inner
+    }
+
+    enum Shape {
+        case kubernetesEvent(LogType)
+        case cloudWatchBatch
+        case azureRecord
+        case azureBatch
+        case gcpEntry
+        case ecsProcess
+        case unknown
+    }
+
+    public func decode(_ record: [UInt8], into outcomes: inout [DecodeOutcome]) {
+        if record.isEmpty {
+            outcomes.append(.skipped(DecodeIssue(.emptyRecord, "empty payload")))
+            return
+        }
+        if record.count > options.maxRecordBytes {
+            outcomes.append(.deadLetter(DecodeIssue(
+                .tooLarge, "\(record.count) bytes exceeds the limit of \(options.maxRecordBytes)")))
+            return
+        }
+        let root: JSONNode
+        switch outer.parse(record) {
+        case .parsed(let node): root = node
+        case .failed(let failure):
+            outcomes.append(.deadLetter(Self.issue(for: failure, what: "record")))
+            return
+        }
+        guard root.kind == .object else {
+            outcomes.append(.deadLetter(DecodeIssue(.notAnObject, "record is a JSON \(root.kind), not an object")))
+            return
+        }
+        switch shape(of: root) {
+        case .kubernetesEvent(let logType):
+            var event = makeEvent(logType, raw: record)
+            mapKubernetesEvent(root, into: &event)
+            finish(&event, document: root, envelope: nil)
+            outcomes.append(.decoded(event))
+        case .cloudWatchBatch:
+            decodeCloudWatch(root, into: &outcomes)
+        case .azureRecord:
+            outcomes.append(decodeAzureRecord(root, recordBytes: record, position: nil))
+        case .azureBatch:
+            decodeAzureBatch(root, into: &outcomes)
+        case .gcpEntry:
+            outcomes.append(decodeGCPEntry(root, raw: record))
+        case .ecsProcess:
+            outcomes.append(decodeProcessEvent(root, raw: record))
+        case .unknown:
+            outcomes.append(.deadLetter(DecodeIssue(
+                .unrecognizedFormat,
+                "not an audit.k8s.io Event, CloudWatch batch, Azure record, Cloud Audit Log entry or ECS event")))
+        }
+    }
+
+    /// The shape of a record, from the configured format or its content.
+    func shape(of root: JSONNode) -> Shape {
+        switch format {
+        case .eks:
+            return root.field("messageType") != nil ? .cloudWatchBatch : .kubernetesEvent(.eksAudit)
+        case .kubernetes:
+            return root.field("messageType") != nil ? .cloudWatchBatch : .kubernetesEvent(.kubernetesAudit)
+        case .aks:
+            return root.field("records")?.kind == .array ? .azureBatch : .azureRecord
+        case .gke:
+            return .gcpEntry
+        case .process:
+            return .ecsProcess
+        case .auto:
+            return detectShape(root)
+        }
+    }
+
+    private func detectShape(_ root: JSONNode) -> Shape {
+        if let declared = root.field("p_log_type") {
+            if declared.stringEquals("Amazon.EKS.Audit") { return .kubernetesEvent(.eksAudit) }
+            if declared.stringEquals("Azure.MonitorActivity") { return .azureRecord }
+            if declared.stringEquals("GCP.AuditLog") { return .gcpEntry }
+        }
+        if root.field("messageType") != nil && root.field("logEvents") != nil { return .cloudWatchBatch }
+        if root.field("messageType")?.stringEquals("CONTROL_MESSAGE") == true { return .cloudWatchBatch }
+        if root.field("records")?.kind == .array { return .azureBatch }
+        if root.field("protoPayload") != nil { return .gcpEntry }
+        if root.field("category") != nil || root.field("resourceId") != nil
+            || root.field("properties", "log") != nil {
+            return .azureRecord
+        }
+        if root.field("kind")?.stringEquals("Event") == true || root.field("auditID") != nil
+            || root.field("sourceIPs") != nil || root.field("objectRef") != nil
+            || root.field("requestURI") != nil || root.field("verb") != nil
+            || root.field("responseStatus") != nil || root.field("requestReceivedTimestamp") != nil {
+            return .kubernetesEvent(.kubernetesAudit)
+        }
+        if root.field("process") != nil || root.field("process.name") != nil
+            || root.field("@timestamp") != nil || root.field("ecs") != nil {
+            return .ecsProcess
+        }
+        return .unknown
+    }
+
+    func makeEvent(_ logType: LogType, raw: @autoclosure () -> [UInt8]) -> AuditEvent {
+        AuditEvent(logType: logType, raw: options.keepRaw ? RawJSON(raw()) : RawJSON([UInt8]()))
+    }
+
+    /// Extracted paths, and the warnings every event shares.
+    func finish(_ event: inout AuditEvent, document: JSONNode, envelope: JSONNode?) {
+        if event.time == nil && !event.warnings.contains(.invalidTime) { event.warnings.insert(.missingTime) }
+        if event.cluster == nil, let label = options.clusterLabel { event.cluster = label }
+        if !options.extractedPaths.isEmpty {
+            event.extracted = options.extractedPaths.map { path in
+                path.resolve(in: document) ?? envelope.flatMap { path.resolve(in: $0) }
+            }
+        }
+    }
+
+    static func issue(for failure: SimdJSONParser.Failure, what: String, position: Int? = nil) -> DecodeIssue {
+        switch failure {
+        case .capacity: return DecodeIssue(.tooLarge, "\(what) larger than the parser's limit", position: position)
+        case .depth: return DecodeIssue(.tooDeep, "\(what) nested deeper than the limit", position: position)
+        case .utf8: return DecodeIssue(.invalidUTF8, "\(what) is not valid UTF-8", position: position)
+        case .empty: return DecodeIssue(.malformedJSON, "\(what) holds no JSON value", position: position)
+        case .syntax: return DecodeIssue(.malformedJSON, "\(what) is not valid JSON (or is truncated)", position: position)
+        case .memory, .internalError:
+            return DecodeIssue(.parserFailure, "parser failed on \(what): \(failure)", position: position)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// Per-topic decoder settings.
+public struct DecoderOptions: Sendable, Hashable {
+    /// Records larger than this are dead-lettered (`too_large`). Default 1 MiB.
+    public var maxRecordBytes: Int
+    /// JSON nested deeper than this is dead-lettered (`too_deep`). Default 128.
+    public var maxDepth: Int
+    /// The cluster name for events whose record does not carry one (EKS).
+    /// Record-level names (`p_source_label`, AKS resourceId, GKE label) win.
+    public var clusterLabel: String?
+    /// Raw fields to copy into ``AuditEvent/extracted`` during the one parse,
+    /// in this order: the fields rules name that the model does not.
+    public var extractedPaths: [FieldPath]
+    /// Keep the raw document bytes in ``AuditEvent/raw`` (on by default).
+    public var keepRaw: Bool
+
+    public init(
+        maxRecordBytes: Int = 1 << 20,
+        maxDepth: Int = 128,
+        clusterLabel: String? = nil,
+        extractedPaths: [FieldPath] = [],
+        keepRaw: Bool = true
+    ) {
+        self.maxRecordBytes = maxRecordBytes
+        self.maxDepth = maxDepth
+        self.clusterLabel = clusterLabel
+        self.extractedPaths = extractedPaths
+        self.keepRaw = keepRaw
+    }
+}

@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Lenient field reads: a value of the wrong type is ignored (or coerced when
+/// unambiguous) and noted in the event's warnings, never thrown.
+enum FieldReader {
+    static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> String? {
+        guard let node else { return nil }
+        switch node.kind {
+        case .string: return node.string
+        case .null: return nil
+        case .int64, .uint64, .double, .bool:
+            warnings.insert(.coercedType)
+            return JSONValue(node).jsonText
+        default:
+            warnings.insert(.wrongType)
+            return nil
+        }
+    }
+
+    static func int(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> Int? {
+        guard let node else { return nil }
+        switch node.kind {
+        case .int64: return node.int64.map { Int(truncatingIfNeeded: $0) }
+        case .null: return nil
+        case .uint64, .double:
+            if let d = node.double, d.rounded() == d, abs(d) < 1e15 {
+                warnings.insert(.coercedType)
+                return Int(d)
+            }
+        case .string:
+            if let bytes = node.stringBytes, let i = parseInt(bytes) {
+                warnings.insert(.coercedType)
+                return i
+            }
+        default: break
+        }
+        warnings.insert(.wrongType)
+        return nil
+    }
+
+    static func bool(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> Bool? {
+        guard let node else { return nil }
+        switch node.kind {
+        case .bool: return node.bool
+        case .null: return nil
+        case .string:
+            if node.stringEquals("true") { warnings.insert(.coercedType); return true }
+            if node.stringEquals("false") { warnings.insert(.coercedType); return false }
+        default: break
+        }
+        warnings.insert(.wrongType)
+        return nil
+    }
+
+    /// An array of strings; a lone string becomes a one-element list.
+    static func strings(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> [String] {
+        guard let node else { return [] }
+        switch node.kind {
+        case .array:
+            var out: [String] = []
+            node.forEachElement { element in
+                if let s = element.string {
+                    out.append(s)
+                } else {
+                    warnings.insert(.wrongType)
+                }
+            }
+            return out
+        case .string:
+            warnings.insert(.coercedType)
+            return node.string.map { [$0] } ?? []
+        case .null:
+            return []
+        default:
+            warnings.insert(.wrongType)
+            return []
+        }
+    }
+
+    /// A timestamp string (RFC 3339 or Panther's form) or epoch milliseconds.
+    static func time(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> EventTime? {
+        guard let node else { return nil }
+        if let bytes = node.stringBytes {
+            if bytes.isEmpty { return nil }
+            if let t = EventTime.parse(bytes) { return t }
+            warnings.insert(.invalidTime)
+            return nil
+        }
+        if let ms = node.int64 { return EventTime(milliseconds: ms) }
+        if !node.isNull { warnings.insert(.invalidTime) }
+        return nil
+    }
+
+    static func parseInt(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 15 else { return nil }
+        var value = 0
+        var negative = false
+        for (i, c) in bytes.enumerated() {
+            if i == 0 && c == 45 { negative = true; continue }
+            guard c >= 48, c <= 57 else { return nil }
+            value = value * 10 + Int(c - 48)
+        }
+        if negative && bytes.count == 1 { return nil }
+        return negative ? -value : value
+    }
+
+    /// True for an IPv4 or IPv6 address (an IPv6 zone suffix is allowed).
+    static func isIPAddress(_ text: String) -> Bool {
+        if text.isEmpty || text.utf8.count > 64 { return false }
+        var buffer = (UInt64(0), UInt64(0))
+        var address = text
+        if let zone = text.utf8.firstIndex(of: 37) {  // '%': drop the IPv6 zone
+            address = String(text[..<zone])
+        }
+        return withUnsafeMutableBytes(of: &buffer) { out in
+            address.withCString { c in
+                inet_pton(AF_INET, c, out.baseAddress) == 1 || inet_pton(AF_INET6, c, out.baseAddress) == 1
+            }
+        }
+    }
+
+    /// Sets `sourceIPs` and the IP warnings.
+    static func sourceIPs(_ ips: [String], into event: inout AuditEvent) {
+        event.sourceIPs = ips
+        if ips.isEmpty {
+            event.warnings.insert(.missingSourceIP)
+        } else if !ips.allSatisfy(isIPAddress) {
+            event.warnings.insert(.invalidSourceIP)
+        }
+    }
+}

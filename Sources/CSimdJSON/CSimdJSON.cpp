@@ -1,0 +1,178 @@
+// The C API of CSimdJSON.h over simdjson::dom. No exception leaves this file:
+// simdjson's error-code API is used throughout, and the few calls that could
+// throw (operator new) are caught.
+#include "CSimdJSON.h"
+
+#include <cstring>
+#include <new>
+#include <type_traits>
+
+#include <simdjson.h>
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+struct vj_parser {
+    simdjson::dom::parser parser;
+    explicit vj_parser(size_t max_capacity) : parser(max_capacity) {}
+};
+
+// A dom::element is a (document*, tape index) pair; vj_value carries the same
+// bytes so Swift can hold it without C++ interop.
+static_assert(sizeof(element) == sizeof(vj_value), "dom::element layout changed");
+static_assert(std::is_trivially_copyable<element>::value, "dom::element not trivially copyable");
+
+static inline element to_element(vj_value v) {
+    element e;
+    std::memcpy(static_cast<void *>(&e), &v, sizeof(e));
+    return e;
+}
+
+static inline vj_value to_value(const element &e) {
+    vj_value v;
+    std::memcpy(&v, static_cast<const void *>(&e), sizeof(v));
+    return v;
+}
+
+extern "C" vj_parser *vj_parser_create(size_t max_capacity, size_t max_depth) {
+    try {
+        vj_parser *p = new (std::nothrow) vj_parser(max_capacity);
+        if (p == nullptr) { return nullptr; }
+        size_t initial = max_capacity < 64 * 1024 ? max_capacity : 64 * 1024;
+        if (p->parser.allocate(initial, max_depth) != simdjson::SUCCESS) {
+            delete p;
+            return nullptr;
+        }
+        return p;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+extern "C" void vj_parser_destroy(vj_parser *parser) { delete parser; }
+
+static int map_error(simdjson::error_code code) {
+    switch (code) {
+    case simdjson::SUCCESS: return VJ_OK;
+    case simdjson::CAPACITY: return VJ_ERR_CAPACITY;
+    case simdjson::DEPTH_ERROR: return VJ_ERR_DEPTH;
+    case simdjson::UTF8_ERROR: return VJ_ERR_UTF8;
+    case simdjson::EMPTY: return VJ_ERR_EMPTY;
+    case simdjson::MEMALLOC: return VJ_ERR_MEMORY;
+    default: return VJ_ERR_SYNTAX;
+    }
+}
+
+extern "C" int vj_parse(vj_parser *parser, const uint8_t *buf, size_t len, vj_value *root) {
+    if (parser == nullptr || root == nullptr) { return VJ_ERR_INTERNAL; }
+    try {
+        static const uint8_t empty = 0;
+        element e;
+        auto error = parser->parser.parse(buf != nullptr ? buf : &empty, len, true).get(e);
+        if (error) { return map_error(error); }
+        *root = to_value(e);
+        return VJ_OK;
+    } catch (...) {
+        return VJ_ERR_INTERNAL;
+    }
+}
+
+extern "C" const char *vj_error_message(int code) {
+    switch (code) {
+    case VJ_OK: return "no error";
+    case VJ_ERR_CAPACITY: return "document larger than the parser's capacity";
+    case VJ_ERR_DEPTH: return "document nested deeper than the maximum depth";
+    case VJ_ERR_UTF8: return "invalid UTF-8";
+    case VJ_ERR_EMPTY: return "no JSON value";
+    case VJ_ERR_MEMORY: return "out of memory";
+    case VJ_ERR_SYNTAX: return "malformed JSON";
+    default: return "internal parser error";
+    }
+}
+
+extern "C" int vj_type(vj_value value) {
+    switch (to_element(value).type()) {
+    case element_type::ARRAY: return VJ_ARRAY;
+    case element_type::OBJECT: return VJ_OBJECT;
+    case element_type::INT64: return VJ_INT64;
+    case element_type::UINT64: return VJ_UINT64;
+    case element_type::DOUBLE: return VJ_DOUBLE;
+    case element_type::STRING: return VJ_STRING;
+    case element_type::BOOL: return VJ_BOOL;
+    default: return VJ_NULL;
+    }
+}
+
+extern "C" bool vj_get_string(vj_value value, const char **out, size_t *length) {
+    std::string_view s;
+    if (to_element(value).get_string().get(s)) { return false; }
+    *out = s.data();
+    *length = s.size();
+    return true;
+}
+
+extern "C" bool vj_get_int64(vj_value value, int64_t *out) {
+    return !to_element(value).get_int64().get(*out);
+}
+
+extern "C" bool vj_get_uint64(vj_value value, uint64_t *out) {
+    return !to_element(value).get_uint64().get(*out);
+}
+
+extern "C" bool vj_get_double(vj_value value, double *out) {
+    return !to_element(value).get_double().get(*out);
+}
+
+extern "C" bool vj_get_bool(vj_value value, bool *out) {
+    return !to_element(value).get_bool().get(*out);
+}
+
+extern "C" bool vj_object_find(vj_value object, const char *key, size_t key_length, vj_value *out) {
+    simdjson::dom::object obj;
+    if (to_element(object).get_object().get(obj)) { return false; }
+    std::string_view wanted(key, key_length);
+    for (auto field : obj) {
+        if (field.key == wanted) {
+            *out = to_value(field.value);
+            return true;
+        }
+    }
+    return false;
+}
+
+extern "C" size_t vj_array_elements(vj_value array, vj_value *out, size_t capacity) {
+    simdjson::dom::array arr;
+    if (to_element(array).get_array().get(arr)) { return 0; }
+    size_t count = 0;
+    for (element e : arr) {
+        if (count < capacity) { out[count] = to_value(e); }
+        count++;
+    }
+    return count;
+}
+
+extern "C" size_t vj_object_fields(vj_value object, vj_field *out, size_t capacity) {
+    simdjson::dom::object obj;
+    if (to_element(object).get_object().get(obj)) { return 0; }
+    size_t count = 0;
+    for (auto field : obj) {
+        if (count < capacity) {
+            out[count].key = field.key.data();
+            out[count].key_length = field.key.size();
+            out[count].value = to_value(field.value);
+        }
+        count++;
+    }
+    return count;
+}
+
+extern "C" size_t vj_serialize(vj_value value, char *out, size_t capacity) {
+    try {
+        std::string text = simdjson::minify(to_element(value));
+        size_t n = text.size() < capacity ? text.size() : capacity;
+        if (n > 0 && out != nullptr) { std::memcpy(out, text.data(), n); }
+        return text.size();
+    } catch (...) {
+        return 0;
+    }
+}
