@@ -48,6 +48,7 @@ let package = Package(
         // MARK: The executable
         .executableTarget(name: "vigil",
                           dependencies: [
+                              "AuditEvents",
                               "KafkaIO",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
@@ -57,6 +58,7 @@ let package = Package(
         // MARK: Benchmarks (release builds; numbers recorded under ops/bench/)
         .executableTarget(name: "vigil-bench",
                           dependencies: [
+                              "AuditEvents",
                               "KafkaIO",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
