@@ -1,163 +1,191 @@
 /// One normalized event, whatever cloud or log it came from. Pure data: no
 /// Kafka, no I/O. Fields a source does not have are nil or empty.
+///
+/// A value type whose fields live in one shared, copy-on-write box: copying an
+/// event (into an outcome, a channel, a batch) is one retain, not thirty.
 public struct AuditEvent: Sendable, Hashable {
-    public var logType: LogType
+    /// The stored fields (see the public properties for their meaning).
+    struct Fields: Sendable, Hashable {
+        var logType: LogType
+        var time: EventTime?
+        var cluster: String?
+        var isKubernetes: Bool
+        var sourceIPs: [String]
+        var user: UserInfo
+        var verb: String?
+        var object: ObjectReference
+        var requestURI: String?
+        var response: ResponseStatus
+        var userAgent: String?
+        var stage: String?
+        var auditID: String?
+        var level: String?
+        var authorization: AuthorizationAnnotations
+        var process: ProcessDetails?
+        var warnings: DecodeWarnings
+        var raw: RawJSON
+        var envelope: RawJSON?
+        var extracted: [JSONValue?]
+    }
+
+    /// The box that holds the fields.
+    /// - Important: mutated only through `fields`' modify accessor, after a
+    ///   uniqueness check; shared boxes are never written. That is why the
+    ///   `@unchecked Sendable` is safe.
+    final class Box: @unchecked Sendable {
+        // Exclusivity is guaranteed by the uniqueness check above, not by the
+        // runtime's access tracking (which cost ~5% of decoding).
+        @exclusivity(unchecked) var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    var fields: Fields {
+        get { box.fields }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            yield &box.fields
+        }
+    }
+
+    public static func == (a: AuditEvent, b: AuditEvent) -> Bool {
+        a.box === b.box || a.box.fields == b.box.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        box.fields.hash(into: &hasher)
+    }
+
+    public var logType: LogType {
+        get { box.fields.logType }
+        _modify { yield &fields.logType }
+    }
+
     /// The event's own time; nil when the record had none (`warnings` says so).
-    public var time: EventTime?
+    public var time: EventTime? {
+        get { box.fields.time }
+        _modify { yield &fields.time }
+    }
+
     /// EKS: the configured label or `p_source_label` (or the CloudWatch log
     /// group's cluster); AKS: the cluster in `resourceId`; GKE:
     /// `resource.labels.cluster_name`; process: `orchestrator.cluster.name`.
-    public var cluster: String?
+    public var cluster: String? {
+        get { box.fields.cluster }
+        _modify { yield &fields.cluster }
+    }
+
     /// False for GCP entries of services other than `k8s.io` and for process events.
-    public var isKubernetes: Bool
+    public var isKubernetes: Bool {
+        get { box.fields.isKubernetes }
+        _modify { yield &fields.isKubernetes }
+    }
+
     /// All source IPs, in order, as written (GKE: `callerIp`).
-    public var sourceIPs: [String]
-    public var user: UserInfo
+    public var sourceIPs: [String] {
+        get { box.fields.sourceIPs }
+        _modify { yield &fields.sourceIPs }
+    }
+
+    public var user: UserInfo {
+        get { box.fields.user }
+        _modify { yield &fields.user }
+    }
+
     /// Kubernetes verb (GKE: the last part of `methodName`).
-    public var verb: String?
-    public var object: ObjectReference
+    public var verb: String? {
+        get { box.fields.verb }
+        _modify { yield &fields.verb }
+    }
+
+    public var object: ObjectReference {
+        get { box.fields.object }
+        _modify { yield &fields.object }
+    }
+
     /// Request URI (GKE has none: built from `resourceName`, see the GKE decoder).
-    public var requestURI: String?
-    public var response: ResponseStatus
-    public var userAgent: String?
+    public var requestURI: String? {
+        get { box.fields.requestURI }
+        _modify { yield &fields.requestURI }
+    }
+
+    public var response: ResponseStatus {
+        get { box.fields.response }
+        _modify { yield &fields.response }
+    }
+
+    public var userAgent: String? {
+        get { box.fields.userAgent }
+        _modify { yield &fields.userAgent }
+    }
+
     /// `RequestReceived`, `ResponseStarted`, `ResponseComplete`, `Panic`.
-    public var stage: String?
+    public var stage: String? {
+        get { box.fields.stage }
+        _modify { yield &fields.stage }
+    }
+
     /// `auditID` (GKE: `operation.id`, else `insertId`).
-    public var auditID: String?
+    public var auditID: String? {
+        get { box.fields.auditID }
+        _modify { yield &fields.auditID }
+    }
+
     /// Audit policy level (`Metadata`, `Request`, `RequestResponse`).
-    public var level: String?
-    public var authorization: AuthorizationAnnotations
+    public var level: String? {
+        get { box.fields.level }
+        _modify { yield &fields.level }
+    }
+
+    public var authorization: AuthorizationAnnotations {
+        get { box.fields.authorization }
+        _modify { yield &fields.authorization }
+    }
+
     /// Process fields; nil for audit events.
-    public var process: ProcessDetails?
-    public var warnings: DecodeWarnings
+    public var process: ProcessDetails? {
+        get { box.fields.process }
+        _modify { yield &fields.process }
+    }
+
+    public var warnings: DecodeWarnings {
+        get { box.fields.warnings }
+        _modify { yield &fields.warnings }
+    }
+
     /// The decoded document; read any field with ``RawJSON/value(at:)``.
-    public var raw: RawJSON
+    public var raw: RawJSON {
+        get { box.fields.raw }
+        _modify { yield &fields.raw }
+    }
+
     /// The record around `raw` when there is one (the AKS diagnostic record).
-    public var envelope: RawJSON?
+    public var envelope: RawJSON? {
+        get { box.fields.envelope }
+        _modify { yield &fields.envelope }
+    }
+
     /// Values of ``DecoderOptions/extractedPaths``, in the same order.
-    public var extracted: [JSONValue?]
+    public var extracted: [JSONValue?] {
+        get { box.fields.extracted }
+        _modify { yield &fields.extracted }
+    }
 
     /// The first source IP: the one threshold keys and GeoIP use.
-    public var sourceIP: String? { sourceIPs.first }
+    public var sourceIP: String? { box.fields.sourceIPs.first }
 
     public init(logType: LogType, raw: RawJSON = RawJSON([UInt8]())) {
-        self.logType = logType
-        self.time = nil
-        self.cluster = nil
-        self.isKubernetes = logType != .ecsProcess
-        self.sourceIPs = []
-        self.user = UserInfo()
-        self.verb = nil
-        self.object = ObjectReference()
-        self.requestURI = nil
-        self.response = ResponseStatus()
-        self.userAgent = nil
-        self.stage = nil
-        self.auditID = nil
-        self.level = nil
-        self.authorization = AuthorizationAnnotations()
-        self.process = nil
-        self.warnings = []
-        self.raw = raw
-        self.envelope = nil
-        self.extracted = []
+        box = Box(Fields(
+            logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, sourceIPs: [],
+            user: UserInfo(), verb: nil, object: ObjectReference(), requestURI: nil, response: ResponseStatus(),
+            userAgent: nil, stage: nil, auditID: nil, level: nil, authorization: AuthorizationAnnotations(),
+            process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
     }
 
     /// A raw field of the event by dotted path; the envelope is searched when
     /// the document has no such field.
     public func rawValue(at path: FieldPath) -> JSONValue? {
         raw.value(at: path) ?? envelope?.value(at: path)
-    }
-}
-
-/// Who made the request.
-public struct UserInfo: Sendable, Hashable {
-    /// `user.username` (GKE: `principalEmail`; process: the process user).
-    public var name: String?
-    public var uid: String?
-    public var groups: [String]
-
-    public init(name: String? = nil, uid: String? = nil, groups: [String] = []) {
-        self.name = name
-        self.uid = uid
-        self.groups = groups
-    }
-}
-
-/// What the request was about (`objectRef`; GKE: parsed from `resourceName`).
-public struct ObjectReference: Sendable, Hashable {
-    public var resource: String?
-    public var subresource: String?
-    public var namespace: String?
-    public var name: String?
-    /// "" for the core group when the source says so; nil when absent.
-    public var apiGroup: String?
-    public var apiVersion: String?
-
-    public init() {}
-}
-
-/// The response (`responseStatus`; GKE: `status`).
-public struct ResponseStatus: Sendable, Hashable {
-    /// HTTP status code (GKE: mapped from gRPC; absent status means 200).
-    public var code: Int?
-    /// `Success` / `Failure` (GKE: derived from the code).
-    public var status: String?
-    /// `Forbidden`, ... (GKE: the gRPC code name, e.g. `PERMISSION_DENIED`).
-    public var reason: String?
-    public var message: String?
-    /// GKE only: the original gRPC `status.code`; nil when absent.
-    public var grpcCode: Int?
-
-    public init() {}
-}
-
-/// The `authorization.k8s.io/decision` and `/reason` annotations
-/// (GKE: the entry's `labels`).
-public struct AuthorizationAnnotations: Sendable, Hashable {
-    /// `allow` or `forbid`.
-    public var decision: String?
-    public var reason: String?
-
-    public init() {}
-}
-
-/// Fields of a process event (ECS names in the comments).
-public struct ProcessDetails: Sendable, Hashable {
-    /// `process.name`
-    public var name: String?
-    /// `process.executable`
-    public var executable: String?
-    /// `process.args`
-    public var args: [String]
-    /// `process.interactive`; nil when absent.
-    public var interactive: Bool?
-    /// `process.pid`
-    public var pid: Int64?
-    /// `process.parent.name`
-    public var parentName: String?
-    /// `container.id`
-    public var containerID: String?
-    /// `container.image.name`
-    public var containerImage: String?
-    /// `host.os.type`
-    public var hostOSType: String?
-    /// `event.type` (ECS makes it a list).
-    public var eventTypes: [String]
-    /// `event.action`
-    public var eventAction: String?
-    /// `event.category`
-    public var eventCategories: [String]
-    /// `event.kind`
-    public var eventKind: String?
-    /// `orchestrator.namespace`
-    public var podNamespace: String?
-    /// `orchestrator.resource.name`
-    public var podName: String?
-
-    public init() {
-        self.args = []
-        self.eventTypes = []
-        self.eventCategories = []
     }
 }

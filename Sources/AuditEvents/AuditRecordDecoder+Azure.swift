@@ -84,10 +84,13 @@ extension AuditRecordDecoder {
 
     /// `/SUBSCRIPTIONS/.../MANAGEDCLUSTERS/<name>` → `<name>` (as written).
     static func aksCluster(fromResourceID id: String) -> String? {
-        let parts = id.split(separator: "/", omittingEmptySubsequences: true)
-        guard let i = parts.lastIndex(where: { $0.lowercased() == "managedclusters" }), i + 1 < parts.count else {
+        let parts = id.utf8.split(separator: UInt8(ascii: "/"))
+        let marker = "managedclusters".utf8
+        guard let i = parts.lastIndex(where: { part in
+            part.count == marker.count && zip(part, marker).allSatisfy { $0 | 0x20 == $1 }
+        }), i + 1 < parts.count else {
             return nil
         }
-        return String(parts[i + 1])
+        return String(Substring(parts[i + 1]))
     }
 }

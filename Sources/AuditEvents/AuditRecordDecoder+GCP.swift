@@ -12,103 +12,146 @@
 /// kept in ``ResponseStatus/grpcCode``; `labels` → authorization annotations;
 /// `operation.id` (else `insertId`) → audit ID.
 extension AuditRecordDecoder {
-    func decodeGCPEntry(_ entry: JSONNode, raw: [UInt8]) -> DecodeOutcome {
-        guard let payload = entry.field("protoPayload") else {
-            return .deadLetter(DecodeIssue(.missingField, "protoPayload is missing"))
-        }
-        guard payload.kind == .object else {
-            return .deadLetter(DecodeIssue(.wrongType, "protoPayload is not an object"))
-        }
-        var event = makeEvent(.gcpAuditLog, raw: raw)
-        var w = event.warnings
-        event.isKubernetes = payload.field("serviceName")?.stringEquals("k8s.io") == true
-        event.user.name = FieldReader.string(payload.field("authenticationInfo", "principalEmail"), &w)
+    enum EntryKey: Int { case protoPayload, labels, operation, insertId, resource, pSourceLabel, timestamp, receiveTimestamp, pEventTime }
+    static let entryKeys = KeySet([
+        "protoPayload", "labels", "operation", "insertId", "resource", "p_source_label", "timestamp",
+        "receiveTimestamp", "p_event_time",
+    ])
+    enum PayloadKey: Int { case serviceName, authenticationInfo, requestMetadata, methodName, resourceName, status }
+    static let payloadKeys = KeySet([
+        "serviceName", "authenticationInfo", "requestMetadata", "methodName", "resourceName", "status",
+    ])
 
-        var ips: [String] = []
-        if let metadata = payload.field("requestMetadata"), metadata.kind == .object {
+    func decodeGCPEntry(_ entry: JSONNode, raw: [UInt8]) -> DecodeOutcome {
+        entry.pick(Self.entryKeys) { f in
+            guard let payload = f[EntryKey.protoPayload] else {
+                return .deadLetter(DecodeIssue(.missingField, "protoPayload is missing"))
+            }
+            guard payload.kind == .object else {
+                return .deadLetter(DecodeIssue(.wrongType, "protoPayload is not an object"))
+            }
+            var event = makeEvent(.gcpAuditLog, raw: raw)
+            var w = event.warnings
+            var ips: [String] = []
+            payload.pick(Self.payloadKeys) { p in
+                mapPayload(p, into: &event, ips: &ips, &w)
+            }
+            if let labels = FieldReader.object(f[EntryKey.labels], &w) {
+                labels.pick(Self.annotationKeys) { a in
+                    event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
+                    event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w)
+                }
+            }
+            event.auditID = FieldReader.string(f[EntryKey.operation]?.field("id"), &w)
+                ?? FieldReader.string(f[EntryKey.insertId], &w)
+            event.cluster = FieldReader.string(f[EntryKey.resource]?.field("labels", "cluster_name"), &w)
+                ?? FieldReader.string(f[EntryKey.pSourceLabel], &w)
+                ?? options.clusterLabel
+            event.time = FieldReader.time(f[EntryKey.timestamp], &w)
+                ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
+                ?? FieldReader.time(f[EntryKey.pEventTime], &w)
+            if event.time != nil { w.remove(.invalidTime) }
+            event.warnings = w
+            FieldReader.sourceIPs(ips, into: &event)
+            finish(&event, document: entry, envelope: nil)
+            return .decoded(event)
+        }
+    }
+
+    private func mapPayload(_ p: PickedFields, into event: inout AuditEvent, ips: inout [String],
+                            _ w: inout DecodeWarnings) {
+        event.isKubernetes = p[PayloadKey.serviceName]?.stringEquals("k8s.io") == true
+        event.user.name = FieldReader.string(p[PayloadKey.authenticationInfo]?.field("principalEmail"), &w)
+        if let metadata = FieldReader.object(p[PayloadKey.requestMetadata], &w) {
             if let ip = FieldReader.string(metadata.field("callerIp") ?? metadata.field("callerIP"), &w) {
                 ips.append(ip)
             }
             event.userAgent = FieldReader.string(metadata.field("callerSuppliedUserAgent"), &w)
         }
-
-        let method = FieldReader.string(payload.field("methodName"), &w)
-        let resourceName = FieldReader.string(payload.field("resourceName"), &w)
         if event.isKubernetes {
-            if let method, let dot = method.lastIndex(of: ".") {
-                event.verb = String(method[method.index(after: dot)...])
-            } else {
-                event.verb = method
+            if let method = p[PayloadKey.methodName]?.stringBytes {
+                let dot = method.lastIndex(of: UInt8(ascii: ".")).map { $0 + 1 } ?? 0
+                event.verb = String(decoding: UnsafeBufferPointer(rebasing: method[dot...]), as: UTF8.self)
+            } else if p[PayloadKey.methodName].map({ !$0.isNull }) == true {
+                w.insert(.wrongType)
             }
-            if let resourceName {
+            if let resourceName = FieldReader.string(p[PayloadKey.resourceName], &w) {
                 Self.mapResourceName(resourceName, into: &event)
             }
         }
         if event.verb == nil { w.insert(.missingField) }
 
-        let status = payload.field("status")
         var grpc: Int?
-        if let status, status.kind == .object {
+        if let status = FieldReader.object(p[PayloadKey.status], &w) {
             grpc = FieldReader.int(status.field("code"), &w)
             event.response.message = FieldReader.string(status.field("message"), &w)
-        } else if let status, !status.isNull {
-            w.insert(.wrongType)
         }
         event.response.grpcCode = grpc
         let code = grpc ?? 0
         event.response.code = Self.httpStatus(forGRPC: code)
         event.response.status = code == 0 ? "Success" : "Failure"
         event.response.reason = Self.grpcName(code)
-
-        if let labels = entry.field("labels"), labels.kind == .object {
-            event.authorization.decision = FieldReader.string(labels.field("authorization.k8s.io/decision"), &w)
-            event.authorization.reason = FieldReader.string(labels.field("authorization.k8s.io/reason"), &w)
-        }
-        event.auditID = FieldReader.string(entry.field("operation", "id"), &w)
-            ?? FieldReader.string(entry.field("insertId"), &w)
-        event.cluster = FieldReader.string(entry.field("resource")?.field("labels")?.field("cluster_name"), &w)
-            ?? FieldReader.string(entry.field("p_source_label"), &w)
-            ?? options.clusterLabel
-        event.time = FieldReader.time(entry.field("timestamp"), &w)
-            ?? FieldReader.time(entry.field("receiveTimestamp"), &w)
-            ?? FieldReader.time(entry.field("p_event_time"), &w)
-        if event.time != nil { w.remove(.invalidTime) }
-        event.warnings = w
-        FieldReader.sourceIPs(ips, into: &event)
-        finish(&event, document: entry, envelope: nil)
-        return .decoded(event)
     }
 
     /// `core/v1/namespaces/default/pods/web/exec` and the like.
     static func mapResourceName(_ name: String, into event: inout AuditEvent) {
-        let parts = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 3, parts[1].hasPrefix("v"), parts[1].count > 1,
-              !parts.contains(where: \.isEmpty)
-        else {
-            event.requestURI = name.hasPrefix("/") ? name : "/" + name
-            return
+        var copy = name
+        let mapped = copy.withUTF8 { bytes -> Bool in
+            // Up to 8 segments, as (start, end) offsets; more means not a resource path.
+            var starts = (0, 0, 0, 0, 0, 0, 0, 0)
+            var ends = (0, 0, 0, 0, 0, 0, 0, 0)
+            var count = 0
+            var segmentStart = 0
+            var ok = true
+            withUnsafeMutableBytes(of: &starts) { startsRaw in
+                withUnsafeMutableBytes(of: &ends) { endsRaw in
+                    let s = startsRaw.bindMemory(to: Int.self)
+                    let e = endsRaw.bindMemory(to: Int.self)
+                    for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
+                        guard count < 8, i > segmentStart else { ok = false; break }
+                        s[count] = segmentStart
+                        e[count] = i
+                        count += 1
+                        segmentStart = i + 1
+                    }
+                }
+            }
+            guard ok, count >= 3 else { return false }
+            func segment(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+                let (a, b) = withUnsafeBytes(of: starts) { sr in
+                    withUnsafeBytes(of: ends) { er in
+                        (sr.load(fromByteOffset: k * 8, as: Int.self), er.load(fromByteOffset: k * 8, as: Int.self))
+                    }
+                }
+                return UnsafeBufferPointer(rebasing: bytes[a..<b])
+            }
+            func text(_ k: Int) -> String? { k < count ? String(decoding: segment(k), as: UTF8.self) : nil }
+            let version = segment(1)
+            guard version.count > 1, version[0] == UInt8(ascii: "v") else { return false }
+            let isCore = segment(0).elementsEqual("core".utf8)
+            event.object.apiGroup = isCore ? "" : text(0)
+            event.object.apiVersion = text(1)
+            var k = 2
+            if count >= 5, segment(2).elementsEqual("namespaces".utf8) {
+                event.object.namespace = text(3)
+                k = 4
+            }
+            event.object.resource = text(k)
+            event.object.name = text(k + 1)
+            event.object.subresource = text(k + 2)
+            if event.object.namespace == nil, segment(k).elementsEqual("namespaces".utf8) {
+                event.object.namespace = event.object.name
+            }
+            let rest = isCore ? UnsafeBufferPointer(rebasing: bytes[5...]) : bytes
+            var uri = isCore ? "/api/" : "/apis/"
+            uri.reserveCapacity(uri.utf8.count + rest.count)
+            uri += String(decoding: rest, as: UTF8.self)
+            event.requestURI = uri
+            return true
         }
-        let group = parts[0] == "core" ? "" : parts[0]
-        event.object.apiGroup = group
-        event.object.apiVersion = parts[1]
-        let rest = Array(parts[2...])
-        var tail: ArraySlice<String>
-        if rest[0] == "namespaces" && rest.count >= 3 {
-            event.object.namespace = rest[1]
-            tail = rest[2...]
-        } else {
-            tail = rest[...]
+        if !mapped {
+            event.requestURI = name.utf8.first == UInt8(ascii: "/") ? name : "/" + name
         }
-        event.object.resource = tail.first
-        tail = tail.dropFirst()
-        event.object.name = tail.first
-        tail = tail.dropFirst()
-        event.object.subresource = tail.first
-        if event.object.resource == "namespaces", event.object.namespace == nil {
-            event.object.namespace = event.object.name
-        }
-        let prefix = group.isEmpty ? "/api/\(parts[1])" : "/apis/\(group)/\(parts[1])"
-        event.requestURI = prefix + "/" + rest.joined(separator: "/")
     }
 
     /// The HTTP status Kubernetes would have sent for a gRPC code.

@@ -1,71 +1,84 @@
 /// `audit.k8s.io` Events (EKS, AKS's `properties.log`, self-managed clusters)
 /// and the CloudWatch Logs subscription batches EKS ships them in.
 extension AuditRecordDecoder {
-    /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1).
+    enum EventKey: Int {
+        case auditID, stage, level, verb, requestURI, userAgent, user, objectRef, responseStatus, annotations
+        case requestReceivedTimestamp, stageTimestamp, timestamp, pEventTime, pSourceLabel, sourceIPs
+    }
+    static let eventKeys = KeySet([
+        "auditID", "stage", "level", "verb", "requestURI", "userAgent", "user", "objectRef", "responseStatus",
+        "annotations", "requestReceivedTimestamp", "stageTimestamp", "timestamp", "p_event_time",
+        "p_source_label", "sourceIPs",
+    ])
+    enum UserKey: Int { case username, uid, groups }
+    static let userKeys = KeySet(["username", "uid", "groups"])
+    enum RefKey: Int { case resource, subresource, namespace, name, apiGroup, apiVersion }
+    static let refKeys = KeySet(["resource", "subresource", "namespace", "name", "apiGroup", "apiVersion"])
+    enum StatusKey: Int { case code, status, reason, message }
+    static let statusKeys = KeySet(["code", "status", "reason", "message"])
+    enum AnnotationKey: Int { case decision, reason }
+    static let annotationKeys = KeySet(["authorization.k8s.io/decision", "authorization.k8s.io/reason"])
+
+    /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1), one pass per object.
     func mapKubernetesEvent(_ e: JSONNode, into event: inout AuditEvent) {
         var w = event.warnings
-        event.auditID = FieldReader.string(e.field("auditID"), &w)
-        event.stage = FieldReader.string(e.field("stage"), &w)
-        event.level = FieldReader.string(e.field("level"), &w)
-        event.verb = FieldReader.string(e.field("verb"), &w)
-        event.requestURI = FieldReader.string(e.field("requestURI"), &w)
-        event.userAgent = FieldReader.string(e.field("userAgent"), &w)
-        if event.verb == nil { w.insert(.missingField) }
+        var ips: [String] = []
+        e.pick(Self.eventKeys) { f in
+            event.auditID = FieldReader.string(f[EventKey.auditID], &w)
+            event.stage = FieldReader.string(f[EventKey.stage], &w)
+            event.level = FieldReader.string(f[EventKey.level], &w)
+            event.verb = FieldReader.string(f[EventKey.verb], &w)
+            event.requestURI = FieldReader.string(f[EventKey.requestURI], &w)
+            event.userAgent = FieldReader.string(f[EventKey.userAgent], &w)
+            if event.verb == nil { w.insert(.missingField) }
 
-        if let user = e.field("user") {
-            if user.kind == .object {
-                event.user.name = FieldReader.string(user.field("username"), &w)
-                event.user.uid = FieldReader.string(user.field("uid"), &w)
-                event.user.groups = FieldReader.strings(user.field("groups"), &w)
-            } else if !user.isNull {
-                w.insert(.wrongType)
+            if let user = FieldReader.object(f[EventKey.user], &w) {
+                user.pick(Self.userKeys) { u in
+                    event.user.name = FieldReader.string(u[UserKey.username], &w)
+                    event.user.uid = FieldReader.string(u[UserKey.uid], &w)
+                    event.user.groups = FieldReader.strings(u[UserKey.groups], &w)
+                }
             }
-        }
-        if event.user.name == nil { w.insert(.missingField) }
+            if event.user.name == nil { w.insert(.missingField) }
 
-        if let ref = e.field("objectRef") {
-            if ref.kind == .object {
-                event.object.resource = FieldReader.string(ref.field("resource"), &w)
-                event.object.subresource = FieldReader.string(ref.field("subresource"), &w)
-                event.object.namespace = FieldReader.string(ref.field("namespace"), &w)
-                event.object.name = FieldReader.string(ref.field("name"), &w)
-                event.object.apiGroup = FieldReader.string(ref.field("apiGroup"), &w)
-                event.object.apiVersion = FieldReader.string(ref.field("apiVersion"), &w)
-            } else if !ref.isNull {
-                w.insert(.wrongType)
+            if let ref = FieldReader.object(f[EventKey.objectRef], &w) {
+                ref.pick(Self.refKeys) { r in
+                    event.object.resource = FieldReader.string(r[RefKey.resource], &w)
+                    event.object.subresource = FieldReader.string(r[RefKey.subresource], &w)
+                    event.object.namespace = FieldReader.string(r[RefKey.namespace], &w)
+                    event.object.name = FieldReader.string(r[RefKey.name], &w)
+                    event.object.apiGroup = FieldReader.string(r[RefKey.apiGroup], &w)
+                    event.object.apiVersion = FieldReader.string(r[RefKey.apiVersion], &w)
+                }
             }
-        }
 
-        if let status = e.field("responseStatus") {
-            if status.kind == .object {
-                event.response.code = FieldReader.int(status.field("code"), &w)
-                event.response.status = FieldReader.string(status.field("status"), &w)
-                event.response.reason = FieldReader.string(status.field("reason"), &w)
-                event.response.message = FieldReader.string(status.field("message"), &w)
-            } else if !status.isNull {
-                w.insert(.wrongType)
+            if let status = FieldReader.object(f[EventKey.responseStatus], &w) {
+                status.pick(Self.statusKeys) { s in
+                    event.response.code = FieldReader.int(s[StatusKey.code], &w)
+                    event.response.status = FieldReader.string(s[StatusKey.status], &w)
+                    event.response.reason = FieldReader.string(s[StatusKey.reason], &w)
+                    event.response.message = FieldReader.string(s[StatusKey.message], &w)
+                }
             }
-        }
 
-        if let annotations = e.field("annotations") {
-            if annotations.kind == .object {
-                event.authorization.decision = FieldReader.string(annotations.field("authorization.k8s.io/decision"), &w)
-                event.authorization.reason = FieldReader.string(annotations.field("authorization.k8s.io/reason"), &w)
-            } else if !annotations.isNull {
-                w.insert(.wrongType)
+            if let annotations = FieldReader.object(f[EventKey.annotations], &w) {
+                annotations.pick(Self.annotationKeys) { a in
+                    event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
+                    event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w)
+                }
             }
+
+            event.time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
+                ?? FieldReader.time(f[EventKey.stageTimestamp], &w)
+                ?? FieldReader.time(f[EventKey.timestamp], &w)
+                ?? FieldReader.time(f[EventKey.pEventTime], &w)
+            if event.time != nil { w.remove(.invalidTime) }
+            // The topic's configured label first, then Panther's source label.
+            event.cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w)
+            ips = FieldReader.strings(f[EventKey.sourceIPs], &w)
         }
-
-        event.time = FieldReader.time(e.field("requestReceivedTimestamp"), &w)
-            ?? FieldReader.time(e.field("stageTimestamp"), &w)
-            ?? FieldReader.time(e.field("timestamp"), &w)
-            ?? FieldReader.time(e.field("p_event_time"), &w)
-        if event.time != nil { w.remove(.invalidTime) }
-        // The topic's configured label first, then Panther's source label.
-        event.cluster = options.clusterLabel ?? FieldReader.string(e.field("p_source_label"), &w)
-
         event.warnings = w
-        FieldReader.sourceIPs(FieldReader.strings(e.field("sourceIPs"), &event.warnings), into: &event)
+        FieldReader.sourceIPs(ips, into: &event)
     }
 
     /// A CloudWatch Logs subscription batch: `DATA_MESSAGE` yields one outcome

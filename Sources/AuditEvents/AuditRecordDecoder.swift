@@ -102,31 +102,47 @@ public final class AuditRecordDecoder: AuditDecoder {
         }
     }
 
+    enum ShapeKey: Int {
+        case pLogType, messageType, logEvents, records, protoPayload, category, resourceId, properties
+        case kind, auditID, sourceIPs, objectRef, requestURI, verb, responseStatus, requestReceivedTimestamp
+        case process, processName, timestamp, ecs
+    }
+    static let shapeKeys = KeySet([
+        "p_log_type", "messageType", "logEvents", "records", "protoPayload", "category", "resourceId", "properties",
+        "kind", "auditID", "sourceIPs", "objectRef", "requestURI", "verb", "responseStatus",
+        "requestReceivedTimestamp", "process", "process.name", "@timestamp", "ecs",
+    ])
+
+    /// Content-based detection, from the keys of the record (one pass).
     private func detectShape(_ root: JSONNode) -> Shape {
-        if let declared = root.field("p_log_type") {
-            if declared.stringEquals("Amazon.EKS.Audit") { return .kubernetesEvent(.eksAudit) }
-            if declared.stringEquals("Azure.MonitorActivity") { return .azureRecord }
-            if declared.stringEquals("GCP.AuditLog") { return .gcpEntry }
+        root.pick(Self.shapeKeys) { f in
+            if let declared = f[ShapeKey.pLogType] {
+                if declared.stringEquals("Amazon.EKS.Audit") { return .kubernetesEvent(.eksAudit) }
+                if declared.stringEquals("Azure.MonitorActivity") { return .azureRecord }
+                if declared.stringEquals("GCP.AuditLog") { return .gcpEntry }
+            }
+            if let type = f[ShapeKey.messageType],
+               f[ShapeKey.logEvents] != nil || type.stringEquals("CONTROL_MESSAGE") {
+                return .cloudWatchBatch
+            }
+            if f[ShapeKey.records]?.kind == .array { return .azureBatch }
+            if f[ShapeKey.protoPayload] != nil { return .gcpEntry }
+            if f[ShapeKey.category] != nil || f[ShapeKey.resourceId] != nil
+                || f[ShapeKey.properties]?.field("log") != nil {
+                return .azureRecord
+            }
+            if f[ShapeKey.kind]?.stringEquals("Event") == true || f[ShapeKey.auditID] != nil
+                || f[ShapeKey.sourceIPs] != nil || f[ShapeKey.objectRef] != nil || f[ShapeKey.requestURI] != nil
+                || f[ShapeKey.verb] != nil || f[ShapeKey.responseStatus] != nil
+                || f[ShapeKey.requestReceivedTimestamp] != nil {
+                return .kubernetesEvent(.kubernetesAudit)
+            }
+            if f[ShapeKey.process] != nil || f[ShapeKey.processName] != nil || f[ShapeKey.timestamp] != nil
+                || f[ShapeKey.ecs] != nil {
+                return .ecsProcess
+            }
+            return .unknown
         }
-        if root.field("messageType") != nil && root.field("logEvents") != nil { return .cloudWatchBatch }
-        if root.field("messageType")?.stringEquals("CONTROL_MESSAGE") == true { return .cloudWatchBatch }
-        if root.field("records")?.kind == .array { return .azureBatch }
-        if root.field("protoPayload") != nil { return .gcpEntry }
-        if root.field("category") != nil || root.field("resourceId") != nil
-            || root.field("properties", "log") != nil {
-            return .azureRecord
-        }
-        if root.field("kind")?.stringEquals("Event") == true || root.field("auditID") != nil
-            || root.field("sourceIPs") != nil || root.field("objectRef") != nil
-            || root.field("requestURI") != nil || root.field("verb") != nil
-            || root.field("responseStatus") != nil || root.field("requestReceivedTimestamp") != nil {
-            return .kubernetesEvent(.kubernetesAudit)
-        }
-        if root.field("process") != nil || root.field("process.name") != nil
-            || root.field("@timestamp") != nil || root.field("ecs") != nil {
-            return .ecsProcess
-        }
-        return .unknown
     }
 
     func makeEvent(_ logType: LogType, raw: @autoclosure () -> [UInt8]) -> AuditEvent {

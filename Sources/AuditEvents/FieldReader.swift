@@ -7,8 +7,21 @@ import Darwin
 /// Lenient field reads: a value of the wrong type is ignored (or coerced when
 /// unambiguous) and noted in the event's warnings, never thrown.
 enum FieldReader {
+    /// The node when it is an object; a non-null non-object is flagged.
+    static func object(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> JSONNode? {
+        guard let node else { return nil }
+        switch node.kind {
+        case .object: return node
+        case .null: return nil
+        default:
+            warnings.insert(.wrongType)
+            return nil
+        }
+    }
+
     static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> String? {
         guard let node else { return nil }
+        if let bytes = node.stringBytes { return String(decoding: bytes, as: UTF8.self) }
         switch node.kind {
         case .string: return node.string
         case .null: return nil
@@ -62,6 +75,7 @@ enum FieldReader {
         switch node.kind {
         case .array:
             var out: [String] = []
+            out.reserveCapacity(4)
             node.forEachElement { element in
                 if let s = element.string {
                     out.append(s)

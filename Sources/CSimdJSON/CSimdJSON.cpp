@@ -176,3 +176,30 @@ extern "C" size_t vj_serialize(vj_value value, char *out, size_t capacity) {
         return 0;
     }
 }
+
+static inline bool same_bytes(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) { return false; }
+    }
+    return true;
+}
+
+extern "C" size_t vj_object_pick(vj_value object, const vj_key *keys, size_t count, vj_value *out, uint8_t *found) {
+    for (size_t i = 0; i < count; i++) { found[i] = 0; }
+    simdjson::dom::object obj;
+    if (to_element(object).get_object().get(obj)) { return 0; }
+    size_t hits = 0;
+    for (auto field : obj) {
+        const size_t n = field.key.size();
+        const char *data = field.key.data();
+        for (size_t i = 0; i < count; i++) {
+            if (keys[i].length == n && !found[i] && same_bytes(keys[i].name, data, n)) {
+                out[i] = to_value(field.value);
+                found[i] = 1;
+                if (++hits == count) { return hits; }
+                break;
+            }
+        }
+    }
+    return hits;
+}

@@ -67,6 +67,17 @@ bool vj_get_bool(vj_value value, bool *out);
 /// or has no such key.
 bool vj_object_find(vj_value object, const char *key, size_t key_length, vj_value *out);
 
+/// A key to pick out of an object.
+typedef struct vj_key {
+    const char *name;
+    size_t length;
+} vj_key;
+
+/// One pass over an object: for each of keys[0..<count], out[i] receives the
+/// first member with that key and found[i] is set to 1 (0 when absent).
+/// Returns the number of keys found; 0 when object is not an object.
+size_t vj_object_pick(vj_value object, const vj_key *keys, size_t count, vj_value *out, uint8_t *found);
+
 /// Writes up to capacity elements of an array into out; returns the element
 /// count (which may exceed capacity), or 0 when value is not an array.
 size_t vj_array_elements(vj_value array, vj_value *out, size_t capacity);

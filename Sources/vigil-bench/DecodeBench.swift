@@ -1,0 +1,248 @@
+import ArgumentParser
+import AuditEvents
+import Foundation
+
+/// `vigil-bench decode`: events/s on one core for a realistic mix of EKS, AKS
+/// and GKE records (1–3 KB), next to simdjson alone and Foundation's
+/// JSONSerialization on the same bytes, and allocations per event.
+///
+/// Allocations are counted in a child run with a malloc-counting shim
+/// preloaded (every malloc, from Swift and C++ alike); the timed runs use
+/// plain malloc.
+struct DecodeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "AuditEvents decode throughput (one core) and allocations per event.")
+
+    @Option(help: "Folder of fixture JSON lines (eks/, aks/, gke/ below it).")
+    var fixtures: String = "Tests/AuditEventsTests/Fixtures"
+
+    @Option(help: "Seconds per timed run.")
+    var seconds: Double = 2
+
+    @Option(help: "Timed runs per variant (the best is reported).")
+    var runs: Int = 3
+
+    @Flag(help: "Skip the Foundation JSONSerialization reference.")
+    var noFoundation = false
+
+    @Flag(help: "Only the decoder and simdjson, per cloud (VIGIL_BENCH_CLOUD=eks|aks|gke picks one, for profiling).")
+    var perCloud = false
+
+    @Option(help: .hidden)
+    var allocationPass: String?
+
+
+    func run() throws {
+        let mix = try Self.loadMix(from: fixtures)
+        if let allocationPass {
+            try self.allocationPass(allocationPass, mix: mix)
+            return
+        }
+        let bytes = mix.reduce(0) { $0 + $1.bytes.count }
+        print("decode benchmark: \(mix.count) records (\(Self.describe(mix))), "
+            + "average \(bytes / max(mix.count, 1)) bytes, one thread")
+
+        if perCloud {
+            let decoder = try AuditRecordDecoder()
+            var outcomes: [DecodeOutcome] = []
+            let baseline = try ParseOnlyBaseline()
+            let only = ProcessInfo.processInfo.environment["VIGIL_BENCH_CLOUD"]
+            for cloud in ["eks", "aks", "gke"] where only == nil || only == cloud {
+                let part = mix.filter { $0.cloud == cloud }
+                let rate = measure(part) { record in
+                    outcomes.removeAll(keepingCapacity: true)
+                    decoder.decode(record.bytes, into: &outcomes)
+                    return outcomes.count
+                }
+                let parse = only != nil ? 0 : measure(part) { _ = baseline.parse($0.bytes); return 1 }
+                print("\(cloud): decode \(Int(rate)) events/s, parse only \(Int(parse)) records/s")
+            }
+            return
+        }
+        let baseline = try ParseOnlyBaseline()
+        let parseOnly = best(of: runs) { measure(mix) { _ = baseline.parse($0.bytes); return 1 } }
+        let decoder = try AuditRecordDecoder()
+        var outcomes: [DecodeOutcome] = []
+        outcomes.reserveCapacity(8)
+        let decode = best(of: runs) {
+            measure(mix) { record in
+                outcomes.removeAll(keepingCapacity: true)
+                decoder.decode(record.bytes, into: &outcomes)
+                return outcomes.count
+            }
+        }
+        let noRaw = try AuditRecordDecoder(options: DecoderOptions(keepRaw: false))
+        let decodeNoRaw = best(of: runs) {
+            measure(mix) { record in
+                outcomes.removeAll(keepingCapacity: true)
+                noRaw.decode(record.bytes, into: &outcomes)
+                return outcomes.count
+            }
+        }
+        func line(_ name: String, _ rate: Double) {
+            let mbps = rate * Double(bytes) / Double(mix.count) / 1_000_000
+            print(name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                + String(format: "%10.0f /s  %7.1f MB/s", rate, mbps))
+        }
+        line("simdjson parse only (records)", parseOnly)
+        line("AuditEvents decode (events)", decode)
+        line("AuditEvents decode, keepRaw off", decodeNoRaw)
+        print(String(format: "decode / simdjson-only: %.0f%%", decode / parseOnly * 100))
+        if !noFoundation {
+            let foundation = best(of: 1) {
+                measure(mix) { record in
+                    (try? JSONSerialization.jsonObject(with: Data(record.bytes))) == nil ? 0 : 1
+                }
+            }
+            line("Foundation JSONSerialization (records)", foundation)
+        }
+        for cloud in ["all", "eks", "aks", "gke"] {
+            print("heap allocations per event (\(cloud)): \(allocationsPerEvent(cloud: cloud) ?? "n/a (needs cc)")")
+        }
+    }
+
+    struct Record {
+        var cloud: String
+        var bytes: [UInt8]
+    }
+
+    /// Fixture lines of 600–3000 bytes, an equal number per cloud.
+    static func loadMix(from folder: String) throws -> [Record] {
+        var perCloud: [String: [Record]] = [:]
+        for cloud in ["eks", "aks", "gke"] {
+            let dir = folder + "/" + cloud
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            for name in names.sorted() where name.hasSuffix(".jsonl") {
+                guard let data = FileManager.default.contents(atPath: dir + "/" + name) else { continue }
+                for line in data.split(separator: 10) where (600...3000).contains(line.count) {
+                    perCloud[cloud, default: []].append(Record(cloud: cloud, bytes: Array(line)))
+                }
+            }
+        }
+        let clouds = ["eks", "aks", "gke"]
+        let n = clouds.map { perCloud[$0]?.count ?? 0 }.min() ?? 0
+        guard n > 0 else { throw ValidationError("no 600-3000 byte records for every cloud under \(folder)") }
+        var mix: [Record] = []
+        for i in 0..<n {
+            for cloud in clouds { mix.append(contentsOf: perCloud[cloud].map { [$0[i]] } ?? []) }
+        }
+        return mix
+    }
+
+    static func describe(_ mix: [Record]) -> String {
+        ["eks", "aks", "gke"].map { cloud in "\(mix.filter { $0.cloud == cloud }.count) \(cloud)" }
+            .joined(separator: ", ")
+    }
+
+    /// Events (or records) per second of this thread's CPU time (so other
+    /// processes on the machine do not count against it), over about
+    /// `seconds` of repeated passes.
+    func measure(_ mix: [Record], _ body: (Record) -> Int) -> Double {
+        for record in mix { _ = body(record) }  // warm up
+        var events = 0
+        let start = Self.threadCPUNanoseconds()
+        var elapsed: UInt64 = 0
+        repeat {
+            for record in mix { events += body(record) }
+            elapsed = Self.threadCPUNanoseconds() - start
+        } while Double(elapsed) < seconds * 1e9
+        return Double(events) / (Double(elapsed) / 1e9)
+    }
+
+    static func threadCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    func best(of runs: Int, _ body: () -> Double) -> Double {
+        (0..<max(runs, 1)).map { _ in body() }.max() ?? 0
+    }
+
+    // MARK: allocation counting
+
+    /// A malloc-counting shim, compiled with the system C compiler and
+    /// preloaded into a child run of this benchmark (`--allocation-pass`).
+    static let countingShim = """
+        #include <stddef.h>
+        extern void *__libc_malloc(size_t);
+        extern void *__libc_calloc(size_t, size_t);
+        extern void *__libc_realloc(void *, size_t);
+        extern void *__libc_memalign(size_t, size_t);
+        static unsigned long count;
+        unsigned long vigil_malloc_count(void) { return __atomic_load_n(&count, __ATOMIC_RELAXED); }
+        #define COUNT() __atomic_fetch_add(&count, 1, __ATOMIC_RELAXED)
+        void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
+        void *calloc(size_t a, size_t b) { COUNT(); return __libc_calloc(a, b); }
+        void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
+        void *memalign(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
+        void *aligned_alloc(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
+        int posix_memalign(void **out, size_t a, size_t n) {
+            COUNT(); void *p = __libc_memalign(a, n); if (!p) return 12; *out = p; return 0;
+        }
+        """
+
+    /// Heap allocations per event (every malloc, Swift and C++ alike) for
+    /// `cloud`'s records; nil when no C compiler is available for the shim.
+    func allocationsPerEvent(cloud: String) -> String? {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let source = dir.appendingPathComponent("count.c")
+            let library = dir.appendingPathComponent("count.so")
+            try Self.countingShim.write(to: source, atomically: true, encoding: .utf8)
+            guard run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O2", "-o", library.path, source.path], env: nil)
+                    != nil else { return nil }
+            var env = ProcessInfo.processInfo.environment
+            env["LD_PRELOAD"] = library.path
+            let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            return run(me, ["decode", "--fixtures", fixtures, "--allocation-pass", cloud], env: env)?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            return nil
+        }
+    }
+
+    private func run(_ path: String, _ arguments: [String], env: [String: String]?) -> String? {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: path)
+        child.arguments = arguments
+        if let env { child.environment = env }
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        child.standardError = FileHandle.nullDevice
+        do { try child.run() } catch { return nil }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        return child.terminationStatus == 0 ? String(decoding: output, as: UTF8.self) : nil
+    }
+
+    /// The child side: decode `cloud`'s records 10 times after a warm-up and
+    /// print allocations per event, read from the preloaded shim.
+    func allocationPass(_ cloud: String, mix: [Record]) throws {
+        typealias Counter = @convention(c) () -> UInt
+        guard let symbol = dlsym(nil, "vigil_malloc_count") else { throw ExitCode(3) }
+        let counter = unsafeBitCast(symbol, to: Counter.self)
+        let records = cloud == "all" ? mix : mix.filter { $0.cloud == cloud }
+        let decoder = try AuditRecordDecoder()
+        var outcomes: [DecodeOutcome] = []
+        outcomes.reserveCapacity(8)
+        for record in records {  // warm up: parser buffers, array capacity
+            decoder.decode(record.bytes, into: &outcomes)
+            outcomes.removeAll(keepingCapacity: true)
+        }
+        var events = 0
+        let before = counter()
+        for _ in 0..<10 {
+            for record in records {
+                decoder.decode(record.bytes, into: &outcomes)
+                events += outcomes.count
+                outcomes.removeAll(keepingCapacity: true)
+            }
+        }
+        let allocations = counter() - before
+        print(String(format: "%.1f", Double(allocations) / Double(max(events, 1))))
+    }
+}
