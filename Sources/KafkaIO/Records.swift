@@ -36,6 +36,11 @@ public struct KafkaTimestamp: Hashable, Sendable {
     public var kind: Kind
     /// Milliseconds since the Unix epoch.
     public var milliseconds: Int64
+
+    public init(kind: Kind, milliseconds: Int64) {
+        self.kind = kind
+        self.milliseconds = milliseconds
+    }
 }
 
 /// A record read from Kafka. A nil `value` is a tombstone, which is legal input.

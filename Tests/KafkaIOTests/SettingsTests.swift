@@ -1,0 +1,72 @@
+import KafkaIO
+import Testing
+
+@Suite struct SettingsTests {
+    @Test func everyProblemIsListedBeforeConnecting() {
+        let settings = ConsumerSettings(
+            client: ClientSettings(bootstrapServers: ["localhost", "broker:99999"], clientID: "",
+                                   properties: ["no.such.property": "1", "fetch.max.bytes": "lots",
+                                                "enable.auto.offset.store": "true"]),
+            groupID: "", sessionTimeout: .seconds(10), maxPollInterval: .seconds(5))
+        let problems = settings.validate()
+        let keys = Set(problems.map(\.key))
+        #expect(keys.isSuperset(of: ["bootstrap.servers", "client.id", "group.id", "max.poll.interval.ms",
+                                      "no.such.property", "fetch.max.bytes", "enable.auto.offset.store"]),
+                "\(problems)")
+        #expect(problems.filter { $0.key == "bootstrap.servers" }.count == 2)
+    }
+
+    @Test func constructionFailsWithAllProblems() {
+        let settings = ConsumerSettings(client: ClientSettings(bootstrapServers: [],
+                                                               properties: ["bogus.key": "x"]),
+                                        groupID: "g")
+        #expect {
+            _ = try KafkaConsumer(settings: settings, topics: ["t"], logger: testLogger)
+        } throws: { error in
+            guard let error = error as? KafkaError else { return false }
+            return error.code == .configuration && Set(error.problems.map(\.key)) == ["bootstrap.servers", "bogus.key"]
+        }
+    }
+
+    @Test func validSettingsHaveNoProblems() {
+        let consumer = testConsumerSettings(["127.0.0.1:9092"], group: "g",
+                                            properties: ["security.protocol": "plaintext"])
+        #expect(consumer.validate().isEmpty)
+        #expect(testProducerSettings(["127.0.0.1:9092"]).validate().isEmpty)
+    }
+
+    @Test func secretsAreNeverPrinted() {
+        let secret = "hunter2-very-secret"
+        let client = ClientSettings(bootstrapServers: ["b:9092"],
+                                    properties: ["sasl.password": secret, "ssl.key.password": secret,
+                                                 "sasl.username": "alice", "fetch.wait.max.ms": "soon"])
+        let settings = ProducerSettings(client: client)
+        #expect(!settings.description.contains(secret))
+        #expect(settings.description.contains("sasl.username=alice"))
+        #expect(settings.description.contains("sasl.password=[redacted]"))
+        let problems = settings.validate()
+        #expect(problems.map(\.key) == ["fetch.wait.max.ms"])
+        #expect(!"\(KafkaError(code: .configuration, detail: "x", problems: problems))".contains(secret))
+    }
+
+    @Test func producerManagedKeysAreRefused() {
+        let settings = ProducerSettings(client: ClientSettings(bootstrapServers: ["b:9092"],
+                                                               properties: ["enable.idempotence": "false"]))
+        #expect(settings.validate().map(\.key) == ["enable.idempotence"])
+    }
+}
+
+@Suite struct PartitionerTests {
+    /// Kafka's own test vectors for `Utils.murmur2` (UtilsTest.testMurmur2).
+    @Test(arguments: [
+        ("21", Int32(-973_932_308)),
+        ("foobar", -790_332_482),
+        ("a-little-bit-long-string", -985_981_536),
+        ("a-little-bit-longer-string", -1_486_304_829),
+        ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58_897_971),
+        ("abc", 479_470_107),
+    ])
+    func javaMurmur2MatchesKafkaVectors(input: String, expected: Int32) {
+        #expect(javaMurmur2(Array(input.utf8)) == expected)
+    }
+}
