@@ -275,9 +275,10 @@ final class ConsumerLoop: @unchecked Sendable {
             let stale = RDKafkaTopicPartitionList(fresh.sorted())
             _ = rd_kafka_resume_partitions(rk, stale.pointer)
             applyPauseState()
-            assignmentSnapshot.withLock { $0 = assigned }
             logger.info("partitions assigned", metadata: ["partitions": "\(partitions)"])
             runHook { await self.hooks.onAssign(partitions) }
+            // Published after the hook: a partition shows in `assignment` once its owner is ready.
+            assignmentSnapshot.withLock { $0 = assigned }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(rk) != 0
             let revoked = Set(partitions)

@@ -5,7 +5,8 @@ import Foundation
 public struct KafkaStatistics: Sendable {
     public struct Partition: Sendable, Hashable {
         public var topicPartition: TopicPartition
-        /// Messages between the consumer position and the high watermark (-1 when unknown).
+        /// Messages between the committed offset and the high watermark (-1 before the
+        /// first commit or when unknown): the group's lag as Kafka tooling reports it.
         public var consumerLag: Int64
         /// Messages between the stored (done) offset and the high watermark (-1 when unknown).
         public var consumerLagStored: Int64

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaIO
 import Logging
+import Synchronization
 
 /// The repository root, found from this file's path.
 let repositoryRoot: URL = {
@@ -128,25 +129,23 @@ func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool)
     return await condition()
 }
 
-/// Reads records until `count` have arrived or `timeout` passes.
+/// Reads records until `count` have arrived or `timeout` passes; returns what arrived.
 func collect(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30)) async throws -> [ConsumerRecord] {
-    try await withThrowingTaskGroup(of: [ConsumerRecord]?.self) { group in
+    let received = Shared<[ConsumerRecord]>([])
+    try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
-            var out: [ConsumerRecord] = []
             for try await batch in consumer.batches {
-                out += batch
-                if out.count >= count { break }
+                let total = received.withLock { $0 += batch; return $0.count }
+                if total >= count { break }
             }
-            return out
         }
         group.addTask {
             try await Task.sleep(for: timeout)
-            return nil
         }
-        let first = try await group.next() ?? nil
+        try await group.next()
         group.cancelAll()
-        return first ?? []
     }
+    return received.withLock { $0 }
 }
 
 /// Java's `Utils.murmur2` (Kafka's default partitioner), written independently of
@@ -186,4 +185,11 @@ func javaMurmur2(_ data: [UInt8]) -> Int32 {
 
 func javaPartition(_ key: [UInt8], partitions: Int32) -> Int32 {
     (javaMurmur2(key) & 0x7fff_ffff) % partitions
+}
+
+/// A value shared with child tasks.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }
