@@ -1,23 +1,25 @@
 import CSimdJSON
 
-/// Keys read from one object in a single pass (`vj_object_pick`), instead of
-/// one linear lookup per key.
+/// Keys read from one object in a single pass (`vj_object_pick`, one hash
+/// probe per member), instead of one linear lookup per key.
 ///
-/// The key pointers point at static string literals, immutable for the life
-/// of the program; that is why the `@unchecked Sendable` is safe.
+/// The C key set is built once, never mutated and never freed (key sets are
+/// static), and its names point at static string literals; that is why the
+/// `@unchecked Sendable` is safe.
 struct KeySet: @unchecked Sendable {
-    let keys: [vj_key]
+    let set: OpaquePointer?
+    let count: Int
 
     init(_ names: [StaticString]) {
-        keys = names.map { name in
-            guard name.hasPointerRepresentation else { return vj_key(name: nil, length: Int.max) }
+        let keys = names.map { name in
+            guard name.hasPointerRepresentation else { return vj_key(name: nil, length: 0) }
             return vj_key(
                 name: UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self),
                 length: name.utf8CodeUnitCount)
         }
+        set = keys.withUnsafeBufferPointer { vj_keyset_create($0.baseAddress, $0.count) }
+        count = set == nil ? 0 : keys.count
     }
-
-    var count: Int { keys.count }
 }
 
 /// The members picked by ``JSONNode/pick(_:_:)``, by key position.
@@ -39,9 +41,7 @@ extension JSONNode {
         return withUnsafeTemporaryAllocation(of: vj_value.self, capacity: n) { values in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { found in
                 if let valueBase = values.baseAddress, let foundBase = found.baseAddress {
-                    set.keys.withUnsafeBufferPointer { keys in
-                        _ = vj_object_pick(value, keys.baseAddress, n, valueBase, foundBase)
-                    }
+                    _ = vj_object_pick(value, set.set, valueBase, foundBase)
                     return body(PickedFields(values: values, found: found))
                 }
                 return body(PickedFields(values: values, found: UnsafeMutableBufferPointer(start: nil, count: 0)))

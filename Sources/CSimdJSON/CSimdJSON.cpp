@@ -184,19 +184,71 @@ static inline bool same_bytes(const char *a, const char *b, size_t n) {
     return true;
 }
 
-extern "C" size_t vj_object_pick(vj_value object, const vj_key *keys, size_t count, vj_value *out, uint8_t *found) {
+static inline uint64_t prefix8(const char *data, size_t n) {
+    uint64_t v = 0;
+    if (n >= 8) {
+        std::memcpy(&v, data, 8);
+    } else {
+        for (size_t i = 0; i < n; i++) { v |= uint64_t(uint8_t(data[i])) << (8 * i); }
+    }
+    return v;
+}
+
+static inline size_t slot_of(uint64_t prefix, size_t n, size_t mask) {
+    return size_t(((prefix ^ (uint64_t(n) << 56)) * 0x9E3779B97F4A7C15ULL) >> 40) & mask;
+}
+
+// A key set as an open-addressing table of (first 8 bytes, length) -> key
+// position, so picking is one probe per object member.
+struct vj_keyset {
+    static constexpr size_t slots = 256;
+    int16_t table[slots];
+    uint64_t prefixes[slots];
+    size_t lengths[slots];
+    const char *names[slots];
+    size_t count;
+};
+
+extern "C" vj_keyset *vj_keyset_create(const vj_key *keys, size_t count) {
+    if (count > 64) { return nullptr; }
+    vj_keyset *set = new (std::nothrow) vj_keyset;
+    if (set == nullptr) { return nullptr; }
+    set->count = count;
+    for (size_t s = 0; s < vj_keyset::slots; s++) { set->table[s] = -1; }
+    for (size_t i = 0; i < count; i++) {
+        if (keys[i].name == nullptr) { continue; }  // never matches
+        uint64_t prefix = prefix8(keys[i].name, keys[i].length);
+        size_t s = slot_of(prefix, keys[i].length, vj_keyset::slots - 1);
+        while (set->table[s] >= 0) { s = (s + 1) & (vj_keyset::slots - 1); }
+        set->table[s] = int16_t(i);
+        set->prefixes[s] = prefix;
+        set->lengths[s] = keys[i].length;
+        set->names[s] = keys[i].name;
+    }
+    return set;
+}
+
+extern "C" size_t vj_object_pick(vj_value object, const vj_keyset *set, vj_value *out, uint8_t *found) {
+    if (set == nullptr) { return 0; }
+    const size_t count = set->count;
     for (size_t i = 0; i < count; i++) { found[i] = 0; }
     simdjson::dom::object obj;
-    if (to_element(object).get_object().get(obj)) { return 0; }
+    if (count == 0 || to_element(object).get_object().get(obj)) { return 0; }
     size_t hits = 0;
+    constexpr size_t mask = vj_keyset::slots - 1;
     for (auto field : obj) {
         const size_t n = field.key.size();
         const char *data = field.key.data();
-        for (size_t i = 0; i < count; i++) {
-            if (keys[i].length == n && !found[i] && same_bytes(keys[i].name, data, n)) {
-                out[i] = to_value(field.value);
-                found[i] = 1;
-                if (++hits == count) { return hits; }
+        const uint64_t prefix = prefix8(data, n);
+        for (size_t s = slot_of(prefix, n, mask); set->table[s] >= 0; s = (s + 1) & mask) {
+            if (set->prefixes[s] == prefix && set->lengths[s] == n
+                && (n <= 8 || same_bytes(set->names[s] + 8, data + 8, n - 8))) {
+                const size_t i = size_t(set->table[s]);
+                if (!found[i]) {
+                    out[i] = to_value(field.value);
+                    found[i] = 1;
+                    if (++hits == count) { return hits; }
+                }
                 break;
             }
         }

@@ -73,10 +73,18 @@ typedef struct vj_key {
     size_t length;
 } vj_key;
 
-/// One pass over an object: for each of keys[0..<count], out[i] receives the
-/// first member with that key and found[i] is set to 1 (0 when absent).
-/// Returns the number of keys found; 0 when object is not an object.
-size_t vj_object_pick(vj_value object, const vj_key *keys, size_t count, vj_value *out, uint8_t *found);
+/// A set of keys to pick out of objects (up to 64), built once.
+typedef struct vj_keyset vj_keyset;
+
+/// Builds a key set; the key names must outlive it. NULL when count > 64 or
+/// allocation fails. Key sets are immutable and may be shared across threads.
+vj_keyset *vj_keyset_create(const vj_key *keys, size_t count);
+
+/// One pass over an object: for each key of the set (in creation order),
+/// out[i] receives the first member with that key and found[i] is set to 1
+/// (0 when absent). Returns the number of keys found; 0 when object is not an
+/// object or set is NULL.
+size_t vj_object_pick(vj_value object, const vj_keyset *set, vj_value *out, uint8_t *found);
 
 /// Writes up to capacity elements of an array into out; returns the element
 /// count (which may exceed capacity), or 0 when value is not an array.
