@@ -19,6 +19,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // MARK: C libraries (pkg-config; ops/setup.sh installs them)
@@ -36,6 +39,18 @@ let package = Package(
                 dependencies: ["KafkaIO", "CRdKafka"],
                 swiftSettings: strict),
 
+        // MARK: Enrichment: the only module that imports CMaxMindDB (GeoIP, Tor exit set, IP class)
+        .target(name: "Enrichment",
+                dependencies: [
+                    "CMaxMindDB",
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "Metrics", package: "swift-metrics"),
+                ],
+                swiftSettings: strict),
+
         // MARK: Audit events: the normalized event and its decoders (pure, no I/O).
         // CSimdJSON is a small C API over simdjson (libsimdjson-dev), the only C++ here.
         .target(name: "CSimdJSON",
@@ -49,7 +64,7 @@ let package = Package(
         .executableTarget(name: "vigil",
                           dependencies: [
                               "AuditEvents",
-                              "KafkaIO",
+                              "KafkaIO", "Enrichment",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
                           ],
@@ -59,7 +74,7 @@ let package = Package(
         .executableTarget(name: "vigil-bench",
                           dependencies: [
                               "AuditEvents",
-                              "KafkaIO",
+                              "KafkaIO", "Enrichment",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
                           ],
@@ -68,6 +83,10 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "AuditEventsTests",
                     dependencies: ["AuditEvents"],
+                    exclude: ["Fixtures"],
+                    swiftSettings: strict),
+        .testTarget(name: "EnrichmentTests",
+                    dependencies: ["Enrichment"],
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "KafkaIOTests",

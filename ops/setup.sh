@@ -43,7 +43,7 @@ fi
 APT_PACKAGES=(
     build-essential pkg-config curl ca-certificates python3 python3-pip unzip
     dpkg-dev                      # apt-get source
-    libmaxminddb-dev mmdb-bin     # GeoIP (Enrichment), mmdblookup for cross-checks
+    libmaxminddb-dev mmdb-bin libmaxmind-db-writer-perl  # GeoIP (Enrichment), mmdblookup, test-DB writer
     libsimdjson-dev               # JSON on the hot path (AuditEvents; DESIGN.md decision 3)
     # librdkafka's build dependencies (the ones Debian's own package uses)
     libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev
