@@ -7,7 +7,7 @@ struct Vigil: AsyncParsableCommand {
         commandName: "vigil",
         abstract: "Streaming detections over Kubernetes audit logs, on Kafka.",
         version: "vigil \(VigilVersion.string) (librdkafka \(librdkafkaVersion))",
-        subcommands: [DecodeCommand.self]
+        subcommands: [DecodeCommand.self, GeoCommand.self, TorCommand.self]
     )
 }
 
