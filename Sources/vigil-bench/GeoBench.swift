@@ -74,18 +74,7 @@ struct GeoBench: ParsableCommand {
 
         let texts = publicAddresses.prefix(100_000).map(\.description)
         let parse = best {
-            var index = 0, count = 0, found = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            let end = start + UInt64(seconds * 1e9)
-            while DispatchTime.now().uptimeNanoseconds < end {
-                for _ in 0..<1000 {
-                    if IPAddress(texts[index]) != nil { found += 1 }
-                    index = index + 1 == texts.count ? 0 : index + 1
-                }
-                count += 1000
-            }
-            geoBenchBlackHole(found)
-            return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            Self.measure(seconds: seconds, addresses: texts) { IPAddress($0) != nil }
         }
         print(String(format: "IPAddress(String) parse, 1 core:       %10.0f /s", parse))
     }
@@ -94,8 +83,8 @@ struct GeoBench: ParsableCommand {
         (0..<max(1, runs)).map { _ in body() }.max() ?? 0
     }
 
-    /// Lookups per second over `seconds`, cycling through `addresses`.
-    static func measure(seconds: Double, addresses: [IPAddress], _ lookup: (IPAddress) -> Bool) -> Double {
+    /// Calls per second over `seconds`, cycling through `addresses`.
+    static func measure<Item>(seconds: Double, addresses: [Item], _ lookup: (Item) -> Bool) -> Double {
         var index = 0, count = 0, found = 0
         let start = DispatchTime.now().uptimeNanoseconds
         let end = start + UInt64(seconds * 1e9)
