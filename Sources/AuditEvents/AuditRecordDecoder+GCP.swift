@@ -39,12 +39,12 @@ extension AuditRecordDecoder {
             if let labels = FieldReader.object(f[EntryKey.labels], &w) {
                 labels.pick(Self.annotationKeys) { a in
                     event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
-                    event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w)
+                    event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w, strings)
                 }
             }
             event.auditID = FieldReader.string(f[EntryKey.operation]?.field("id"), &w)
                 ?? FieldReader.string(f[EntryKey.insertId], &w)
-            event.cluster = FieldReader.string(f[EntryKey.resource]?.field("labels", "cluster_name"), &w)
+            event.cluster = FieldReader.string(f[EntryKey.resource]?.field("labels", "cluster_name"), &w, strings)
                 ?? FieldReader.string(f[EntryKey.pSourceLabel], &w)
                 ?? options.clusterLabel
             event.time = FieldReader.time(f[EntryKey.timestamp], &w)
@@ -61,12 +61,12 @@ extension AuditRecordDecoder {
     private func mapPayload(_ p: PickedFields, into event: inout AuditEvent, ips: inout [String],
                             _ w: inout DecodeWarnings) {
         event.isKubernetes = p[PayloadKey.serviceName]?.stringEquals("k8s.io") == true
-        event.user.name = FieldReader.string(p[PayloadKey.authenticationInfo]?.field("principalEmail"), &w)
+        event.user.name = FieldReader.string(p[PayloadKey.authenticationInfo]?.field("principalEmail"), &w, strings)
         if let metadata = FieldReader.object(p[PayloadKey.requestMetadata], &w) {
             if let ip = FieldReader.string(metadata.field("callerIp") ?? metadata.field("callerIP"), &w) {
                 ips.append(ip)
             }
-            event.userAgent = FieldReader.string(metadata.field("callerSuppliedUserAgent"), &w)
+            event.userAgent = FieldReader.string(metadata.field("callerSuppliedUserAgent"), &w, strings)
         }
         if event.isKubernetes {
             if let method = p[PayloadKey.methodName]?.stringBytes {

@@ -28,15 +28,15 @@ extension AuditRecordDecoder {
             event.stage = FieldReader.string(f[EventKey.stage], &w)
             event.level = FieldReader.string(f[EventKey.level], &w)
             event.verb = FieldReader.string(f[EventKey.verb], &w)
-            event.requestURI = FieldReader.string(f[EventKey.requestURI], &w)
-            event.userAgent = FieldReader.string(f[EventKey.userAgent], &w)
+            event.requestURI = FieldReader.string(f[EventKey.requestURI], &w, strings)
+            event.userAgent = FieldReader.string(f[EventKey.userAgent], &w, strings)
             if event.verb == nil { w.insert(.missingField) }
 
             if let user = FieldReader.object(f[EventKey.user], &w) {
                 user.pick(Self.userKeys) { u in
-                    event.user.name = FieldReader.string(u[UserKey.username], &w)
-                    event.user.uid = FieldReader.string(u[UserKey.uid], &w)
-                    event.user.groups = FieldReader.strings(u[UserKey.groups], &w)
+                    event.user.name = FieldReader.string(u[UserKey.username], &w, strings)
+                    event.user.uid = FieldReader.string(u[UserKey.uid], &w, strings)
+                    event.user.groups = FieldReader.strings(u[UserKey.groups], &w, strings)
                 }
             }
             if event.user.name == nil { w.insert(.missingField) }
@@ -45,8 +45,8 @@ extension AuditRecordDecoder {
                 ref.pick(Self.refKeys) { r in
                     event.object.resource = FieldReader.string(r[RefKey.resource], &w)
                     event.object.subresource = FieldReader.string(r[RefKey.subresource], &w)
-                    event.object.namespace = FieldReader.string(r[RefKey.namespace], &w)
-                    event.object.name = FieldReader.string(r[RefKey.name], &w)
+                    event.object.namespace = FieldReader.string(r[RefKey.namespace], &w, strings)
+                    event.object.name = FieldReader.string(r[RefKey.name], &w, strings)
                     event.object.apiGroup = FieldReader.string(r[RefKey.apiGroup], &w)
                     event.object.apiVersion = FieldReader.string(r[RefKey.apiVersion], &w)
                 }
@@ -57,14 +57,14 @@ extension AuditRecordDecoder {
                     event.response.code = FieldReader.int(s[StatusKey.code], &w)
                     event.response.status = FieldReader.string(s[StatusKey.status], &w)
                     event.response.reason = FieldReader.string(s[StatusKey.reason], &w)
-                    event.response.message = FieldReader.string(s[StatusKey.message], &w)
+                    event.response.message = FieldReader.string(s[StatusKey.message], &w, strings)
                 }
             }
 
             if let annotations = FieldReader.object(f[EventKey.annotations], &w) {
                 annotations.pick(Self.annotationKeys) { a in
                     event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
-                    event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w)
+                    event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w, strings)
                 }
             }
 
@@ -74,7 +74,7 @@ extension AuditRecordDecoder {
                 ?? FieldReader.time(f[EventKey.pEventTime], &w)
             if event.time != nil { w.remove(.invalidTime) }
             // The topic's configured label first, then Panther's source label.
-            event.cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w)
+            event.cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w, strings)
             ips = FieldReader.strings(f[EventKey.sourceIPs], &w)
         }
         event.warnings = w

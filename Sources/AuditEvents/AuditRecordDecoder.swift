@@ -14,6 +14,8 @@ public final class AuditRecordDecoder: AuditDecoder {
     let outer: SimdJSONParser
     /// Parses JSON embedded in strings (AKS `properties.log`, CloudWatch `message`).
     let inner: SimdJSONParser
+    /// Repeated strings, shared across the events this decoder makes.
+    let strings: StringCache
 
     public init(format: SourceFormat = .auto, options: DecoderOptions = DecoderOptions()) throws(AuditEventsError) {
         guard options.maxRecordBytes > 0, options.maxDepth > 1 else {
@@ -28,6 +30,7 @@ public final class AuditRecordDecoder: AuditDecoder {
         self.options = options
         self.outer = outer
         self.inner = inner
+        self.strings = StringCache(slots: options.stringCacheSlots)
     }
 
     enum Shape {

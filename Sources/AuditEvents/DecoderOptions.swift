@@ -12,18 +12,23 @@ public struct DecoderOptions: Sendable, Hashable {
     public var extractedPaths: [FieldPath]
     /// Keep the raw document bytes in ``AuditEvent/raw`` (on by default).
     public var keepRaw: Bool
+    /// Slots of the decoder's cache of repeated strings (user names, groups,
+    /// user agents, cluster labels, reasons); 0 turns it off. Default 4096.
+    public var stringCacheSlots: Int
 
     public init(
         maxRecordBytes: Int = 1 << 20,
         maxDepth: Int = 128,
         clusterLabel: String? = nil,
         extractedPaths: [FieldPath] = [],
-        keepRaw: Bool = true
+        keepRaw: Bool = true,
+        stringCacheSlots: Int = 4096
     ) {
         self.maxRecordBytes = maxRecordBytes
         self.maxDepth = maxDepth
         self.clusterLabel = clusterLabel
         self.extractedPaths = extractedPaths
         self.keepRaw = keepRaw
+        self.stringCacheSlots = stringCacheSlots
     }
 }

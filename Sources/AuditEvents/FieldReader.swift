@@ -19,9 +19,10 @@ enum FieldReader {
         }
     }
 
-    static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> String? {
+    /// A string; through `cache` when given (for values that repeat across events).
+    static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil) -> String? {
         guard let node else { return nil }
-        if let bytes = node.stringBytes { return String(decoding: bytes, as: UTF8.self) }
+        if let bytes = node.stringBytes { return cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self) }
         switch node.kind {
         case .string: return node.string
         case .null: return nil
@@ -70,15 +71,15 @@ enum FieldReader {
     }
 
     /// An array of strings; a lone string becomes a one-element list.
-    static func strings(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> [String] {
+    static func strings(_ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil) -> [String] {
         guard let node else { return [] }
         switch node.kind {
         case .array:
             var out: [String] = []
             out.reserveCapacity(4)
             node.forEachElement { element in
-                if let s = element.string {
-                    out.append(s)
+                if let bytes = element.stringBytes {
+                    out.append(cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self))
                 } else {
                     warnings.insert(.wrongType)
                 }

@@ -72,6 +72,14 @@ struct DecodeBench: ParsableCommand {
                 return outcomes.count
             }
         }
+        let uncachedDecoder = try AuditRecordDecoder(options: DecoderOptions(stringCacheSlots: 0))
+        let uncached = best(of: runs) {
+            measure(mix) { record in
+                outcomes.removeAll(keepingCapacity: true)
+                uncachedDecoder.decode(record.bytes, into: &outcomes)
+                return outcomes.count
+            }
+        }
         // Production chooses the decoder per topic: one configured decoder per cloud.
         let eks = try AuditRecordDecoder(format: .eks)
         let aks = try AuditRecordDecoder(format: .aks)
@@ -92,6 +100,7 @@ struct DecodeBench: ParsableCommand {
         line("simdjson parse only (records)", parseOnly)
         line("AuditEvents decode, auto-detect (events)", decode)
         line("AuditEvents decode, per-topic format", configured)
+        line("AuditEvents decode, auto, no string cache", uncached)
         print(String(format: "decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic)",
                      decode / parseOnly * 100, configured / parseOnly * 100))
         if !noFoundation {
