@@ -25,6 +25,8 @@ public final class TorExitList: Sendable {
         public var retries = 3
         public var retryBackoff: Duration = .seconds(2)
         public var maximumBackoff: Duration = .seconds(60)
+        /// After a refresh that failed (retries included), the next try comes this soon.
+        public var failureRetryInterval: Duration = .seconds(300)
         /// Older than this, the list marks the component degraded.
         public var maximumAge: Duration = .seconds(6 * 3600)
         /// A new list smaller than this fraction of the last good one is refused...
@@ -162,15 +164,18 @@ public final class TorExitList: Sendable {
     }
 
     /// Refreshes when due (at once without a list), then every
-    /// ``Configuration/refreshInterval``, until the task is cancelled.
+    /// ``Configuration/refreshInterval`` (``Configuration/failureRetryInterval``
+    /// after a failed refresh), until the task is cancelled.
     public func run() async {
         let interval = configuration.refreshInterval.components.seconds
+        var failed = false
         while !Task.isCancelled {
             let age = snapshot.map { Int64($0.age(now: now())) }
-            if age.map({ $0 >= interval }) ?? true {
-                await refresh()
+            if failed || age.map({ $0 >= interval }) ?? true {
+                if case .kept = await refresh() { failed = true } else { failed = false }
             }
-            let wait = max(1, interval - (snapshot.map { Int64($0.age(now: now())) } ?? 0))
+            var wait = max(1, interval - (snapshot.map { Int64($0.age(now: now())) } ?? 0))
+            if failed { wait = min(wait, max(1, configuration.failureRetryInterval.components.seconds)) }
             do {
                 try await Task.sleep(for: .seconds(min(wait, interval)))
             } catch {

@@ -178,10 +178,25 @@ import Testing
         configuration.refreshInterval = .seconds(1)
         let tor = TorExitList(configuration: configuration)
         let task = Task { await tor.run() }
-        try await Task.sleep(for: .milliseconds(2500))
+        let refreshed = await eventually { server.requests.count >= 2 }
         task.cancel()
         await task.value
+        #expect(refreshed)
         #expect(tor.snapshot?.count == 1174)
-        #expect(server.requests.count >= 2)
+    }
+
+    @Test func runRetriesSoonerAfterAFailedRefresh() async throws {
+        let server = try TorTestServer([["status": 503, "times": 1], ["file": Self.bulk2024]])
+        var configuration = Self.configuration(server.url)
+        configuration.retries = 0
+        configuration.failureRetryInterval = .seconds(1)
+        let tor = TorExitList(configuration: configuration)  // hourly refresh
+        let task = Task { await tor.run() }
+        let recovered = await eventually { tor.snapshot != nil }
+        task.cancel()
+        await task.value
+        #expect(recovered)  // within seconds, not the hourly interval
+        #expect(tor.snapshot?.count == 1174)
+        #expect(server.requests.count == 2)
     }
 }

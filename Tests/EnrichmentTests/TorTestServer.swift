@@ -80,3 +80,13 @@ final class TestClock: Sendable {
     func advance(_ seconds: TimeInterval) { time.withLock { $0 += seconds } }
     func set(_ date: Date) { time.withLock { $0 = date } }
 }
+
+/// Polls `condition` until it holds or `seconds` pass (generous: CI machines are slow).
+func eventually(seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
+    let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return condition()
+}
