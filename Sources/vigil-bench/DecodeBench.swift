@@ -26,7 +26,10 @@ struct DecodeBench: ParsableCommand {
     @Flag(help: "Skip the Foundation JSONSerialization reference.")
     var noFoundation = false
 
-    @Flag(help: "Only the decoder and simdjson, per cloud (VIGIL_BENCH_CLOUD=eks|aks|gke picks one, for profiling).")
+    @Flag(help: """
+        Only the decoder and simdjson, per cloud. For profiling: VIGIL_BENCH_CLOUD=eks|aks|gke runs one \
+        cloud's decoder alone, and with VIGIL_BENCH_PARSE_ONLY=1 its simdjson parse alone.
+        """)
     var perCloud = false
 
     @Option(help: .hidden)
@@ -50,12 +53,13 @@ struct DecodeBench: ParsableCommand {
             let only = ProcessInfo.processInfo.environment["VIGIL_BENCH_CLOUD"]
             for cloud in ["eks", "aks", "gke"] where only == nil || only == cloud {
                 let part = mix.filter { $0.cloud == cloud }
-                let rate = measure(part) { record in
+                let parseOnly = ProcessInfo.processInfo.environment["VIGIL_BENCH_PARSE_ONLY"] != nil
+                let rate = parseOnly ? 0 : measure(part) { record in
                     outcomes.removeAll(keepingCapacity: true)
                     decoder.decode(record.bytes, into: &outcomes)
                     return outcomes.count
                 }
-                let parse = only != nil ? 0 : measure(part) { _ = baseline.parse($0.bytes); return 1 }
+                let parse = only != nil && !parseOnly ? 0 : measure(part) { _ = baseline.parse($0.bytes); return 1 }
                 print("\(cloud): decode \(Int(rate)) events/s, parse only \(Int(parse)) records/s")
             }
             return
