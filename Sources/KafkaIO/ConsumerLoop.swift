@@ -313,15 +313,16 @@ final class ConsumerLoop: @unchecked Sendable {
     }
 
     /// Runs an async hook to completion while blocking the poll thread (never a pool
-    /// thread), serving offset stores meanwhile so the hook can mark work done.
+    /// thread), serving the inbox meanwhile so the hook can mark work done, commit or
+    /// pause without deadlocking (a close request is honoured after the hook).
     private func runHook(_ body: @escaping @Sendable () async -> Void) {
-        let done = Atomic<Bool>(false)
+        let done = Locked(false)
         Task {
             await body()
-            done.store(true, ordering: .releasing)
+            done.withLock { $0 = true }
         }
-        while !done.load(ordering: .acquiring) {
-            processStoresOnly()
+        while !done.withLock({ $0 }) {
+            processInbox()
             usleep(1_000)
         }
     }

@@ -190,51 +190,35 @@ public final class KafkaProducer: Sendable {
         let error: OpaquePointer? = record.topic.withCString { topic in
             withBytes(record.key) { key in
                 withBytes(record.value) { value in
-                    var vus: [rd_kafka_vu_t] = []
-                    vus.reserveCapacity(7)
-                    var vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_TOPIC
-                    vu.u.cstr = topic
-                    vus.append(vu)
-                    vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_VALUE
-                    vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: value?.baseAddress)
-                    vu.u.mem.size = value?.count ?? 0
-                    vus.append(vu)
-                    if let key {
-                        vu = rd_kafka_vu_t()
-                        vu.vtype = RD_KAFKA_VTYPE_KEY
-                        vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                        vu.u.mem.size = key.count
-                        vus.append(vu)
+                    // On the stack: no allocation per record.
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
+                        var n = 0
+                        func add(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
+                            var vu = rd_kafka_vu_t()
+                            vu.vtype = type
+                            set(&vu)
+                            vus.initializeElement(at: n, to: vu)
+                            n += 1
+                        }
+                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        add(RD_KAFKA_VTYPE_VALUE) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value?.baseAddress)
+                            $0.u.mem.size = value?.count ?? 0
+                        }
+                        if let key {
+                            add(RD_KAFKA_VTYPE_KEY) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                                $0.u.mem.size = key.count
+                            }
+                        }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+                        if let partition = record.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
+                        if let ts = record.timestampMilliseconds { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = ts } }
+                        if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
+                        defer { vus.baseAddress.map { _ = $0.deinitialize(count: n) } }
+                        return rd_kafka_produceva(rk, UnsafePointer(vus.baseAddress), n)
                     }
-                    vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    vu.u.i = RD_KAFKA_MSG_F_COPY
-                    vus.append(vu)
-                    vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_OPAQUE
-                    vu.u.ptr = opaque
-                    vus.append(vu)
-                    if let partition = record.partition {
-                        vu = rd_kafka_vu_t()
-                        vu.vtype = RD_KAFKA_VTYPE_PARTITION
-                        vu.u.i32 = partition
-                        vus.append(vu)
-                    }
-                    if let ts = record.timestampMilliseconds {
-                        vu = rd_kafka_vu_t()
-                        vu.vtype = RD_KAFKA_VTYPE_TIMESTAMP
-                        vu.u.i64 = ts
-                        vus.append(vu)
-                    }
-                    if let headers {
-                        vu = rd_kafka_vu_t()
-                        vu.vtype = RD_KAFKA_VTYPE_HEADERS
-                        vu.u.headers = headers
-                        vus.append(vu)
-                    }
-                    return rd_kafka_produceva(rk, vus, vus.count)
                 }
             }
         }
