@@ -33,6 +33,7 @@ let package = Package(
         // MARK: Kafka I/O: the only module that imports CRdKafka
         .target(name: "KafkaIO",
                 dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+                exclude: ["README.md"],
                 swiftSettings: strict),
         // Fault injection over librdkafka's mock cluster, for tests.
         .target(name: "KafkaIOTesting",

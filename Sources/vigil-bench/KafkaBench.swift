@@ -20,11 +20,19 @@ struct KafkaBench: AsyncParsableCommand {
     @Option(help: "Records to produce or consume.") var count = 500_000
     @Option(help: "Record size in bytes (produce).") var size = 1_024
     @Option(help: "Consumer group (consume).") var group = "vigil-bench"
+    @Option(name: .customLong("property"), help: "A librdkafka property KEY=VALUE (repeatable).")
+    var properties: [String] = []
 
     func run() async throws {
         var logger = Logger(label: "vigil.bench")
         logger.logLevel = .warning
-        let client = ClientSettings(bootstrapServers: [bootstrap], clientID: "vigil-bench")
+        var props: [String: String] = [:]
+        for property in properties {
+            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--property takes KEY=VALUE, got \(property)") }
+            props[parts[0]] = parts[1]
+        }
+        let client = ClientSettings(bootstrapServers: [bootstrap], clientID: "vigil-bench", properties: props)
         switch mode {
         case .produce: try await produce(client, logger)
         case .consume: try await consume(client, logger)
