@@ -90,6 +90,8 @@ let package = Package(
                     dependencies: ["Enrichment"],
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
+        .testTarget(name: "VigilCLITests",
+                    swiftSettings: strict),
         .testTarget(name: "KafkaIOTests",
                     dependencies: ["KafkaIO", "KafkaIOTesting"],
                     swiftSettings: strict),

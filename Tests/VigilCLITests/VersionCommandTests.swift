@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// The built `vigil` binary, next to the test bundle (`swift build --build-tests` builds both).
+let vigilBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil")
+
+/// Runs the binary as a user would, without the test's environment tweaks.
+func runVigil(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = vigilBinary
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["LD_LIBRARY_PATH"] = nil // the binary must find librdkafka through its rpath
+    process.environment = environment
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    return (status, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
+@Suite struct VersionCommandTests {
+    @Test func versionNamesVigilAndALibrdkafkaThatTalksToModernBrokers() async throws {
+        let (status, output) = try await runVigil(["--version"])
+        #expect(status == 0, "\(output)")
+        let version = output.split(separator: "librdkafka ").last.map { $0.prefix { $0 != ")" } } ?? ""
+        let parts = version.split(separator: ".").compactMap { Int($0) }
+        #expect(output.hasPrefix("vigil "))
+        #expect(parts.count >= 2 && (parts[0] > 2 || (parts[0] == 2 && parts[1] >= 1)), "\(output)")
+    }
+
+    @Test func helpListsTheSubcommands() async throws {
+        let (status, output) = try await runVigil(["--help"])
+        #expect(status == 0)
+        #expect(output.contains("USAGE: vigil"))
+        #expect(output.contains("SUBCOMMANDS"))
+    }
+}
