@@ -60,9 +60,13 @@ final class HookLog: Sendable {
             #expect(Set(ra.map(\.topicPartition)) == a.assignment)
             #expect(Set(rb.map(\.topicPartition)) == b.assignment)
             #expect(ra.count + rb.count == 20)
+            let closedAt = ContinuousClock.now
             await b.close()
             #expect(logB.all.last.map { if case .revoked(_, lost: false) = $0 { true } else { false } } == true,
                     "close runs the final revoke: \(logB.all)")
+            // b left the group at once: a gets everything back well before b's session (6 s) could expire.
+            #expect(await eventually(timeout: .seconds(20)) { a.assignment.count == 4 })
+            #expect(ContinuousClock.now - closedAt < .seconds(6), "took \(ContinuousClock.now - closedAt)")
             await a.close()
         }
     }
