@@ -31,11 +31,15 @@ public final class GeoDatabase: @unchecked Sendable {
     // from many threads at once. `paths` is immutable after init.
     private let handle: UnsafeMutablePointer<MMDB_s>
     private let paths: MMDBPaths
+    private let records: GeoRecordMemo?
     public let metadata: GeoDatabaseMetadata
 
     /// Opens `path` and checks that it is a City or Country database.
-    /// - Parameter language: the `names` language to return, English as fallback.
-    public init(path: String, language: String = "en") throws(EnrichmentError) {
+    /// - Parameters:
+    ///   - language: the `names` language to return, English as fallback.
+    ///   - recordCacheCapacity: decoded records kept by data offset (0: none, decode every time).
+    public init(path: String, language: String = "en",
+                recordCacheCapacity: Int = 1 << 18) throws(EnrichmentError) {
         let handle = UnsafeMutablePointer<MMDB_s>.allocate(capacity: 1)
         let status = MMDB_open(path, UInt32(MMDB_MODE_MMAP), handle)
         guard status == MMDB_SUCCESS else {
@@ -60,6 +64,7 @@ public final class GeoDatabase: @unchecked Sendable {
         }
         self.handle = handle
         self.paths = MMDBPaths(language: language)
+        self.records = recordCacheCapacity > 0 ? GeoRecordMemo(capacity: recordCacheCapacity) : nil
         self.metadata = GeoDatabaseMetadata(path: path, databaseType: type, buildEpoch: meta.build_epoch,
                                             languages: languages, ipVersion: Int(meta.ip_version),
                                             nodeCount: Int(meta.node_count))
@@ -108,38 +113,50 @@ public final class GeoDatabase: @unchecked Sendable {
             }
         }
         guard error == MMDB_SUCCESS, result.found_entry else { return nil }
-        let location = decode(result.entry)
+        let entry = result.entry
+        guard let records else { return located(entry) }
+        return records.record(at: entry.offset) { located(entry) }
+    }
+
+    private func located(_ entry: MMDB_entry_s) -> GeoLocation? {
+        let location = decode(entry)
         return location.isEmpty ? nil : location
     }
 
     private func decode(_ entry: MMDB_entry_s) -> GeoLocation {
-        var location = GeoLocation()
-        if let city = submap(entry, paths.city) {
-            location.city = name(city)
+        var city, country, countryCode, region, regionCode, continent, continentCode: String?
+        var postalCode, timeZone: String?
+        var latitude, longitude: Double?
+        var accuracyRadius, metroCode: Int?
+        if let map = submap(entry, paths.city) {
+            city = name(map)
         }
-        if let country = submap(entry, paths.country) {
-            location.country = name(country)
-            location.countryCode = string(country, paths.isoCode)
+        if let map = submap(entry, paths.country) {
+            country = name(map)
+            countryCode = string(map, paths.isoCode)
         }
-        if let subdivision = submap(entry, paths.subdivision) {
-            location.region = name(subdivision)
-            location.regionCode = string(subdivision, paths.isoCode)
+        if let map = submap(entry, paths.subdivision) {
+            region = name(map)
+            regionCode = string(map, paths.isoCode)
         }
-        if let continent = submap(entry, paths.continent) {
-            location.continent = name(continent)
-            location.continentCode = string(continent, paths.code)
+        if let map = submap(entry, paths.continent) {
+            continent = name(map)
+            continentCode = string(map, paths.code)
         }
-        if let postal = submap(entry, paths.postal) {
-            location.postalCode = string(postal, paths.code)
+        if let map = submap(entry, paths.postal) {
+            postalCode = string(map, paths.code)
         }
-        if let place = submap(entry, paths.location) {
-            location.latitude = double(place, paths.latitude)
-            location.longitude = double(place, paths.longitude)
-            location.timeZone = string(place, paths.timeZone)
-            location.accuracyRadius = integer(place, paths.accuracyRadius)
-            location.metroCode = integer(place, paths.metroCode)
+        if let map = submap(entry, paths.location) {
+            latitude = double(map, paths.latitude)
+            longitude = double(map, paths.longitude)
+            timeZone = string(map, paths.timeZone)
+            accuracyRadius = integer(map, paths.accuracyRadius)
+            metroCode = integer(map, paths.metroCode)
         }
-        return location
+        return GeoLocation(city: city, country: country, countryCode: countryCode, region: region,
+                           regionCode: regionCode, continent: continent, continentCode: continentCode,
+                           postalCode: postalCode, timeZone: timeZone, latitude: latitude,
+                           longitude: longitude, accuracyRadius: accuracyRadius, metroCode: metroCode)
     }
 
     // MARK: Reading values by path (MMDB_aget_value; strings are length-delimited)

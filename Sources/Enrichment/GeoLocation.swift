@@ -2,35 +2,56 @@
 /// (`City`, `Country`, `Region`, `lat`, `lon`) and, as `allfields=true` does,
 /// continent, ISO country code, postal code, time zone, metro code and accuracy
 /// radius, each only when the database has it.
-public struct GeoLocation: Sendable, Hashable {
+///
+/// Immutable and shared: a class, so a cached answer is handed out with one
+/// retain instead of a copy of a dozen fields.
+public final class GeoLocation: Sendable {
     /// City name in the configured language (English fallback).
-    public var city: String?
+    public let city: String?
     /// Country name in the configured language (English fallback).
-    public var country: String?
+    public let country: String?
     /// ISO 3166-1 alpha-2 country code.
-    public var countryCode: String?
+    public let countryCode: String?
     /// The first (largest) subdivision's name: Splunk's `Region`.
-    public var region: String?
+    public let region: String?
     /// The first subdivision's ISO 3166-2 code (without the country part).
-    public var regionCode: String?
-    public var continent: String?
+    public let regionCode: String?
+    public let continent: String?
     /// Two-letter continent code (`EU`, `NA`, ...).
-    public var continentCode: String?
-    public var postalCode: String?
+    public let continentCode: String?
+    public let postalCode: String?
     /// IANA time zone (`Europe/London`).
-    public var timeZone: String?
-    public var latitude: Double?
-    public var longitude: Double?
+    public let timeZone: String?
+    public let latitude: Double?
+    public let longitude: Double?
     /// Radius in kilometres around latitude/longitude where the address likely is.
-    public var accuracyRadius: Int?
+    public let accuracyRadius: Int?
     /// US metro (DMA) code.
-    public var metroCode: Int?
+    public let metroCode: Int?
 
-    public init() {}
+    public init(city: String? = nil, country: String? = nil, countryCode: String? = nil,
+                region: String? = nil, regionCode: String? = nil, continent: String? = nil,
+                continentCode: String? = nil, postalCode: String? = nil, timeZone: String? = nil,
+                latitude: Double? = nil, longitude: Double? = nil, accuracyRadius: Int? = nil,
+                metroCode: Int? = nil) {
+        self.city = city
+        self.country = country
+        self.countryCode = countryCode
+        self.region = region
+        self.regionCode = regionCode
+        self.continent = continent
+        self.continentCode = continentCode
+        self.postalCode = postalCode
+        self.timeZone = timeZone
+        self.latitude = latitude
+        self.longitude = longitude
+        self.accuracyRadius = accuracyRadius
+        self.metroCode = metroCode
+    }
 
     /// True when no field is set (a record with none of the location paths).
     public var isEmpty: Bool {
-        self == GeoLocation()
+        splunkFields(all: true).isEmpty
     }
 
     /// The fields under Splunk's names, in iplocation's order; `all` adds the

@@ -142,4 +142,19 @@ import Testing
         #expect(db.lookup(try Self.address("8.8.8.8"))?.city == nil)
         #expect(db.lookup(try Self.address("10.0.0.1")) == nil)
     }
+
+    @Test func recordCacheAnswersExactlyAsDecodingEveryTime() throws {
+        let cached = try Self.open("GeoIP2-City-Test.mmdb")
+        let plain = try GeoDatabase(path: Fixtures.path("GeoIP2-City-Test.mmdb"), recordCacheCapacity: 0)
+        let ips = ["81.2.69.142", "81.2.69.160", "2.125.160.216", "216.160.83.56", "89.160.20.112",
+                   "175.16.199.1", "2001:480:10::1", "214.1.1.1", "8.8.8.8", "67.43.156.1", "2.3.3.1"]
+        for _ in 0..<2 {
+            for text in ips {
+                let address = try Self.address(text)
+                let a = cached.lookup(address)?.splunkFields(all: true).map { "\($0.name)=\($0.value)" }
+                let b = plain.lookup(address)?.splunkFields(all: true).map { "\($0.name)=\($0.value)" }
+                #expect(a == b, "\(text)")
+            }
+        }
+    }
 }
