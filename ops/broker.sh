@@ -70,15 +70,16 @@ cmd_start() {
     [ -n "$state" ] || state="$VIGIL_DEPS/run/broker-$port"
     mkdir -p "$state"
     local url="tcp://127.0.0.1:$port"
-    # setsid: the broker must outlive this script but not be tied to its terminal.
-    # Descriptors above 2 are closed first: a caller's pipe inherited by the broker would
-    # keep the caller waiting for it (Foundation's Process on Linux waits for every copy).
-    (
-        for fd in $(ls /proc/$BASHPID/fd 2>/dev/null); do
-            [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
-        done
-        exec setsid "$TANSU" broker --listener-url "$url" --advertised-listener-url "$url"
-    ) >"$state/broker.log" 2>&1 < /dev/null &
+    # The broker must outlive this script in a session of its own, and must not inherit
+    # what its caller had: descriptors above 2 (Foundation's Process on Linux waits for
+    # every copy of a child's pipes, so a test that starts the broker would hang) and a
+    # blocked signal mask (Swift test processes block SIGTERM; the broker would ignore it).
+    python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
+os.closerange(3, 65536)
+os.setsid()
+os.execv(sys.argv[1], sys.argv[1:])' "$TANSU" broker --listener-url "$url" --advertised-listener-url "$url" \
+        >"$state/broker.log" 2>&1 < /dev/null &
     local pid=$!
     echo "$pid" > "$state/pid"
     echo "$port" > "$state/port"
@@ -115,10 +116,10 @@ cmd_stop() {
     [ -f "$state/pid" ] || return 0
     local pid; pid="$(cat "$state/pid")"
     if kill -0 "$pid" 2>/dev/null && grep -q tansu "/proc/$pid/cmdline" 2>/dev/null; then
-        # Tansu 0.6 does not stop on SIGTERM alone; its storage is in memory, so
-        # after a short grace period it is killed.
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 10); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        # Tansu 0.6 shuts down on SIGINT (it ignores SIGTERM); SIGKILL after a grace
+        # period (its storage is in memory: nothing to lose).
+        kill -INT "$pid" 2>/dev/null || true
+        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$state/pid"
