@@ -50,6 +50,7 @@ vigil_consume() {
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
 declare -a LP VP LC VC
 for run in $(seq "$RUNS"); do
     t="bench-$run"
@@ -84,6 +85,8 @@ rdkafka_performance sets by itself). Consumer rates count from the first record.
 |---|---:|---:|---:|---:|
 | produce | $lp | $vp | $(ratio "$vp" "$lp") | ≥ 90% |
 | consume | $lc | $vc | $(ratio "$vc" "$lc") | ≥ 90% |
+
+Load average (1 min) $LOAD_BEFORE at the start, $(cut -d' ' -f1 /proc/loadavg) at the end: both clients meet the same load, interleaved.
 
 Runs (msgs/s): produce librdkafka ${LP[*]}; KafkaIO ${VP[*]}. consume librdkafka ${LC[*]}; KafkaIO ${VC[*]}.
 MD
