@@ -21,12 +21,22 @@ public struct TorExitHistory: Sendable, Hashable {
     public var addressCount: Int { intervals.count }
 
     /// This history plus `observations`, with intervals closer than `mergeGap`
-    /// joined and everything that ended before `now - retention` dropped.
+    /// joined and everything that ended more than `retention` before the newest
+    /// sighting held (never later than `now`) dropped.
+    ///
+    /// Retention counts back from the newest sighting, not from the wall clock: it
+    /// bounds memory the same way on a live list (whose newest sighting is about now),
+    /// while a list that stopped refreshing, or a historical snapshot loaded later,
+    /// keeps its last `retention` of sightings instead of forgetting them all.
     public func merging(_ observations: [TorExitObservation], mergeGap: Int64,
                         retention: Int64, now: Int64) -> TorExitHistory {
         var intervals = self.intervals
         var touched: Set<IPAddress> = []
-        for observation in observations where observation.seen >= now - retention {
+        let newestHeld = intervals.values.lazy.compactMap { $0.last?.end }.max() ?? Int64.min
+        let newestSeen = observations.lazy.map(\.seen).max() ?? Int64.min
+        let reference = min(now, max(newestHeld, newestSeen))
+        let cutoff = reference == Int64.min ? now - retention : reference - retention
+        for observation in observations where observation.seen >= cutoff {
             let point = Interval(start: observation.seen, end: observation.seen)
             if var list = intervals[observation.address], let last = list.last,
                observation.seen >= last.start, observation.seen <= last.end + mergeGap {
@@ -42,7 +52,6 @@ public struct TorExitHistory: Sendable, Hashable {
             guard let list = intervals[address], list.count > 1 else { continue }
             intervals[address] = Self.coalesce(list, gap: mergeGap)
         }
-        let cutoff = now - retention
         for (address, list) in intervals where list.contains(where: { $0.end < cutoff }) {
             let kept = list.filter { $0.end >= cutoff }
             intervals[address] = kept.isEmpty ? nil : kept

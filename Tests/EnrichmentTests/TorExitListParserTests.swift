@@ -79,9 +79,35 @@ import Testing
         #expect(history.contains(ip, at: 99 * hour + 1, grace: hour))
         #expect(!history.contains(ip, at: 98 * hour, grace: hour))
         #expect(!history.contains(other, at: 101 * hour, grace: hour))
-        // Past the retention window, sightings are forgotten.
-        let later = history.merging([], mergeGap: 2 * hour + 1, retention: 24 * hour, now: 129 * hour)
+        // Without newer sightings nothing is forgotten (a list that stopped refreshing
+        // keeps its last good day)...
+        let stale = history.merging([], mergeGap: 2 * hour + 1, retention: 24 * hour, now: 500 * hour)
+        #expect(stale == history)
+        // ...and once newer sightings arrive, what ended more than the retention before them goes.
+        let later = history.merging([.init(address: other, seen: 129 * hour)], mergeGap: 2 * hour + 1,
+                                    retention: 24 * hour, now: 129 * hour)
         #expect(later.intervals[ip] == nil)
-        #expect(later.intervals[other] != nil)
+        #expect(later.intervals[other] == [.init(start: 110 * hour, end: 110 * hour), .init(start: 129 * hour, end: 129 * hour)])
+    }
+
+    @Test func historicalSnapshotLoadedLaterIsJudgedOnItsOwnTimeline() throws {
+        // A check.torproject.org exit-addresses excerpt (2024-03-12), loaded in 2026.
+        let body = """
+        ExitNode FE39F07EBE7870DCE124AB30DF3ABD0700A43F75
+        Published 2024-03-11 13:07:19
+        LastStatus 2024-03-12 08:00:00
+        ExitAddress 185.241.208.232 2024-03-12 08:10:51
+        ExitNode 30CA715FDFB4959E859134F76A53C370E72FDD06
+        Published 2024-03-12 01:04:56
+        LastStatus 2024-03-12 12:00:00
+        ExitAddress 185.241.208.232 2024-03-12 12:22:01
+
+        """
+        let now: Int64 = 1_795_000_000  // 2026-11
+        let (_, observations) = try TorExitListParser.parse(Array(body.utf8), fetchedAt: now)
+        let history = TorExitHistory().merging(observations, mergeGap: 7_201, retention: 86_400, now: now)
+        let ip = try #require(IPAddress("185.241.208.232"))
+        #expect(history.contains(ip, at: 1_710_248_400, grace: 3_600))   // 2024-03-12 13:00 UTC
+        #expect(!history.contains(ip, at: 1_710_000_000, grace: 3_600))  // 2024-03-09: not yet an exit
     }
 }
