@@ -76,23 +76,9 @@ public final class KafkaProducer: Sendable {
     /// Produces a record and waits for the broker's acknowledgement.
     @discardableResult
     public func send(_ record: ProducerRecord) async throws(KafkaError) -> DeliveryReport {
-        let result: Result<DeliveryReport, KafkaError>
-        do {
-            result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Result<DeliveryReport, KafkaError>, any Error>) in
-                Task {
-                    do throws(KafkaError) {
-                        try await self.enqueue(record) { c.resume(returning: $0) }
-                    } catch {
-                        c.resume(throwing: error)
-                    }
-                }
-            }
-        } catch let error as KafkaError {
-            throw error
-        } catch {
-            throw KafkaError(code: .other, detail: "\(error)")
-        }
-        return try result.get()
+        let slot = DeliverySlot()
+        try await enqueue(record) { slot.fill($0) }
+        return try await slot.result().get()
     }
 
     /// Hands a record to librdkafka, waiting while `maxInFlight` records are unacknowledged.
@@ -237,6 +223,40 @@ public final class KafkaProducer: Sendable {
             box.callback(.success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
         } else {
             box.callback(.failure(KafkaError(m.err)))
+        }
+    }
+}
+
+/// One delivery result, which may arrive before or after its reader starts waiting.
+private final class DeliverySlot: Sendable {
+    private enum State {
+        case empty
+        case filled(Result<DeliveryReport, KafkaError>)
+        case waiting(CheckedContinuation<Result<DeliveryReport, KafkaError>, Never>)
+    }
+
+    private let state = Locked(State.empty)
+
+    func fill(_ result: Result<DeliveryReport, KafkaError>) {
+        let waiter = state.withLock { s -> CheckedContinuation<Result<DeliveryReport, KafkaError>, Never>? in
+            if case .waiting(let continuation) = s {
+                s = .empty
+                return continuation
+            }
+            s = .filled(result)
+            return nil
+        }
+        waiter?.resume(returning: result)
+    }
+
+    func result() async -> Result<DeliveryReport, KafkaError> {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> Result<DeliveryReport, KafkaError>? in
+                if case .filled(let result) = s { return result }
+                s = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 }
