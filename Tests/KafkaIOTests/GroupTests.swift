@@ -71,6 +71,50 @@ final class HookLog: Sendable {
         }
     }
 
+    @Test func workMarkedDoneInTheRevokeHookIsCommittedBeforeThePartitionMoves() async throws {
+        try await withBroker { broker in
+            let topic = uniqueName("handover")
+            let group = uniqueName("g")
+            try await broker.createTopic(topic, partitions: 2)
+            let producer = try KafkaProducer(settings: testProducerSettings([broker.bootstrap]), logger: testLogger)
+            for i in 0..<20 {
+                try await producer.send(ProducerRecord(topic: topic, key: nil, value: Array("v\(i)".utf8), partition: Int32(i % 2)))
+            }
+            // A holds records in flight and finishes them only when asked to give partitions up.
+            let inFlight = Shared<[ConsumerRecord]>([])
+            let aRef = Shared<KafkaConsumer?>(nil)
+            let hooks = RebalanceHooks(onRevoke: { partitions, lost in
+                guard !lost, let a = aRef.withLock({ $0 }) else { return }
+                let revoked = Set(partitions)
+                let done = inFlight.withLock { held in
+                    defer { held.removeAll { revoked.contains($0.topicPartition) } }
+                    return held.filter { revoked.contains($0.topicPartition) }
+                }
+                done.forEach(a.markDone)
+            })
+            let a = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: group),
+                                      topics: [topic], hooks: hooks, logger: testLogger)
+            aRef.withLock { $0 = a }
+            let held = try await collect(a, count: 20)
+            inFlight.withLock { $0 = held }
+            #expect(held.count == 20)
+
+            let b = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: group),
+                                      topics: [topic], logger: testLogger)
+            #expect(await eventually { b.assignment.count == 1 && a.assignment.count == 1 })
+            // B starts after what A finished in its hook: nothing of the first 20 again.
+            let reread = try await collect(b, count: 1, timeout: .seconds(3))
+            #expect(reread.isEmpty, "re-read \(reread.map { "\($0.partition)/\($0.offset)" })")
+            let mine = try #require(b.assignment.first)
+            try await producer.send(ProducerRecord(topic: topic, key: nil, value: Array("next".utf8), partition: mine.partition))
+            let next = try await collect(b, count: 1)
+            #expect(next.map(\.offset) == [10])
+            await producer.close()
+            await b.close()
+            await a.close()
+        }
+    }
+
     @Test func pausedPartitionDeliversNothingUntilResumed() async throws {
         try await withBroker { broker in
             let topic = uniqueName("pause")
