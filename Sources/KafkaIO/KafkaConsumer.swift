@@ -141,7 +141,9 @@ public final class KafkaConsumer: Sendable {
 private final class LoopReference: @unchecked Sendable {
     // @unchecked Sendable: `loop` is set once, before the poll thread starts and before
     // rd_kafka_subscribe can cause any rebalance callback; it is only read afterwards.
-    var loop: ConsumerLoop?
+    // Weak: the loop owns the buffer whose callback holds this reference (no cycle); the
+    // loop lives as long as its consumer or its running thread.
+    weak var loop: ConsumerLoop?
 }
 
 /// The latest value of something reported from another thread.
