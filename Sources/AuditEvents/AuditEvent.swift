@@ -49,6 +49,11 @@ public struct AuditEvent: Sendable, Hashable {
         }
     }
 
+    /// Runs `body` on the stored fields in place, after one uniqueness check.
+    mutating func withFields<R>(_ body: (inout Fields) -> R) -> R {
+        body(&fields)
+    }
+
     public static func == (a: AuditEvent, b: AuditEvent) -> Bool {
         a.box === b.box || a.box.fields == b.box.fields
     }

@@ -24,19 +24,32 @@ extension AuditRecordDecoder {
 
     /// One diagnostic record. `recordBytes` is the record's own JSON when it
     /// was the whole Kafka record (a batch element is re-serialized instead).
+    enum RecordKey: Int { case category, properties, resourceId, pSourceLabel, time }
+    static let recordKeys = KeySet(["category", "properties", "resourceId", "p_source_label", "time"])
+
     func decodeAzureRecord(_ record: JSONNode, recordBytes: [UInt8]?, position: Int?) -> DecodeOutcome {
-        let where_ = position.map { "records[\($0)]." } ?? ""
-        if let category = record.field("category") {
+        record.pick(Self.recordKeys) { f in
+            decodeAzureRecord(record, f, recordBytes: recordBytes, position: position)
+        }
+    }
+
+    private func decodeAzureRecord(
+        _ record: JSONNode, _ f: PickedFields, recordBytes: [UInt8]?, position: Int?
+    ) -> DecodeOutcome {
+        // Only error paths name the position; built on demand.
+        func where_() -> String { position.map { "records[\($0)]." } ?? "" }
+        let logField = f[RecordKey.properties]?.field("log")
+        if let category = f[RecordKey.category] {
             guard category.stringEquals("kube-audit") || category.stringEquals("kube-audit-admin") else {
                 let name = category.string ?? JSONValue(category).jsonText
                 return .skipped(DecodeIssue(.notKubernetesCategory, "category \(name)", position: position))
             }
-        } else if record.field("properties", "log") == nil {
+        } else if logField == nil {
             return .skipped(DecodeIssue(
                 .notKubernetesCategory, "record has no category and no properties.log", position: position))
         }
-        guard let log = record.field("properties", "log") else {
-            return .deadLetter(DecodeIssue(.missingField, "\(where_)properties.log is missing", position: position))
+        guard let log = logField else {
+            return .deadLetter(DecodeIssue(.missingField, "\(where_())properties.log is missing", position: position))
         }
         let envelopeBytes = options.keepRaw ? (recordBytes ?? record.serialized()) : nil
         var event: AuditEvent
@@ -47,33 +60,33 @@ extension AuditRecordDecoder {
             event = makeEvent(.azureMonitorActivity, raw: log.serialized())
         case .string:
             guard let bytes = log.stringBytes else {
-                return .deadLetter(DecodeIssue(.wrongType, "\(where_)properties.log unreadable", position: position))
+                return .deadLetter(DecodeIssue(.wrongType, "\(where_())properties.log unreadable", position: position))
             }
             switch inner.parse(UnsafeRawBufferPointer(bytes)) {
             case .failed(let failure):
-                var issue = Self.issue(for: failure, what: "\(where_)properties.log", position: position)
+                var issue = Self.issue(for: failure, what: "\(where_())properties.log", position: position)
                 if issue.reason == .malformedJSON { issue.reason = .embeddedLogNotJSON }
                 return .deadLetter(issue)
             case .parsed(let inner):
                 guard inner.kind == .object else {
                     return .deadLetter(DecodeIssue(
-                        .embeddedLogNotJSON, "\(where_)properties.log is JSON but not an object", position: position))
+                        .embeddedLogNotJSON, "\(where_())properties.log is JSON but not an object", position: position))
                 }
                 document = inner
                 event = makeEvent(.azureMonitorActivity, raw: Array(bytes))
             }
         default:
             return .deadLetter(DecodeIssue(
-                .wrongType, "\(where_)properties.log is a JSON \(log.kind), not a string or object",
+                .wrongType, "\(where_())properties.log is a JSON \(log.kind), not a string or object",
                 position: position))
         }
         mapKubernetesEvent(document, into: &event)
         var w = event.warnings
-        event.cluster = record.field("resourceId")?.string.flatMap(Self.aksCluster(fromResourceID:))
-            ?? FieldReader.string(record.field("p_source_label"), &w)
+        event.cluster = f[RecordKey.resourceId]?.stringBytes.flatMap { Self.aksCluster(fromResourceID: $0) }
+            ?? FieldReader.string(f[RecordKey.pSourceLabel], &w)
             ?? options.clusterLabel
         if event.time == nil {
-            event.time = FieldReader.time(record.field("time"), &w)
+            event.time = FieldReader.time(f[RecordKey.time], &w)
             if event.time != nil { w.remove(.invalidTime) }
         }
         event.warnings = w
@@ -84,13 +97,38 @@ extension AuditRecordDecoder {
 
     /// `/SUBSCRIPTIONS/.../MANAGEDCLUSTERS/<name>` → `<name>` (as written).
     static func aksCluster(fromResourceID id: String) -> String? {
-        let parts = id.utf8.split(separator: UInt8(ascii: "/"))
-        let marker = "managedclusters".utf8
-        guard let i = parts.lastIndex(where: { part in
-            part.count == marker.count && zip(part, marker).allSatisfy { $0 | 0x20 == $1 }
-        }), i + 1 < parts.count else {
-            return nil
+        var id = id
+        return id.withUTF8 { aksCluster(fromResourceID: $0) }
+    }
+
+    /// The same on the UTF-8 bytes of `resourceId`, without splitting.
+    static func aksCluster(fromResourceID bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let marker: StaticString = "managedclusters"
+        return marker.withUTF8Buffer { needle in aksCluster(bytes, needle) }
+    }
+
+    private static func aksCluster(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> String? {
+        var found: Range<Int>?
+        var start = 0
+        // Segments are the runs between '/'; the last one equal to the marker
+        // (ASCII case-insensitively) wins, and its next non-empty segment is the name.
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
+            if end - start == needle.count {
+                var same = true
+                for k in 0..<needle.count where bytes[start + k] | 0x20 != needle[k] { same = false; break }
+                if same {
+                    var nameStart = end + 1
+                    while nameStart < bytes.count && bytes[nameStart] == UInt8(ascii: "/") { nameStart += 1 }
+                    var nameEnd = nameStart
+                    while nameEnd < bytes.count && bytes[nameEnd] != UInt8(ascii: "/") { nameEnd += 1 }
+                    found = nameStart < nameEnd ? nameStart..<nameEnd : nil
+                }
+            }
+            start = end + 1
         }
-        return String(Substring(parts[i + 1]))
+        guard let found else { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[found]), as: UTF8.self)
     }
 }

@@ -12,58 +12,67 @@
 /// kept in ``ResponseStatus/grpcCode``; `labels` → authorization annotations;
 /// `operation.id` (else `insertId`) → audit ID.
 extension AuditRecordDecoder {
-    enum EntryKey: Int { case protoPayload, labels, operation, insertId, resource, pSourceLabel, timestamp, receiveTimestamp, pEventTime }
-    static let entryKeys = KeySet([
-        "protoPayload", "labels", "operation", "insertId", "resource", "p_source_label", "timestamp",
-        "receiveTimestamp", "p_event_time",
-    ])
+    /// Positions of an entry's keys in ``autoKeys`` (one pass serves
+    /// detection and the entry).
+    enum EntryKey: Int {
+        case protoPayload = 20, labels = 29, operation = 30, insertId = 31, resource = 32, pSourceLabel = 14
+        case timestamp = 12, receiveTimestamp = 33, pEventTime = 13
+    }
     enum PayloadKey: Int { case serviceName, authenticationInfo, requestMetadata, methodName, resourceName, status }
     static let payloadKeys = KeySet([
         "serviceName", "authenticationInfo", "requestMetadata", "methodName", "resourceName", "status",
     ])
 
     func decodeGCPEntry(_ entry: JSONNode, raw: [UInt8]) -> DecodeOutcome {
-        entry.pick(Self.entryKeys) { f in
-            guard let payload = f[EntryKey.protoPayload] else {
-                return .deadLetter(DecodeIssue(.missingField, "protoPayload is missing"))
-            }
-            guard payload.kind == .object else {
-                return .deadLetter(DecodeIssue(.wrongType, "protoPayload is not an object"))
-            }
-            var event = makeEvent(.gcpAuditLog, raw: raw)
-            var w = event.warnings
-            var ips: [String] = []
-            payload.pick(Self.payloadKeys) { p in
-                mapPayload(p, into: &event, ips: &ips, &w)
-            }
-            if let labels = FieldReader.object(f[EntryKey.labels], &w) {
-                labels.pick(Self.annotationKeys) { a in
-                    event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
-                    event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w, strings)
-                }
-            }
-            event.auditID = FieldReader.string(f[EntryKey.operation]?.field("id"), &w)
-                ?? FieldReader.string(f[EntryKey.insertId], &w)
-            event.cluster = FieldReader.string(f[EntryKey.resource]?.field("labels", "cluster_name"), &w, strings)
-                ?? FieldReader.string(f[EntryKey.pSourceLabel], &w)
-                ?? options.clusterLabel
-            event.time = FieldReader.time(f[EntryKey.timestamp], &w)
-                ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
-                ?? FieldReader.time(f[EntryKey.pEventTime], &w)
-            if event.time != nil { w.remove(.invalidTime) }
-            event.warnings = w
-            FieldReader.sourceIPs(ips, into: &event)
-            finish(&event, document: entry, envelope: nil)
-            return .decoded(event)
-        }
+        entry.pick(Self.autoKeys) { f in decodeGCPEntry(entry, f, raw: raw) }
     }
 
-    private func mapPayload(_ p: PickedFields, into event: inout AuditEvent, ips: inout [String],
+    /// The same from the entry's members picked with ``autoKeys``.
+    func decodeGCPEntry(_ entry: JSONNode, _ f: PickedFields, raw: [UInt8]) -> DecodeOutcome {
+        guard let payload = f[EntryKey.protoPayload] else {
+            return .deadLetter(DecodeIssue(.missingField, "protoPayload is missing"))
+        }
+        guard payload.kind == .object else {
+            return .deadLetter(DecodeIssue(.wrongType, "protoPayload is not an object"))
+        }
+        var event = makeEvent(.gcpAuditLog, raw: raw)
+        var w = event.warnings
+        var ips: [String] = []
+        payload.pick(Self.payloadKeys) { p in
+            event.withFields { mapPayload(p, into: &$0, ips: &ips, &w) }
+        }
+        if let labels = FieldReader.object(f[EntryKey.labels], &w) {
+            labels.pick(Self.annotationKeys) { a in
+                event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
+                event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w, strings)
+            }
+        }
+        event.auditID = FieldReader.string(f[EntryKey.operation]?.field("id"), &w)
+            ?? FieldReader.string(f[EntryKey.insertId], &w)
+        event.cluster = FieldReader.string(f[EntryKey.resource]?.field("labels", "cluster_name"), &w, strings)
+            ?? FieldReader.string(f[EntryKey.pSourceLabel], &w)
+            ?? options.clusterLabel
+        event.time = FieldReader.time(f[EntryKey.timestamp], &w)
+            ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
+            ?? FieldReader.time(f[EntryKey.pEventTime], &w)
+        if event.time != nil { w.remove(.invalidTime) }
+        event.warnings = w
+        FieldReader.sourceIPs(ips, into: &event, strings)
+        finish(&event, document: entry, envelope: nil)
+        return .decoded(event)
+    }
+
+    private func mapPayload(_ p: PickedFields, into event: inout AuditEvent.Fields, ips: inout [String],
                             _ w: inout DecodeWarnings) {
         event.isKubernetes = p[PayloadKey.serviceName]?.stringEquals("k8s.io") == true
         event.user.name = FieldReader.string(p[PayloadKey.authenticationInfo]?.field("principalEmail"), &w, strings)
         if let metadata = FieldReader.object(p[PayloadKey.requestMetadata], &w) {
-            if let ip = FieldReader.string(metadata.field("callerIp") ?? metadata.field("callerIP"), &w) {
+            let caller = metadata.field("callerIp") ?? metadata.field("callerIP")
+            if let bytes = caller?.stringBytes {
+                ips = withUnsafePointer(to: bytes) { one in
+                    strings.list(UnsafeBufferPointer(start: one, count: 1))
+                } ?? [String(decoding: bytes, as: UTF8.self)]
+            } else if let ip = FieldReader.string(caller, &w) {
                 ips.append(ip)
             }
             event.userAgent = FieldReader.string(metadata.field("callerSuppliedUserAgent"), &w, strings)
@@ -75,8 +84,10 @@ extension AuditRecordDecoder {
             } else if p[PayloadKey.methodName].map({ !$0.isNull }) == true {
                 w.insert(.wrongType)
             }
-            if let resourceName = FieldReader.string(p[PayloadKey.resourceName], &w) {
-                Self.mapResourceName(resourceName, into: &event)
+            if let bytes = p[PayloadKey.resourceName]?.stringBytes {
+                Self.mapResourceName(bytes, into: &event, strings)
+            } else if var resourceName = FieldReader.string(p[PayloadKey.resourceName], &w) {
+                resourceName.withUTF8 { Self.mapResourceName($0, into: &event, nil) }
             }
         }
         if event.verb == nil { w.insert(.missingField) }
@@ -94,9 +105,10 @@ extension AuditRecordDecoder {
     }
 
     /// `core/v1/namespaces/default/pods/web/exec` and the like.
-    static func mapResourceName(_ name: String, into event: inout AuditEvent) {
-        var copy = name
-        let mapped = copy.withUTF8 { bytes -> Bool in
+    static func mapResourceName(
+        _ bytes: UnsafeBufferPointer<UInt8>, into event: inout AuditEvent.Fields, _ cache: StringCache?
+    ) {
+        let mapped = { () -> Bool in
             // Up to 8 segments, as (start, end) offsets; more means not a resource path.
             var starts = (0, 0, 0, 0, 0, 0, 0, 0)
             var ends = (0, 0, 0, 0, 0, 0, 0, 0)
@@ -128,29 +140,48 @@ extension AuditRecordDecoder {
             func text(_ k: Int) -> String? { k < count ? String(decoding: segment(k), as: UTF8.self) : nil }
             let version = segment(1)
             guard version.count > 1, version[0] == UInt8(ascii: "v") else { return false }
-            let isCore = segment(0).elementsEqual("core".utf8)
+            let isCore = segment(0).equals("core")
             event.object.apiGroup = isCore ? "" : text(0)
             event.object.apiVersion = text(1)
             var k = 2
-            if count >= 5, segment(2).elementsEqual("namespaces".utf8) {
+            if count >= 5, segment(2).equals("namespaces") {
                 event.object.namespace = text(3)
                 k = 4
             }
             event.object.resource = text(k)
             event.object.name = text(k + 1)
             event.object.subresource = text(k + 2)
-            if event.object.namespace == nil, segment(k).elementsEqual("namespaces".utf8) {
+            if event.object.namespace == nil, segment(k).equals("namespaces") {
                 event.object.namespace = event.object.name
             }
             let rest = isCore ? UnsafeBufferPointer(rebasing: bytes[5...]) : bytes
-            var uri = isCore ? "/api/" : "/apis/"
-            uri.reserveCapacity(uri.utf8.count + rest.count)
-            uri += String(decoding: rest, as: UTF8.self)
-            event.requestURI = uri
+            let prefix: StaticString = isCore ? "/api/" : "/apis/"
+            event.requestURI = prefix.withUTF8Buffer { joined($0, rest, cache) }
             return true
-        }
+        }()
         if !mapped {
-            event.requestURI = name.utf8.first == UInt8(ascii: "/") ? name : "/" + name
+            if bytes.first == UInt8(ascii: "/") {
+                event.requestURI = cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self)
+            } else {
+                let slash: StaticString = "/"
+                event.requestURI = slash.withUTF8Buffer { joined($0, bytes, cache) }
+            }
+        }
+    }
+
+    /// `a` followed by `b` as one string, through `cache` when given.
+    private static func joined(
+        _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ cache: StringCache?
+    ) -> String {
+        let n = a.count + b.count
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(n, 1)) { buffer in
+            guard let base = buffer.baseAddress else {
+                return String(decoding: a, as: UTF8.self) + String(decoding: b, as: UTF8.self)
+            }
+            if let pa = a.baseAddress { base.update(from: pa, count: a.count) }
+            if let pb = b.baseAddress { (base + a.count).update(from: pb, count: b.count) }
+            let text = UnsafeBufferPointer(start: base, count: n)
+            return cache?.string(text) ?? String(decoding: text, as: UTF8.self)
         }
     }
 

@@ -21,64 +21,74 @@ extension AuditRecordDecoder {
 
     /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1), one pass per object.
     func mapKubernetesEvent(_ e: JSONNode, into event: inout AuditEvent) {
+        e.pick(Self.eventKeys) { f in mapKubernetesFields(f, into: &event) }
+    }
+
+    /// Reads the fields of an `audit.k8s.io` Event from its picked top-level
+    /// members (``eventKeys`` at positions 0..<16 of the set they came from).
+    func mapKubernetesFields(_ f: PickedFields, into event: inout AuditEvent) {
+        event.withFields { mapKubernetesFields(f, into: &$0) }
+    }
+
+    /// The same, writing the event's stored fields in place (one uniqueness
+    /// check for the whole event instead of one per field).
+    private func mapKubernetesFields(_ f: PickedFields, into event: inout AuditEvent.Fields) {
         var w = event.warnings
         var ips: [String] = []
-        e.pick(Self.eventKeys) { f in
-            event.auditID = FieldReader.string(f[EventKey.auditID], &w)
-            event.stage = FieldReader.string(f[EventKey.stage], &w)
-            event.level = FieldReader.string(f[EventKey.level], &w)
-            event.verb = FieldReader.string(f[EventKey.verb], &w)
-            event.requestURI = FieldReader.string(f[EventKey.requestURI], &w, strings)
-            event.userAgent = FieldReader.string(f[EventKey.userAgent], &w, strings)
-            if event.verb == nil { w.insert(.missingField) }
+        event.auditID = FieldReader.string(f[EventKey.auditID], &w)
+        event.stage = FieldReader.string(f[EventKey.stage], &w)
+        event.level = FieldReader.string(f[EventKey.level], &w)
+        event.verb = FieldReader.string(f[EventKey.verb], &w)
+        event.requestURI = FieldReader.string(f[EventKey.requestURI], &w, strings)
+        event.userAgent = FieldReader.string(f[EventKey.userAgent], &w, strings)
+        if event.verb == nil { w.insert(.missingField) }
 
-            if let user = FieldReader.object(f[EventKey.user], &w) {
-                user.pick(Self.userKeys) { u in
-                    event.user.name = FieldReader.string(u[UserKey.username], &w, strings)
-                    event.user.uid = FieldReader.string(u[UserKey.uid], &w, strings)
-                    event.user.groups = FieldReader.strings(u[UserKey.groups], &w, strings)
-                }
+        if let user = FieldReader.object(f[EventKey.user], &w) {
+            user.pick(Self.userKeys) { u in
+                event.user.name = FieldReader.string(u[UserKey.username], &w, strings)
+                event.user.uid = FieldReader.string(u[UserKey.uid], &w, strings)
+                event.user.groups = FieldReader.strings(u[UserKey.groups], &w, strings)
             }
-            if event.user.name == nil { w.insert(.missingField) }
-
-            if let ref = FieldReader.object(f[EventKey.objectRef], &w) {
-                ref.pick(Self.refKeys) { r in
-                    event.object.resource = FieldReader.string(r[RefKey.resource], &w)
-                    event.object.subresource = FieldReader.string(r[RefKey.subresource], &w)
-                    event.object.namespace = FieldReader.string(r[RefKey.namespace], &w, strings)
-                    event.object.name = FieldReader.string(r[RefKey.name], &w, strings)
-                    event.object.apiGroup = FieldReader.string(r[RefKey.apiGroup], &w)
-                    event.object.apiVersion = FieldReader.string(r[RefKey.apiVersion], &w)
-                }
-            }
-
-            if let status = FieldReader.object(f[EventKey.responseStatus], &w) {
-                status.pick(Self.statusKeys) { s in
-                    event.response.code = FieldReader.int(s[StatusKey.code], &w)
-                    event.response.status = FieldReader.string(s[StatusKey.status], &w)
-                    event.response.reason = FieldReader.string(s[StatusKey.reason], &w)
-                    event.response.message = FieldReader.string(s[StatusKey.message], &w, strings)
-                }
-            }
-
-            if let annotations = FieldReader.object(f[EventKey.annotations], &w) {
-                annotations.pick(Self.annotationKeys) { a in
-                    event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
-                    event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w, strings)
-                }
-            }
-
-            event.time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
-                ?? FieldReader.time(f[EventKey.stageTimestamp], &w)
-                ?? FieldReader.time(f[EventKey.timestamp], &w)
-                ?? FieldReader.time(f[EventKey.pEventTime], &w)
-            if event.time != nil { w.remove(.invalidTime) }
-            // The topic's configured label first, then Panther's source label.
-            event.cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w, strings)
-            ips = FieldReader.strings(f[EventKey.sourceIPs], &w)
         }
+        if event.user.name == nil { w.insert(.missingField) }
+
+        if let ref = FieldReader.object(f[EventKey.objectRef], &w) {
+            ref.pick(Self.refKeys) { r in
+                event.object.resource = FieldReader.string(r[RefKey.resource], &w)
+                event.object.subresource = FieldReader.string(r[RefKey.subresource], &w)
+                event.object.namespace = FieldReader.string(r[RefKey.namespace], &w, strings)
+                event.object.name = FieldReader.string(r[RefKey.name], &w, strings)
+                event.object.apiGroup = FieldReader.string(r[RefKey.apiGroup], &w)
+                event.object.apiVersion = FieldReader.string(r[RefKey.apiVersion], &w)
+            }
+        }
+
+        if let status = FieldReader.object(f[EventKey.responseStatus], &w) {
+            status.pick(Self.statusKeys) { s in
+                event.response.code = FieldReader.int(s[StatusKey.code], &w)
+                event.response.status = FieldReader.string(s[StatusKey.status], &w)
+                event.response.reason = FieldReader.string(s[StatusKey.reason], &w)
+                event.response.message = FieldReader.string(s[StatusKey.message], &w, strings)
+            }
+        }
+
+        if let annotations = FieldReader.object(f[EventKey.annotations], &w) {
+            annotations.pick(Self.annotationKeys) { a in
+                event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
+                event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w, strings)
+            }
+        }
+
+        event.time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
+            ?? FieldReader.time(f[EventKey.stageTimestamp], &w)
+            ?? FieldReader.time(f[EventKey.timestamp], &w)
+            ?? FieldReader.time(f[EventKey.pEventTime], &w)
+        if event.time != nil { w.remove(.invalidTime) }
+        // The topic's configured label first, then Panther's source label.
+        event.cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w, strings)
+        ips = FieldReader.strings(f[EventKey.sourceIPs], &w, strings)
         event.warnings = w
-        FieldReader.sourceIPs(ips, into: &event)
+        FieldReader.sourceIPs(ips, into: &event, strings)
     }
 
     /// A CloudWatch Logs subscription batch: `DATA_MESSAGE` yields one outcome

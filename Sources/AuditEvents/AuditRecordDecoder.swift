@@ -64,7 +64,38 @@ public final class AuditRecordDecoder: AuditDecoder {
             outcomes.append(.deadLetter(DecodeIssue(.notAnObject, "record is a JSON \(root.kind), not an object")))
             return
         }
-        switch shape(of: root) {
+        switch format {
+        case .auto, .eks, .kubernetes, .gke:
+            // One pass over the record's members serves detection and the
+            // top-level fields of an audit Event or a Cloud Audit Log entry.
+            root.pick(Self.autoKeys) { f in
+                let detected: Shape
+                switch format {
+                case .eks: detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.eksAudit)
+                case .kubernetes:
+                    detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.kubernetesAudit)
+                case .gke: detected = .gcpEntry
+                default: detected = detectShape(f)
+                }
+                switch detected {
+                case .kubernetesEvent(let logType):
+                    var event = makeEvent(logType, raw: record)
+                    mapKubernetesFields(f, into: &event)
+                    finish(&event, document: root, envelope: nil)
+                    outcomes.append(.decoded(event))
+                case .gcpEntry:
+                    outcomes.append(decodeGCPEntry(root, f, raw: record))
+                default:
+                    dispatch(detected, root: root, record: record, into: &outcomes)
+                }
+            }
+        default:
+            dispatch(shape(of: root), root: root, record: record, into: &outcomes)
+        }
+    }
+
+    private func dispatch(_ shape: Shape, root: JSONNode, record: [UInt8], into outcomes: inout [DecodeOutcome]) {
+        switch shape {
         case .kubernetesEvent(let logType):
             var event = makeEvent(logType, raw: record)
             mapKubernetesEvent(root, into: &event)
@@ -101,51 +132,55 @@ public final class AuditRecordDecoder: AuditDecoder {
         case .process:
             return .ecsProcess
         case .auto:
-            return detectShape(root)
+            return root.pick(Self.autoKeys) { detectShape($0) }
         }
     }
 
+    /// Keys for detection: ``eventKeys`` first, at the same positions, so an
+    /// audit Event's fields are read from the same pass.
     enum ShapeKey: Int {
-        case pLogType, messageType, logEvents, records, protoPayload, category, resourceId, properties
-        case kind, auditID, sourceIPs, objectRef, requestURI, verb, responseStatus, requestReceivedTimestamp
-        case process, processName, timestamp, ecs
+        case auditID = 0, sourceIPs = 15
+        case requestURI = 4, verb = 3, objectRef = 7, responseStatus = 8, requestReceivedTimestamp = 10
+        case pLogType = 16, messageType, logEvents, records, protoPayload, category, resourceId, properties
+        case kind, process, processName, timestamp, ecs
     }
-    static let shapeKeys = KeySet([
+    static let autoKeys = KeySet([
+        "auditID", "stage", "level", "verb", "requestURI", "userAgent", "user", "objectRef", "responseStatus",
+        "annotations", "requestReceivedTimestamp", "stageTimestamp", "timestamp", "p_event_time",
+        "p_source_label", "sourceIPs",
         "p_log_type", "messageType", "logEvents", "records", "protoPayload", "category", "resourceId", "properties",
-        "kind", "auditID", "sourceIPs", "objectRef", "requestURI", "verb", "responseStatus",
-        "requestReceivedTimestamp", "process", "process.name", "@timestamp", "ecs",
+        "kind", "process", "process.name", "@timestamp", "ecs",
+        "labels", "operation", "insertId", "resource", "receiveTimestamp",
     ])
 
     /// Content-based detection, from the keys of the record (one pass).
-    private func detectShape(_ root: JSONNode) -> Shape {
-        root.pick(Self.shapeKeys) { f in
-            if let declared = f[ShapeKey.pLogType] {
-                if declared.stringEquals("Amazon.EKS.Audit") { return .kubernetesEvent(.eksAudit) }
-                if declared.stringEquals("Azure.MonitorActivity") { return .azureRecord }
-                if declared.stringEquals("GCP.AuditLog") { return .gcpEntry }
-            }
-            if let type = f[ShapeKey.messageType],
-               f[ShapeKey.logEvents] != nil || type.stringEquals("CONTROL_MESSAGE") {
-                return .cloudWatchBatch
-            }
-            if f[ShapeKey.records]?.kind == .array { return .azureBatch }
-            if f[ShapeKey.protoPayload] != nil { return .gcpEntry }
-            if f[ShapeKey.category] != nil || f[ShapeKey.resourceId] != nil
-                || f[ShapeKey.properties]?.field("log") != nil {
-                return .azureRecord
-            }
-            if f[ShapeKey.kind]?.stringEquals("Event") == true || f[ShapeKey.auditID] != nil
-                || f[ShapeKey.sourceIPs] != nil || f[ShapeKey.objectRef] != nil || f[ShapeKey.requestURI] != nil
-                || f[ShapeKey.verb] != nil || f[ShapeKey.responseStatus] != nil
-                || f[ShapeKey.requestReceivedTimestamp] != nil {
-                return .kubernetesEvent(.kubernetesAudit)
-            }
-            if f[ShapeKey.process] != nil || f[ShapeKey.processName] != nil || f[ShapeKey.timestamp] != nil
-                || f[ShapeKey.ecs] != nil {
-                return .ecsProcess
-            }
-            return .unknown
+    private func detectShape(_ f: PickedFields) -> Shape {
+        if let declared = f[ShapeKey.pLogType] {
+            if declared.stringEquals("Amazon.EKS.Audit") { return .kubernetesEvent(.eksAudit) }
+            if declared.stringEquals("Azure.MonitorActivity") { return .azureRecord }
+            if declared.stringEquals("GCP.AuditLog") { return .gcpEntry }
         }
+        if let type = f[ShapeKey.messageType],
+           f[ShapeKey.logEvents] != nil || type.stringEquals("CONTROL_MESSAGE") {
+            return .cloudWatchBatch
+        }
+        if f[ShapeKey.records]?.kind == .array { return .azureBatch }
+        if f[ShapeKey.protoPayload] != nil { return .gcpEntry }
+        if f[ShapeKey.category] != nil || f[ShapeKey.resourceId] != nil
+            || f[ShapeKey.properties]?.field("log") != nil {
+            return .azureRecord
+        }
+        if f[ShapeKey.kind]?.stringEquals("Event") == true || f[ShapeKey.auditID] != nil
+            || f[ShapeKey.sourceIPs] != nil || f[ShapeKey.objectRef] != nil || f[ShapeKey.requestURI] != nil
+            || f[ShapeKey.verb] != nil || f[ShapeKey.responseStatus] != nil
+            || f[ShapeKey.requestReceivedTimestamp] != nil {
+            return .kubernetesEvent(.kubernetesAudit)
+        }
+        if f[ShapeKey.process] != nil || f[ShapeKey.processName] != nil || f[ShapeKey.timestamp] != nil
+            || f[ShapeKey.ecs] != nil {
+            return .ecsProcess
+        }
+        return .unknown
     }
 
     func makeEvent(_ logType: LogType, raw: @autoclosure () -> [UInt8]) -> AuditEvent {

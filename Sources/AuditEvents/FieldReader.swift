@@ -75,6 +75,7 @@ enum FieldReader {
         guard let node else { return [] }
         switch node.kind {
         case .array:
+            if let cache, let cached = cachedList(node, cache) { return cached }
             var out: [String] = []
             out.reserveCapacity(4)
             node.forEachElement { element in
@@ -93,6 +94,23 @@ enum FieldReader {
         default:
             warnings.insert(.wrongType)
             return []
+        }
+    }
+
+    /// An array of up to 16 strings through the cache's list slots; nil when
+    /// it is longer, holds a non-string (the caller then reads it element by
+    /// element and notes the warning) or the cache is off.
+    private static func cachedList(_ node: JSONNode, _ cache: StringCache) -> [String]? {
+        withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: 16) { parts -> [String]? in
+            var count = 0
+            var usable = true
+            node.forEachElement { element in
+                guard usable, count < 16, let bytes = element.stringBytes else { usable = false; return }
+                parts[count] = bytes
+                count += 1
+            }
+            guard usable else { return nil }
+            return cache.list(UnsafeBufferPointer(rebasing: parts[0..<count]))
         }
     }
 
@@ -139,12 +157,22 @@ enum FieldReader {
     }
 
     /// Sets `sourceIPs` and the IP warnings.
-    static func sourceIPs(_ ips: [String], into event: inout AuditEvent) {
+    static func sourceIPs(_ ips: [String], into event: inout AuditEvent, _ cache: StringCache? = nil) {
+        event.withFields { sourceIPs(ips, into: &$0, cache) }
+    }
+
+    /// The same on the stored fields; `cache` remembers lists it handed out
+    /// that were already found valid.
+    static func sourceIPs(_ ips: [String], into event: inout AuditEvent.Fields, _ cache: StringCache? = nil) {
         event.sourceIPs = ips
         if ips.isEmpty {
             event.warnings.insert(.missingSourceIP)
+        } else if cache?.isKnownValid(ips) == true {
+            return
         } else if !ips.allSatisfy(isIPAddress) {
             event.warnings.insert(.invalidSourceIP)
+        } else {
+            cache?.rememberValid(ips)
         }
     }
 }

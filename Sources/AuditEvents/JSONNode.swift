@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CSimdJSON
 
 /// A value inside a document parsed by ``SimdJSONParser``.
@@ -11,7 +16,7 @@ struct JSONNode {
         case array = 1, object, int64, uint64, double, string, bool, null
     }
 
-    var kind: Kind { Kind(rawValue: vj_type(value)) ?? .null }
+    var kind: Kind { Kind(rawValue: vj_type_fast(value)) ?? .null }
     var isNull: Bool { kind == .null }
 
     /// The member `key` of an object, or nil (also when this is not an object).
@@ -51,7 +56,7 @@ struct JSONNode {
     var stringBytes: UnsafeBufferPointer<UInt8>? {
         var pointer: UnsafePointer<CChar>?
         var length = 0
-        guard vj_get_string(value, &pointer, &length), let pointer else { return nil }
+        guard vj_get_string_fast(value, &pointer, &length), let pointer else { return nil }
         return UnsafeBufferPointer(
             start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length)
     }
@@ -64,7 +69,7 @@ struct JSONNode {
     /// True when this is a string equal to `literal`.
     func stringEquals(_ literal: StaticString) -> Bool {
         guard let bytes = stringBytes else { return false }
-        return literal.withUTF8Buffer { bytes.elementsEqual($0) }
+        return bytes.equals(literal)
     }
 
     var int64: Int64? {
@@ -127,17 +132,22 @@ struct JSONNode {
 
     /// This value as minified JSON bytes.
     func serialized() -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 1024)
-        var needed = out.withUnsafeMutableBytes {
-            vj_serialize(value, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count)
+        var pointer: UnsafePointer<CChar>?
+        var length = 0
+        guard vj_serialize_view(value, &pointer, &length), let pointer else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: length))
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Byte equality with a literal (memcmp, not a generic element walk).
+    @inline(__always)
+    func equals(_ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        guard count > 0, let base = baseAddress else { return true }
+        return literal.withUTF8Buffer { other in
+            guard let otherBase = other.baseAddress else { return false }
+            return memcmp(base, otherBase, count) == 0
         }
-        if needed > out.count {
-            out = [UInt8](repeating: 0, count: needed)
-            needed = min(needed, out.withUnsafeMutableBytes {
-                vj_serialize(value, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count)
-            })
-        }
-        out.removeLast(out.count - needed)
-        return out
     }
 }

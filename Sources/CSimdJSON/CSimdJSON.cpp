@@ -34,12 +34,54 @@ static inline vj_value to_value(const element &e) {
     return v;
 }
 
+// The inline readers in CSimdJSON.h assume dom::document starts with its
+// tape and string buffer pointers. Checked once per parser on a tiny document.
+// Checked once per process, on a parser of its own.
+static bool check_layout() {
+    static const uint8_t probe[] = "[\"ab\",1,{}]";
+    simdjson::dom::parser parser;
+    element root;
+    if (parser.parse(probe, sizeof(probe) - 1, true).get(root)) { return false; }
+    const auto *doc = &parser.doc;
+    const void *const *words = reinterpret_cast<const void *const *>(doc);
+    if (words[0] != static_cast<const void *>(doc->tape.get())
+        || words[1] != static_cast<const void *>(doc->string_buf.get())) {
+        return false;
+    }
+    simdjson::dom::array arr;
+    if (root.get_array().get(arr)) { return false; }
+    int seen = 0;
+    for (element e : arr) {
+        vj_value v = to_value(e);
+        if (vj_type_fast(v) != vj_type(v)) { return false; }
+        const char *a = nullptr, *b = nullptr;
+        size_t na = 0, nb = 0;
+        bool fa = vj_get_string_fast(v, &a, &na), fb = vj_get_string(v, &b, &nb);
+        if (fa != fb || (fa && (a != b || na != nb))) { return false; }
+        seen++;
+    }
+    return seen == 3;
+}
+
+static bool layout_holds() {
+    try {
+        static const bool holds = check_layout();  // thread-safe static init
+        return holds;
+    } catch (...) {
+        return false;
+    }
+}
+
 extern "C" vj_parser *vj_parser_create(size_t max_capacity, size_t max_depth) {
     try {
         vj_parser *p = new (std::nothrow) vj_parser(max_capacity);
         if (p == nullptr) { return nullptr; }
         size_t initial = max_capacity < 64 * 1024 ? max_capacity : 64 * 1024;
         if (p->parser.allocate(initial, max_depth) != simdjson::SUCCESS) {
+            delete p;
+            return nullptr;
+        }
+        if (!layout_holds()) {
             delete p;
             return nullptr;
         }
@@ -177,6 +219,21 @@ extern "C" size_t vj_serialize(vj_value value, char *out, size_t capacity) {
     }
 }
 
+extern "C" bool vj_serialize_view(vj_value value, const char **out, size_t *length) {
+    try {
+        // One builder per thread, reused: its buffer keeps its capacity.
+        thread_local simdjson::internal::string_builder<> builder;
+        builder.clear();
+        builder.append(to_element(value));
+        std::string_view text = builder.str();
+        *out = text.data();
+        *length = text.size();
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 static inline bool same_bytes(const char *a, const char *b, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (a[i] != b[i]) { return false; }
@@ -199,13 +256,19 @@ static inline size_t slot_of(uint64_t prefix, size_t n, size_t mask) {
 }
 
 // A key set as an open-addressing table of (first 8 bytes, length) -> key
-// position, so picking is one probe per object member.
+// position, so picking is one probe per object member. Each slot is 16 bytes
+// (one cache line holds four), so a probe usually touches one line; the full
+// names are read only to confirm a match of keys longer than 8 bytes.
+struct vj_keyslot {
+    uint64_t prefix;
+    uint32_t length;
+    int32_t index;  // -1: empty
+};
+
 struct vj_keyset {
-    static constexpr size_t slots = 256;
-    int16_t table[slots];
-    uint64_t prefixes[slots];
-    size_t lengths[slots];
-    const char *names[slots];
+    static constexpr size_t slots = 128;
+    vj_keyslot table[slots];
+    const char *names[64];
     size_t count;
 };
 
@@ -214,16 +277,14 @@ extern "C" vj_keyset *vj_keyset_create(const vj_key *keys, size_t count) {
     vj_keyset *set = new (std::nothrow) vj_keyset;
     if (set == nullptr) { return nullptr; }
     set->count = count;
-    for (size_t s = 0; s < vj_keyset::slots; s++) { set->table[s] = -1; }
+    for (size_t s = 0; s < vj_keyset::slots; s++) { set->table[s] = vj_keyslot{0, 0, -1}; }
     for (size_t i = 0; i < count; i++) {
-        if (keys[i].name == nullptr) { continue; }  // never matches
+        set->names[i] = keys[i].name;
+        if (keys[i].name == nullptr || keys[i].length > UINT32_MAX) { continue; }  // never matches
         uint64_t prefix = prefix8(keys[i].name, keys[i].length);
         size_t s = slot_of(prefix, keys[i].length, vj_keyset::slots - 1);
-        while (set->table[s] >= 0) { s = (s + 1) & (vj_keyset::slots - 1); }
-        set->table[s] = int16_t(i);
-        set->prefixes[s] = prefix;
-        set->lengths[s] = keys[i].length;
-        set->names[s] = keys[i].name;
+        while (set->table[s].index >= 0) { s = (s + 1) & (vj_keyset::slots - 1); }
+        set->table[s] = vj_keyslot{prefix, uint32_t(keys[i].length), int32_t(i)};
     }
     return set;
 }
@@ -240,10 +301,11 @@ extern "C" size_t vj_object_pick(vj_value object, const vj_keyset *set, vj_value
         const size_t n = field.key.size();
         const char *data = field.key.data();
         const uint64_t prefix = prefix8(data, n);
-        for (size_t s = slot_of(prefix, n, mask); set->table[s] >= 0; s = (s + 1) & mask) {
-            if (set->prefixes[s] == prefix && set->lengths[s] == n
-                && (n <= 8 || same_bytes(set->names[s] + 8, data + 8, n - 8))) {
-                const size_t i = size_t(set->table[s]);
+        for (size_t s = slot_of(prefix, n, mask); set->table[s].index >= 0; s = (s + 1) & mask) {
+            const vj_keyslot &slot = set->table[s];
+            if (slot.prefix == prefix && slot.length == n
+                && (n <= 8 || same_bytes(set->names[slot.index] + 8, data + 8, n - 8))) {
+                const size_t i = size_t(slot.index);
                 if (!found[i]) {
                     out[i] = to_value(field.value);
                     found[i] = 1;

@@ -63,6 +63,42 @@ bool vj_get_uint64(vj_value value, uint64_t *out);
 bool vj_get_double(vj_value value, double *out);
 bool vj_get_bool(vj_value value, bool *out);
 
+/// Inline readers of a value's tape word, so the hot path makes no call.
+/// They read simdjson's dom::document as { uint64_t *tape; uint8_t
+/// *string_buf; ... }; vj_parser_create checks that layout and fails (returns
+/// NULL) when it does not hold, so no value reaches these on a mismatch.
+static inline uint64_t vj_tape_word(vj_value value) {
+    const uint64_t *const *doc = (const uint64_t *const *)value.doc;
+    return doc[0][value.index];
+}
+
+/// The same as vj_type, inline.
+static inline int vj_type_fast(vj_value value) {
+    switch ((unsigned char)(vj_tape_word(value) >> 56)) {
+    case '[': return VJ_ARRAY;
+    case '{': return VJ_OBJECT;
+    case 'l': return VJ_INT64;
+    case 'u': return VJ_UINT64;
+    case 'd': return VJ_DOUBLE;
+    case '"': return VJ_STRING;
+    case 't': case 'f': return VJ_BOOL;
+    default: return VJ_NULL;
+    }
+}
+
+/// The same as vj_get_string, inline: a string is a little-endian uint32
+/// length followed by its bytes in the document's string buffer.
+static inline bool vj_get_string_fast(vj_value value, const char **out, size_t *length) {
+    uint64_t word = vj_tape_word(value);
+    if ((unsigned char)(word >> 56) != '"') { return false; }
+    const unsigned char *strings = ((const unsigned char *const *)value.doc)[1];
+    const unsigned char *at = strings + (word & 0x00FFFFFFFFFFFFFFULL);
+    uint32_t n = (uint32_t)at[0] | ((uint32_t)at[1] << 8) | ((uint32_t)at[2] << 16) | ((uint32_t)at[3] << 24);
+    *out = (const char *)(at + 4);
+    *length = n;
+    return true;
+}
+
 /// Looks up key in an object (first match). False when value is not an object
 /// or has no such key.
 bool vj_object_find(vj_value object, const char *key, size_t key_length, vj_value *out);
@@ -97,6 +133,11 @@ size_t vj_object_fields(vj_value object, vj_field *out, size_t capacity);
 /// Writes value as minified JSON into out (up to capacity bytes, not NUL-
 /// terminated); returns the full length, which may exceed capacity.
 size_t vj_serialize(vj_value value, char *out, size_t capacity);
+
+/// Serializes value as minified JSON into a buffer owned by the calling
+/// thread; *out stays valid until the thread's next vj_serialize_view call.
+/// False when serialization failed (out of memory).
+bool vj_serialize_view(vj_value value, const char **out, size_t *length);
 
 #ifdef __cplusplus
 }
