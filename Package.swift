@@ -61,6 +61,12 @@ let package = Package(
                 dependencies: ["CSimdJSON"],
                 swiftSettings: strict),
 
+        // MARK: Detection: the condition language (EQL subset), compiled once per rule
+        .target(name: "Detection",
+                dependencies: ["AuditEvents", "Enrichment"],
+                exclude: ["README.md"],
+                swiftSettings: strict),
+
         // MARK: The executable
         .executableTarget(name: "vigil",
                           dependencies: [
@@ -89,6 +95,9 @@ let package = Package(
         .testTarget(name: "EnrichmentTests",
                     dependencies: ["Enrichment"],
                     exclude: ["Fixtures"],
+                    swiftSettings: strict),
+        .testTarget(name: "DetectionTests",
+                    dependencies: ["Detection", "AuditEvents"],
                     swiftSettings: strict),
         .testTarget(name: "VigilCLITests",
                     swiftSettings: strict),

@@ -1,0 +1,62 @@
+import AuditEvents
+import Enrichment
+
+/// Evaluates conditions against a decoded ``AuditEvent``.
+///
+/// Normalized names resolve to the event's normalized fields, `source.geo.*`
+/// to `geo` (the location of the event's first source IP, looked up by the
+/// caller), anything else to the raw JSON path. Tor membership is answered by
+/// `torExit`, which the caller binds to the Tor set at the event's time.
+public struct AuditEventContext: EvaluationContext {
+    public let event: AuditEvent
+    public let geo: GeoLocation?
+    public let torExit: (String) -> Bool
+
+    public init(event: AuditEvent, geo: GeoLocation? = nil, torExit: @escaping (String) -> Bool = { _ in false }) {
+        self.event = event
+        self.geo = geo
+        self.torExit = torExit
+    }
+
+    public func values(of field: FieldReference) -> FieldValues {
+        if let normalized = field.normalized {
+            return Self.values(from: event.value(of: normalized))
+        }
+        if let geoField = field.geo {
+            guard let geo, let value = geoField.value(in: geo) else { return .none }
+            return .one(value)
+        }
+        return Self.values(from: event.rawValue(at: field.path))
+    }
+
+    public func isTorExit(_ ip: String) -> Bool {
+        torExit(ip)
+    }
+
+    /// Scalars of a JSON value; arrays are flattened, objects and null are no value.
+    static func values(from json: JSONValue?) -> FieldValues {
+        guard let json else { return .none }
+        if let scalar = scalar(json) { return .one(scalar) }
+        guard case .array(let elements) = json else { return .none }
+        var out: [FieldValue] = []
+        out.reserveCapacity(elements.count)
+        for element in elements {
+            if let s = scalar(element) {
+                out.append(s)
+            } else if case .array = element {
+                out.append(contentsOf: values(from: element).all)
+            }
+        }
+        return FieldValues(out)
+    }
+
+    private static func scalar(_ json: JSONValue) -> FieldValue? {
+        switch json {
+        case .string(let s): return .string(s)
+        case .int(let i): return .number(Double(i))
+        case .double(let d): return .number(d)
+        case .bool(let b): return .bool(b)
+        case .null, .array, .object: return nil
+        }
+    }
+}

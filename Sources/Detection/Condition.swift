@@ -1,0 +1,38 @@
+/// A compiled condition in Vigil's EQL subset.
+///
+/// Compile once (`try Condition("...")`), then evaluate per event; nothing is
+/// parsed at evaluation time. See `README.md` beside this file for the
+/// language and its null / multi-value semantics.
+public struct Condition: Sendable, Hashable, CustomStringConvertible {
+    /// The condition text as written.
+    public let text: String
+    let root: ConditionNode
+    /// The fields the condition reads, in order of first mention (for rule
+    /// validation and for choosing what an alert carries).
+    public let fields: [FieldReference]
+
+    /// Parses and compiles `text`; throws a ``ConditionError`` located at the
+    /// offending token.
+    public init(_ text: String) throws(ConditionError) {
+        let source = ConditionSource(text)
+        let tokens = try ConditionLexer.tokenize(source)
+        var parser = ConditionParser(source: source, tokens: tokens)
+        self.text = text
+        let root = try parser.parseCondition()
+        self.root = root
+        self.fields = root.fields
+    }
+
+    /// Whether the event behind `context` satisfies the condition.
+    @inlinable
+    public func evaluate<C: EvaluationContext>(_ context: C) -> Bool {
+        evaluateRoot(context)
+    }
+
+    @usableFromInline
+    func evaluateRoot<C: EvaluationContext>(_ context: C) -> Bool {
+        root.evaluate(context)
+    }
+
+    public var description: String { text }
+}
