@@ -28,7 +28,8 @@ public final class MockKafkaCluster: @unchecked Sendable {
         let conf = rd_kafka_conf_new()
         guard let owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)
-            throw KafkaError(code: .other, detail: "mock cluster owner handle: \(String(cString: errstr))")
+            let reason = String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw KafkaError(code: .other, detail: "mock cluster owner handle: \(reason)")
         }
         guard let cluster = rd_kafka_mock_cluster_new(owner, brokers) else {
             rd_kafka_destroy(owner)
