@@ -78,6 +78,8 @@ install_rdkafka() {
     log "librdkafka ${have:-absent} is older than $RDKAFKA_MIN: building $RDKAFKA_VERSION into $VIGIL_PREFIX"
     local src_list=/etc/apt/sources.list.d/vigil-trixie-src.sources
     if [ ! -f "$src_list" ]; then
+        # trixie's signing key comes with bookworm's updated keyring.
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --only-upgrade debian-archive-keyring >/dev/null
         # Source packages only (deb-src): nothing from trixie is installed as a binary.
         $SUDO tee "$src_list" >/dev/null <<'SRC'
 Types: deb-src
