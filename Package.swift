@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // MARK: C libraries (pkg-config; ops/setup.sh installs them)
@@ -63,7 +64,7 @@ let package = Package(
 
         // MARK: Detection: the condition language (EQL subset), compiled once per rule
         .target(name: "Detection",
-                dependencies: ["AuditEvents", "Enrichment"],
+                dependencies: ["AuditEvents", "Enrichment", .product(name: "Yams", package: "Yams")],
                 exclude: ["README.md"],
                 swiftSettings: strict),
 
@@ -98,6 +99,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "DetectionTests",
                     dependencies: ["Detection", "AuditEvents"],
+                    exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "VigilCLITests",
                     swiftSettings: strict),

@@ -1,0 +1,116 @@
+import Foundation
+import Yams
+
+/// Loads rule files (`*.yaml` / `*.yml`, one rule per file) and reports every
+/// problem across all of them at once, each with file:line:column and a caret.
+public enum RuleLoader {
+    /// What a load found: the rules that are sound, and every problem.
+    public struct Outcome: Sendable {
+        public var rules: [Rule]
+        public var problems: [RuleProblem]
+    }
+
+    /// All rules in `directory` (not recursive), sorted by file name; throws
+    /// ``RuleLoadError`` listing every problem if there is any.
+    public static func load(directory: String) throws(RuleLoadError) -> [Rule] {
+        try require(check(directory: directory))
+    }
+
+    /// The rule in one file; throws ``RuleLoadError`` listing every problem.
+    public static func load(file: String) throws(RuleLoadError) -> Rule {
+        let outcome = check(files: [file])
+        let rules = try require(outcome)
+        guard let rule = rules.first else {
+            throw RuleLoadError(problems: [RuleProblem(file: file, line: 1, column: 1,
+                                                       detail: "no rule in file", sourceLine: "")])
+        }
+        return rule
+    }
+
+    /// Checks every rule file in `directory` without throwing.
+    public static func check(directory: String) -> Outcome {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            return Outcome(rules: [], problems: [RuleProblem(file: directory, line: 1, column: 1,
+                detail: "cannot list rule directory: \(error.localizedDescription)", sourceLine: "")])
+        }
+        let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            .map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
+        return check(files: files)
+    }
+
+    /// Checks the given files; duplicate ids across them are problems too.
+    public static func check(files: [String]) -> Outcome {
+        var outcome = Outcome(rules: [], problems: [])
+        var seen: [String: RuleProblem] = [:]
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file),
+                  let text = String(data: data, encoding: .utf8) else {
+                outcome.problems.append(RuleProblem(file: file, line: 1, column: 1,
+                                                    detail: "cannot read file as UTF-8 text", sourceLine: ""))
+                continue
+            }
+            var reader = RuleFileReader(file: file, text: text)
+            let rule = read(text, with: &reader)
+            if let (id, line, column) = topLevelID(text) {
+                if let first = seen[id] {
+                    reader.problem(at: line, column, length: id.count,
+                                   "duplicate rule id '\(id)' (first in \(first.file):\(first.line))")
+                } else {
+                    seen[id] = RuleProblem(file: file, line: line, column: column, detail: "", sourceLine: "")
+                    if let rule { outcome.rules.append(rule) }
+                }
+            }
+            outcome.problems += reader.problems.enumerated()
+                .sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+                .map(\.element)
+        }
+        return outcome
+    }
+
+    private static func read(_ text: String, with reader: inout RuleFileReader) -> Rule? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            let (line, column, detail) = describe(error)
+            reader.problem(at: line, column, "invalid YAML: \(detail)")
+            return nil
+        } catch {
+            reader.problem(at: 1, 1, "invalid YAML: \(error)")
+            return nil
+        }
+        guard let root else {
+            reader.problem(at: 1, 1, "empty rule file")
+            return nil
+        }
+        return reader.rule(root)
+    }
+
+    private static func describe(_ error: YamlError) -> (Int, Int, String) {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+             .composer(_, let problem, let mark, _):
+            return (mark.line, mark.column, problem)
+        default:
+            return (1, 1, "\(error)")
+        }
+    }
+
+    /// The top-level `id:` value and its position, for duplicate-id reports.
+    private static func topLevelID(_ text: String) -> (String, Int, Int)? {
+        guard case .mapping(let m)? = try? Yams.compose(yaml: text) else { return nil }
+        for (key, value) in m where key.string == "id" {
+            guard case .scalar(let s) = value else { return nil }
+            return (s.string, value.mark?.line ?? 1, value.mark?.column ?? 1)
+        }
+        return nil
+    }
+
+    private static func require(_ outcome: Outcome) throws(RuleLoadError) -> [Rule] {
+        guard outcome.problems.isEmpty else { throw RuleLoadError(problems: outcome.problems) }
+        return outcome.rules
+    }
+}
