@@ -22,7 +22,9 @@ public final class KafkaProducer: Sendable {
     private struct ProducerState {
         var closing = false
         var closed = false
+        /// Set to stop the poll thread, which then flushes (this long), purges and destroys the handle.
         var stopPolling = false
+        var shutdownFlushMilliseconds: Int32 = 0
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -45,26 +47,28 @@ public final class KafkaProducer: Sendable {
         self.latestStatistics = latest
         self.logger = logger
         self.settings = settings
+        // The poll thread owns the handle's end: only it destroys the handle, after its last
+        // poll has returned (destroying from another thread while it polls is a use-after-free).
         let thread = Thread { [handle, state] in
             while !state.withLock({ $0.stopPolling }) {
                 rd_kafka_poll(handle.pointer, 100)
             }
+            KafkaProducer.shutDown(handle, flushMilliseconds: state.withLock { $0.shutdownFlushMilliseconds })
+            let waiters = state.withLock { s in
+                s.closed = true
+                defer { s.closeWaiters = [] }
+                return s.closeWaiters
+            }
+            waiters.forEach { $0.resume() }
         }
         thread.name = "vigil-kafka-producer"
         thread.start()
     }
 
     deinit {
-        // Without close(): stop the poll thread; undelivered records are purged (their
-        // callbacks run with an error) and the handle destroyed on a thread of its own.
-        let handle = self.handle
-        let alreadyClosed = state.withLock { s in
-            defer { s.stopPolling = true }
-            return s.closed || s.closing
-        }
-        if !alreadyClosed {
-            Thread.detachNewThread { KafkaProducer.shutDown(handle, flushMilliseconds: 0) }
-        }
+        // Without close(): the poll thread stops, purges what is left (each callback runs
+        // with an error) and destroys the handle.
+        state.withLock { $0.stopPolling = true }
     }
 
     /// Unacknowledged records.
@@ -118,34 +122,26 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Flushes (up to `timeout`), fails what is left, stops the poll thread and frees the
-    /// handle. Idempotent.
+    /// handle. Idempotent; every caller returns once the handle is gone.
     public func close(timeout: Duration = .seconds(30)) async {
         let first = state.withLock { s in
             defer { s.closing = true }
             return !s.closing
         }
-        guard first else {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let done = state.withLock { s in
-                    if !s.closed { s.closeWaiters.append(c) }
-                    return s.closed
-                }
-                if done { c.resume() }
+        if first {
+            try? await flush(timeout: timeout)
+            state.withLock { s in
+                s.shutdownFlushMilliseconds = 1_000
+                s.stopPolling = true
             }
-            return
         }
-        try? await flush(timeout: timeout)
-        state.withLock { $0.stopPolling = true }
-        let handle = self.handle
-        await onDedicatedThread("vigil-kafka-producer-close") {
-            KafkaProducer.shutDown(handle, flushMilliseconds: 1_000)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s in
+                if !s.closed { s.closeWaiters.append(c) }
+                return s.closed
+            }
+            if done { c.resume() }
         }
-        let waiters = state.withLock { s in
-            s.closed = true
-            defer { s.closeWaiters = [] }
-            return s.closeWaiters
-        }
-        waiters.forEach { $0.resume() }
     }
 
     private static func shutDown(_ handle: RDKafkaHandle, flushMilliseconds: Int32) {
