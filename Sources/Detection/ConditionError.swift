@@ -39,9 +39,8 @@ public struct ConditionError: Error, Sendable, Hashable, CustomStringConvertible
 
     /// `line:column: detail`, the source line, and a caret line under the token.
     public var message: String {
-        let pad = String(repeating: " ", count: max(0, column - 1))
-        let marker = "^" + String(repeating: "~", count: length - 1)
-        return "\(line):\(column): \(detail)\n\(sourceLine)\n\(pad)\(marker)"
+        sourceCaretMessage(location: "\(line):\(column)", detail: detail, sourceLine: sourceLine,
+                           column: column, length: length)
     }
 
     public var description: String { message }

@@ -21,9 +21,8 @@ public struct RuleProblem: Sendable, Hashable, CustomStringConvertible {
 
     /// `file:line:column: detail`, the line, and a caret under the offending text.
     public var message: String {
-        let pad = String(repeating: " ", count: max(0, column - 1))
-        let marker = "^" + String(repeating: "~", count: length - 1)
-        return "\(file):\(line):\(column): \(detail)\n\(sourceLine)\n\(pad)\(marker)"
+        sourceCaretMessage(location: "\(file):\(line):\(column)", detail: detail, sourceLine: sourceLine,
+                           column: column, length: length)
     }
 
     public var description: String { message }
