@@ -84,6 +84,13 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// `s` as a JSON string literal, quotes included: the one JSON string escaper.
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        appendQuoted(s, to: &out)
+        return out
+    }
+
     static func appendQuoted(_ s: String, to out: inout String) {
         out.append("\"")
         var plainStart = s.unicodeScalars.startIndex
