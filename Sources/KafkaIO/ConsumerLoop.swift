@@ -44,7 +44,7 @@ final class ConsumerLoop: @unchecked Sendable {
     private var pausedInLibrary = Set<TopicPartition>()
     private var highestStored: [TopicPartition: Int64] = [:]
     private var pending: [ConsumerRecord] = []
-    private var topicNames: [OpaquePointer: String] = [:]
+    private let topicNames = TopicNameCache()
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopping = false
 
@@ -100,7 +100,7 @@ final class ConsumerLoop: @unchecked Sendable {
             processInbox()
             if stopping { break }
             pollBatch()
-            if let fatal = handle.fatalError() {
+            if let fatal = handle.recordedFatalError() {
                 logger.critical("consumer hit a fatal error; closing", metadata: ["error": "\(fatal)"])
                 buffer.finish(fatal)
                 stopping = true
@@ -134,7 +134,7 @@ final class ConsumerLoop: @unchecked Sendable {
             logger.warning("consumer error", metadata: ["error": "\(error)"])
             return
         }
-        let topic = topicName(m.rkt)
+        let topic = topicNames.name(of: m.rkt)
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
         var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
@@ -146,14 +146,6 @@ final class ConsumerLoop: @unchecked Sendable {
         }
         pending.append(ConsumerRecord(topic: topic, partition: m.partition, offset: m.offset, key: key,
                                       value: value, headers: headers(of: message), timestamp: timestamp))
-    }
-
-    private func topicName(_ rkt: OpaquePointer?) -> String {
-        guard let rkt else { return "" }
-        if let name = topicNames[rkt] { return name }
-        let name = String(cString: rd_kafka_topic_name(rkt))
-        topicNames[rkt] = name
-        return name
     }
 
     private func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {

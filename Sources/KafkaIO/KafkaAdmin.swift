@@ -42,12 +42,10 @@ public struct TopicDescription: Sendable, Hashable {
 /// Creates and describes topics. "Already exists" is not an error.
 public final class KafkaAdmin: Sendable {
     private let handle: RDKafkaHandle
-    private let logger: Logger
 
     public init(settings: ClientSettings, logger: Logger) throws(KafkaError) {
         let config = try RDKafkaConfig.admin(settings)
         handle = try RDKafkaHandle(type: RD_KAFKA_PRODUCER, config: config, context: RDKafkaContext(logger: logger))
-        self.logger = logger
     }
 
     deinit {

@@ -16,7 +16,6 @@ public final class KafkaProducer: Sendable {
     private let gate: InFlightGate
     private let state = Locked(ProducerState())
     private let latestStatistics: LatestValue<KafkaStatistics>
-    private let logger: Logger
     public let settings: ProducerSettings
 
     private struct ProducerState {
@@ -38,14 +37,14 @@ public final class KafkaProducer: Sendable {
             latest.set(stats)
             onStatistics?(stats)
         }
+        let topicNames = TopicNameCache()
         context.onDelivery = { message in
-            KafkaProducer.delivered(message)
+            KafkaProducer.delivered(message, topicNames)
             gate.release()
         }
         handle = try RDKafkaHandle(type: RD_KAFKA_PRODUCER, config: config, context: context)
         self.gate = gate
         self.latestStatistics = latest
-        self.logger = logger
         self.settings = settings
         // The poll thread owns the handle's end: only it destroys the handle, after its last
         // poll has returned (destroying from another thread while it polls is a use-after-free).
@@ -210,12 +209,12 @@ public final class KafkaProducer: Sendable {
     }
 
     /// A delivery report (poll thread): hand the result to the record's callback.
-    private static func delivered(_ message: UnsafePointer<rd_kafka_message_t>) {
+    private static func delivered(_ message: UnsafePointer<rd_kafka_message_t>, _ topicNames: TopicNameCache) {
         let m = message.pointee
         guard let opaque = m._private else { return }
         let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
         if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+            let topic = topicNames.name(of: m.rkt)
             box.callback(.success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
         } else {
             box.callback(.failure(KafkaError(m.err)))

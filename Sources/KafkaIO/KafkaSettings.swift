@@ -81,7 +81,7 @@ public struct ClientSettings: Sendable, CustomStringConvertible {
     }
 
     static func isHostPort(_ text: String) -> Bool {
-        // host:port, [v6]:port, with an optional scheme-free listener name prefix not allowed.
+        // host:port or [v6]:port; no scheme, no spaces.
         guard let colon = text.lastIndex(of: ":") else { return false }
         let host = text[..<colon]
         guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return false }

@@ -65,7 +65,7 @@ final class RDKafkaHandle: @unchecked Sendable {
     var name: String { String(cString: rd_kafka_name(pointer)) }
 
     /// The fatal error librdkafka recorded, if any.
-    func fatalError() -> KafkaError? {
+    func recordedFatalError() -> KafkaError? {
         var errstr = [CChar](repeating: 0, count: 512)
         let err = rd_kafka_fatal_error(pointer, &errstr, errstr.count)
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }

@@ -32,3 +32,20 @@ final class RDKafkaTopicPartitionList {
         }
     }
 }
+
+/// Topic names by librdkafka topic handle, so a record's topic String is made once per
+/// topic, not once per record.
+///
+/// - Important: used only from the one poll thread that owns the handle.
+final class TopicNameCache: @unchecked Sendable {
+    // @unchecked Sendable: touched only on its handle's poll thread (see above).
+    private var names: [OpaquePointer: String] = [:]
+
+    func name(of rkt: OpaquePointer?) -> String {
+        guard let rkt else { return "" }
+        if let name = names[rkt] { return name }
+        let name = String(cString: rd_kafka_topic_name(rkt))
+        names[rkt] = name
+        return name
+    }
+}
