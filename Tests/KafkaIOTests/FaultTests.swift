@@ -35,7 +35,7 @@ import Testing
         let producer = try KafkaProducer(settings: testProducerSettings(cluster.bootstrapServers), logger: testLogger)
         try await producer.send(ProducerRecord(topic: "t", key: "k", value: "v"))
         await producer.close()
-        let consumer = try KafkaConsumer(settings: testConsumerSettings(cluster.bootstrapServers, group: "g"),
+        let consumer = try KafkaConsumer(settings: mockConsumerSettings(cluster),
                                          topics: ["t"], logger: testLogger)
         let records = try await collect(consumer, count: 1)
         records.forEach(consumer.markDone)
@@ -50,7 +50,7 @@ import Testing
         try cluster.createTopic("t", partitions: 2)
         let producer = try KafkaProducer(settings: testProducerSettings(cluster.bootstrapServers), logger: testLogger)
         for i in 0..<50 { try await producer.send(ProducerRecord(topic: "t", key: "k\(i)", value: "v\(i)")) }
-        let consumer = try KafkaConsumer(settings: testConsumerSettings(cluster.bootstrapServers, group: "g"),
+        let consumer = try KafkaConsumer(settings: mockConsumerSettings(cluster),
                                          topics: ["t"], logger: testLogger)
         let before = try await collect(consumer, count: 50)
         #expect(before.count == 50)
@@ -109,7 +109,7 @@ import Testing
             try await producer.send(ProducerRecord(topic: "t", key: nil, value: Array("v\(i)".utf8), partition: Int32(i % 2)))
         }
         await producer.close()
-        var settings = testConsumerSettings(cluster.bootstrapServers, group: "g")
+        var settings = mockConsumerSettings(cluster)
         settings.client.statisticsInterval = .milliseconds(200)
         let consumer = try KafkaConsumer(settings: settings, topics: ["t"], logger: testLogger)
         let records = try await collect(consumer, count: 20)
@@ -153,4 +153,16 @@ final class LogSink: LogHandler, @unchecked Sendable {
     func log(event: LogEvent) {
         captured.withLock { $0.append((event.source, "\(event.message)")) }
     }
+}
+
+/// Consumer settings for librdkafka's mock cluster. The 1 s metadata refresh the real
+/// test broker uses is left at librdkafka's default here: librdkafka 2.8 treats a
+/// periodic metadata refresh that lands while the elected group leader waits for its
+/// own metadata (join state wait-metadata, right after JoinGroup) as a subscription
+/// change and rejoins; the mock coordinator takes ~5 s per JoinGroup, so with a 1 s
+/// refresh the race recurs on every round and the member never gets an assignment
+/// (seen as a consumer that receives nothing for 30 s when the suite runs in parallel).
+func mockConsumerSettings(_ cluster: MockKafkaCluster) -> ConsumerSettings {
+    testConsumerSettings(cluster.bootstrapServers, group: "g",
+                         properties: ["topic.metadata.refresh.interval.ms": "300000"])
 }
