@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(name: "vigil",
                           dependencies: [
                               "AuditEvents",
-                              "KafkaIO", "Enrichment",
+                              "KafkaIO", "Enrichment", "Detection",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
                           ],
