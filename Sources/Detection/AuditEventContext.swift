@@ -6,16 +6,29 @@ import Enrichment
 /// Normalized names resolve to the event's normalized fields, `source.geo.*`
 /// to `geo` (the location of the event's first source IP, looked up by the
 /// caller), anything else to the raw JSON path. Tor membership is answered by
-/// `torExit`, which the caller binds to the Tor set at the event's time.
+/// `torExit`, which the caller binds to the Tor set at the event's time, or,
+/// built from an ``EventEnrichment``, by its ``EventEnrichment/isTorExit(_:)``.
 public struct AuditEventContext: EvaluationContext {
     public let event: AuditEvent
     public let geo: GeoLocation?
     public let torExit: (String) -> Bool
+    /// The enrichment the context was built from, if any (answers Tor membership).
+    public let enrichment: EventEnrichment?
 
     public init(event: AuditEvent, geo: GeoLocation? = nil, torExit: @escaping (String) -> Bool = { _ in false }) {
         self.event = event
         self.geo = geo
         self.torExit = torExit
+        enrichment = nil
+    }
+
+    /// A context answering geo fields from `enrichment.geo` and Tor membership
+    /// from `enrichment.isTorExit` (what ingest computed for this event).
+    public init(event: AuditEvent, enrichment: EventEnrichment) {
+        self.event = event
+        geo = enrichment.geo
+        torExit = { _ in false }
+        self.enrichment = enrichment
     }
 
     public func values(of field: FieldReference) -> FieldValues {
@@ -30,7 +43,8 @@ public struct AuditEventContext: EvaluationContext {
     }
 
     public func isTorExit(_ ip: String) -> Bool {
-        torExit(ip)
+        if let enrichment { return enrichment.isTorExit(ip) }
+        return torExit(ip)
     }
 
     /// Scalars of a JSON value; arrays are flattened, objects and null are no value.

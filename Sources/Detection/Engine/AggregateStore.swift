@@ -1,0 +1,219 @@
+import AuditEvents
+import Enrichment
+
+/// The state of one aggregate rule (Splunk's `stats ... by` over tumbling,
+/// clock-aligned windows): groups per window start, closed when the horizon
+/// passes the window's end, `having` evaluated then.
+struct AggregateStore {
+    let rule: Rule
+    let aggregate: Rule.Aggregate
+    /// The window length, nanoseconds.
+    let window: Int64
+    let maxKeys: Int
+    let maxReferences: Int
+    let maxValues: Int
+    /// Window start → group key → group.
+    var windows: [Int64: [String: AggregateGroupState]] = [:]
+    /// Groups over all windows (for the key cap).
+    var groupCount = 0
+    /// The end of the earliest open window (`.max` when none): nothing to close before it.
+    var nextClose: Int64 = .max
+
+    init(rule: Rule, aggregate: Rule.Aggregate, settings: EngineSettings) {
+        self.rule = rule
+        self.aggregate = aggregate
+        window = max(1, aggregate.window.seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue)
+        maxKeys = settings.maxKeysPerRule
+        maxReferences = settings.maxEventReferences
+        maxValues = settings.maxStatisticValues
+    }
+
+    /// The start of the clock-aligned window holding `time`.
+    func windowStart(_ time: Int64) -> Int64 {
+        var q = time / window
+        if time % window != 0, time < 0 { q -= 1 }
+        return q * window
+    }
+
+    /// Adds a match; events missing a group-by field drop out (counted), a
+    /// multi-valued group-by field counts the event in each of its values (SPL).
+    mutating func add(match: MatchReference, context: AuditEventContext, enrichment: EventEnrichment,
+                      stats: inout RuleStatistics, into alerts: inout [Alert]) {
+        var combinations: [[FieldValue]] = [[]]
+        for field in aggregate.groupBy {
+            let values = context.values(of: field).all
+            if values.isEmpty {
+                stats.missingGroupBy += 1
+                return
+            }
+            combinations = values.count == 1
+                ? combinations.map { $0 + [values[0]] }
+                : combinations.flatMap { prefix in Self.distinct(values).map { prefix + [$0] } }
+        }
+        let start = windowStart(match.time)
+        let statValues = aggregate.stats.map { statistic -> [FieldValue] in
+            switch statistic.function {
+            case .count: return []
+            case .values(let f), .distinctCount(let f), .min(let f), .max(let f): return context.values(of: f).all
+            }
+        }
+        for values in combinations {
+            let key = GroupKey.text(values.map { [$0] })
+            var group = windows[start]?[key] ?? AggregateGroupState(
+                groupValues: values, count: 0, firstSeen: match.time, lastSeen: match.time,
+                statistics: aggregate.stats.map { statistic in
+                    switch statistic.function {
+                    case .count: return .count
+                    case .values, .distinctCount: return .distinct([], dropped: 0)
+                    case .min, .max: return .extreme(nil)
+                    }
+                },
+                matches: [], source: nil, dataVersions: nil, representative: nil)
+            let isNew = group.count == 0
+            group.count += 1
+            group.firstSeen = min(group.firstSeen, match.time)
+            group.lastSeen = max(group.lastSeen, match.time)
+            for (i, statistic) in aggregate.stats.enumerated() {
+                accumulate(&group.statistics[i], statistic.function, statValues[i], stats: &stats)
+            }
+            if group.matches.count < maxReferences || (group.matches.last.map { match < $0 } ?? false) {
+                let at = group.matches.firstIndex { match < $0 } ?? group.matches.count
+                group.matches.insert(match, at: at)
+                if group.matches.count > maxReferences { group.matches.removeLast() }
+            }
+            if group.representative.map({ match < $0 }) ?? true {
+                group.representative = match
+                group.source = AlertBuilder.source(context.event, enrichment)
+                group.dataVersions = Alert.DataVersions(enrichment)
+            }
+            windows[start, default: [:]][key] = group
+            nextClose = min(nextClose, start.plus(window))
+            if isNew {
+                groupCount += 1
+                if groupCount > maxKeys { evict(stats: &stats, into: &alerts) }
+            }
+        }
+    }
+
+    private static func distinct(_ values: [FieldValue]) -> [FieldValue] {
+        var seen = Set<FieldValue>()
+        return values.filter { seen.insert($0).inserted }
+    }
+
+    private func accumulate(_ state: inout StatisticState, _ function: StatisticFunction, _ values: [FieldValue],
+                            stats: inout RuleStatistics) {
+        switch state {
+        case .count: return
+        case .distinct(var set, let dropped):
+            var extra = 0
+            for v in values where !set.contains(v.text) {
+                if set.count < maxValues { set.insert(v.text) } else { extra += 1 }
+            }
+            stats.truncatedValues += extra
+            state = .distinct(set, dropped: dropped + extra)
+        case .extreme(let current):
+            var best = current
+            let wantMax: Bool
+            if case .max = function { wantMax = true } else { wantMax = false }
+            for v in values {
+                guard let b = best else { best = v; continue }
+                if wantMax ? SPLOrder.less(b, v) : SPLOrder.less(v, b) { best = v }
+            }
+            state = .extreme(best)
+        }
+    }
+
+    /// Closes the windows that end at or before `horizon`, in time order.
+    mutating func close(through horizon: Int64, stats: inout RuleStatistics, into alerts: inout [Alert]) {
+        guard horizon >= nextClose else { return }
+        defer { nextClose = windows.keys.min().map { $0.plus(window) } ?? .max }
+        for start in windows.keys.sorted() where start.plus(window) <= horizon {
+            guard let groups = windows.removeValue(forKey: start) else { continue }
+            groupCount -= groups.count
+            for key in groups.keys.sorted() {
+                guard let group = groups[key] else { continue }
+                if let alert = alert(key: key, start: start, group: group) {
+                    alerts.append(alert)
+                    stats.alerts += 1
+                }
+            }
+        }
+    }
+
+    /// The alert a closed group raises, if `having` holds.
+    func alert(key: String, start: Int64, group: AggregateGroupState) -> Alert? {
+        var fields: [String: FieldValues] = [:]
+        var groupKey: [Alert.Field] = []
+        for (i, field) in aggregate.groupBy.enumerated() where i < group.groupValues.count {
+            fields[field.dottedName] = .one(group.groupValues[i])
+            groupKey.append(Alert.Field(name: field.name, values: [group.groupValues[i]]))
+        }
+        var statistics: [Alert.Field] = []
+        for (i, statistic) in aggregate.stats.enumerated() where i < group.statistics.count {
+            let values: [FieldValue]
+            switch (statistic.function, group.statistics[i]) {
+            case (.count, _): values = [.number(Double(group.count))]
+            case (.distinctCount, .distinct(let set, let dropped)): values = [.number(Double(set.count + dropped))]
+            case (_, .distinct(let set, _)): values = SPLOrder.sorted(set).map(FieldValue.string)
+            case (_, .extreme(let v)): values = v.map { [$0] } ?? []
+            default: values = []
+            }
+            fields[statistic.name] = FieldValues(values)
+            statistics.append(Alert.Field(name: statistic.name, values: values))
+        }
+        let context = DictionaryContext(fields)
+        if let having = aggregate.having, !having.evaluate(context) { return nil }
+        let windowStart = EventTime(nanos: start)
+        return Alert(
+            id: Alert.id(rule: rule.id, groupKey: key, windowStart: windowStart),
+            kind: .alert, ruleID: rule.id, title: rule.title.render(context), severity: rule.severity,
+            mitre: rule.mitre, runbook: rule.runbook, dedupKey: rule.dedup?.key?.render(context),
+            windowStart: windowStart, firstSeen: EventTime(nanos: group.firstSeen),
+            lastSeen: EventTime(nanos: group.lastSeen), count: group.count, groupKey: groupKey,
+            source: group.source,
+            output: rule.output.map { Alert.Field(name: $0.name, values: context.values(of: $0).all) },
+            statistics: statistics, events: group.matches.map(\.origin),
+            eventsOmitted: group.count - group.matches.count,
+            dataVersions: group.dataVersions ?? Alert.DataVersions(.none))
+    }
+
+    /// Evicts the groups with the oldest activity until a tenth of the cap is
+    /// free; an evicted group is closed early (its alert, if `having` holds, is
+    /// raised now rather than lost).
+    mutating func evict(stats: inout RuleStatistics, into alerts: inout [Alert]) {
+        let target = max(0, min(maxKeys - maxKeys / 10, groupCount - 1))
+        var order: [(activity: Int64, start: Int64, key: String)] = []
+        for (start, groups) in windows {
+            for (key, group) in groups { order.append((group.lastSeen, start, key)) }
+        }
+        order.sort { ($0.activity, $0.start, $0.key) < ($1.activity, $1.start, $1.key) }
+        for victim in order.prefix(groupCount - target) {
+            guard let group = windows[victim.start]?.removeValue(forKey: victim.key) else { continue }
+            if windows[victim.start]?.isEmpty == true { windows[victim.start] = nil }
+            groupCount -= 1
+            stats.evictions += 1
+            if let alert = alert(key: victim.key, start: victim.start, group: group) {
+                alerts.append(alert)
+                stats.alerts += 1
+            }
+        }
+    }
+}
+
+/// SPL's orders: `values()` sorts lexicographically by UTF-8 bytes (so `10`
+/// before `9`, digits before upper case before lower case); `min`/`max`
+/// compare numbers numerically and put numbers before strings.
+enum SPLOrder {
+    static func sorted(_ texts: Set<String>) -> [String] {
+        texts.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    static func less(_ a: FieldValue, _ b: FieldValue) -> Bool {
+        switch (a.numeric, b.numeric) {
+        case let (x?, y?): return x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return a.text.utf8.lexicographicallyPrecedes(b.text.utf8)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import AuditEvents
+import Enrichment
+import Foundation
+
+/// Evaluates compiled rules over a stream of events on event time: stateless
+/// matches, threshold, dedup and aggregate windows (semantics in the Detection
+/// README, "Engine").
+///
+/// One per worker; not thread-safe (a worker owns it). Its state is plain
+/// values (``exportState()`` / ``importState(_:)``).
+public struct DetectionEngine {
+    /// The enabled rules, in the order given.
+    public let rules: [Rule]
+    public let settings: EngineSettings
+    var evaluators: [RuleEvaluator]
+    /// The latest event time seen or advanced to (nanoseconds; `.min` before any).
+    var clock: Int64 = .min
+    var counters = EngineStatistics()
+
+    public init(rules: [Rule], settings: EngineSettings = .init()) {
+        self.rules = rules.filter(\.enabled)
+        self.settings = settings
+        evaluators = self.rules.map { RuleEvaluator(rule: $0, settings: settings) }
+    }
+
+    /// The engine's event time: the latest event time seen or advanced to.
+    public var eventTime: EventTime? { clock == .min ? nil : EventTime(nanos: clock) }
+
+    /// Events earlier than this are later than the allowed lateness.
+    public var horizon: EventTime? { clock == .min ? nil : EventTime(nanos: horizonNanos) }
+
+    var horizonNanos: Int64 {
+        clock == .min ? .min : clock.plus(-settings.allowedLateness.multipliedReportingOverflow(by: 1_000_000_000).partialValue)
+    }
+
+    /// Evaluates one event (stateless match, threshold, dedup, aggregate);
+    /// returns the alerts it completes now, and the dedup summaries and
+    /// aggregate alerts of windows its time closes.
+    public mutating func process(_ event: AuditEvent, enrichment: EventEnrichment, origin: EventOrigin) -> [Alert] {
+        counters.events += 1
+        let time: Int64
+        if let t = event.time {
+            time = t.nanos
+        } else {
+            counters.untimedEvents += 1
+            time = clock == .min ? 0 : clock
+        }
+        var alerts: [Alert] = []
+        if time > clock {
+            clock = time
+            close(through: horizonNanos, into: &alerts)
+        }
+        let late = time < horizonNanos
+        if late { counters.lateEvents += 1 }
+        let logType = event.logType
+        let context = AuditEventContext(event: event, enrichment: enrichment)
+        for i in evaluators.indices where evaluators[i].applies(to: logType) {
+            guard evaluators[i].rule.condition.evaluate(context) else { continue }
+            evaluators[i].match(time: time, late: late, origin: origin, context: context,
+                                enrichment: enrichment, into: &alerts)
+        }
+        return alerts
+    }
+
+    /// Moves event time forward with no event (idle partition, end of input):
+    /// the horizon becomes `watermark` minus the allowed lateness, closing the
+    /// aggregate windows and dedup periods that end before it (emitting their
+    /// alerts and summaries) and forgetting expired threshold windows.
+    public mutating func advance(to watermark: Date) -> [Alert] {
+        let time = watermark.nanos
+        var alerts: [Alert] = []
+        guard time > clock else { return alerts }
+        clock = time
+        close(through: horizonNanos, into: &alerts)
+        return alerts
+    }
+
+    /// Ends everything still open (end of a replay): as advancing past every window.
+    public mutating func finish() -> [Alert] {
+        var alerts: [Alert] = []
+        for i in evaluators.indices { evaluators[i].finish(into: &alerts) }
+        return alerts
+    }
+
+    /// Counters: events, late and untimed events, and per rule matches,
+    /// alerts, summaries, evictions and keys tracked now.
+    public var statistics: EngineStatistics {
+        var out = counters
+        for evaluator in evaluators {
+            var rule = evaluator.stats
+            rule.keys = evaluator.keyCount
+            out.rules[evaluator.rule.id] = rule
+        }
+        return out
+    }
+
+    private mutating func close(through horizon: Int64, into alerts: inout [Alert]) {
+        for i in evaluators.indices { evaluators[i].close(through: horizon, into: &alerts) }
+    }
+}
+
+/// One rule inside the engine: its log-type filter, its state and its counters.
+struct RuleEvaluator {
+    let rule: Rule
+    let logTypes: [LogType]
+    var stats = RuleStatistics()
+    var threshold: ThresholdStore?
+    var aggregate: AggregateStore?
+    let stateless: AlertBuilder?
+
+    init(rule: Rule, settings: EngineSettings) {
+        self.rule = rule
+        logTypes = rule.logTypes
+        if let spec = rule.aggregate {
+            aggregate = AggregateStore(rule: rule, aggregate: spec, settings: settings)
+            stateless = nil
+        } else if let dedup = rule.dedup {
+            let groupBy = dedup.groupBy.isEmpty ? rule.threshold?.groupBy ?? [] : dedup.groupBy
+            threshold = ThresholdStore(rule: rule, groupBy: groupBy, settings: settings)
+            stateless = nil
+        } else {
+            stateless = AlertBuilder(rule: rule, groupBy: [], maxReferences: settings.maxEventReferences)
+        }
+    }
+
+    @inline(__always)
+    func applies(to logType: LogType) -> Bool {
+        logTypes.isEmpty || logTypes.contains(logType)
+    }
+
+    var keyCount: Int { threshold?.keys.count ?? aggregate?.groupCount ?? 0 }
+
+    mutating func match(time: Int64, late: Bool, origin: EventOrigin, context: AuditEventContext,
+                        enrichment: EventEnrichment, into alerts: inout [Alert]) {
+        stats.matches += 1
+        let match = MatchReference(time: time, origin: origin)
+        if let stateless {
+            // Every match is its own alert: the "window" is the event, keyed by its origin.
+            let window = ThresholdWindow(start: time, end: time, count: 1, lastSeen: time, matches: [match], alert: nil)
+            alerts.append(stateless.alert(key: origin.description, window: window, threshold: 1, context: context,
+                                          enrichment: enrichment))
+            stats.alerts += 1
+            return
+        }
+        if late {
+            stats.lateMatches += 1
+            return
+        }
+        if threshold != nil {
+            let key = GroupKey.text(threshold!.builder.groupBy.map { context.values(of: $0).all })
+            threshold!.add(key: key, match: match, context: context, enrichment: enrichment,
+                           stats: &stats, into: &alerts)
+        } else if aggregate != nil {
+            aggregate!.add(match: match, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
+        }
+    }
+
+    mutating func close(through horizon: Int64, into alerts: inout [Alert]) {
+        threshold?.close(through: horizon, stats: &stats, into: &alerts)
+        aggregate?.close(through: horizon, stats: &stats, into: &alerts)
+    }
+
+    mutating func finish(into alerts: inout [Alert]) {
+        threshold?.finish(stats: &stats, into: &alerts)
+        aggregate?.close(through: .max, stats: &stats, into: &alerts)
+    }
+}

@@ -1,0 +1,27 @@
+/// How a ``DetectionEngine`` treats time and memory. Every parameter has a default.
+public struct EngineSettings: Sendable, Hashable {
+    /// How far (seconds of event time) an event may trail the latest event time
+    /// seen and still count for threshold, dedup and aggregate state. Later
+    /// events are counted (``EngineStatistics/lateEvents``) and evaluated by
+    /// stateless rules only. Default 6 hours (a 7-hour backlog drained across
+    /// partitions delivered events up to 3.2 hours out of order).
+    public var allowedLateness: Int64
+    /// Group keys tracked per rule; past it the keys with the oldest activity
+    /// are evicted (``EngineStatistics/evictions``), a pending dedup summary
+    /// is emitted first. Default 1,000,000.
+    public var maxKeysPerRule: Int
+    /// References to causing events carried by one alert (the earliest by
+    /// event time, then origin); the rest are counted in `events_omitted`.
+    public var maxEventReferences: Int
+    /// Distinct values kept per `values()` / `dc()` statistic and group (as
+    /// Splunk's `maxvalues`); past it values are counted, not kept.
+    public var maxStatisticValues: Int
+
+    public init(allowedLateness: Int64 = 6 * 3600, maxKeysPerRule: Int = 1_000_000,
+                maxEventReferences: Int = 10, maxStatisticValues: Int = 100) {
+        self.allowedLateness = max(0, allowedLateness)
+        self.maxKeysPerRule = max(1, maxKeysPerRule)
+        self.maxEventReferences = max(0, maxEventReferences)
+        self.maxStatisticValues = max(1, maxStatisticValues)
+    }
+}

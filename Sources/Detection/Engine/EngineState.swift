@@ -1,0 +1,90 @@
+/// The state of one group key of one rule, for a compacted changelog: the
+/// runtime writes entries keyed by (``ruleID``, ``key``) and restores them with
+/// ``DetectionEngine/importState(_:)``.
+public struct RuleStateEntry: Sendable, Hashable {
+    public enum State: Sendable, Hashable {
+        /// A threshold / dedup key: its open windows.
+        case threshold(ThresholdKeyState)
+        /// One group of one aggregate window.
+        case aggregate(windowStart: Int64, group: AggregateGroupState)
+    }
+
+    public var ruleID: String
+    /// The group key, in the engine's own text form (opaque; stable across versions of a rule).
+    public var key: String
+    public var state: State
+
+    public init(ruleID: String, key: String, state: State) {
+        self.ruleID = ruleID
+        self.key = key
+        self.state = state
+    }
+}
+
+/// Everything a ``DetectionEngine`` holds between events.
+public struct EngineState: Sendable, Hashable {
+    /// The engine's event time (nanoseconds since the epoch), nil before any event.
+    public var eventTime: Int64?
+    public var entries: [RuleStateEntry]
+
+    public init(eventTime: Int64?, entries: [RuleStateEntry]) {
+        self.eventTime = eventTime
+        self.entries = entries
+    }
+}
+
+extension DetectionEngine {
+    /// The engine's state as plain values, one entry per tracked key (sorted by rule, key).
+    public func exportState() -> EngineState {
+        var entries: [RuleStateEntry] = []
+        for evaluator in evaluators {
+            let id = evaluator.rule.id
+            if let store = evaluator.threshold {
+                for (key, state) in store.keys {
+                    entries.append(RuleStateEntry(ruleID: id, key: key, state: .threshold(state)))
+                }
+            }
+            if let store = evaluator.aggregate {
+                for (start, groups) in store.windows {
+                    for (key, group) in groups {
+                        entries.append(RuleStateEntry(ruleID: id, key: key,
+                                                      state: .aggregate(windowStart: start, group: group)))
+                    }
+                }
+            }
+        }
+        entries.sort { ($0.ruleID, $0.key) < ($1.ruleID, $1.key) }
+        return EngineState(eventTime: clock == .min ? nil : clock, entries: entries)
+    }
+
+    /// Restores state exported by ``exportState()`` (entries replace what the
+    /// engine holds for the same rule and key). Entries of rules the engine does
+    /// not have, or of the wrong kind, are skipped and their count returned.
+    @discardableResult
+    public mutating func importState(_ state: EngineState) -> Int {
+        if let time = state.eventTime, time > clock { clock = time }
+        var skipped = 0
+        var index: [String: Int] = [:]
+        for (i, evaluator) in evaluators.enumerated() { index[evaluator.rule.id] = i }
+        for entry in state.entries {
+            guard let i = index[entry.ruleID] else { skipped += 1; continue }
+            switch entry.state {
+            case .threshold(let keyState):
+                guard evaluators[i].threshold != nil else { skipped += 1; continue }
+                evaluators[i].threshold!.keys[entry.key] = keyState
+                for window in keyState.windows where window.fired {
+                    evaluators[i].threshold!.pending.push(window.end, entry.key)
+                }
+            case .aggregate(let start, let group):
+                guard evaluators[i].aggregate != nil else { skipped += 1; continue }
+                if evaluators[i].aggregate!.windows[start]?[entry.key] == nil {
+                    evaluators[i].aggregate!.groupCount += 1
+                }
+                evaluators[i].aggregate!.windows[start, default: [:]][entry.key] = group
+                let end = start.plus(evaluators[i].aggregate!.window)
+                evaluators[i].aggregate!.nextClose = min(evaluators[i].aggregate!.nextClose, end)
+            }
+        }
+        return skipped
+    }
+}

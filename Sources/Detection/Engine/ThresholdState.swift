@@ -1,0 +1,79 @@
+/// One match kept in rule state: its event time and where it came from.
+public struct MatchReference: Sendable, Hashable, Comparable {
+    /// Event time, nanoseconds since the epoch.
+    public var time: Int64
+    public var origin: EventOrigin
+
+    public init(time: Int64, origin: EventOrigin) {
+        self.time = time
+        self.origin = origin
+    }
+
+    /// By time, then origin: a total order, so capped lists do not depend on arrival order.
+    public static func < (a: MatchReference, b: MatchReference) -> Bool {
+        a.time != b.time ? a.time < b.time : a.origin < b.origin
+    }
+}
+
+/// One threshold / dedup window of one group key: opened by its earliest
+/// match, `period` long (shorter only when it had to end where an already
+/// fired window starts; see the README, "Arrival order").
+public struct ThresholdWindow: Sendable, Hashable {
+    /// Event time of the earliest match (nanoseconds since the epoch).
+    public var start: Int64
+    /// Exclusive end.
+    public var end: Int64
+    /// Matches in the window.
+    public var count: Int
+    /// Event time of the latest match.
+    public var lastSeen: Int64
+    /// Before the alert: every match (fewer than the threshold), sorted. After
+    /// it: the earliest matches, at most ``EngineSettings/maxEventReferences``.
+    public var matches: [MatchReference]
+    /// The alert raised for this window, once it fired (the summary repeats it).
+    public var alert: Alert? {
+        get { raised?.value }
+        set { raised = newValue.map(Shared.init) }
+    }
+    /// Kept behind a reference: an unfired window stays small.
+    private var raised: Shared<Alert>?
+
+    public var fired: Bool { raised != nil }
+
+    public init(start: Int64, end: Int64, count: Int, lastSeen: Int64, matches: [MatchReference],
+                alert: Alert? = nil) {
+        self.start = start
+        self.end = end
+        self.count = count
+        self.lastSeen = lastSeen
+        self.matches = matches
+        raised = alert.map(Shared.init)
+    }
+}
+
+/// An immutable value behind a reference (equal and hashed by value).
+struct Shared<Value: Hashable & Sendable>: Hashable, Sendable {
+    private final class Box: Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
+    }
+    private let box: Box
+    init(_ value: Value) { box = Box(value) }
+    var value: Value { box.value }
+    static func == (a: Shared, b: Shared) -> Bool { a.box === b.box || a.value == b.value }
+    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
+}
+
+/// The state of one group key of a threshold or dedup rule: its open windows,
+/// sorted by start, none overlapping. A plain value: the runtime can write it
+/// to a changelog and restore it (``DetectionEngine/exportState()``).
+public struct ThresholdKeyState: Sendable, Hashable {
+    public var windows: [ThresholdWindow]
+
+    public init(windows: [ThresholdWindow] = []) {
+        self.windows = windows
+    }
+
+    /// The latest event time in the key (for eviction: oldest activity first).
+    var lastActivity: Int64 { windows.last?.lastSeen ?? .min }
+}
