@@ -68,11 +68,22 @@ let package = Package(
                 exclude: ["README.md"],
                 swiftSettings: strict),
 
+        // MARK: Runtime: the topology file and the streaming stages (ingest; detect to come)
+        .target(name: "Runtime",
+                dependencies: [
+                    "KafkaIO", "AuditEvents", "Enrichment", "Detection",
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "Metrics", package: "swift-metrics"),
+                    .product(name: "Yams", package: "Yams"),
+                ],
+                exclude: ["README.md"],
+                swiftSettings: strict),
+
         // MARK: The executable
         .executableTarget(name: "vigil",
                           dependencies: [
                               "AuditEvents",
-                              "KafkaIO", "Enrichment", "Detection",
+                              "KafkaIO", "Enrichment", "Detection", "Runtime",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
                           ],
@@ -102,6 +113,10 @@ let package = Package(
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "VigilCLITests",
+                    swiftSettings: strict),
+        .testTarget(name: "RuntimeTests",
+                    dependencies: ["Runtime", "KafkaIO", "AuditEvents", "Enrichment"],
+                    exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "KafkaIOTests",
                     dependencies: ["KafkaIO", "KafkaIOTesting"],

@@ -8,6 +8,7 @@ struct Vigil: AsyncParsableCommand {
         abstract: "Streaming detections over Kubernetes audit logs, on Kafka.",
         version: "vigil \(VigilVersion.string) (librdkafka \(librdkafkaVersion))",
         subcommands: [DecodeCommand.self, GeoCommand.self, TorCommand.self]
+            + [ValidateCommand.self, RunCommand.self]
     )
 }
 

@@ -1,0 +1,21 @@
+import AuditEvents
+import KafkaIO
+
+/// The dead-letter record of a raw record that could not be decoded: the original key,
+/// bytes and headers, plus where it came from and why it failed.
+///
+/// Headers added: `vigil-dlq-reason` (a ``DecodeIssue/Reason`` raw value), `vigil-dlq-detail`,
+/// `vigil-dlq-position` (batch element), `vigil-source-topic`, `vigil-source-partition`,
+/// `vigil-source-offset`.
+public enum DeadLetterRecord {
+    public static func make(for record: ConsumerRecord, issue: DecodeIssue, topic: String) -> ProducerRecord {
+        var headers = record.headers
+        headers.reserveCapacity(headers.count + 6)
+        for (key, value) in issue.headers { headers.append(KafkaHeader(key: key, string: value)) }
+        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourceTopic, string: record.topic))
+        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourcePartition, string: String(record.partition)))
+        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourceOffset, string: String(record.offset)))
+        return ProducerRecord(topic: topic, key: record.key, value: record.value ?? [], headers: headers,
+                              timestampMilliseconds: record.timestamp?.milliseconds)
+    }
+}

@@ -1,0 +1,122 @@
+import AuditEvents
+import Enrichment
+import Foundation
+import KafkaIO
+import Metrics
+
+/// Decodes and enriches the raw records of the partitions given to it and produces what
+/// they cause. Owns one decoder per source topic.
+///
+/// - Important: used by one task at a time: the stage gives each worker its own slice of
+///   a batch and waits for all of them before the next batch (that is why the
+///   `@unchecked Sendable` is safe; decoders are not thread-safe).
+final class IngestWorker: @unchecked Sendable {
+    private let topology: Topology
+    private let decoders: [String: AuditRecordDecoder]
+    private let enricher: Enricher
+    private let producer: KafkaProducer
+    private let tracker: OffsetTracker
+    private let consumer: KafkaConsumer
+    private let shared: IngestShared
+    private var outcomes: [DecodeOutcome] = []
+    private var counters: [String: Counter] = [:]
+
+    init(topology: Topology, enricher: Enricher, producer: KafkaProducer, consumer: KafkaConsumer,
+         tracker: OffsetTracker, shared: IngestShared) throws(RuntimeError) {
+        var decoders: [String: AuditRecordDecoder] = [:]
+        for source in topology.sources {
+            do {
+                decoders[source.topic] = try AuditRecordDecoder(format: source.format,
+                                                                options: topology.decoderOptions(for: source))
+            } catch {
+                throw RuntimeError(code: .invalidTopology, detail: "decoder for \(source.topic): \(error)")
+            }
+        }
+        self.topology = topology
+        self.decoders = decoders
+        self.enricher = enricher
+        self.producer = producer
+        self.consumer = consumer
+        self.tracker = tracker
+        self.shared = shared
+    }
+
+    /// Processes records in order; returns once each is registered and handed to the producer.
+    func process(_ records: ArraySlice<ConsumerRecord>) async throws(RuntimeError) {
+        let repartition = topology.topics.repartition.name
+        let deadLetter = topology.topics.deadLetter.name
+        var produced: [(ProducerRecord, deadLetter: Bool)] = []
+        for record in records {
+            outcomes.removeAll(keepingCapacity: true)
+            if let decoder = decoders[record.topic] {
+                decoder.decode(record.value ?? [], into: &outcomes)
+            } else {
+                outcomes.append(.deadLetter(DecodeIssue(.unrecognizedFormat, "topic \(record.topic) is not a configured source")))
+            }
+            produced.removeAll(keepingCapacity: true)
+            var skipped = 0
+            let several = outcomes.count > 1
+            for (index, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .decoded(let event):
+                    let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time.map(Self.date))
+                    let origin = RawOrigin(record, index: several ? index : nil)
+                    produced.append((RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
+                                                             topic: repartition), false))
+                case .deadLetter(let issue):
+                    produced.append((DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter), true))
+                    count(record.topic, "dead_letter")
+                case .skipped:
+                    skipped += 1
+                    count(record.topic, "skipped")
+                }
+            }
+            let events = produced.count(where: { !$0.deadLetter })
+            if events > 0 { count(record.topic, "decoded", by: events) }
+            shared.update {
+                $0.records += 1
+                $0.events += events
+                $0.deadLettered += produced.count - events
+                $0.skipped += skipped
+            }
+            let (ticket, next) = tracker.register(record.topicPartition, offset: record.offset, pending: produced.count)
+            if let next { consumer.markDone(upTo: [record.topicPartition: next]) }
+            for (out, isDeadLetter) in produced {
+                let tracker = self.tracker, consumer = self.consumer, shared = self.shared
+                do {
+                    try await producer.enqueue(out) { result in
+                        switch result {
+                        case .success:
+                            shared.update {
+                                if isDeadLetter { $0.deadLettersAcknowledged += 1 } else { $0.eventsAcknowledged += 1 }
+                            }
+                            if let next = tracker.acknowledge(ticket) {
+                                consumer.markDone(upTo: [ticket.partition: next])
+                            }
+                        case .failure(let error):
+                            // Not marked done: the input is read again after a restart.
+                            shared.fail(RuntimeError(code: .deliveryFailed,
+                                                     detail: "\(out.topic) for input \(ticket.partition)@\(ticket.offset): \(error)"))
+                        }
+                    }
+                } catch {
+                    throw RuntimeError(error, "producing to \(out.topic)")
+                }
+            }
+        }
+    }
+
+    private func count(_ topic: String, _ outcome: String, by n: Int = 1) {
+        let key = topic + "\u{0}" + outcome
+        let counter = counters[key] ?? {
+            let c = Counter(label: "vigil_ingest_records_total", dimensions: [("topic", topic), ("outcome", outcome)])
+            counters[key] = c
+            return c
+        }()
+        counter.increment(by: n)
+    }
+
+    static func date(_ time: EventTime) -> Date {
+        Date(timeIntervalSince1970: Double(time.seconds) + Double(time.nanoseconds) / 1e9)
+    }
+}

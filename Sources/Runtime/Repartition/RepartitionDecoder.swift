@@ -1,0 +1,144 @@
+import AuditEvents
+import Enrichment
+import KafkaIO
+
+/// One repartitioned event, rebuilt: the event as ingest decoded it, its enrichment and
+/// the raw record it came from.
+public struct RepartitionedEvent: Sendable {
+    public var event: AuditEvent
+    public var enrichment: EventEnrichment
+    public var origin: RawOrigin
+}
+
+/// What became of one repartition record: the event, or why it could not be rebuilt
+/// (a record not written by ``RepartitionCodec``, or a document that no longer decodes).
+public enum RepartitionOutcome: Sendable {
+    case event(RepartitionedEvent)
+    case issue(DecodeIssue)
+
+    public var event: RepartitionedEvent? {
+        if case .event(let e) = self { return e }
+        return nil
+    }
+
+    public var issue: DecodeIssue? {
+        if case .issue(let i) = self { return i }
+        return nil
+    }
+}
+
+/// Rebuilds events from repartition records (``RepartitionCodec``): one decode of the
+/// carried document with the decoder of its log type, plus the headers.
+///
+/// - Important: not thread-safe (it owns decoders); one per worker.
+public final class RepartitionDecoder {
+    private let decoders: [LogType: AuditRecordDecoder]
+    /// Recently seen `vigil-geo` headers: one location object shared by the events of an IP.
+    private var geoMemo: [[UInt8]: GeoLocation] = [:]
+    private let geoMemoCapacity = 4096
+    private var outcomes: [DecodeOutcome] = []
+
+    /// `options` are the detect side's (limits, raw fields the rules extract); the cluster
+    /// label is not used (the record carries the cluster).
+    public init(options: DecoderOptions = DecoderOptions()) throws(RuntimeError) {
+        var options = options
+        options.clusterLabel = nil
+        options.keepRaw = true
+        var decoders: [LogType: AuditRecordDecoder] = [:]
+        let formats: [(LogType, SourceFormat)] = [
+            (.eksAudit, .eks), (.kubernetesAudit, .kubernetes), (.azureMonitorActivity, .aks),
+            (.gcpAuditLog, .gke), (.ecsProcess, .process),
+        ]
+        for (type, format) in formats {
+            do {
+                decoders[type] = try AuditRecordDecoder(format: format, options: options)
+            } catch {
+                throw RuntimeError(code: .invalidTopology, detail: "decoder for \(type.rawValue): \(error)")
+            }
+        }
+        self.decoders = decoders
+    }
+
+    /// The event a repartition record carries, or why it cannot be rebuilt.
+    public func decode(_ record: ConsumerRecord) -> RepartitionOutcome {
+        var logType: LogType?
+        var time: EventTime?
+        var cluster: String?
+        var topic: String?, partition: Int32?, offset: Int64?, index: Int?
+        var enrichment = EventEnrichment()
+        for header in record.headers {
+            guard let value = header.value else { continue }
+            switch header.key {
+            case RepartitionCodec.Header.logType: logType = LogType(rawValue: String(decoding: value, as: UTF8.self))
+            case RepartitionCodec.Header.time: time = Self.time(value)
+            case RepartitionCodec.Header.cluster: cluster = String(decoding: value, as: UTF8.self)
+            case RepartitionCodec.Header.sourceTopic: topic = String(decoding: value, as: UTF8.self)
+            case RepartitionCodec.Header.sourcePartition: partition = Int32(String(decoding: value, as: UTF8.self))
+            case RepartitionCodec.Header.sourceOffset: offset = Int64(String(decoding: value, as: UTF8.self))
+            case RepartitionCodec.Header.sourceIndex: index = Int(String(decoding: value, as: UTF8.self))
+            case RepartitionCodec.Header.geo: enrichment.geo = geo(value)
+            case RepartitionCodec.Header.geoDatabase: enrichment.geoDatabaseType = String(decoding: value, as: UTF8.self)
+            case RepartitionCodec.Header.geoEpoch: enrichment.geoBuildEpoch = UInt64(String(decoding: value, as: UTF8.self))
+            case RepartitionCodec.Header.torExits:
+                enrichment.torExitIPs = String(decoding: value, as: UTF8.self).split(separator: ",").map(String.init)
+            case RepartitionCodec.Header.torTime: enrichment.torListTime = Int64(String(decoding: value, as: UTF8.self))
+            default: break
+            }
+        }
+        guard let logType, let decoder = decoders[logType] else {
+            return .issue(DecodeIssue(.missingField, "repartition record without a known vigil-log-type header"))
+        }
+        guard let document = record.value else {
+            return .issue(DecodeIssue(.emptyRecord, "repartition record without a value"))
+        }
+        outcomes.removeAll(keepingCapacity: true)
+        decoder.decode(document, into: &outcomes)
+        guard outcomes.count == 1, var event = outcomes[0].event else {
+            let issue = outcomes.first?.issue ?? DecodeIssue(.unrecognizedFormat, "no event in repartition record")
+            return .issue(outcomes.count == 1 ? issue
+                            : DecodeIssue(.unrecognizedFormat, "repartition record holds \(outcomes.count) outcomes"))
+        }
+        if let cluster { event.cluster = cluster }
+        if event.time == nil, let time {
+            // CloudWatch's entry timestamp stood in for a missing or invalid event time.
+            event.time = time
+            event.warnings.remove(.missingTime)
+            event.warnings.remove(.invalidTime)
+        }
+        let origin = RawOrigin(topic: topic ?? record.topic, partition: partition ?? record.partition,
+                               offset: offset ?? record.offset, index: index)
+        return .event(RepartitionedEvent(event: event, enrichment: enrichment, origin: origin))
+    }
+
+    static func time(_ value: [UInt8]) -> EventTime? {
+        let text = String(decoding: value, as: UTF8.self)
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let s = Int64(parts[0]), let n = Int32(parts[1]), (0..<1_000_000_000).contains(n) else {
+            return nil
+        }
+        return EventTime(seconds: s, nanoseconds: n)
+    }
+
+    private func geo(_ value: [UInt8]) -> GeoLocation? {
+        if let known = geoMemo[value] { return known }
+        guard let doc = RawJSON(value).document, case .object = doc else { return nil }
+        func string(_ key: String) -> String? { doc[key]?.stringValue }
+        func int(_ key: String) -> Int? { doc[key]?.intValue.map { Int($0) } }
+        func double(_ key: String) -> Double? {
+            switch doc[key] {
+            case .double(let d)?: return d
+            case .int(let i)?: return Double(i)
+            default: return nil
+            }
+        }
+        let location = GeoLocation(
+            city: string("city"), country: string("country"), countryCode: string("country_code"),
+            region: string("region"), regionCode: string("region_code"), continent: string("continent"),
+            continentCode: string("continent_code"), postalCode: string("postal_code"),
+            timeZone: string("time_zone"), latitude: double("lat"), longitude: double("lon"),
+            accuracyRadius: int("accuracy_radius"), metroCode: int("metro_code"))
+        if geoMemo.count >= geoMemoCapacity { geoMemo.removeAll(keepingCapacity: true) }
+        geoMemo[value] = location
+        return location
+    }
+}

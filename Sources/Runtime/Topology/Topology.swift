@@ -1,0 +1,122 @@
+import AuditEvents
+
+/// What runs: the Kafka cluster and groups, the raw sources, enrichment, the rules
+/// folder, the topics Vigil writes, worker counts and every limit. Read from a
+/// `topology/*.yaml` file by ``TopologyLoader``; paths are already resolved against
+/// the file's folder.
+public struct Topology: Sendable {
+    /// Where the topology came from (for messages).
+    public var file: String
+    public var kafka: KafkaSection
+    public var sources: [Source]
+    public var enrichment: EnrichmentSection
+    /// The folder of rule files (`*.yaml`, one rule each).
+    public var rulesDirectory: String
+    public var topics: Topics
+    public var workers: Workers
+    public var limits: Limits
+
+    /// The Kafka cluster and the clients' shared settings.
+    public struct KafkaSection: Sendable {
+        public var bootstrapServers: [String]
+        public var clientID: String = "vigil"
+        /// Any librdkafka property (security.protocol, sasl.*, ssl.*, ...), passed through.
+        public var properties: [String: String] = [:]
+        public var ingestGroup: String = "vigil-ingest"
+        public var detectGroup: String = "vigil-detect"
+        public var autoOffsetReset: String = "earliest"
+        public var sessionTimeout: Duration = .seconds(45)
+        public var maxPollInterval: Duration = .seconds(300)
+        public var heartbeatInterval: Duration?
+        /// Offsets marked done are committed this often (and always on revoke and close).
+        public var commitInterval: Duration = .seconds(5)
+        public var deliveryTimeout: Duration = .seconds(120)
+        public var linger: Duration = .milliseconds(5)
+        public var statisticsInterval: Duration?
+    }
+
+    /// One raw topic and what it carries.
+    public struct Source: Sendable, Hashable {
+        public var topic: String
+        public var format: SourceFormat
+        /// The cluster name for events whose records carry none (EKS).
+        public var cluster: String?
+    }
+
+    public struct EnrichmentSection: Sendable {
+        public var geoIP: GeoIP?
+        public var tor: Tor?
+
+        public struct GeoIP: Sendable {
+            public var path: String
+            public var language: String = "en"
+            public var cacheSize: Int = 100_000
+            public var reloadCheck: Duration = .seconds(30)
+        }
+
+        public struct Tor: Sendable {
+            /// A URL (`https://...`) or a file path.
+            public var source: String
+            public var interval: Duration = .seconds(3600)
+            /// Older than this, the list is degraded.
+            public var maxAge: Duration = .seconds(6 * 3600)
+            /// How long sightings count for event-time membership.
+            public var retention: Duration = .seconds(24 * 3600)
+            /// Where the last good list is saved (a restart without network still has one).
+            public var stateFile: String?
+        }
+    }
+
+    /// A topic Vigil writes, with the partitions it is created with when missing.
+    public struct TopicSpec: Sendable, Hashable {
+        public var name: String
+        public var partitions: Int
+    }
+
+    public struct Topics: Sendable {
+        public var repartition: TopicSpec
+        public var alerts: TopicSpec
+        public var deadLetter: TopicSpec
+        /// Compacted (`cleanup.policy=compact`).
+        public var changelog: TopicSpec
+        /// -1: the broker's default.
+        public var replicationFactor: Int = -1
+        /// Create the topics above when missing.
+        public var create: Bool = true
+    }
+
+    public struct Workers: Sendable {
+        /// Decode + enrich workers of the ingest stage (each owns a decoder).
+        public var ingest: Int = 2
+        /// Rule-evaluation workers of the detect stage (keyed by record key hash).
+        public var detect: Int = 4
+    }
+
+    public struct Limits: Sendable {
+        /// Records fetched but not yet processed; past it the consumer pauses its partitions.
+        public var consumerBuffer: Int = 10_000
+        /// The most records handed over (and processed) in one batch.
+        public var maxBatch: Int = 1_000
+        /// Produced records not yet acknowledged; past it producing waits.
+        public var maxInFlight: Int = 100_000
+        /// Raw records larger than this are dead-lettered.
+        public var maxRecordBytes: Int = 1 << 20
+        /// JSON nested deeper than this is dead-lettered.
+        public var maxDepth: Int = 128
+        /// How late (event time) an event may arrive and still count in its window.
+        public var allowedLateness: Duration = .seconds(600)
+        /// State keys per rule per worker; past it the oldest are evicted (and counted).
+        public var maxKeysPerRule: Int = 100_000
+        /// Records queued per detect worker; a full queue pauses consumption.
+        public var workerQueue: Int = 1_000
+        /// An idle partition's watermark advances with wall-clock time after this long.
+        public var idleAdvance: Duration = .seconds(5)
+        /// A graceful shutdown (flush, commit, leave) is given at most this long.
+        public var shutdownTimeout: Duration = .seconds(30)
+    }
+
+    /// The source for a raw topic.
+    public func source(forTopic topic: String) -> Source? {
+        sources.first { $0.topic == topic }
+    }
+}

@@ -1,0 +1,176 @@
+import AuditEvents
+import Enrichment
+import Foundation
+import KafkaIO
+import Runtime
+import Testing
+
+/// The ingest stage end to end against the real broker: raw topics in, repartition and
+/// dead-letter topics out, offsets committed.
+@Suite struct IngestStageTests {
+    struct Raw {
+        let topic: String
+        let format: SourceFormat
+        let lines: [String]
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func rawRecordsAreRepartitionedBySourceIPAndBadOnesDeadLettered() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("t")
+            let raws = [
+                Raw(topic: "\(name)-eks", format: .eks,
+                    lines: try fixtureLines("eks-event.jsonl") + fixtureLines("eks-cloudwatch.jsonl") + ["{not json"]),
+                Raw(topic: "\(name)-aks", format: .aks,
+                    lines: try fixtureLines("aks-records.jsonl") + fixtureLines("aks-dynatrace.jsonl")
+                        + fixtureLines("aks-eventhubs-batch.jsonl")),
+                Raw(topic: "\(name)-gke", format: .gke, lines: try fixtureLines("gke-entries.jsonl")),
+                Raw(topic: "\(name)-proc", format: .process, lines: try fixtureLines("process-events.jsonl")),
+            ]
+            for raw in raws { try await broker.createTopic(raw.topic, partitions: 2) }
+            let dir = try temporaryDirectory()
+            let topologyFile = dir + "/topology.yaml"
+            try write(Self.topology(broker.bootstrap, name: name, raws: raws), to: topologyFile)
+            let (topology, _) = try TopologyLoader.load(file: topologyFile)
+
+            // What ingest should make of the records, decoded here the same way.
+            var expectedEvents: [AuditEvent] = []
+            var expectedDeadLetters = 0, expectedSkipped = 0
+            for raw in raws {
+                let source = try #require(topology.source(forTopic: raw.topic))
+                let decoder = try AuditRecordDecoder(format: raw.format, options: topology.decoderOptions(for: source))
+                for line in raw.lines {
+                    for outcome in decoder.decode(line) {
+                        switch outcome {
+                        case .decoded(let e): expectedEvents.append(e)
+                        case .deadLetter: expectedDeadLetters += 1
+                        case .skipped: expectedSkipped += 1
+                        }
+                    }
+                }
+            }
+            #expect(expectedEvents.count >= 15 && expectedSkipped >= 2 && expectedDeadLetters >= 1)
+
+            // Produce the raw records (round-robin partitions); remember the malformed one's offset.
+            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
+                                             logger: testLogger)
+            var malformed: DeliveryReport?
+            var rawCount = 0
+            for raw in raws {
+                for (i, line) in raw.lines.enumerated() {
+                    let report = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8),
+                                                                        headers: [KafkaHeader(key: "shipper", string: "test")],
+                                                                        partition: Int32(i % 2)))
+                    if line == "{not json" { malformed = report }
+                    rawCount += 1
+                }
+            }
+
+            // Run the stage until everything is acknowledged, then stop it as SIGTERM would.
+            let stage = try IngestStage(topology: topology, logger: testLogger)
+            let run = Task { try await stage.run() }
+            let done = await eventually(timeout: .seconds(60)) {
+                let s = stage.statistics
+                return s.records == rawCount && s.eventsAcknowledged == expectedEvents.count
+                    && s.deadLettersAcknowledged == expectedDeadLetters
+            }
+            run.cancel()
+            try await run.value
+            let stats = stage.statistics
+            #expect(done, "\(stats)")
+            #expect(stats.skipped == expectedSkipped && stats.deliveryFailures == 0)
+
+            // The repartition topic: keys are source IPs (container ids), values decode back.
+            let reader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("check")),
+                                           topics: [topology.topics.repartition.name], logger: testLogger)
+            let repartitioned = try await collect(reader, count: expectedEvents.count)
+            await reader.close()
+            #expect(repartitioned.count == expectedEvents.count)
+            let enricher = try await Self.enricher(topology)
+            let decoder = try RepartitionDecoder()
+            var remaining = expectedEvents
+            for record in repartitioned {
+                let back = try #require(decoder.decode(record).event)
+                #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == RepartitionCodec.key(for: back.event))
+                if back.event.logType != .ecsProcess {
+                    #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == back.event.sourceIP)
+                }
+                guard let at = remaining.firstIndex(of: back.event) else {
+                    Issue.record("unexpected event \(back.event.jsonLine())")
+                    continue
+                }
+                remaining.remove(at: at)
+                let expected = enricher.enrich(sourceIPs: back.event.sourceIPs,
+                                               at: back.event.time.map { Date(timeIntervalSince1970: Double($0.seconds)) })
+                #expect(back.enrichment.geo?.sameFields(as: expected.geo ?? GeoLocation()) ?? (expected.geo == nil))
+                #expect(back.enrichment.torExitIPs == expected.torExitIPs)
+                #expect(back.enrichment.geoDatabaseType == "GeoLite2-City" && back.enrichment.torListTime != nil)
+                #expect(raws.contains { $0.topic == back.origin.topic })
+            }
+            #expect(remaining.isEmpty, "not repartitioned: \(remaining.map { $0.jsonLine() })")
+            // At least one fixture IP is public and located, so geo really travelled.
+            #expect(repartitioned.contains { $0.headers.contains { $0.key == "vigil-geo" } })
+
+            // The dead-letter topic: original bytes and headers, reason and source position.
+            let dlqReader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("dlq")),
+                                              topics: [topology.topics.deadLetter.name], logger: testLogger)
+            let dead = try await collect(dlqReader, count: expectedDeadLetters)
+            await dlqReader.close()
+            let bad = try #require(dead.first { $0.value == Array("{not json".utf8) })
+            func header(_ key: String) -> String? { bad.header(key).map { String(decoding: $0, as: UTF8.self) } }
+            let report = try #require(malformed)
+            #expect(header("vigil-dlq-reason") == "malformed_json")
+            #expect(header("vigil-source-topic") == report.topic)
+            #expect(header("vigil-source-partition") == String(report.partition))
+            #expect(header("vigil-source-offset") == String(report.offset))
+            #expect(header("shipper") == "test")
+
+            // Committed offsets cover everything: the group resumes after the last record.
+            let extra = try await producer.send(ProducerRecord(topic: raws[2].topic, key: nil, value: Array("{}".utf8)))
+            await producer.close()
+            let resumed = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: topology.kafka.ingestGroup),
+                                            topics: raws.map(\.topic), logger: testLogger)
+            let again = try await collect(resumed, count: 2, timeout: .seconds(10))
+            await resumed.close()
+            #expect(again.map(\.offset) == [extra.offset] && again.first?.topic == extra.topic,
+                    "re-read after commit: \(again.map { "\($0.topic)@\($0.offset)" })")
+        }
+    }
+
+    static func topology(_ bootstrap: String, name: String, raws: [Raw]) -> String {
+        let sources = raws.map { "  - {topic: \($0.topic), format: \($0.format.rawValue)\($0.format == .eks ? ", cluster: prod-eks" : "")}" }
+        return """
+            kafka:
+              bootstrap: \(bootstrap)
+              groups: {ingest: \(name)-ingest, detect: \(name)-detect}
+              session_timeout: 6s
+              max_poll_interval: 7s
+              heartbeat_interval: 1s
+              commit_interval: 1s
+              linger: 1ms
+              properties:
+                topic.metadata.refresh.interval.ms: "1000"
+            sources:
+            \(sources.joined(separator: "\n"))
+            enrichment:
+              geoip: {path: \(repositoryPath("geo/GeoLite2-City.mmdb"))}
+              tor: {source: \(repositoryPath("geo/tor/torbulkexitlist-2024-03-12.txt"))}
+            rules: \(repositoryPath("topology/rules"))
+            topics:
+              repartition: {name: \(name).events, partitions: 4}
+              alerts: {name: \(name).alerts, partitions: 1}
+              dead_letter: {name: \(name).dlq, partitions: 1}
+              changelog: {name: \(name).changelog, partitions: 2}
+            workers: {ingest: 2}
+            limits: {shutdown_timeout: 10s}
+            """
+    }
+
+    /// The same enrichment data the stage uses, to check what it attached.
+    static func enricher(_ t: Topology) async throws -> Enricher {
+        let geo = try GeoLocator(configuration: try #require(t.enrichment.geoIP).locatorConfiguration)
+        let tor = TorExitList(configuration: try #require(t.enrichment.tor).listConfiguration)
+        await tor.refresh()
+        return Enricher(geo: geo, tor: tor)
+    }
+}

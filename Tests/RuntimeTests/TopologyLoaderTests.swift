@@ -1,0 +1,151 @@
+import Foundation
+import KafkaIO
+import Runtime
+import Testing
+
+@Suite struct TopologyLoaderTests {
+    @Test func defaultTopologyIsValidAndLoadsTheSeedRules() throws {
+        let outcome = TopologyLoader.check(file: repositoryPath("topology/vigil.yaml"))
+        #expect(outcome.problems.isEmpty, "\(outcome.problems.map(\.message).joined(separator: "\n"))")
+        let t = try #require(outcome.topology)
+        #expect(t.sources.map(\.topic) == ["eks-audit", "aks-audit", "gke-audit", "proc-exec"])
+        #expect(t.sources.map(\.format) == [.eks, .aks, .gke, .process])
+        #expect(outcome.rules.count == 5)
+        #expect(t.kafka.ingestGroup == "vigil-ingest" && t.kafka.detectGroup == "vigil-detect")
+        #expect(t.topics.repartition.name == "vigil.events.by-key")
+        #expect(t.enrichment.geoIP?.path.hasSuffix("geo/GeoLite2-City.mmdb") == true)
+        #expect(t.rulesDirectory.hasSuffix("topology/rules"))
+    }
+
+    @Test func settingsMapOntoKafkaIOAndEnrichment() throws {
+        let (t, _) = try TopologyLoader.load(file: repositoryPath("topology/vigil.yaml"), bootstrap: ["10.1.2.3:9093"])
+        let consumer = t.consumerSettings(group: t.kafka.ingestGroup)
+        #expect(consumer.groupID == "vigil-ingest")
+        #expect(consumer.client.bootstrapServers == ["10.1.2.3:9093"])
+        #expect(consumer.autoCommitInterval == .seconds(5))
+        #expect(consumer.bufferCapacity == 10_000 && consumer.maxBatchSize == 1_000)
+        #expect(t.producerSettings().maxInFlight == 100_000)
+        #expect(t.producerSettings().linger == .milliseconds(5))
+        let changelog = try #require(t.outputTopics.first { $0.name == "vigil.state.changelog" })
+        #expect(changelog.configs["cleanup.policy"] == "compact" && changelog.partitions == 4)
+        let tor = try #require(t.enrichment.tor).listConfiguration
+        #expect(tor.refreshInterval == .seconds(3600) && tor.maximumAge == .seconds(6 * 3600))
+        let geo = try #require(t.enrichment.geoIP).locatorConfiguration
+        #expect(geo.cacheCapacity == 100_000 && geo.language == "en")
+    }
+
+    @Test func brokenFileListsEveryProblemWithLineAndColumn() throws {
+        let dir = try Self.folderWithABrokenRule()
+        let text = """
+            kafka:
+              bootstrap: 127.0.0.1:9092
+              session_timeout: 10 seconds
+              colour: blue
+              properties:
+                enable.auto.offset.store: "true"
+            sources:
+              - topic: eks-audit
+                format: ekss
+              - topic: eks-audit
+                format: eks
+            enrichment:
+              geoip:
+                path: missing.mmdb
+            rules: rules
+            topics:
+              repartition: {name: vigil.events.by-key, partitions: 0}
+              alerts: {name: "bad topic!", partitions: 1}
+              dead_letter: {name: vigil.dlq, partitions: 1}
+              changelog: {name: vigil.changelog, partitions: 2}
+            workers:
+              ingest: many
+            limits:
+              max_in_flight: -5
+            """
+        let file = dir + "/broken.yaml"
+        try write(text, to: file)
+        let outcome = TopologyLoader.check(file: file)
+        let found = outcome.problems.map { "\($0.file.hasSuffix("broken.yaml") && !$0.file.contains("rules") ? "topology" : "rule"):\($0.line):\($0.column)" }
+        let expected = [
+            "topology:3:20",   // session_timeout
+            "topology:4:3",    // unknown key colour
+            "topology:9:13",   // unknown format
+            "topology:10:12",  // duplicate topic
+            "topology:17:56",  // partitions 0
+            "topology:18:18",  // topic name
+            "topology:22:11",  // workers.ingest
+            "topology:24:18",  // max_in_flight
+        ]
+        for position in expected {
+            #expect(found.contains(position), "missing \(position) in \(found)\n\(outcome.problems.map(\.message).joined(separator: "\n"))")
+        }
+        // Every message names the file and position and shows the line with a caret.
+        let partitions = try #require(outcome.problems.first { $0.line == 17 })
+        #expect(partitions.message.hasPrefix("\(file):17:56: topics.repartition.partitions must be in 1...10000"))
+        #expect(partitions.message.contains("\n  repartition: {name: vigil.events.by-key, partitions: 0}\n"))
+        #expect(partitions.message.hasSuffix("^"))
+        #expect(outcome.topology == nil)
+    }
+
+    @Test func problemsBeyondTheFileAreListedTooKafkaGeoAndRules() throws {
+        let dir = try Self.folderWithABrokenRule()
+        try write("not a database", to: dir + "/fake.mmdb")
+        let file = dir + "/vigil.yaml"
+        try write("""
+            kafka:
+              bootstrap: [127.0.0.1:9092, "nohost"]
+              session_timeout: 30s
+              max_poll_interval: 10s
+              properties:
+                enable.auto.offset.store: "true"
+                no.such.property: x
+            sources:
+              - {topic: eks-audit, format: eks}
+            enrichment:
+              geoip: {path: fake.mmdb}
+              tor: {source: no-such-list.txt}
+            rules: rules
+            topics:
+              repartition: {name: r, partitions: 1}
+              alerts: {name: a, partitions: 1}
+              dead_letter: {name: d, partitions: 1}
+              changelog: {name: c, partitions: 1}
+            """, to: file)
+        let outcome = TopologyLoader.check(file: file)
+        let messages = outcome.problems.map(\.message)
+        func has(_ line: Int, _ text: String) -> Bool {
+            outcome.problems.contains { $0.line == line && $0.file == file && $0.detail.contains(text) }
+        }
+        #expect(has(2, "bootstrap.servers"), "\(messages)")
+        #expect(has(4, "max.poll.interval.ms"), "\(messages)")
+        #expect(has(6, "enable.auto.offset.store"), "\(messages)")
+        #expect(has(7, "no.such.property"), "\(messages)")
+        #expect(has(11, "enrichment.geoip.path"), "\(messages)")
+        #expect(has(12, "no such file"), "\(messages)")
+        #expect(outcome.problems.contains { $0.file.hasSuffix("rules/broken.yaml") && $0.line == 5 }, "\(messages)")
+        #expect(throws: RuntimeError.self) { try TopologyLoader.load(file: file) }
+    }
+
+    /// A temporary folder with `rules/broken.yaml`, a rule whose condition does not parse (line 5).
+    static func folderWithABrokenRule() throws -> String {
+        let dir = try temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/rules", withIntermediateDirectories: true)
+        try write("""
+            id: Broken.Rule
+            title: broken
+            severity: high
+            log_types: [Amazon.EKS.Audit]
+            where: verb == and
+            """, to: dir + "/rules/broken.yaml")
+        return dir
+    }
+
+    @Test func invalidYAMLIsOneProblemAtItsPosition() throws {
+        let dir = try temporaryDirectory()
+        let file = dir + "/t.yaml"
+        try write("kafka:\n  bootstrap: [a\nsources: x\n", to: file)
+        let outcome = TopologyLoader.check(file: file)
+        #expect(outcome.problems.count == 1)
+        #expect(outcome.problems.first?.detail.hasPrefix("invalid YAML") == true)
+    }
+}
