@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(name: "vigil-bench",
                           dependencies: [
                               "AuditEvents",
-                              "KafkaIO", "Enrichment",
+                              "KafkaIO", "Enrichment", "Detection",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
                           ],
