@@ -7,7 +7,7 @@ struct Vigil: AsyncParsableCommand {
         commandName: "vigil",
         abstract: "Streaming detections over Kubernetes audit logs, on Kafka.",
         version: "vigil \(VigilVersion.string) (librdkafka \(librdkafkaVersion))",
-        subcommands: [DecodeCommand.self, GeoCommand.self, TorCommand.self]
+        subcommands: [DecodeCommand.self, GeoCommand.self, TorCommand.self, RulesCommand.self, ReplayCommand.self]
             + [ValidateCommand.self, RunCommand.self]
     )
 }
