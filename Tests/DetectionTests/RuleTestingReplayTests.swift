@@ -38,6 +38,28 @@ import Testing
         #expect(nine.failure == "expected 1 alert; the engine raised 0 from 9 events")
     }
 
+    static let geoTestDatabase = RuleFixtures.testsDirectory + "/../EnrichmentTests/Fixtures/GeoIP2-City-Test.mmdb"
+
+    @Test func inlineSequenceTestsOfRuleFilesRunThroughTheEngine() throws {
+        let suite = RuleTestSuite.load(paths: [RuleFixtures.testsDirectory + "/Fixtures/rule-tests"])
+        #expect(suite.problems.isEmpty, "\(suite.problems)")
+        #expect(suite.cases.count(where: { if case .alerts = $0.expectation { true } else { false } }) == 7)
+        let geo = try GeoLocator(configuration: .init(path: Self.geoTestDatabase))
+        for result in RuleTestRunner(rules: suite.rules, geo: geo).run(suite.cases) {
+            #expect(result.passed, "\(result.testCase.origin) \(result.testCase.name): \(result.failure ?? "")")
+        }
+        // Without a GeoIP database no event has a City: the aggregate's group-by drops them all.
+        let withoutGeo = RuleTestRunner(rules: suite.rules).run(suite.cases).filter { !$0.passed }
+        #expect(withoutGeo.map(\.testCase.name) == ["six unauthenticated denials in an hour from a located IP"])
+        #expect(withoutGeo.first?.failure == "expected 1 alert; the engine raised 0 from 6 events")
+    }
+
+    @Test func aWrongSequenceExpectationFails() {
+        let suite = RuleTestSuite.load(paths: [RuleFixtures.testsDirectory + "/Fixtures/rule-tests-failing"])
+        let failed = RuleTestRunner(rules: suite.rules).run(suite.cases).filter { !$0.passed }
+        #expect(failed.map(\.testCase.name) == ["nine denials raise none"])
+    }
+
     private func readFixtures(_ names: [String]) throws -> ReplayInput {
         var input = ReplayInput()
         for name in names {

@@ -45,6 +45,18 @@ func temporaryFolder(_ prefix: String) throws -> URL {
         #expect(output.hasSuffix("2 passed, 1 failed\n"), "\(output)")
     }
 
+    @Test func sequenceTestsRunThroughTheEngineAndAWrongOneFails() async throws {
+        let (status, output) = try await runVigil(["rules", "test", "--geoip",
+                                                   fixture("Tests/EnrichmentTests/Fixtures/GeoIP2-City-Test.mmdb"),
+                                                   fixture("Tests/DetectionTests/Fixtures/rule-tests")])
+        #expect(status == 0, "\(output)")
+        #expect(output.hasSuffix("8 passed, 0 failed\n"), "\(output)")
+        let (failStatus, failOutput) = try await runVigil(["rules", "test", fixture("Tests/DetectionTests/Fixtures/rule-tests-failing")])
+        #expect(failStatus == 1, "\(failOutput)")
+        #expect(failOutput.contains("expected 1 alert; the engine raised 0 from 9 events"), "\(failOutput)")
+        #expect(failOutput.hasSuffix("3 passed, 1 failed\n"), "\(failOutput)")
+    }
+
     @Test func aBrokenRuleFileFailsTestAndValidateListingEveryProblem() async throws {
         let folder = try temporaryFolder("vigil-rules")
         defer { try? FileManager.default.removeItem(at: folder) }
