@@ -34,6 +34,16 @@ import Testing
         #expect(!first.isEmpty && first == second)
     }
 
+    @Test func aFormatPrefixOverridesTheLogTypeOption() async throws {
+        let file = Self.logs[0]
+        let (status, output) = try await runVigil(["replay", "--rules", fixture("topology/rules"), "--log-type", "gke", file])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("20 records, 0 events") && output.contains("20 dead-lettered"), "\(output)")
+        #expect(output.contains("eks-a.jsonl:1: missing_field"), "every rejected line is listed: \(output)")
+        let (_, prefixed) = try await runVigil(["replay", "--rules", fixture("topology/rules"), "--log-type", "gke", "eks:" + file])
+        #expect(prefixed.contains("20 records, 19 events") && prefixed.contains("1 dead-lettered"), "\(prefixed)")
+    }
+
     @Test func aTorListOfTodayDoesNotJudgeOldEventsUnlessAskedTo() async throws {
         let folder = try temporaryFolder("vigil-replay")
         defer { try? FileManager.default.removeItem(at: folder) }
