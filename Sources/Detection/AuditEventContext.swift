@@ -33,7 +33,7 @@ public struct AuditEventContext: EvaluationContext {
 
     public func values(of field: FieldReference) -> FieldValues {
         if let normalized = field.normalized {
-            return Self.values(from: event.value(of: normalized))
+            return Self.values(of: normalized, in: event)
         }
         if let geoField = field.geo {
             guard let geo, let value = geoField.value(in: geo) else { return .none }

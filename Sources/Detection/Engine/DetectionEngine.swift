@@ -13,6 +13,8 @@ public struct DetectionEngine {
     public let rules: [Rule]
     public let settings: EngineSettings
     var evaluators: [RuleEvaluator]
+    /// The read-only part of the rules, shared (not copied per event).
+    let plan: EnginePlan
     /// The latest event time seen or advanced to (nanoseconds; `.min` before any).
     var clock: Int64 = .min
     var counters = EngineStatistics()
@@ -21,6 +23,7 @@ public struct DetectionEngine {
         self.rules = rules.filter(\.enabled)
         self.settings = settings
         evaluators = self.rules.map { RuleEvaluator(rule: $0, settings: settings) }
+        plan = EnginePlan(rules: self.rules)
     }
 
     /// The engine's event time: the latest event time seen or advanced to.
@@ -52,10 +55,9 @@ public struct DetectionEngine {
         }
         let late = time < horizonNanos
         if late { counters.lateEvents += 1 }
-        let logType = event.logType
         let context = AuditEventContext(event: event, enrichment: enrichment)
-        for i in evaluators.indices where evaluators[i].applies(to: logType) {
-            guard evaluators[i].rule.condition.evaluate(context) else { continue }
+        let plan = self.plan
+        for i in plan.rules(for: event.logType) where plan.conditions[i].evaluate(context) {
             evaluators[i].match(time: time, late: late, origin: origin, context: context,
                                 enrichment: enrichment, into: &alerts)
         }
@@ -99,10 +101,34 @@ public struct DetectionEngine {
     }
 }
 
-/// One rule inside the engine: its log-type filter, its state and its counters.
+/// The conditions of the engine's rules and which rules apply to each log
+/// type, computed once and shared by reference (the per-event loop reads it
+/// without copying rule values).
+final class EnginePlan: Sendable {
+    let conditions: [Condition]
+    /// Per log type, the indexes of the rules that apply (a short list: scanned, not hashed).
+    private let byLogType: [(type: LogType, rules: [Int])]
+
+    init(rules: [Rule]) {
+        conditions = rules.map(\.condition)
+        byLogType = LogType.allCases.map { type in
+            (type, rules.indices.filter { rules[$0].logTypes.isEmpty || rules[$0].logTypes.contains(type) })
+        }
+    }
+
+    /// Indexes of the rules that apply to `logType`, in rule order.
+    @inline(__always)
+    func rules(for logType: LogType) -> [Int] {
+        for entry in byLogType where entry.type == logType { return entry.rules }
+        return []
+    }
+}
+
+/// One rule inside the engine: its state and its counters.
 struct RuleEvaluator {
     let rule: Rule
-    let logTypes: [LogType]
+    /// Threshold / dedup: the fields of the group key.
+    let groupBy: [FieldReference]
     var stats = RuleStatistics()
     var threshold: ThresholdStore?
     var aggregate: AggregateStore?
@@ -110,22 +136,18 @@ struct RuleEvaluator {
 
     init(rule: Rule, settings: EngineSettings) {
         self.rule = rule
-        logTypes = rule.logTypes
         if let spec = rule.aggregate {
             aggregate = AggregateStore(rule: rule, aggregate: spec, settings: settings)
+            groupBy = spec.groupBy
             stateless = nil
         } else if let dedup = rule.dedup {
-            let groupBy = dedup.groupBy.isEmpty ? rule.threshold?.groupBy ?? [] : dedup.groupBy
+            groupBy = dedup.groupBy.isEmpty ? rule.threshold?.groupBy ?? [] : dedup.groupBy
             threshold = ThresholdStore(rule: rule, groupBy: groupBy, settings: settings)
             stateless = nil
         } else {
             stateless = AlertBuilder(rule: rule, groupBy: [], maxReferences: settings.maxEventReferences)
+            groupBy = []
         }
-    }
-
-    @inline(__always)
-    func applies(to logType: LogType) -> Bool {
-        logTypes.isEmpty || logTypes.contains(logType)
     }
 
     var keyCount: Int { threshold?.keys.count ?? aggregate?.groupCount ?? 0 }
@@ -147,7 +169,7 @@ struct RuleEvaluator {
             return
         }
         if threshold != nil {
-            let key = GroupKey.text(threshold!.builder.groupBy.map { context.values(of: $0).all })
+            let key = GroupKey.text(of: groupBy, in: context)
             threshold!.add(key: key, match: match, context: context, enrichment: enrichment,
                            stats: &stats, into: &alerts)
         } else if aggregate != nil {

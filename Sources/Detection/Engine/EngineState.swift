@@ -3,7 +3,7 @@
 /// ``DetectionEngine/importState(_:)``.
 public struct RuleStateEntry: Sendable, Hashable {
     public enum State: Sendable, Hashable {
-        /// A threshold / dedup key: its open windows.
+        /// A threshold / dedup key: its pending matches and fired windows.
         case threshold(ThresholdKeyState)
         /// One group of one aggregate window.
         case aggregate(windowStart: Int64, group: AggregateGroupState)
@@ -72,7 +72,7 @@ extension DetectionEngine {
             case .threshold(let keyState):
                 guard evaluators[i].threshold != nil else { skipped += 1; continue }
                 evaluators[i].threshold!.keys[entry.key] = keyState
-                for window in keyState.windows where window.fired {
+                for window in keyState.fired {
                     evaluators[i].threshold!.pending.push(window.end, entry.key)
                 }
             case .aggregate(let start, let group):

@@ -12,16 +12,37 @@ enum GroupKey {
         var out = ""
         for (i, values) in fields.enumerated() {
             if i > 0 { out.append(fieldSeparator) }
-            for (j, v) in values.enumerated() {
-                if j > 0 { out.append(valueSeparator) }
-                switch v {
-                case .string(let s): out.append("s"); out.append(s)
-                case .number(let n): out.append("n"); out.append(n.rounded() == n && abs(n) < 9e15 ? String(Int64(n)) : String(n))
-                case .bool(let b): out.append(b ? "btrue" : "bfalse")
-                }
-            }
+            append(FieldValues(values), to: &out)
         }
         return out
+    }
+
+    /// The key of the group-by `fields` in `context`, without intermediate arrays.
+    static func text<C: EvaluationContext>(of fields: [FieldReference], in context: C) -> String {
+        var out = ""
+        for (i, field) in fields.enumerated() {
+            if i > 0 { out.append(fieldSeparator) }
+            append(context.values(of: field), to: &out)
+        }
+        return out
+    }
+
+    private static func append(_ values: FieldValues, to out: inout String) {
+        var first = true
+        func one(_ v: FieldValue) {
+            if !first { out.append(valueSeparator) }
+            first = false
+            switch v {
+            case .string(let s): out.append("s"); out.append(s)
+            case .number(let n): out.append("n"); out.append(FieldValue.number(n).text)
+            case .bool(let b): out.append(b ? "btrue" : "bfalse")
+            }
+        }
+        switch values {
+        case .none: break
+        case .one(let v): one(v)
+        case .many(let vs): for v in vs { one(v) }
+        }
     }
 
     /// The fields of a key made by ``text(_:)`` for `names` (in order).
@@ -33,7 +54,7 @@ enum GroupKey {
             let values = parts[i].split(separator: valueSeparator, omittingEmptySubsequences: false).map { raw -> FieldValue in
                 let body = String(raw.dropFirst())
                 switch raw.first {
-                case "n": return .number(Double(body) ?? 0)
+                case "n": return .number(Double(body) ?? .nan)
                 case "b": return .bool(body == "true")
                 default: return .string(body)
                 }

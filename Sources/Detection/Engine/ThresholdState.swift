@@ -15,9 +15,9 @@ public struct MatchReference: Sendable, Hashable, Comparable {
     }
 }
 
-/// One threshold / dedup window of one group key: opened by its earliest
+/// A fired threshold / dedup window of one group key: opened by its earliest
 /// match, `period` long (shorter only when it had to end where an already
-/// fired window starts; see the README, "Arrival order").
+/// fired window starts; see the README, "Where arrival order still matters").
 public struct ThresholdWindow: Sendable, Hashable {
     /// Event time of the earliest match (nanoseconds since the epoch).
     public var start: Int64
@@ -27,8 +27,7 @@ public struct ThresholdWindow: Sendable, Hashable {
     public var count: Int
     /// Event time of the latest match.
     public var lastSeen: Int64
-    /// Before the alert: every match (fewer than the threshold), sorted. After
-    /// it: the earliest matches, at most ``EngineSettings/maxEventReferences``.
+    /// The earliest matches, at most ``EngineSettings/maxEventReferences``, sorted.
     public var matches: [MatchReference]
     /// The alert raised for this window, once it fired (the summary repeats it).
     public var alert: Alert? {
@@ -51,6 +50,32 @@ public struct ThresholdWindow: Sendable, Hashable {
     }
 }
 
+/// The state of one group key of a threshold or dedup rule. A plain value:
+/// the runtime can write it to a changelog and restore it
+/// (``DetectionEngine/exportState()``).
+///
+/// Matches not yet in a fired window are kept individually (`pending`, sorted;
+/// fewer than the threshold per window): the unfired windows are not stored
+/// but derived from them — chained from the earliest match, each `period`
+/// long or ending where a fired window starts — so a late earlier match
+/// re-anchors them exactly as event order would have.
+public struct ThresholdKeyState: Sendable, Hashable {
+    /// Matches outside every fired window, sorted by time then origin.
+    public var pending: [MatchReference]
+    /// Fired windows awaiting their end, sorted by start, not overlapping.
+    public var fired: [ThresholdWindow]
+
+    public init(pending: [MatchReference] = [], fired: [ThresholdWindow] = []) {
+        self.pending = pending
+        self.fired = fired
+    }
+
+    /// The latest event time in the key (for eviction: oldest activity first).
+    var lastActivity: Int64 { max(pending.last?.time ?? .min, fired.last?.lastSeen ?? .min) }
+
+    var isEmpty: Bool { pending.isEmpty && fired.isEmpty }
+}
+
 /// An immutable value behind a reference (equal and hashed by value).
 struct Shared<Value: Hashable & Sendable>: Hashable, Sendable {
     private final class Box: Sendable {
@@ -64,16 +89,3 @@ struct Shared<Value: Hashable & Sendable>: Hashable, Sendable {
     func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 }
 
-/// The state of one group key of a threshold or dedup rule: its open windows,
-/// sorted by start, none overlapping. A plain value: the runtime can write it
-/// to a changelog and restore it (``DetectionEngine/exportState()``).
-public struct ThresholdKeyState: Sendable, Hashable {
-    public var windows: [ThresholdWindow]
-
-    public init(windows: [ThresholdWindow] = []) {
-        self.windows = windows
-    }
-
-    /// The latest event time in the key (for eviction: oldest activity first).
-    var lastActivity: Int64 { windows.last?.lastSeen ?? .min }
-}

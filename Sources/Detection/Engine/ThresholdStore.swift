@@ -29,7 +29,7 @@ struct ThresholdStore {
     /// appends an alert when a window reaches the threshold.
     mutating func add(key: String, match: MatchReference, context: AuditEventContext,
                       enrichment: EventEnrichment, stats: inout RuleStatistics, into alerts: inout [Alert]) {
-        let isNew = keys[key] == nil
+        let before = keys.count
         var fired: [Int64] = []
         let builder = self.builder
         let threshold = self.threshold
@@ -43,57 +43,60 @@ struct ThresholdStore {
         }
         for end in fired { pending.push(end, key) }
         stats.alerts += fired.count
-        if isNew, keys.count > maxKeys { evict(stats: &stats, into: &alerts) }
+        if keys.count > before, keys.count > maxKeys { evict(stats: &stats, into: &alerts) }
     }
 
-    /// The window logic on one key (see the README): join the window holding
-    /// the match, else open one at it and re-chain the unfired windows after it
-    /// up to the next fired one.
+    /// The window logic on one key (see the README): a match inside a fired
+    /// window joins it; any other joins `pending`, whose windows are re-chained
+    /// from the earliest match, and each that reaches the threshold fires.
     static func add(_ match: MatchReference, to state: inout ThresholdKeyState, threshold: Int, period: Int64,
                     maxReferences: Int, fire: (ThresholdWindow) -> Alert) {
         let t = match.time
-        if let i = state.windows.firstIndex(where: { $0.start <= t && t < $0.end }) {
-            state.windows[i].count += 1
-            state.windows[i].lastSeen = max(state.windows[i].lastSeen, t)
-            if state.windows[i].fired {
-                insert(match, into: &state.windows[i].matches, cap: maxReferences)
-            } else {
-                insert(match, into: &state.windows[i].matches, cap: .max)
-                if state.windows[i].count >= threshold {
-                    state.windows[i].alert = fire(state.windows[i])
-                    cap(&state.windows[i].matches, maxReferences)
-                }
-            }
+        if let i = state.fired.firstIndex(where: { $0.start <= t && t < $0.end }) {
+            state.fired[i].count += 1
+            state.fired[i].lastSeen = max(state.fired[i].lastSeen, t)
+            insert(match, into: &state.fired[i].matches, cap: maxReferences)
             return
         }
-        let first = state.windows.firstIndex { $0.start > t } ?? state.windows.count
-        var pendingMatches = [match]
-        var next = first
-        while next < state.windows.count, !state.windows[next].fired {
-            pendingMatches += state.windows[next].matches
-            next += 1
-        }
-        let limit = next < state.windows.count ? state.windows[next].start : .max
-        pendingMatches.sort()
-        var rebuilt: [ThresholdWindow] = []
-        var index = 0
-        while index < pendingMatches.count {
-            let start = pendingMatches[index].time
-            let end = min(start.plus(period), limit)
-            var window = ThresholdWindow(start: start, end: end, count: 0, lastSeen: start, matches: [], alert: nil)
-            while index < pendingMatches.count, pendingMatches[index].time < end {
-                window.matches.append(pendingMatches[index])
-                window.lastSeen = pendingMatches[index].time
-                window.count += 1
-                index += 1
+        insert(match, into: &state.pending, cap: .max)
+        var first = 0
+        while first < state.pending.count {
+            let start = state.pending[first].time
+            let end = windowEnd(start, period: period, fired: state.fired)
+            var stop = first + 1
+            while stop < state.pending.count, state.pending[stop].time < end { stop += 1 }
+            guard stop - first >= threshold else {
+                first = stop
+                continue
             }
-            if window.count >= threshold {
-                window.alert = fire(window)
-                cap(&window.matches, maxReferences)
-            }
-            rebuilt.append(window)
+            var window = ThresholdWindow(start: start, end: end, count: stop - first,
+                                         lastSeen: state.pending[stop - 1].time,
+                                         matches: Array(state.pending[first..<stop]))
+            window.alert = fire(window)
+            cap(&window.matches, maxReferences)
+            state.pending.removeSubrange(first..<stop)
+            let at = state.fired.firstIndex { $0.start > start } ?? state.fired.count
+            state.fired.insert(window, at: at)
         }
-        state.windows.replaceSubrange(first..<next, with: rebuilt)
+    }
+
+    /// Where an unfired window opened at `start` ends: a period later, or where
+    /// the next fired window starts if that is sooner.
+    static func windowEnd(_ start: Int64, period: Int64, fired: [ThresholdWindow]) -> Int64 {
+        let end = start.plus(period)
+        guard let next = fired.first(where: { $0.start > start }) else { return end }
+        return min(end, next.start)
+    }
+
+    /// Drops the pending matches whose windows end at or before `horizon`.
+    static func expire(_ state: inout ThresholdKeyState, through horizon: Int64, period: Int64) {
+        var drop = 0
+        while drop < state.pending.count {
+            let end = windowEnd(state.pending[drop].time, period: period, fired: state.fired)
+            guard end <= horizon else { break }
+            while drop < state.pending.count, state.pending[drop].time < end { drop += 1 }
+        }
+        if drop > 0 { state.pending.removeFirst(drop) }
     }
 
     private static func insert(_ match: MatchReference, into list: inout [MatchReference], cap: Int) {
@@ -108,27 +111,27 @@ struct ThresholdStore {
     }
 
     /// Ends the windows that end at or before `horizon`: summaries for fired
-    /// ones, unfired ones forgotten.
+    /// ones; pending matches of unfired ones forgotten (swept once a period).
     mutating func close(through horizon: Int64, stats: inout RuleStatistics, into alerts: inout [Alert]) {
         while let top = pending.top, top.end <= horizon {
             pending.pop()
             guard var state = keys[top.key],
-                  let i = state.windows.firstIndex(where: { $0.fired && $0.end == top.end }) else { continue }
-            if let summary = builder.summary(of: state.windows[i]) {
+                  let i = state.fired.firstIndex(where: { $0.end == top.end }) else { continue }
+            if let summary = builder.summary(of: state.fired[i]) {
                 alerts.append(summary)
                 stats.summaries += 1
             }
-            state.windows.remove(at: i)
-            keys[top.key] = state.windows.isEmpty ? nil : state
+            state.fired.remove(at: i)
+            Self.expire(&state, through: horizon, period: period)
+            keys[top.key] = state.isEmpty ? nil : state
         }
         guard horizon >= nextSweep else { return }
         nextSweep = horizon.plus(max(period, 1))
         for key in Array(keys.keys) {
-            guard let state = keys[key], state.windows.contains(where: { !$0.fired && $0.end <= horizon }) else {
-                continue
-            }
-            let kept = state.windows.filter { $0.fired || $0.end > horizon }
-            keys[key] = kept.isEmpty ? nil : ThresholdKeyState(windows: kept)
+            guard var state = keys[key], let first = state.pending.first,
+                  Self.windowEnd(first.time, period: period, fired: state.fired) <= horizon else { continue }
+            Self.expire(&state, through: horizon, period: period)
+            keys[key] = state.isEmpty ? nil : state
         }
     }
 
@@ -140,7 +143,7 @@ struct ThresholdStore {
             .sorted { $0.activity != $1.activity ? $0.activity < $1.activity : $0.key < $1.key }
         for victim in order.prefix(keys.count - target) {
             guard let state = keys.removeValue(forKey: victim.key) else { continue }
-            for window in state.windows {
+            for window in state.fired {
                 if let summary = builder.summary(of: window) {
                     alerts.append(summary)
                     stats.summaries += 1

@@ -1,0 +1,62 @@
+import AuditEvents
+
+extension AuditEventContext {
+    /// A normalized field's values read straight from the event's typed
+    /// properties: what `AuditEvent.value(of:)` answers, without building a
+    /// `JSONValue` first (no allocation for single values; one for lists).
+    static func values(of field: NormalizedField, in event: AuditEvent) -> FieldValues {
+        @inline(__always) func s(_ v: String?) -> FieldValues { v.map { .one(.string($0)) } ?? .none }
+        @inline(__always) func n(_ v: Int?) -> FieldValues { v.map { .one(.number(Double($0))) } ?? .none }
+        func list(_ v: [String]) -> FieldValues {
+            switch v.count {
+            case 0: return .none
+            case 1: return .one(.string(v[0]))
+            default: return .many(v.map(FieldValue.string))
+            }
+        }
+        switch field {
+        case .logType: return .one(.string(event.logType.rawValue))
+        case .time: return s(event.time?.description)
+        case .cluster: return s(event.cluster)
+        case .kubernetes: return .one(.bool(event.isKubernetes))
+        case .sourceIP: return s(event.sourceIP)
+        case .sourceIPs: return list(event.sourceIPs)
+        case .userName: return s(event.user.name)
+        case .userUID: return s(event.user.uid)
+        case .userGroups: return list(event.user.groups)
+        case .verb: return s(event.verb)
+        case .objectResource: return s(event.object.resource)
+        case .objectSubresource: return s(event.object.subresource)
+        case .objectNamespace: return s(event.object.namespace)
+        case .objectName: return s(event.object.name)
+        case .objectAPIGroup: return s(event.object.apiGroup)
+        case .objectAPIVersion: return s(event.object.apiVersion)
+        case .requestURI: return s(event.requestURI)
+        case .responseCode: return n(event.response.code)
+        case .responseStatus: return s(event.response.status)
+        case .responseReason: return s(event.response.reason)
+        case .responseMessage: return s(event.response.message)
+        case .responseGRPCCode: return n(event.response.grpcCode)
+        case .userAgent: return s(event.userAgent)
+        case .stage: return s(event.stage)
+        case .auditID: return s(event.auditID)
+        case .level: return s(event.level)
+        case .authorizationDecision: return s(event.authorization.decision)
+        case .authorizationReason: return s(event.authorization.reason)
+        case .processName: return s(event.process?.name)
+        case .processExecutable: return s(event.process?.executable)
+        case .processArgs: return list(event.process?.args ?? [])
+        case .processInteractive: return event.process?.interactive.map { .one(.bool($0)) } ?? .none
+        case .processPID: return event.process?.pid.map { .one(.number(Double($0))) } ?? .none
+        case .processParentName: return s(event.process?.parentName)
+        case .containerID: return s(event.process?.containerID)
+        case .containerImage: return s(event.process?.containerImage)
+        case .hostOSType: return s(event.process?.hostOSType)
+        case .eventType: return list(event.process?.eventTypes ?? [])
+        case .eventAction: return s(event.process?.eventAction)
+        case .eventCategory: return list(event.process?.eventCategories ?? [])
+        case .eventKind: return s(event.process?.eventKind)
+        case .warnings: return list(event.warnings.names)
+        }
+    }
+}
