@@ -1,4 +1,5 @@
 import ArgumentParser
+import Detection
 import Dispatch
 import Foundation
 import Logging
@@ -9,7 +10,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// `vigil run --topology FILE --stage ingest|detect|all`: the streaming stages.
+/// `vigil run --topology FILE [--stage ingest|detect|all]`: the streaming stages.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -17,7 +18,10 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             ingest: read the raw topics (group kafka.groups.ingest), decode, enrich, produce to the \
             repartition topic keyed by source IP; undecodable records go to the dead-letter topic. \
-            detect: evaluate the rules (not yet implemented). all: both (not yet implemented). \
+            detect: read the repartition topic (group kafka.groups.detect), evaluate the rules on \
+            event time, produce alerts (JSON lines) to the alerts topic keyed by rule and group key; \
+            rule state is in memory only for now (lost on restart). all (default): both stages in \
+            this process. \
             SIGINT or SIGTERM stops fetching, flushes, commits and leaves the group (bounded by \
             limits.shutdown_timeout); a second signal exits at once.
             """)
@@ -39,11 +43,6 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        guard stage == .ingest else {
-            Self.stderr("vigil run: --stage \(stage.rawValue) is not yet implemented (the detect stage arrives "
-                + "with the detection engine); run --stage ingest")
-            throw ExitCode(2)
-        }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown --log-level \(logLevel)")
         }
@@ -53,39 +52,62 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "vigil.run")
-        let loaded: (Topology, Int)
+        let loaded: (Topology, [Rule])
         do {
-            let (t, rules) = try TopologyLoader.load(file: topology, bootstrap: bootstrap.map(Self.servers))
-            loaded = (t, rules.count)
+            loaded = try TopologyLoader.load(file: topology, bootstrap: bootstrap.map(Self.servers))
         } catch {
             for problem in error.problems { Self.stderr(problem.message) }
             Self.stderr(error.problems.isEmpty ? "vigil run: \(error)" : "\(topology): \(error.problems.count) problem(s)")
             throw ExitCode(1)
         }
-        let ingest: IngestStage
-        do {
-            ingest = try IngestStage(topology: loaded.0, logger: logger)
-        } catch {
-            Self.stderr("vigil run: \(error)")
-            throw ExitCode(1)
-        }
-        let task = Task { () async -> RuntimeError? in
-            do throws(RuntimeError) {
-                try await ingest.run()
-                return nil
+        let (topology, rules) = loaded
+        var ingest: IngestStage?
+        if stage != .detect {
+            do {
+                ingest = try IngestStage(topology: topology, logger: logger)
             } catch {
-                return error
+                Self.stderr("vigil run: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        let detect = stage == .ingest ? nil : DetectStage(topology: topology, rules: rules, logger: logger)
+        let task = Task { [ingest, detect] () async -> RuntimeError? in
+            await withTaskGroup(of: RuntimeError?.self) { group in
+                if let ingest { group.addTask { await Self.outcome { () throws(RuntimeError) in try await ingest.run() } } }
+                if let detect { group.addTask { await Self.outcome { () throws(RuntimeError) in try await detect.run() } } }
+                var first: RuntimeError?
+                for await failure in group {
+                    // One stage failed: stop the other one too.
+                    if let failure, first == nil {
+                        first = failure
+                        group.cancelAll()
+                    }
+                }
+                return first
             }
         }
         let signals = Self.onTerminationSignals(logger: logger) { task.cancel() }
         let failure = await task.value
         signals.forEach { $0.cancel() }
-        let s = ingest.statistics
-        Self.stderr("ingest: \(s.records) records, \(s.eventsAcknowledged) events repartitioned, "
-            + "\(s.deadLettersAcknowledged) dead-lettered, \(s.skipped) skipped")
+        if let s = ingest?.statistics {
+            Self.stderr("ingest: \(s.records) records, \(s.eventsAcknowledged) events repartitioned, "
+                + "\(s.deadLettersAcknowledged) dead-lettered, \(s.skipped) skipped")
+        }
+        if let s = detect?.statistics {
+            Self.stderr("detect: \(s.records) events, \(s.alertsAcknowledged) alerts produced, \(s.undecodable) undecodable")
+        }
         if let failure {
             Self.stderr("vigil run: \(failure)")
             throw ExitCode(1)
+        }
+    }
+
+    static func outcome(_ body: () async throws(RuntimeError) -> Void) async -> RuntimeError? {
+        do {
+            try await body()
+            return nil
+        } catch {
+            return error
         }
     }
 

@@ -137,6 +137,66 @@ import Testing
         }
     }
 
+    /// A second member joins mid-stream: the first one's revoke finishes its in-flight records
+    /// before the partitions move, so no event is lost (duplicates are allowed) and the
+    /// group's committed offsets end after the last record.
+    @Test(.timeLimit(.minutes(3)))
+    func aMemberJoiningMidStreamLosesNothing() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("r")
+            let raw = Raw(topic: "\(name)-gke", format: .gke, lines: [])
+            try await broker.createTopic(raw.topic, partitions: 4)
+            let dir = try temporaryDirectory()
+            try write(Self.topology(broker.bootstrap, name: name, raws: [raw]), to: dir + "/t.yaml")
+            let (topology, _) = try TopologyLoader.load(file: dir + "/t.yaml")
+            let lines = try fixtureLines("gke-entries.jsonl")
+            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
+                                             logger: testLogger)
+            func produce(_ count: Int, from start: Int) async throws {
+                for i in start..<(start + count) {
+                    try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(lines[i % lines.count].utf8),
+                                                           partition: Int32(i % 4)))
+                }
+            }
+            let first = try IngestStage(topology: topology, logger: testLogger)
+            let runFirst = Task { try await first.run() }
+            try await produce(200, from: 0)
+            _ = await eventually { first.statistics.records > 0 }
+            let second = try IngestStage(topology: topology, logger: testLogger)
+            let runSecond = Task { try await second.run() }
+            try await produce(200, from: 200)
+            let gke = try AuditRecordDecoder(format: .gke)
+            let perLine = lines.map { gke.decode($0).filter { $0.event != nil }.count }
+            let expectedOrigins = (0..<400).reduce(0) { $0 + perLine[$1 % lines.count] }
+            let all = await eventually(timeout: .seconds(60)) {
+                let a = first.statistics, b = second.statistics
+                return a.records + b.records >= 400 && a.events == a.eventsAcknowledged && b.events == b.eventsAcknowledged
+            }
+            runFirst.cancel()
+            runSecond.cancel()
+            try await runFirst.value
+            try await runSecond.value
+            #expect(all, "first \(first.statistics), second \(second.statistics)")
+
+            let reader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("check")),
+                                           topics: [topology.topics.repartition.name], logger: testLogger)
+            let records = try await collect(reader, count: 1_000, timeout: .seconds(12))
+            await reader.close()
+            let decoder = try RepartitionDecoder()
+            let origins = Set(records.compactMap { decoder.decode($0).event?.origin })
+            #expect(origins.count == expectedOrigins && expectedOrigins >= 400,
+                    "distinct events repartitioned: \(origins.count) of \(expectedOrigins) (\(records.count) records)")
+
+            let extra = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array("{}".utf8), partition: 1))
+            await producer.close()
+            let resumed = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: topology.kafka.ingestGroup),
+                                            topics: [raw.topic], logger: testLogger)
+            let again = try await collect(resumed, count: 2, timeout: .seconds(10))
+            await resumed.close()
+            #expect(again.map(\.offset) == [extra.offset], "re-read after commit: \(again.map { "\($0.partition)@\($0.offset)" })")
+        }
+    }
+
     static func topology(_ bootstrap: String, name: String, raws: [Raw]) -> String {
         let sources = raws.map { "  - {topic: \($0.topic), format: \($0.format.rawValue)\($0.format == .eks ? ", cluster: prod-eks" : "")}" }
         return """
@@ -161,8 +221,8 @@ import Testing
               alerts: {name: \(name).alerts, partitions: 1}
               dead_letter: {name: \(name).dlq, partitions: 1}
               changelog: {name: \(name).changelog, partitions: 2}
-            workers: {ingest: 2}
-            limits: {shutdown_timeout: 10s}
+            workers: {ingest: 2, detect: 2}
+            limits: {shutdown_timeout: 10s, allowed_lateness: 10m, idle_advance: 1s}
             """
     }
 

@@ -1,5 +1,5 @@
 /// Counts of the ingest stage since it started (also exported as metrics).
-public struct IngestStatistics: Sendable, Equatable {
+public struct IngestStatistics: StageStatistics, Equatable {
     /// Raw records taken from the source topics.
     public var records = 0
     /// Events decoded and handed to the producer for the repartition topic.

@@ -1,0 +1,66 @@
+import Detection
+import KafkaIO
+import Logging
+import Synchronization
+
+/// Stage 2: reads the repartition topic in the detect group, hands each record to one of N
+/// workers by key hash (a key's records stay in order), evaluates the rules on event time
+/// (one engine per assigned partition and worker), and produces alerts to the alerts topic
+/// keyed by rule and group key.
+///
+/// At-least-once for what a record completes: a repartition record is marked done once the
+/// alerts it produced are acknowledged. Rule state (open windows, dedup periods) lives in
+/// memory only for now: it is dropped on revoke and lost on restart (the changelog is to come).
+/// Partitions idle for `limits.idle_advance` move their event time forward with the wall
+/// clock, so windows of quiet keys still close.
+public final class DetectStage: Sendable {
+    public let topology: Topology
+    public let rules: [Rule]
+    private let logger: Logger
+    private let shared = DetectShared()
+    private let tracker = OffsetTracker()
+    private let workers = WorkersReference()
+
+    public init(topology: Topology, rules: [Rule], logger: Logger) {
+        self.topology = topology
+        self.rules = rules
+        self.logger = logger
+    }
+
+    public var statistics: DetectStatistics { shared.statistics }
+
+    /// Engine counters over every worker and partition now held.
+    public var engineStatistics: EngineStatistics {
+        var total = EngineStatistics()
+        for worker in workers.get() { total.add(worker.statistics) }
+        return total
+    }
+
+    /// Creates Vigil's topics when missing (if the topology says so), then consumes until the
+    /// calling task is cancelled, then shuts down as the ingest stage does.
+    public func run() async throws(RuntimeError) {
+        let t = topology
+        if t.topics.create { try await TopicSetup.ensure(t, logger: logger) }
+        var loop = StageLoop(name: "detect", topology: t, group: t.kafka.detectGroup,
+                             topics: [t.topics.repartition.name], tracker: tracker, logger: logger,
+                             failure: { [shared] in shared.failure })
+        loop.tickInterval = min(.seconds(1), t.limits.idleAdvance)
+        let rules = self.rules
+        try await loop.run { [tracker, shared, workers] (consumer, producer) throws(RuntimeError) in
+            var made: [DetectWorker] = []
+            for _ in 0..<t.workers.detect {
+                made.append(try DetectWorker(topology: t, rules: rules, shared: shared))
+            }
+            workers.set(made)
+            return DetectProcessor(workers: made, alertsTopic: t.topics.alerts.name, producer: producer,
+                                   consumer: consumer, tracker: tracker, shared: shared)
+        }
+    }
+}
+
+/// The workers, once the stage made them (for statistics).
+final class WorkersReference: Sendable {
+    private let value = Mutex<[DetectWorker]>([])
+    func set(_ workers: [DetectWorker]) { value.withLock { $0 = workers } }
+    func get() -> [DetectWorker] { value.withLock { $0 } }
+}

@@ -1,0 +1,16 @@
+/// Counts of the detect stage since it started.
+public struct DetectStatistics: StageStatistics, Equatable {
+    /// Repartition records taken.
+    public var records = 0
+    /// Records whose event could not be rebuilt (counted and skipped: the raw record is on the DLQ
+    /// path already, or the record was not written by Vigil).
+    public var undecodable = 0
+    /// Alerts (and dedup summaries) handed to the producer, and acknowledged by the broker.
+    public var alerts = 0
+    public var alertsAcknowledged = 0
+    /// Alerts emitted by idle advances of the watermark (no input record).
+    public var idleAlerts = 0
+    public var deliveryFailures = 0
+
+    public init() {}
+}

@@ -1,0 +1,141 @@
+import Foundation
+import KafkaIO
+import Logging
+import Synchronization
+
+/// What a stage does with the batches its consumer hands over.
+protocol BatchProcessor: Sendable {
+    /// Processes one batch whole: registers each record with the tracker and hands what it
+    /// causes to the producer.
+    func process(_ batch: [ConsumerRecord]) async throws(RuntimeError)
+    /// Called every tick interval, between batches or while none come (idle work).
+    func tick() async throws(RuntimeError)
+    /// Partitions were taken away (after their in-flight work was waited for).
+    func revoked(_ partitions: [TopicPartition])
+}
+
+/// The consume → process → acknowledge → commit loop both stages share, with the
+/// rebalance hooks and the bounded shutdown (see Sources/Runtime/README.md).
+struct StageLoop {
+    let name: String
+    let topology: Topology
+    let group: String
+    let topics: [String]
+    let tracker: OffsetTracker
+    let logger: Logger
+    /// The first delivery failure, if any (set from producer callbacks).
+    let failure: @Sendable () -> RuntimeError?
+    /// How often `tick()` runs; nil: never.
+    var tickInterval: Duration?
+
+    func run(_ make: (KafkaConsumer, KafkaProducer) throws(RuntimeError) -> any BatchProcessor) async throws(RuntimeError) {
+        let t = topology
+        let producer: KafkaProducer
+        let consumer: KafkaConsumer
+        do {
+            producer = try KafkaProducer(settings: t.producerSettings(), logger: logger)
+        } catch {
+            throw RuntimeError(error, "\(name) producer")
+        }
+        let processorRef = ProcessorReference()
+        let hooks = Self.hooks(name: name, tracker: tracker, logger: logger, processor: processorRef,
+                               wait: min(t.limits.shutdownTimeout, t.kafka.maxPollInterval / 2))
+        do {
+            consumer = try KafkaConsumer(settings: t.consumerSettings(group: group), topics: topics, hooks: hooks,
+                                         logger: logger)
+        } catch {
+            await producer.close(timeout: .seconds(1))
+            throw RuntimeError(error, "\(name) consumer")
+        }
+        let processor: any BatchProcessor
+        do {
+            processor = try make(consumer, producer)
+        } catch {
+            await shutDown(consumer, producer)
+            throw error
+        }
+        processorRef.set(processor)
+        logger.info("\(name): running", metadata: ["topics": "\(topics)", "group": "\(group)"])
+        let ticker = tickInterval.map { interval in
+            Task.detached { [logger, name] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    if Task.isCancelled { break }
+                    do {
+                        try await processor.tick()
+                    } catch {
+                        logger.error("\(name): tick failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+        var failure: RuntimeError?
+        do {
+            for try await batch in consumer.batches {
+                // Shielded from cancellation: a batch handed over is registered and produced
+                // whole, so shutdown finds no half-registered record.
+                let outcome = await Task { () async -> RuntimeError? in
+                    do throws(RuntimeError) {
+                        try await processor.process(batch)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }.value
+                if let error = outcome ?? self.failure() {
+                    failure = error
+                    break
+                }
+                if Task.isCancelled { break }
+            }
+        } catch {
+            failure = RuntimeError(code: .kafka, detail: "\(name) consumer: \(error)")
+        }
+        ticker?.cancel()
+        await shutDown(consumer, producer)
+        if let error = failure ?? self.failure() { throw error }
+    }
+
+    /// Revoke: wait (bounded) until the partitions' in-flight records are acknowledged, so
+    /// their offsets are marked done and committed when the hook returns; then forget them.
+    /// A lost assignment commits nothing.
+    static func hooks(name: String, tracker: OffsetTracker, logger: Logger, processor: ProcessorReference,
+                      wait: Duration) -> RebalanceHooks {
+        RebalanceHooks(
+            onAssign: { partitions in
+                logger.info("\(name): partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
+            },
+            onRevoke: { partitions, lost in
+                if !lost {
+                    let deadline = ContinuousClock.now + wait
+                    while tracker.pending(partitions) > 0 && ContinuousClock.now < deadline {
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
+                }
+                tracker.drop(partitions)
+                processor.get()?.revoked(partitions)
+                logger.info("\(name): partitions revoked", metadata: ["partitions": "\(partitions.sorted())", "lost": "\(lost)"])
+            })
+    }
+
+    /// Flush (acknowledgements mark offsets done), then close the consumer (final revoke,
+    /// commit, leave the group), then close the producer; bounded by the shutdown timeout.
+    func shutDown(_ consumer: KafkaConsumer, _ producer: KafkaProducer) async {
+        do {
+            try await producer.flush(timeout: topology.limits.shutdownTimeout)
+        } catch {
+            logger.warning("\(name): records still unacknowledged at shutdown; their input stays uncommitted",
+                           metadata: ["error": "\(error)"])
+        }
+        await consumer.close()
+        await producer.close(timeout: .seconds(1))
+        logger.info("\(name): stopped", metadata: ["pending": "\(tracker.pendingTotal)"])
+    }
+}
+
+/// The processor, set once it exists (the rebalance hooks are made before it).
+final class ProcessorReference: Sendable {
+    private let value = Mutex<(any BatchProcessor)?>(nil)
+    func set(_ processor: any BatchProcessor) { value.withLock { $0 = processor } }
+    func get() -> (any BatchProcessor)? { value.withLock { $0 } }
+}

@@ -1,0 +1,30 @@
+import Synchronization
+
+/// Counts a stage keeps; every stage counts the records the broker would not take.
+public protocol StageStatistics: Sendable {
+    init()
+    var deliveryFailures: Int { get set }
+}
+
+/// State a stage's workers and the producer's delivery callbacks share: counts and the
+/// first delivery failure (which stops the stage).
+final class StageShared<Statistics: StageStatistics>: Sendable {
+    private let state = Mutex<(statistics: Statistics, failure: RuntimeError?)>((Statistics(), nil))
+
+    func update(_ body: (inout Statistics) -> Void) {
+        state.withLock { body(&$0.statistics) }
+    }
+
+    func fail(_ error: RuntimeError) {
+        state.withLock { s in
+            s.statistics.deliveryFailures += 1
+            if s.failure == nil { s.failure = error }
+        }
+    }
+
+    var statistics: Statistics { state.withLock { $0.statistics } }
+    var failure: RuntimeError? { state.withLock { $0.failure } }
+}
+
+typealias IngestShared = StageShared<IngestStatistics>
+typealias DetectShared = StageShared<DetectStatistics>

@@ -1,0 +1,106 @@
+import AuditEvents
+import Detection
+import Enrichment
+import Foundation
+import KafkaIO
+import Runtime
+import Testing
+
+/// Both stages end to end against the real broker: raw topics → repartition → alerts, with
+/// the same alert ids a single in-process engine gives for the same events.
+@Suite struct DetectStageTests {
+    /// Twelve 403s from one public IP (both 403-threshold rules fire once each), and the
+    /// process events (the interactive kubectl fires the stateless Elastic rule).
+    static func eksBurst() throws -> [String] {
+        let line = try #require(try fixtureLines("eks-event.jsonl").first)
+        return (0..<12).map { i in
+            line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: "burst-\(i)")
+                .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", i))
+        }
+    }
+
+    /// The process fixtures moved to the burst's minute: one event clock for both, so no dedup
+    /// period ends (and no summary is due) whichever engine each key lands in.
+    static func processEvents() throws -> [String] {
+        try fixtureLines("process-events.jsonl").map {
+            $0.replacingOccurrences(of: #""@timestamp":"[^"]*""#, with: #""@timestamp":"2023-12-07T14:45:30Z""#,
+                                    options: .regularExpression)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func rawTopicsToAlertsWithDeterministicIDs() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("d")
+            let raws = [
+                IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: try Self.eksBurst()),
+                IngestStageTests.Raw(topic: "\(name)-proc", format: .process, lines: try Self.processEvents()),
+            ]
+            for raw in raws { try await broker.createTopic(raw.topic, partitions: 2) }
+            let dir = try temporaryDirectory()
+            try write(IngestStageTests.topology(broker.bootstrap, name: name, raws: raws), to: dir + "/t.yaml")
+            let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
+
+            // Produce to partition 0 in order; the reference engine sees the same events and origins.
+            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
+                                             logger: testLogger)
+            let enricher = try await IngestStageTests.enricher(topology)
+            var reference = DetectionEngine(rules: rules, settings: EngineSettings(allowedLateness: 600,
+                                                                                   maxKeysPerRule: topology.limits.maxKeysPerRule))
+            var expected: [Alert] = []
+            for raw in raws {
+                let decoder = try AuditRecordDecoder(format: raw.format, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
+                for line in raw.lines {
+                    let report = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8),
+                                                                        partition: 0))
+                    for event in decoder.decode(line).compactMap(\.event) {
+                        let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time.map {
+                            Date(timeIntervalSince1970: Double($0.seconds) + Double($0.nanoseconds) / 1e9)
+                        })
+                        expected += reference.process(event, enrichment: enrichment,
+                                                      origin: .kafka(topic: report.topic, partition: report.partition, offset: report.offset))
+                    }
+                }
+            }
+            await producer.close()
+            let byRule = Dictionary(grouping: expected, by: \.ruleID).mapValues(\.count)
+            #expect(byRule["Kubernetes.API.Multiple403.PublicIP"] == 1, "\(byRule)")
+            #expect(byRule["Amazon.EKS.Audit.Multiple403"] == 1, "\(byRule)")
+            #expect((byRule["Kubernetes.Direct.Interactive.API.Request"] ?? 0) >= 1, "\(byRule)")
+
+            let ingest = try IngestStage(topology: topology, logger: testLogger)
+            let detect = DetectStage(topology: topology, rules: rules, logger: testLogger)
+            let runIngest = Task { try await ingest.run() }
+            let runDetect = Task { try await detect.run() }
+            let done = await eventually(timeout: .seconds(60)) {
+                detect.statistics.alertsAcknowledged >= expected.count && detect.statistics.records == 15
+            }
+            #expect(detect.engineStatistics.events == 15)
+            runIngest.cancel()
+            runDetect.cancel()
+            try await runIngest.value
+            try await runDetect.value
+            #expect(done, "ingest \(ingest.statistics), detect \(detect.statistics)")
+
+            let reader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("alerts")),
+                                           topics: [topology.topics.alerts.name], logger: testLogger)
+            let records = try await collect(reader, count: expected.count + 1, timeout: .seconds(12))
+            await reader.close()
+            let produced = records.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
+            #expect(produced.sorted() == expected.map(\.id).sorted())
+            for record in records {
+                let value = String(decoding: record.value ?? [], as: UTF8.self)
+                let alert = try #require(expected.first { value.contains("\"alert_id\":\"\($0.id)\"") })
+                // The same alert, but for when each side loaded the Tor list.
+                func withoutTorTime(_ json: String) -> String {
+                    json.replacingOccurrences(of: #""tor_list_time":"[^"]*""#, with: "", options: .regularExpression)
+                }
+                #expect(withoutTorTime(value) == withoutTorTime(alert.json))
+                #expect(value.contains("\"tor_list_time\":\""))
+                #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == AlertRecord.key(for: alert))
+            }
+            let threshold = try #require(expected.first { $0.ruleID == "Kubernetes.API.Multiple403.PublicIP" })
+            #expect(AlertRecord.key(for: threshold).contains("176.95.188.101"))
+        }
+    }
+}
