@@ -2,9 +2,12 @@
 public enum StatisticState: Sendable, Hashable {
     case count
     /// `values()` / `dc()`: distinct values as text (SPL treats them as
-    /// strings), at most ``EngineSettings/maxStatisticValues``; `dropped`
-    /// counts values seen past the cap.
-    case distinct(Set<String>, dropped: Int)
+    /// strings), kept sorted as SPL sorts them (UTF-8 bytes), at most
+    /// ``EngineSettings/maxStatisticValues``; `dropped` counts distinct
+    /// values seen past the cap (repeats included: `dc` is then an upper
+    /// bound). (A sorted array, not a set: a group holds few
+    /// values, and an array of one costs a fraction of a set.)
+    case distinct([String], dropped: Int)
     /// `min()` / `max()`: the extreme so far.
     case extreme(FieldValue?)
 }

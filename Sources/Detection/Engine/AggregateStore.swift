@@ -104,13 +104,17 @@ struct AggregateStore {
                             stats: inout RuleStatistics) {
         switch state {
         case .count: return
-        case .distinct(var set, let dropped):
+        case .distinct(var sorted, let dropped):
+            state = .count  // let `sorted` be uniquely referenced while it changes
             var extra = 0
-            for v in values where !set.contains(v.text) {
-                if set.count < maxValues { set.insert(v.text) } else { extra += 1 }
+            for v in values {
+                let text = v.text
+                let at = SPLOrder.insertionPoint(of: text, in: sorted)
+                if at < sorted.count, sorted[at] == text { continue }
+                if sorted.count < maxValues { sorted.insert(text, at: at) } else { extra += 1 }
             }
             stats.truncatedValues += extra
-            state = .distinct(set, dropped: dropped + extra)
+            state = .distinct(sorted, dropped: dropped + extra)
         case .extreme(let current):
             var best = current
             let wantMax: Bool
@@ -153,8 +157,8 @@ struct AggregateStore {
             let values: [FieldValue]
             switch (statistic.function, group.statistics[i]) {
             case (.count, _): values = [.number(Double(group.count))]
-            case (.distinctCount, .distinct(let set, let dropped)): values = [.number(Double(set.count + dropped))]
-            case (_, .distinct(let set, _)): values = SPLOrder.sorted(set).map(FieldValue.string)
+            case (.distinctCount, .distinct(let sorted, let dropped)): values = [.number(Double(sorted.count + dropped))]
+            case (_, .distinct(let sorted, _)): values = sorted.map(FieldValue.string)
             case (_, .extreme(let v)): values = v.map { [$0] } ?? []
             default: values = []
             }
@@ -204,8 +208,14 @@ struct AggregateStore {
 /// before `9`, digits before upper case before lower case); `min`/`max`
 /// compare numbers numerically and put numbers before strings.
 enum SPLOrder {
-    static func sorted(_ texts: Set<String>) -> [String] {
-        texts.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    /// Where `text` is or would go in `sorted` (ordered by UTF-8 bytes).
+    static func insertionPoint(of text: String, in sorted: [String]) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid].utf8.lexicographicallyPrecedes(text.utf8) { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     static func less(_ a: FieldValue, _ b: FieldValue) -> Bool {
