@@ -62,6 +62,9 @@ import Testing
                     }
                 }
             }
+            // A poison record on the repartition topic (not written by ingest): dead-lettered, and detect goes on.
+            try await broker.createTopic(topology.topics.repartition.name, partitions: topology.topics.repartition.partitions)
+            try await producer.send(ProducerRecord(topic: topology.topics.repartition.name, key: "poison", value: "{\"x\":1}"))
             await producer.close()
             let byRule = Dictionary(grouping: expected, by: \.ruleID).mapValues(\.count)
             #expect(byRule["Kubernetes.API.Multiple403.PublicIP"] == 1, "\(byRule)")
@@ -73,7 +76,7 @@ import Testing
             let runIngest = Task { try await ingest.run() }
             let runDetect = Task { try await detect.run() }
             let done = await eventually(timeout: .seconds(60)) {
-                detect.statistics.alertsAcknowledged >= expected.count && detect.statistics.records == 15
+                detect.statistics.alertsAcknowledged >= expected.count && detect.statistics.records == 16
             }
             #expect(detect.engineStatistics.events == 15)
             runIngest.cancel()
@@ -99,6 +102,15 @@ import Testing
                 #expect(value.contains("\"tor_list_time\":\""))
                 #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == AlertRecord.key(for: alert))
             }
+            #expect(detect.statistics.undecodable == 1)
+            let dlqReader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("dlq")),
+                                              topics: [topology.topics.deadLetter.name], logger: testLogger)
+            let dead = try await collect(dlqReader, count: 1)
+            await dlqReader.close()
+            #expect(dead.first?.value == Array("{\"x\":1}".utf8))
+            #expect(dead.first?.header("vigil-dlq-reason").map { String(decoding: $0, as: UTF8.self) } == "missing_field")
+            #expect(dead.first?.header("vigil-source-topic").map { String(decoding: $0, as: UTF8.self) }
+                    == topology.topics.repartition.name)
             let threshold = try #require(expected.first { $0.ruleID == "Kubernetes.API.Multiple403.PublicIP" })
             #expect(AlertRecord.key(for: threshold).contains("176.95.188.101"))
         }

@@ -8,6 +8,7 @@ import Metrics
 struct DetectProcessor: BatchProcessor {
     let workers: [DetectWorker]
     let alertsTopic: String
+    let deadLetterTopic: String
     let producer: KafkaProducer
     let consumer: KafkaConsumer
     let tracker: OffsetTracker
@@ -19,31 +20,42 @@ struct DetectProcessor: BatchProcessor {
         for (position, record) in batch.enumerated() {
             slices[Self.slot(record, workers.count)].append((position, record))
         }
-        var alertsByPosition = Array(repeating: [Alert](), count: batch.count)
+        var outcomes = Array(repeating: Result<[Alert], Undecodable>.success([]), count: batch.count)
         if workers.count == 1 {
-            for (position, alerts) in workers[0].evaluate(slices[0]) { alertsByPosition[position] = alerts }
+            for (position, outcome) in workers[0].evaluate(slices[0]) { outcomes[position] = outcome }
         } else {
             let workers = self.workers
-            let results = await withTaskGroup(of: [(Int, [Alert])].self) { group in
+            let results = await withTaskGroup(of: [(Int, Result<[Alert], Undecodable>)].self) { group in
                 for (worker, slice) in zip(workers, slices) where !slice.isEmpty {
                     group.addTask { worker.evaluate(slice) }
                 }
-                var all: [(Int, [Alert])] = []
+                var all: [(Int, Result<[Alert], Undecodable>)] = []
                 for await part in group { all += part }
                 return all
             }
-            for (position, alerts) in results { alertsByPosition[position] = alerts }
+            for (position, outcome) in results { outcomes[position] = outcome }
         }
-        for (record, alerts) in zip(batch, alertsByPosition) {
-            let (ticket, next) = tracker.register(record.topicPartition, offset: record.offset, pending: alerts.count)
-            if let next { consumer.markDone(upTo: [record.topicPartition: next]) }
-            for alert in alerts { try await produce(alert, ticket: ticket) }
+        for (record, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .success(let alerts):
+                let (ticket, next) = tracker.register(record.topicPartition, offset: record.offset, pending: alerts.count)
+                if let next { consumer.markDone(upTo: [record.topicPartition: next]) }
+                for alert in alerts {
+                    try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: ticket, what: "alert \(alert.id)")
+                }
+            case .failure(let undecodable):
+                let (ticket, _) = tracker.register(record.topicPartition, offset: record.offset, pending: 1)
+                try await produce(DeadLetterRecord.make(for: record, issue: undecodable.issue, topic: deadLetterTopic),
+                                  ticket: ticket, what: "dead letter")
+            }
         }
     }
 
     func tick() async throws(RuntimeError) {
         for worker in workers {
-            for alert in worker.advanceIdle() { try await produce(alert, ticket: nil) }
+            for alert in worker.advanceIdle() {
+                try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: nil, what: "alert \(alert.id)")
+            }
         }
     }
 
@@ -60,20 +72,22 @@ struct DetectProcessor: BatchProcessor {
         return Int(hash % UInt64(count))
     }
 
-    private func produce(_ alert: Alert, ticket: OffsetTracker.Ticket?) async throws(RuntimeError) {
-        let record = AlertRecord.make(alert, topic: alertsTopic)
+    private func produce(_ record: ProducerRecord, ticket: OffsetTracker.Ticket?, what: String) async throws(RuntimeError) {
         let tracker = self.tracker, consumer = self.consumer, shared = self.shared, counter = alertCounter
+        let isAlert = record.topic == alertsTopic
         do {
             try await producer.enqueue(record) { result in
                 switch result {
                 case .success:
-                    counter.increment()
-                    shared.update { $0.alertsAcknowledged += 1 }
+                    if isAlert {
+                        counter.increment()
+                        shared.update { $0.alertsAcknowledged += 1 }
+                    }
                     if let ticket, let next = tracker.acknowledge(ticket) {
                         consumer.markDone(upTo: [ticket.partition: next])
                     }
                 case .failure(let error):
-                    shared.fail(RuntimeError(code: .deliveryFailed, detail: "alert \(alert.id) to \(record.topic): \(error)"))
+                    shared.fail(RuntimeError(code: .deliveryFailed, detail: "\(what) to \(record.topic): \(error)"))
                 }
             }
         } catch {

@@ -52,7 +52,8 @@ public final class DetectStage: Sendable {
                 made.append(try DetectWorker(topology: t, rules: rules, shared: shared))
             }
             workers.set(made)
-            return DetectProcessor(workers: made, alertsTopic: t.topics.alerts.name, producer: producer,
+            return DetectProcessor(workers: made, alertsTopic: t.topics.alerts.name,
+                                   deadLetterTopic: t.topics.deadLetter.name, producer: producer,
                                    consumer: consumer, tracker: tracker, shared: shared)
         }
     }

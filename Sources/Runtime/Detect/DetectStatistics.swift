@@ -2,8 +2,8 @@
 public struct DetectStatistics: StageStatistics, Equatable {
     /// Repartition records taken.
     public var records = 0
-    /// Records whose event could not be rebuilt (counted and skipped: the raw record is on the DLQ
-    /// path already, or the record was not written by Vigil).
+    /// Records whose event could not be rebuilt (not written by Vigil's ingest, or damaged): they
+    /// go to the dead-letter topic with the reason, as raw records do.
     public var undecodable = 0
     /// Alerts (and dedup summaries) handed to the producer, and acknowledged by the broker.
     public var alerts = 0

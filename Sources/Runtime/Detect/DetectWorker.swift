@@ -42,15 +42,16 @@ final class DetectWorker: Sendable {
         idleAfter = topology.limits.idleAdvance
     }
 
-    /// Evaluates records (batch position, record) in order; returns each one's alerts.
-    func evaluate(_ records: [(Int, ConsumerRecord)]) -> [(Int, [Alert])] {
+    /// Evaluates records (batch position, record) in order; returns each one's alerts, or why
+    /// its event could not be rebuilt (the record then goes to the dead-letter topic).
+    func evaluate(_ records: [(Int, ConsumerRecord)]) -> [(Int, Result<[Alert], Undecodable>)] {
         let now = ContinuousClock.now
         return state.withLock { s in
             records.map { position, record in
                 switch s.decoder.decode(record) {
-                case .issue:
+                case .issue(let issue):
                     shared.update { $0.undecodable += 1; $0.records += 1 }
-                    return (position, [])
+                    return (position, .failure(Undecodable(issue: issue)))
                 case .event(let e):
                     var p = s.partitions[record.topicPartition]
                         ?? Partition(engine: DetectionEngine(rules: rules, settings: settings), lastEventTime: nil,
@@ -65,7 +66,7 @@ final class DetectWorker: Sendable {
                     p.lastActivity = now
                     s.partitions[record.topicPartition] = p
                     shared.update { $0.records += 1; $0.alerts += alerts.count }
-                    return (position, alerts)
+                    return (position, .success(alerts))
                 }
             }
         }
@@ -105,6 +106,11 @@ final class DetectWorker: Sendable {
             return total
         }
     }
+}
+
+/// A repartition record whose event could not be rebuilt.
+struct Undecodable: Error {
+    let issue: DecodeIssue
 }
 
 extension EngineStatistics {
