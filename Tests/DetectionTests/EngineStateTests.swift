@@ -1,5 +1,6 @@
 import AuditEvents
 import Enrichment
+import Foundation
 import Testing
 @testable import Detection
 
@@ -28,9 +29,15 @@ import Testing
         #expect(!state.entries.isEmpty)
         #expect(state.entries.contains { if case .threshold = $0.state { true } else { false } })
         #expect(state.entries.contains { if case .aggregate = $0.state { true } else { false } })
+        #expect(state.entries.contains { if case .threshold(let key) = $0.state { !key.fired.isEmpty } else { false } })
+
+        // Through JSON (Codable), as a changelog would carry it.
+        let data = try JSONEncoder().encode(state)
+        let decoded = try JSONDecoder().decode(EngineState.self, from: data)
+        #expect(decoded == state)
 
         var second = DetectionEngine(rules: rules)
-        #expect(second.importState(state) == 0)
+        #expect(second.importState(decoded) == 0)
         #expect(second.exportState() == state)
         for input in inputs.dropFirst(7) {
             alerts += second.process(input.event, enrichment: .none, origin: .file(path: "events.jsonl", line: input.line))

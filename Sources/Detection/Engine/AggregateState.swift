@@ -1,5 +1,5 @@
 /// One statistic of one aggregate group, as accumulated so far.
-public enum StatisticState: Sendable, Hashable {
+public enum StatisticState: Sendable, Hashable, Codable {
     case count
     /// `values()` / `dc()`: distinct values as text (SPL treats them as
     /// strings), kept sorted as SPL sorts them (UTF-8 bytes), at most
@@ -14,7 +14,7 @@ public enum StatisticState: Sendable, Hashable {
 
 /// One group of an aggregate window: the group-by values and what is known of
 /// its matches so far. A plain value (see ``DetectionEngine/exportState()``).
-public struct AggregateGroupState: Sendable, Hashable {
+public struct AggregateGroupState: Sendable, Hashable, Codable {
     /// Values of the group-by fields, in rule order.
     public var groupValues: [FieldValue]
     public var count: Int

@@ -6,7 +6,7 @@ import Enrichment
 /// `json` renders one JSON line with a stable key order (see the Detection
 /// README, "Alerts").
 public struct Alert: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, Codable {
         /// A new alert: the first match (dedup), the threshold-th match
         /// (threshold), a matching event (stateless) or a closed window whose
         /// `having` holds (aggregate).
@@ -17,7 +17,7 @@ public struct Alert: Sendable, Hashable {
     }
 
     /// A named field and its values (group key, output fields, statistics).
-    public struct Field: Sendable, Hashable {
+    public struct Field: Sendable, Hashable, Codable {
         public var name: String
         public var values: [FieldValue]
         public init(name: String, values: [FieldValue]) {
@@ -27,7 +27,7 @@ public struct Alert: Sendable, Hashable {
     }
 
     /// The primary source IP and what enrichment knew of it.
-    public struct Source: Sendable, Hashable {
+    public struct Source: Sendable, Hashable, Codable {
         public var ip: String
         public var isTorExit: Bool
         public var country: String?
@@ -50,7 +50,7 @@ public struct Alert: Sendable, Hashable {
     }
 
     /// The versions of the enrichment data that judged the events.
-    public struct DataVersions: Sendable, Hashable {
+    public struct DataVersions: Sendable, Hashable, Codable {
         public var geoDatabaseType: String?
         public var geoBuildEpoch: UInt64?
         public var torListTime: Int64?

@@ -1,8 +1,8 @@
 /// The state of one group key of one rule, for a compacted changelog: the
 /// runtime writes entries keyed by (``ruleID``, ``key``) and restores them with
 /// ``DetectionEngine/importState(_:)``.
-public struct RuleStateEntry: Sendable, Hashable {
-    public enum State: Sendable, Hashable {
+public struct RuleStateEntry: Sendable, Hashable, Codable {
+    public enum State: Sendable, Hashable, Codable {
         /// A threshold / dedup key: its pending matches and fired windows.
         case threshold(ThresholdKeyState)
         /// One group of one aggregate window.
@@ -22,7 +22,7 @@ public struct RuleStateEntry: Sendable, Hashable {
 }
 
 /// Everything a ``DetectionEngine`` holds between events.
-public struct EngineState: Sendable, Hashable {
+public struct EngineState: Sendable, Hashable, Codable {
     /// The engine's event time (nanoseconds since the epoch), nil before any event.
     public var eventTime: Int64?
     public var entries: [RuleStateEntry]

@@ -1,6 +1,6 @@
 /// Where an event came from, carried into alerts so an alert can be traced to
 /// its raw record.
-public enum EventOrigin: Sendable, Hashable, Comparable {
+public enum EventOrigin: Sendable, Hashable, Comparable, Codable {
     /// A Kafka record.
     case kafka(topic: String, partition: Int32, offset: Int64)
     /// A line of a log file (1-based).

@@ -1,5 +1,5 @@
 /// One match kept in rule state: its event time and where it came from.
-public struct MatchReference: Sendable, Hashable, Comparable {
+public struct MatchReference: Sendable, Hashable, Comparable, Codable {
     /// Event time, nanoseconds since the epoch.
     public var time: Int64
     public var origin: EventOrigin
@@ -18,7 +18,7 @@ public struct MatchReference: Sendable, Hashable, Comparable {
 /// A fired threshold / dedup window of one group key: opened by its earliest
 /// match, `period` long (shorter only when it had to end where an already
 /// fired window starts; see the README, "Where arrival order still matters").
-public struct ThresholdWindow: Sendable, Hashable {
+public struct ThresholdWindow: Sendable, Hashable, Codable {
     /// Event time of the earliest match (nanoseconds since the epoch).
     public var start: Int64
     /// Exclusive end.
@@ -59,7 +59,7 @@ public struct ThresholdWindow: Sendable, Hashable {
 /// but derived from them — chained from the earliest match, each `period`
 /// long or ending where a fired window starts — so a late earlier match
 /// re-anchors them exactly as event order would have.
-public struct ThresholdKeyState: Sendable, Hashable {
+public struct ThresholdKeyState: Sendable, Hashable, Codable {
     /// Matches outside every fired window, sorted by time then origin.
     public var pending: [MatchReference]
     /// Fired windows awaiting their end, sorted by start, not overlapping.
@@ -77,7 +77,7 @@ public struct ThresholdKeyState: Sendable, Hashable {
 }
 
 /// An immutable value behind a reference (equal and hashed by value).
-struct Shared<Value: Hashable & Sendable>: Hashable, Sendable {
+struct Shared<Value: Hashable & Sendable & Codable>: Hashable, Sendable, Codable {
     private final class Box: Sendable {
         let value: Value
         init(_ value: Value) { self.value = value }
@@ -87,5 +87,7 @@ struct Shared<Value: Hashable & Sendable>: Hashable, Sendable {
     var value: Value { box.value }
     static func == (a: Shared, b: Shared) -> Bool { a.box === b.box || a.value == b.value }
     func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
+    init(from decoder: any Decoder) throws { box = Box(try Value(from: decoder)) }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
 }
 
