@@ -107,8 +107,6 @@ public struct Topology: Sendable {
         public var allowedLateness: Duration = .seconds(600)
         /// State keys per rule per worker; past it the oldest are evicted (and counted).
         public var maxKeysPerRule: Int = 100_000
-        /// Records queued per detect worker; a full queue pauses consumption.
-        public var workerQueue: Int = 1_000
         /// An idle partition's watermark advances with wall-clock time after this long.
         public var idleAdvance: Duration = .seconds(5)
         /// A graceful shutdown (flush, commit, leave) is given at most this long.

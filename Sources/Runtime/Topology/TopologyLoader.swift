@@ -321,7 +321,7 @@ struct TopologyBuilder {
     func readLimits(_ node: Node, _ r: inout TopologyReader) -> Topology.Limits {
         var l = Topology.Limits()
         let keys = ["consumer_buffer", "max_batch", "max_in_flight", "max_record_bytes", "max_depth",
-                    "allowed_lateness", "max_keys_per_rule", "worker_queue", "idle_advance", "shutdown_timeout"]
+                    "allowed_lateness", "max_keys_per_rule", "idle_advance", "shutdown_timeout"]
         guard let m = r.mapping(node, "limits", allowed: keys) else { return l }
         func int(_ key: String, _ range: ClosedRange<Int>) -> Int? {
             m[key].flatMap { r.int($0.value, "limits.\(key)", in: range) }
@@ -336,7 +336,6 @@ struct TopologyBuilder {
         l.maxDepth = int("max_depth", 2...4096) ?? l.maxDepth
         l.allowedLateness = duration("allowed_lateness", allowZero: true) ?? l.allowedLateness
         l.maxKeysPerRule = int("max_keys_per_rule", 1...100_000_000) ?? l.maxKeysPerRule
-        l.workerQueue = int("worker_queue", 1...10_000_000) ?? l.workerQueue
         l.idleAdvance = duration("idle_advance") ?? l.idleAdvance
         l.shutdownTimeout = duration("shutdown_timeout") ?? l.shutdownTimeout
         if l.maxBatch > l.consumerBuffer, let n = m["max_batch"]?.value {
