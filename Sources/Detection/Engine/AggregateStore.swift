@@ -22,7 +22,7 @@ struct AggregateStore {
     init(rule: Rule, aggregate: Rule.Aggregate, settings: EngineSettings) {
         self.rule = rule
         self.aggregate = aggregate
-        window = max(1, aggregate.window.seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue)
+        window = max(1, aggregate.window.seconds.secondsAsNanos)
         maxKeys = settings.maxKeysPerRule
         maxReferences = settings.maxEventReferences
         maxValues = settings.maxStatisticValues

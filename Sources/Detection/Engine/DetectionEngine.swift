@@ -33,7 +33,7 @@ public struct DetectionEngine {
     public var horizon: EventTime? { clock == .min ? nil : EventTime(nanos: horizonNanos) }
 
     var horizonNanos: Int64 {
-        clock == .min ? .min : clock.plus(-settings.allowedLateness.multipliedReportingOverflow(by: 1_000_000_000).partialValue)
+        clock == .min ? .min : clock.plus(-settings.allowedLateness.secondsAsNanos)
     }
 
     /// Evaluates one event (stateless match, threshold, dedup, aggregate);

@@ -32,6 +32,12 @@ extension Date {
 }
 
 extension Int64 {
+    /// Seconds as nanoseconds, saturating (a period of centuries stays positive).
+    var secondsAsNanos: Int64 {
+        let (product, overflow) = multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (self < 0 ? .min : .max) : product
+    }
+
     /// Saturating add (window ends near the ends of time).
     func plus(_ other: Int64) -> Int64 {
         let (sum, overflow) = addingReportingOverflow(other)

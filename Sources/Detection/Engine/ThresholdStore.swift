@@ -20,7 +20,7 @@ struct ThresholdStore {
     init(rule: Rule, groupBy: [FieldReference], settings: EngineSettings) {
         builder = AlertBuilder(rule: rule, groupBy: groupBy, maxReferences: settings.maxEventReferences)
         threshold = rule.threshold?.count ?? 1
-        period = (rule.dedup?.period.seconds ?? 0).multipliedReportingOverflow(by: 1_000_000_000).partialValue
+        period = (rule.dedup?.period.seconds ?? 0).secondsAsNanos
         maxKeys = settings.maxKeysPerRule
         maxReferences = settings.maxEventReferences
     }
@@ -157,6 +157,7 @@ struct ThresholdStore {
     mutating func finish(stats: inout RuleStatistics, into alerts: inout [Alert]) {
         nextSweep = .min
         close(through: .max, stats: &stats, into: &alerts)
+        nextSweep = .min
     }
 }
 
