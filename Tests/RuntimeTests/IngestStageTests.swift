@@ -130,7 +130,7 @@ import Testing
             await producer.close()
             let resumed = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: topology.kafka.ingestGroup),
                                             topics: raws.map(\.topic), logger: testLogger)
-            let again = try await collect(resumed, count: 2, timeout: .seconds(10))
+            let again = try await readAfterJoin(resumed)
             await resumed.close()
             #expect(again.map(\.offset) == [extra.offset] && again.first?.topic == extra.topic,
                     "re-read after commit: \(again.map { "\($0.topic)@\($0.offset)" })")
@@ -191,7 +191,7 @@ import Testing
             await producer.close()
             let resumed = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: topology.kafka.ingestGroup),
                                             topics: [raw.topic], logger: testLogger)
-            let again = try await collect(resumed, count: 2, timeout: .seconds(10))
+            let again = try await readAfterJoin(resumed)
             await resumed.close()
             #expect(again.map(\.offset) == [extra.offset], "re-read after commit: \(again.map { "\($0.partition)@\($0.offset)" })")
         }

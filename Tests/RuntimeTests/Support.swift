@@ -142,6 +142,15 @@ func collect(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds
     return received.withLock { $0 }
 }
 
+/// What a group member reads once it has joined: waits up to `join` for the first record,
+/// then `settle` more for anything after it (a re-read after a bad commit would show there).
+func readAfterJoin(_ consumer: KafkaConsumer, join: Duration = .seconds(30),
+                   settle: Duration = .seconds(3)) async throws -> [ConsumerRecord] {
+    let first = try await collect(consumer, count: 1, timeout: join)
+    guard !first.isEmpty else { return [] }
+    return first + (try await collect(consumer, count: 10_000, timeout: settle))
+}
+
 /// A value shared with child tasks.
 final class Shared<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
