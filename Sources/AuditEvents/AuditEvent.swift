@@ -2,7 +2,11 @@
 /// Kafka, no I/O. Fields a source does not have are nil or empty.
 ///
 /// A value type whose fields live in one shared, copy-on-write box: copying an
-/// event (into an outcome, a channel, a batch) is one retain, not thirty.
+/// event (into an outcome, a channel, a batch) is one retain, not thirty. The
+/// parts that repeat across events (``user``, ``object``, ``response``,
+/// ``authorization``, and the request fields ``verb``, ``requestURI``,
+/// ``userAgent``, ``stage``, ``level``) are immutable shared values inside it,
+/// which the decoder reuses across events with the same content.
 public struct AuditEvent: Sendable, Hashable {
     /// The stored fields (see the public properties for their meaning).
     struct Fields: Sendable, Hashable {
@@ -11,16 +15,12 @@ public struct AuditEvent: Sendable, Hashable {
         var cluster: String?
         var isKubernetes: Bool
         var sourceIPs: [String]
-        var user: UserInfo
-        var verb: String?
-        var object: ObjectReference
-        var requestURI: String?
-        var response: ResponseStatus
-        var userAgent: String?
-        var stage: String?
+        var user: Shared<UserInfo>
+        var request: Shared<RequestLine>
+        var object: Shared<ObjectReference>
+        var response: Shared<ResponseStatus>
         var auditID: String?
-        var level: String?
-        var authorization: AuthorizationAnnotations
+        var authorization: Shared<AuthorizationAnnotations>
         var process: ProcessDetails?
         var warnings: DecodeWarnings
         var raw: RawJSON
@@ -94,41 +94,41 @@ public struct AuditEvent: Sendable, Hashable {
     }
 
     public var user: UserInfo {
-        get { box.fields.user }
-        _modify { yield &fields.user }
+        get { box.fields.user.value }
+        set { fields.user = Shared(newValue) }
     }
 
     /// Kubernetes verb (GKE: the last part of `methodName`).
     public var verb: String? {
-        get { box.fields.verb }
-        _modify { yield &fields.verb }
+        get { box.fields.request.value.verb }
+        set { withFields { $0.request = $0.request.with { $0.verb = newValue } } }
     }
 
     public var object: ObjectReference {
-        get { box.fields.object }
-        _modify { yield &fields.object }
+        get { box.fields.object.value }
+        set { fields.object = Shared(newValue) }
     }
 
     /// Request URI (GKE has none: built from `resourceName`, see the GKE decoder).
     public var requestURI: String? {
-        get { box.fields.requestURI }
-        _modify { yield &fields.requestURI }
+        get { box.fields.request.value.requestURI }
+        set { withFields { $0.request = $0.request.with { $0.requestURI = newValue } } }
     }
 
     public var response: ResponseStatus {
-        get { box.fields.response }
-        _modify { yield &fields.response }
+        get { box.fields.response.value }
+        set { fields.response = Shared(newValue) }
     }
 
     public var userAgent: String? {
-        get { box.fields.userAgent }
-        _modify { yield &fields.userAgent }
+        get { box.fields.request.value.userAgent }
+        set { withFields { $0.request = $0.request.with { $0.userAgent = newValue } } }
     }
 
     /// `RequestReceived`, `ResponseStarted`, `ResponseComplete`, `Panic`.
     public var stage: String? {
-        get { box.fields.stage }
-        _modify { yield &fields.stage }
+        get { box.fields.request.value.stage }
+        set { withFields { $0.request = $0.request.with { $0.stage = newValue } } }
     }
 
     /// `auditID` (GKE: `operation.id`, else `insertId`).
@@ -139,13 +139,13 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// Audit policy level (`Metadata`, `Request`, `RequestResponse`).
     public var level: String? {
-        get { box.fields.level }
-        _modify { yield &fields.level }
+        get { box.fields.request.value.level }
+        set { withFields { $0.request = $0.request.with { $0.level = newValue } } }
     }
 
     public var authorization: AuthorizationAnnotations {
-        get { box.fields.authorization }
-        _modify { yield &fields.authorization }
+        get { box.fields.authorization.value }
+        set { fields.authorization = Shared(newValue) }
     }
 
     /// Process fields; nil for audit events.
@@ -183,8 +183,8 @@ public struct AuditEvent: Sendable, Hashable {
     public init(logType: LogType, raw: RawJSON = RawJSON([UInt8]())) {
         box = Box(Fields(
             logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, sourceIPs: [],
-            user: UserInfo(), verb: nil, object: ObjectReference(), requestURI: nil, response: ResponseStatus(),
-            userAgent: nil, stage: nil, auditID: nil, level: nil, authorization: AuthorizationAnnotations(),
+            user: noUser, request: noRequest, object: noObject, response: noResponse,
+            auditID: nil, authorization: noAuthorization,
             process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
     }
 
@@ -194,3 +194,40 @@ public struct AuditEvent: Sendable, Hashable {
         raw.value(at: path) ?? envelope?.value(at: path)
     }
 }
+
+/// An immutable value shared by reference: a part of an event that many
+/// events have in common (the same user, object, response), made once by the
+/// decoder and referenced by each. Equality and hashing are by value.
+final class Shared<Value: Hashable & Sendable>: Sendable, Hashable {
+    let value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    static func == (a: Shared, b: Shared) -> Bool { a === b || a.value == b.value }
+
+    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
+
+    /// A new part: this one with `change` applied.
+    func with(_ change: (inout Value) -> Void) -> Shared {
+        var copy = value
+        change(&copy)
+        return Shared(copy)
+    }
+}
+
+/// The request fields of an event, which repeat together across events.
+struct RequestLine: Sendable, Hashable {
+    var verb: String?
+    var requestURI: String?
+    var userAgent: String?
+    var stage: String?
+    var level: String?
+}
+
+/// The parts of a new event (no user, object, response or annotations yet).
+let noUser = Shared(UserInfo())
+let noObject = Shared(ObjectReference())
+let noResponse = Shared(ResponseStatus())
+let noAuthorization = Shared(AuthorizationAnnotations())
+let noRequest = Shared(RequestLine())
+let noList = Shared([String]())

@@ -22,24 +22,39 @@ extension AuditRecordDecoder {
         }
     }
 
+    /// The members of a diagnostic record the decoder reads.
+    struct AzureRecordFields {
+        var category: JSONNode?
+        var log: JSONNode?
+        var resourceId: JSONNode?
+        var pSourceLabel: JSONNode?
+        var time: JSONNode?
+    }
+
+    enum RecordKey: Int { case category, properties, resourceId, pSourceLabel, time, log }
+    static let recordTree = PickTree([
+        ("category", nil), ("properties", nil), ("resourceId", nil), ("p_source_label", nil), ("time", nil),
+        ("log", RecordKey.properties.rawValue),
+    ])
+
     /// One diagnostic record. `recordBytes` is the record's own JSON when it
     /// was the whole Kafka record (a batch element is re-serialized instead).
-    enum RecordKey: Int { case category, properties, resourceId, pSourceLabel, time }
-    static let recordKeys = KeySet(["category", "properties", "resourceId", "p_source_label", "time"])
-
     func decodeAzureRecord(_ record: JSONNode, recordBytes: [UInt8]?, position: Int?) -> DecodeOutcome {
-        record.pick(Self.recordKeys) { f in
-            decodeAzureRecord(record, f, recordBytes: recordBytes, position: position)
+        record.pick(Self.recordTree) { f in
+            let fields = AzureRecordFields(
+                category: f[RecordKey.category], log: f[RecordKey.log], resourceId: f[RecordKey.resourceId],
+                pSourceLabel: f[RecordKey.pSourceLabel], time: f[RecordKey.time])
+            return decodeAzureRecord(record, fields, recordBytes: recordBytes, position: position)
         }
     }
 
-    private func decodeAzureRecord(
-        _ record: JSONNode, _ f: PickedFields, recordBytes: [UInt8]?, position: Int?
+    func decodeAzureRecord(
+        _ record: JSONNode, _ f: AzureRecordFields, recordBytes: [UInt8]?, position: Int?
     ) -> DecodeOutcome {
         // Only error paths name the position; built on demand.
         func where_() -> String { position.map { "records[\($0)]." } ?? "" }
-        let logField = f[RecordKey.properties]?.field("log")
-        if let category = f[RecordKey.category] {
+        let logField = f.log
+        if let category = f.category {
             guard category.stringEquals("kube-audit") || category.stringEquals("kube-audit-admin") else {
                 let name = category.string ?? JSONValue(category).jsonText
                 return .skipped(DecodeIssue(.notKubernetesCategory, "category \(name)", position: position))
@@ -82,11 +97,11 @@ extension AuditRecordDecoder {
         }
         mapKubernetesEvent(document, into: &event)
         var w = event.warnings
-        event.cluster = f[RecordKey.resourceId]?.stringBytes.flatMap { Self.aksCluster(fromResourceID: $0) }
-            ?? FieldReader.string(f[RecordKey.pSourceLabel], &w)
+        event.cluster = f.resourceId?.stringBytes.flatMap { Self.aksCluster(fromResourceID: $0, strings) }
+            ?? FieldReader.string(f.pSourceLabel, &w, strings)
             ?? options.clusterLabel
         if event.time == nil {
-            event.time = FieldReader.time(f[RecordKey.time], &w)
+            event.time = FieldReader.time(f.time, &w)
             if event.time != nil { w.remove(.invalidTime) }
         }
         event.warnings = w
@@ -102,12 +117,16 @@ extension AuditRecordDecoder {
     }
 
     /// The same on the UTF-8 bytes of `resourceId`, without splitting.
-    static func aksCluster(fromResourceID bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    static func aksCluster(
+        fromResourceID bytes: UnsafeBufferPointer<UInt8>, _ cache: StringCache? = nil
+    ) -> String? {
         let marker: StaticString = "managedclusters"
-        return marker.withUTF8Buffer { needle in aksCluster(bytes, needle) }
+        return marker.withUTF8Buffer { needle in aksCluster(bytes, needle, cache) }
     }
 
-    private static func aksCluster(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> String? {
+    private static func aksCluster(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, _ cache: StringCache?
+    ) -> String? {
         var found: Range<Int>?
         var start = 0
         // Segments are the runs between '/'; the last one equal to the marker
@@ -129,6 +148,7 @@ extension AuditRecordDecoder {
             start = end + 1
         }
         guard let found else { return nil }
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[found]), as: UTF8.self)
+        let name = UnsafeBufferPointer(rebasing: bytes[found])
+        return cache?.string(name) ?? String(decoding: name, as: UTF8.self)
     }
 }

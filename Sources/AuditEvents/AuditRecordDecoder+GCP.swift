@@ -12,22 +12,28 @@
 /// kept in ``ResponseStatus/grpcCode``; `labels` → authorization annotations;
 /// `operation.id` (else `insertId`) → audit ID.
 extension AuditRecordDecoder {
-    /// Positions of an entry's keys in ``autoKeys`` (one pass serves
-    /// detection and the entry).
+    /// Positions of an entry's keys in ``autoTree`` (one walk serves
+    /// detection and the entry, nested objects included).
     enum EntryKey: Int {
-        case protoPayload = 20, labels = 29, operation = 30, insertId = 31, resource = 32, pSourceLabel = 14
-        case timestamp = 12, receiveTimestamp = 33, pEventTime = 13
+        case timestamp = 12, pEventTime = 13, pSourceLabel = 14
+        case protoPayload = 35
+        case labels = 44, operation, insertId, resource, receiveTimestamp
+        case serviceName = 51, authenticationInfo, requestMetadata, methodName, resourceName, status
+        case principalEmail, callerIp, callerIP, callerSuppliedUserAgent, code, message
+        case decision, reason, operationID, resourceLabels, clusterName
     }
-    enum PayloadKey: Int { case serviceName, authenticationInfo, requestMetadata, methodName, resourceName, status }
-    static let payloadKeys = KeySet([
-        "serviceName", "authenticationInfo", "requestMetadata", "methodName", "resourceName", "status",
-    ])
+
+    /// What an entry's method, resource name and user agent make.
+    struct GKEResource: Sendable, Hashable {
+        var request: Shared<RequestLine>
+        var object: Shared<ObjectReference>
+    }
 
     func decodeGCPEntry(_ entry: JSONNode, raw: [UInt8]) -> DecodeOutcome {
-        entry.pick(Self.autoKeys) { f in decodeGCPEntry(entry, f, raw: raw) }
+        entry.pick(Self.autoTree) { f in decodeGCPEntry(entry, f, raw: raw) }
     }
 
-    /// The same from the entry's members picked with ``autoKeys``.
+    /// The same from the entry's members picked with ``autoTree``.
     func decodeGCPEntry(_ entry: JSONNode, _ f: PickedFields, raw: [UInt8]) -> DecodeOutcome {
         guard let payload = f[EntryKey.protoPayload] else {
             return .deadLetter(DecodeIssue(.missingField, "protoPayload is missing"))
@@ -36,38 +42,24 @@ extension AuditRecordDecoder {
             return .deadLetter(DecodeIssue(.wrongType, "protoPayload is not an object"))
         }
         var event = makeEvent(.gcpAuditLog, raw: raw)
-        var w = event.warnings
-        var ips: [String] = []
-        payload.pick(Self.payloadKeys) { p in
-            event.withFields { mapPayload(p, into: &$0, ips: &ips, &w) }
-        }
-        if let labels = FieldReader.object(f[EntryKey.labels], &w) {
-            labels.pick(Self.annotationKeys) { a in
-                event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
-                event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w, strings)
-            }
-        }
-        event.auditID = FieldReader.string(f[EntryKey.operation]?.field("id"), &w)
-            ?? FieldReader.string(f[EntryKey.insertId], &w)
-        event.cluster = FieldReader.string(f[EntryKey.resource]?.field("labels", "cluster_name"), &w, strings)
-            ?? FieldReader.string(f[EntryKey.pSourceLabel], &w)
-            ?? options.clusterLabel
-        event.time = FieldReader.time(f[EntryKey.timestamp], &w)
-            ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
-            ?? FieldReader.time(f[EntryKey.pEventTime], &w)
-        if event.time != nil { w.remove(.invalidTime) }
-        event.warnings = w
-        FieldReader.sourceIPs(ips, into: &event, strings)
+        event.withFields { mapEntry(f, into: &$0) }
         finish(&event, document: entry, envelope: nil)
         return .decoded(event)
     }
 
-    private func mapPayload(_ p: PickedFields, into event: inout AuditEvent.Fields, ips: inout [String],
-                            _ w: inout DecodeWarnings) {
-        event.isKubernetes = p[PayloadKey.serviceName]?.stringEquals("k8s.io") == true
-        event.user.name = FieldReader.string(p[PayloadKey.authenticationInfo]?.field("principalEmail"), &w, strings)
-        if let metadata = FieldReader.object(p[PayloadKey.requestMetadata], &w) {
-            let caller = metadata.field("callerIp") ?? metadata.field("callerIP")
+    private func mapEntry(_ f: PickedFields, into event: inout AuditEvent.Fields) {
+        var w = event.warnings
+        var ips: [String] = []
+        let strings = self.strings
+        event.isKubernetes = f[EntryKey.serviceName]?.stringEquals("k8s.io") == true
+        let parts = self.parts
+        var userKey = parts.key()
+        userKey.string(f[EntryKey.principalEmail])
+        event.user = parts.users.part(
+            userKey, make: { quiet { UserInfo(name: FieldReader.string(f[EntryKey.principalEmail], &$0, strings)) } },
+            slow: { UserInfo(name: FieldReader.string(f[EntryKey.principalEmail], &w, strings)) })
+        if FieldReader.object(f[EntryKey.requestMetadata], &w) != nil {
+            let caller = f[EntryKey.callerIp] ?? f[EntryKey.callerIP]
             if let bytes = caller?.stringBytes {
                 ips = withUnsafePointer(to: bytes) { one in
                     strings.list(UnsafeBufferPointer(start: one, count: 1))
@@ -75,96 +67,139 @@ extension AuditRecordDecoder {
             } else if let ip = FieldReader.string(caller, &w) {
                 ips.append(ip)
             }
-            event.userAgent = FieldReader.string(metadata.field("callerSuppliedUserAgent"), &w, strings)
         }
-        if event.isKubernetes {
-            if let method = p[PayloadKey.methodName]?.stringBytes {
+        // Request line and object come from methodName, resourceName and the
+        // user agent: one part-cache lookup for all of them.
+        let isKubernetes = event.isKubernetes
+        func resource(_ w: inout DecodeWarnings) -> GKEResource {
+            var line = RequestLine()
+            var object = ObjectReference()
+            line.userAgent = FieldReader.string(f[EntryKey.callerSuppliedUserAgent], &w, strings)
+            guard isKubernetes else { return GKEResource(request: Shared(line), object: noObject) }
+            if let method = f[EntryKey.methodName]?.stringBytes {
                 let dot = method.lastIndex(of: UInt8(ascii: ".")).map { $0 + 1 } ?? 0
-                event.verb = String(decoding: UnsafeBufferPointer(rebasing: method[dot...]), as: UTF8.self)
-            } else if p[PayloadKey.methodName].map({ !$0.isNull }) == true {
+                line.verb = strings.string(UnsafeBufferPointer(rebasing: method[dot...]))
+            } else if f[EntryKey.methodName].map({ !$0.isNull }) == true {
                 w.insert(.wrongType)
             }
-            if let bytes = p[PayloadKey.resourceName]?.stringBytes {
-                Self.mapResourceName(bytes, into: &event, strings)
-            } else if var resourceName = FieldReader.string(p[PayloadKey.resourceName], &w) {
-                resourceName.withUTF8 { Self.mapResourceName($0, into: &event, nil) }
+            if let bytes = f[EntryKey.resourceName]?.stringBytes {
+                Self.mapResourceName(bytes, into: &object, uri: &line.requestURI, strings)
+            } else if var resourceName = FieldReader.string(f[EntryKey.resourceName], &w) {
+                resourceName.withUTF8 { Self.mapResourceName($0, into: &object, uri: &line.requestURI, nil) }
             }
+            return GKEResource(request: Shared(line), object: Shared(object))
         }
-        if event.verb == nil { w.insert(.missingField) }
+        var key = parts.key()
+        key.value(isKubernetes ? 1 : 0)
+        key.string(f[EntryKey.callerSuppliedUserAgent])
+        if isKubernetes {
+            key.string(f[EntryKey.methodName])
+            key.string(f[EntryKey.resourceName])
+        }
+        let made = parts.resources.part(key, make: { quiet { resource(&$0) } }, slow: { resource(&w) }).value
+        event.request = made.request
+        event.object = made.object
+        if event.request.value.verb == nil { w.insert(.missingField) }
 
         var grpc: Int?
-        if let status = FieldReader.object(p[PayloadKey.status], &w) {
-            grpc = FieldReader.int(status.field("code"), &w)
-            event.response.message = FieldReader.string(status.field("message"), &w)
+        var message: JSONNode?
+        if FieldReader.object(f[EntryKey.status], &w) != nil {
+            grpc = FieldReader.int(f[EntryKey.code], &w)
+            message = f[EntryKey.message]
         }
-        event.response.grpcCode = grpc
-        let code = grpc ?? 0
-        event.response.code = Self.httpStatus(forGRPC: code)
-        event.response.status = code == 0 ? "Success" : "Failure"
-        event.response.reason = Self.grpcName(code)
+        func response(_ w: inout DecodeWarnings) -> ResponseStatus {
+            var response = ResponseStatus()
+            response.message = FieldReader.string(message, &w, strings)
+            response.grpcCode = grpc
+            let code = grpc ?? 0
+            response.code = Self.httpStatus(forGRPC: code)
+            response.status = code == 0 ? "Success" : "Failure"
+            response.reason = Self.grpcName(code)
+            return response
+        }
+        var responseKey = parts.key()
+        responseKey.value(grpc ?? Int.min)
+        responseKey.string(message)
+        event.response = parts.responses.part(responseKey, make: { quiet { response(&$0) } }, slow: { response(&w) })
+
+        if FieldReader.object(f[EntryKey.labels], &w) != nil {
+            func annotations(_ w: inout DecodeWarnings) -> AuthorizationAnnotations {
+                var annotations = AuthorizationAnnotations()
+                annotations.decision = FieldReader.string(f[EntryKey.decision], &w, strings)
+                annotations.reason = FieldReader.string(f[EntryKey.reason], &w, strings)
+                return annotations
+            }
+            var key = parts.key()
+            key.string(f[EntryKey.decision])
+            key.string(f[EntryKey.reason])
+            event.authorization = parts.authorizations.part(
+                key, make: { quiet { annotations(&$0) } }, slow: { annotations(&w) })
+        }
+        event.auditID = FieldReader.string(f[EntryKey.operationID], &w, strings, unique: true)
+            ?? FieldReader.string(f[EntryKey.insertId], &w, strings, unique: true)
+        event.cluster = FieldReader.string(f[EntryKey.clusterName], &w, strings)
+            ?? FieldReader.string(f[EntryKey.pSourceLabel], &w, strings)
+            ?? options.clusterLabel
+        event.time = FieldReader.time(f[EntryKey.timestamp], &w)
+            ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
+            ?? FieldReader.time(f[EntryKey.pEventTime], &w)
+        if event.time != nil { w.remove(.invalidTime) }
+        event.warnings = w
+        FieldReader.sourceIPs(ips, into: &event, strings)
     }
 
     /// `core/v1/namespaces/default/pods/web/exec` and the like.
     static func mapResourceName(
-        _ bytes: UnsafeBufferPointer<UInt8>, into event: inout AuditEvent.Fields, _ cache: StringCache?
+        _ bytes: UnsafeBufferPointer<UInt8>, into object: inout ObjectReference, uri: inout String?,
+        _ cache: StringCache?
     ) {
-        let mapped = { () -> Bool in
-            // Up to 8 segments, as (start, end) offsets; more means not a resource path.
-            var starts = (0, 0, 0, 0, 0, 0, 0, 0)
-            var ends = (0, 0, 0, 0, 0, 0, 0, 0)
+        let mapped = withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { bounds -> Bool in
+            // Up to 8 non-empty segments as (start, end) offsets; more means not a resource path.
             var count = 0
             var segmentStart = 0
-            var ok = true
-            withUnsafeMutableBytes(of: &starts) { startsRaw in
-                withUnsafeMutableBytes(of: &ends) { endsRaw in
-                    let s = startsRaw.bindMemory(to: Int.self)
-                    let e = endsRaw.bindMemory(to: Int.self)
-                    for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
-                        guard count < 8, i > segmentStart else { ok = false; break }
-                        s[count] = segmentStart
-                        e[count] = i
-                        count += 1
-                        segmentStart = i + 1
-                    }
-                }
+            let slash = UInt8(ascii: "/")
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == slash {
+                guard count < 8, i > segmentStart else { return false }
+                bounds[2 &* count] = segmentStart
+                bounds[2 &* count &+ 1] = i
+                count += 1
+                segmentStart = i + 1
             }
-            guard ok, count >= 3 else { return false }
+            guard count >= 3 else { return false }
             func segment(_ k: Int) -> UnsafeBufferPointer<UInt8> {
-                let (a, b) = withUnsafeBytes(of: starts) { sr in
-                    withUnsafeBytes(of: ends) { er in
-                        (sr.load(fromByteOffset: k * 8, as: Int.self), er.load(fromByteOffset: k * 8, as: Int.self))
-                    }
-                }
-                return UnsafeBufferPointer(rebasing: bytes[a..<b])
+                UnsafeBufferPointer(rebasing: bytes[bounds[2 &* k]..<bounds[2 &* k &+ 1]])
             }
-            func text(_ k: Int) -> String? { k < count ? String(decoding: segment(k), as: UTF8.self) : nil }
+            func text(_ k: Int) -> String? {
+                guard k < count else { return nil }
+                return cache?.string(segment(k)) ?? String(decoding: segment(k), as: UTF8.self)
+            }
             let version = segment(1)
             guard version.count > 1, version[0] == UInt8(ascii: "v") else { return false }
             let isCore = segment(0).equals("core")
-            event.object.apiGroup = isCore ? "" : text(0)
-            event.object.apiVersion = text(1)
+            object.apiGroup = isCore ? "" : text(0)
+            object.apiVersion = text(1)
             var k = 2
             if count >= 5, segment(2).equals("namespaces") {
-                event.object.namespace = text(3)
+                object.namespace = text(3)
                 k = 4
             }
-            event.object.resource = text(k)
-            event.object.name = text(k + 1)
-            event.object.subresource = text(k + 2)
-            if event.object.namespace == nil, segment(k).equals("namespaces") {
-                event.object.namespace = event.object.name
+            object.resource = text(k)
+            object.name = text(k + 1)
+            object.subresource = text(k + 2)
+            if object.namespace == nil, segment(k).equals("namespaces") {
+                object.namespace = object.name
             }
             let rest = isCore ? UnsafeBufferPointer(rebasing: bytes[5...]) : bytes
             let prefix: StaticString = isCore ? "/api/" : "/apis/"
-            event.requestURI = prefix.withUTF8Buffer { joined($0, rest, cache) }
+            uri = prefix.withUTF8Buffer { joined($0, rest, cache) }
             return true
-        }()
+        }
         if !mapped {
             if bytes.first == UInt8(ascii: "/") {
-                event.requestURI = cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self)
+                uri = cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self)
             } else {
                 let slash: StaticString = "/"
-                event.requestURI = slash.withUTF8Buffer { joined($0, bytes, cache) }
+                uri = slash.withUTF8Buffer { joined($0, bytes, cache) }
             }
         }
     }

@@ -1,31 +1,73 @@
+import CSimdJSON
+
 /// `audit.k8s.io` Events (EKS, AKS's `properties.log`, self-managed clusters)
 /// and the CloudWatch Logs subscription batches EKS ships them in.
 extension AuditRecordDecoder {
+    /// Positions in ``eventTree`` (and, at the same positions, in ``autoTree``).
     enum EventKey: Int {
         case auditID, stage, level, verb, requestURI, userAgent, user, objectRef, responseStatus, annotations
         case requestReceivedTimestamp, stageTimestamp, timestamp, pEventTime, pSourceLabel, sourceIPs
+        case userName, userUID, userGroups
+        case resource, subresource, namespace, name, apiGroup, apiVersion
+        case code, status, reason, message
+        case decision, authorizationReason
     }
-    static let eventKeys = KeySet([
-        "auditID", "stage", "level", "verb", "requestURI", "userAgent", "user", "objectRef", "responseStatus",
-        "annotations", "requestReceivedTimestamp", "stageTimestamp", "timestamp", "p_event_time",
-        "p_source_label", "sourceIPs",
+    /// An audit Event's members and the members of its `user`, `objectRef`,
+    /// `responseStatus` and `annotations`, picked in one walk.
+    static let eventTreeKeys: [(name: StaticString, parent: Int?)] = [
+        ("auditID", nil), ("stage", nil), ("level", nil), ("verb", nil), ("requestURI", nil), ("userAgent", nil),
+        ("user", nil), ("objectRef", nil), ("responseStatus", nil), ("annotations", nil),
+        ("requestReceivedTimestamp", nil), ("stageTimestamp", nil), ("timestamp", nil), ("p_event_time", nil),
+        ("p_source_label", nil), ("sourceIPs", nil),
+        ("username", EventKey.user.rawValue), ("uid", EventKey.user.rawValue), ("groups", EventKey.user.rawValue),
+        ("resource", EventKey.objectRef.rawValue), ("subresource", EventKey.objectRef.rawValue),
+        ("namespace", EventKey.objectRef.rawValue), ("name", EventKey.objectRef.rawValue),
+        ("apiGroup", EventKey.objectRef.rawValue), ("apiVersion", EventKey.objectRef.rawValue),
+        ("code", EventKey.responseStatus.rawValue), ("status", EventKey.responseStatus.rawValue),
+        ("reason", EventKey.responseStatus.rawValue), ("message", EventKey.responseStatus.rawValue),
+        ("authorization.k8s.io/decision", EventKey.annotations.rawValue),
+        ("authorization.k8s.io/reason", EventKey.annotations.rawValue),
+    ]
+    static let eventTree = PickTree(eventTreeKeys)
+    static let userSpec = PartSpec([
+        (EventKey.userName, VJ_KEY_STRING), (EventKey.userUID, VJ_KEY_STRING), (EventKey.userGroups, VJ_KEY_STRINGS),
     ])
-    enum UserKey: Int { case username, uid, groups }
-    static let userKeys = KeySet(["username", "uid", "groups"])
-    enum RefKey: Int { case resource, subresource, namespace, name, apiGroup, apiVersion }
-    static let refKeys = KeySet(["resource", "subresource", "namespace", "name", "apiGroup", "apiVersion"])
-    enum StatusKey: Int { case code, status, reason, message }
-    static let statusKeys = KeySet(["code", "status", "reason", "message"])
-    enum AnnotationKey: Int { case decision, reason }
-    static let annotationKeys = KeySet(["authorization.k8s.io/decision", "authorization.k8s.io/reason"])
+    static let objectSpec = PartSpec([
+        (EventKey.resource, VJ_KEY_STRING), (EventKey.subresource, VJ_KEY_STRING), (EventKey.namespace, VJ_KEY_STRING),
+        (EventKey.name, VJ_KEY_STRING), (EventKey.apiGroup, VJ_KEY_STRING), (EventKey.apiVersion, VJ_KEY_STRING),
+    ])
+    static let responseSpec = PartSpec([
+        (EventKey.code, VJ_KEY_INT), (EventKey.status, VJ_KEY_STRING), (EventKey.reason, VJ_KEY_STRING),
+        (EventKey.message, VJ_KEY_STRING),
+    ])
+    static let authorizationSpec = PartSpec([
+        (EventKey.decision, VJ_KEY_STRING), (EventKey.authorizationReason, VJ_KEY_STRING),
+    ])
+    static let requestSpec = PartSpec([
+        (EventKey.verb, VJ_KEY_STRING), (EventKey.requestURI, VJ_KEY_STRING), (EventKey.userAgent, VJ_KEY_STRING),
+        (EventKey.stage, VJ_KEY_STRING), (EventKey.level, VJ_KEY_STRING),
+    ])
+    static let sourceIPsSpec = PartSpec([(EventKey.sourceIPs, VJ_KEY_STRINGS)])
+    /// Every member of the parts above, for the combined lookup.
+    static let eventPartsSpec = PartSpec([
+        (EventKey.verb, VJ_KEY_STRING), (EventKey.requestURI, VJ_KEY_STRING), (EventKey.userAgent, VJ_KEY_STRING),
+        (EventKey.stage, VJ_KEY_STRING), (EventKey.level, VJ_KEY_STRING),
+        (EventKey.userName, VJ_KEY_STRING), (EventKey.userUID, VJ_KEY_STRING), (EventKey.userGroups, VJ_KEY_STRINGS),
+        (EventKey.resource, VJ_KEY_STRING), (EventKey.subresource, VJ_KEY_STRING), (EventKey.namespace, VJ_KEY_STRING),
+        (EventKey.name, VJ_KEY_STRING), (EventKey.apiGroup, VJ_KEY_STRING), (EventKey.apiVersion, VJ_KEY_STRING),
+        (EventKey.code, VJ_KEY_INT), (EventKey.status, VJ_KEY_STRING), (EventKey.reason, VJ_KEY_STRING),
+        (EventKey.message, VJ_KEY_STRING),
+        (EventKey.decision, VJ_KEY_STRING), (EventKey.authorizationReason, VJ_KEY_STRING),
+        (EventKey.sourceIPs, VJ_KEY_STRINGS),
+    ])
 
-    /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1), one pass per object.
+    /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1) in one walk.
     func mapKubernetesEvent(_ e: JSONNode, into event: inout AuditEvent) {
-        e.pick(Self.eventKeys) { f in mapKubernetesFields(f, into: &event) }
+        e.pick(Self.eventTree) { f in mapKubernetesFields(f, into: &event) }
     }
 
-    /// Reads the fields of an `audit.k8s.io` Event from its picked top-level
-    /// members (``eventKeys`` at positions 0..<16 of the set they came from).
+    /// Reads the fields of an `audit.k8s.io` Event from its picked members
+    /// (``eventTree``'s positions, also the first positions of ``autoTree``).
     func mapKubernetesFields(_ f: PickedFields, into event: inout AuditEvent) {
         event.withFields { mapKubernetesFields(f, into: &$0) }
     }
@@ -34,50 +76,26 @@ extension AuditRecordDecoder {
     /// check for the whole event instead of one per field).
     private func mapKubernetesFields(_ f: PickedFields, into event: inout AuditEvent.Fields) {
         var w = event.warnings
-        var ips: [String] = []
-        event.auditID = FieldReader.string(f[EventKey.auditID], &w)
-        event.stage = FieldReader.string(f[EventKey.stage], &w)
-        event.level = FieldReader.string(f[EventKey.level], &w)
-        event.verb = FieldReader.string(f[EventKey.verb], &w)
-        event.requestURI = FieldReader.string(f[EventKey.requestURI], &w, strings)
-        event.userAgent = FieldReader.string(f[EventKey.userAgent], &w, strings)
-        if event.verb == nil { w.insert(.missingField) }
+        let strings = self.strings
+        event.auditID = FieldReader.string(f[EventKey.auditID], &w, strings, unique: true)
 
-        if let user = FieldReader.object(f[EventKey.user], &w) {
-            user.pick(Self.userKeys) { u in
-                event.user.name = FieldReader.string(u[UserKey.username], &w, strings)
-                event.user.uid = FieldReader.string(u[UserKey.uid], &w, strings)
-                event.user.groups = FieldReader.strings(u[UserKey.groups], &w, strings)
-            }
-        }
-        if event.user.name == nil { w.insert(.missingField) }
-
-        if let ref = FieldReader.object(f[EventKey.objectRef], &w) {
-            ref.pick(Self.refKeys) { r in
-                event.object.resource = FieldReader.string(r[RefKey.resource], &w)
-                event.object.subresource = FieldReader.string(r[RefKey.subresource], &w)
-                event.object.namespace = FieldReader.string(r[RefKey.namespace], &w, strings)
-                event.object.name = FieldReader.string(r[RefKey.name], &w, strings)
-                event.object.apiGroup = FieldReader.string(r[RefKey.apiGroup], &w)
-                event.object.apiVersion = FieldReader.string(r[RefKey.apiVersion], &w)
-            }
-        }
-
-        if let status = FieldReader.object(f[EventKey.responseStatus], &w) {
-            status.pick(Self.statusKeys) { s in
-                event.response.code = FieldReader.int(s[StatusKey.code], &w)
-                event.response.status = FieldReader.string(s[StatusKey.status], &w)
-                event.response.reason = FieldReader.string(s[StatusKey.reason], &w)
-                event.response.message = FieldReader.string(s[StatusKey.message], &w, strings)
-            }
-        }
-
-        if let annotations = FieldReader.object(f[EventKey.annotations], &w) {
-            annotations.pick(Self.annotationKeys) { a in
-                event.authorization.decision = FieldReader.string(a[AnnotationKey.decision], &w)
-                event.authorization.reason = FieldReader.string(a[AnnotationKey.reason], &w, strings)
-            }
-        }
+        // The parts that repeat across events come from the part caches: all
+        // of them in one lookup when this combination was seen before, else
+        // one lookup per part, and field by field (with its warning) for a
+        // member of an unexpected type.
+        let parts = self.parts
+        let all = !parts.enabled ? eventParts(f, &w) : parts.events.part(
+            Self.hasPlainContainers(f) ? parts.key(f, Self.eventPartsSpec, region: 1) : PartKey.unusable,
+            make: { quiet { eventParts(f, &$0) } }, slow: { eventParts(f, &w) }
+        ).value
+        event.request = all.request
+        event.user = all.user
+        event.object = all.object
+        event.response = all.response
+        event.authorization = all.authorization
+        let ips = all.sourceIPs.value
+        if event.request.value.verb == nil { w.insert(.missingField) }
+        if event.user.value.name == nil { w.insert(.missingField) }
 
         event.time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
             ?? FieldReader.time(f[EventKey.stageTimestamp], &w)
@@ -86,9 +104,105 @@ extension AuditRecordDecoder {
         if event.time != nil { w.remove(.invalidTime) }
         // The topic's configured label first, then Panther's source label.
         event.cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w, strings)
-        ips = FieldReader.strings(f[EventKey.sourceIPs], &w, strings)
         event.warnings = w
         FieldReader.sourceIPs(ips, into: &event, strings)
+    }
+
+    /// The parts of an event that repeat across events.
+    struct EventParts: Sendable, Hashable {
+        var request: Shared<RequestLine>
+        var user: Shared<UserInfo>
+        var object: Shared<ObjectReference>
+        var response: Shared<ResponseStatus>
+        var authorization: Shared<AuthorizationAnnotations>
+        var sourceIPs: Shared<[String]>
+    }
+
+    /// True when `user`, `objectRef`, `responseStatus` and `annotations` are
+    /// each an object, null or absent (no warning to give for them).
+    private static func hasPlainContainers(_ f: PickedFields) -> Bool {
+        for key in [EventKey.user, .objectRef, .responseStatus, .annotations] {
+            if let node = f[key], node.kind != .object, node.kind != .null { return false }
+        }
+        return true
+    }
+
+    /// The parts one by one, through their part caches.
+    private func eventParts(_ f: PickedFields, _ w: inout DecodeWarnings) -> EventParts {
+        let parts = self.parts
+        let strings = self.strings
+        var out = EventParts(
+            request: noRequest, user: noUser, object: noObject, response: noResponse,
+            authorization: noAuthorization, sourceIPs: noList)
+        out.request = parts.requests.part(
+            parts.key(f, Self.requestSpec), make: { quiet { requestPart(f, &$0) } }, slow: { requestPart(f, &w) })
+        if FieldReader.object(f[EventKey.user], &w) != nil {
+            out.user = parts.users.part(
+                parts.key(f, Self.userSpec), make: { quiet { userPart(f, &$0) } }, slow: { userPart(f, &w) })
+        }
+        if FieldReader.object(f[EventKey.objectRef], &w) != nil {
+            out.object = parts.objects.part(
+                parts.key(f, Self.objectSpec), make: { quiet { objectPart(f, &$0) } }, slow: { objectPart(f, &w) })
+        }
+        if FieldReader.object(f[EventKey.responseStatus], &w) != nil {
+            out.response = parts.responses.part(
+                parts.key(f, Self.responseSpec), make: { quiet { responsePart(f, &$0) } },
+                slow: { responsePart(f, &w) })
+        }
+        if FieldReader.object(f[EventKey.annotations], &w) != nil {
+            out.authorization = parts.authorizations.part(
+                parts.key(f, Self.authorizationSpec), make: { quiet { authorizationPart(f, &$0) } },
+                slow: { authorizationPart(f, &w) })
+        }
+        out.sourceIPs = parts.lists.part(
+            parts.key(f, Self.sourceIPsSpec),
+            make: { quiet { FieldReader.strings(f[EventKey.sourceIPs], &$0, strings) } },
+            slow: { FieldReader.strings(f[EventKey.sourceIPs], &w, strings) })
+        return out
+    }
+
+    /// The parts of an event, from its picked members, field by field.
+    private func requestPart(_ f: PickedFields, _ w: inout DecodeWarnings) -> RequestLine {
+        RequestLine(
+            verb: FieldReader.string(f[EventKey.verb], &w, strings),
+            requestURI: FieldReader.string(f[EventKey.requestURI], &w, strings),
+            userAgent: FieldReader.string(f[EventKey.userAgent], &w, strings),
+            stage: FieldReader.string(f[EventKey.stage], &w, strings),
+            level: FieldReader.string(f[EventKey.level], &w, strings))
+    }
+
+    private func userPart(_ f: PickedFields, _ w: inout DecodeWarnings) -> UserInfo {
+        UserInfo(
+            name: FieldReader.string(f[EventKey.userName], &w, strings),
+            uid: FieldReader.string(f[EventKey.userUID], &w, strings),
+            groups: FieldReader.strings(f[EventKey.userGroups], &w, strings))
+    }
+
+    private func objectPart(_ f: PickedFields, _ w: inout DecodeWarnings) -> ObjectReference {
+        var object = ObjectReference()
+        object.resource = FieldReader.string(f[EventKey.resource], &w, strings)
+        object.subresource = FieldReader.string(f[EventKey.subresource], &w, strings)
+        object.namespace = FieldReader.string(f[EventKey.namespace], &w, strings)
+        object.name = FieldReader.string(f[EventKey.name], &w, strings)
+        object.apiGroup = FieldReader.string(f[EventKey.apiGroup], &w, strings)
+        object.apiVersion = FieldReader.string(f[EventKey.apiVersion], &w, strings)
+        return object
+    }
+
+    private func responsePart(_ f: PickedFields, _ w: inout DecodeWarnings) -> ResponseStatus {
+        var response = ResponseStatus()
+        response.code = FieldReader.int(f[EventKey.code], &w)
+        response.status = FieldReader.string(f[EventKey.status], &w, strings)
+        response.reason = FieldReader.string(f[EventKey.reason], &w, strings)
+        response.message = FieldReader.string(f[EventKey.message], &w, strings)
+        return response
+    }
+
+    private func authorizationPart(_ f: PickedFields, _ w: inout DecodeWarnings) -> AuthorizationAnnotations {
+        var annotations = AuthorizationAnnotations()
+        annotations.decision = FieldReader.string(f[EventKey.decision], &w, strings)
+        annotations.reason = FieldReader.string(f[EventKey.authorizationReason], &w, strings)
+        return annotations
     }
 
     /// A CloudWatch Logs subscription batch: `DATA_MESSAGE` yields one outcome

@@ -16,6 +16,8 @@ public final class AuditRecordDecoder: AuditDecoder {
     let inner: SimdJSONParser
     /// Repeated strings, shared across the events this decoder makes.
     let strings: StringCache
+    /// Repeated event parts (users, objects, responses, annotations).
+    let parts: PartCaches
 
     public init(format: SourceFormat = .auto, options: DecoderOptions = DecoderOptions()) throws(AuditEventsError) {
         guard options.maxRecordBytes > 0, options.maxDepth > 1 else {
@@ -31,6 +33,7 @@ public final class AuditRecordDecoder: AuditDecoder {
         self.outer = outer
         self.inner = inner
         self.strings = StringCache(slots: options.stringCacheSlots)
+        self.parts = PartCaches(slots: options.stringCacheSlots > 0 ? 1024 : 0)
     }
 
     enum Shape {
@@ -68,7 +71,10 @@ public final class AuditRecordDecoder: AuditDecoder {
         case .auto, .eks, .kubernetes, .gke:
             // One pass over the record's members serves detection and the
             // top-level fields of an audit Event or a Cloud Audit Log entry.
-            root.pick(Self.autoKeys) { f in
+            // One walk over the record's members (and those of the objects
+            // an audit Event or a Cloud Audit Log entry nests) serves
+            // detection and the event's fields.
+            root.pick(Self.autoTree) { f in
                 let detected: Shape
                 switch format {
                 case .eks: detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.eksAudit)
@@ -85,6 +91,12 @@ public final class AuditRecordDecoder: AuditDecoder {
                     outcomes.append(.decoded(event))
                 case .gcpEntry:
                     outcomes.append(decodeGCPEntry(root, f, raw: record))
+                case .azureRecord:
+                    let fields = AzureRecordFields(
+                        category: f[ShapeKey.category], log: f[ShapeKey.propertiesLog],
+                        resourceId: f[ShapeKey.resourceId], pSourceLabel: f[EventKey.pSourceLabel],
+                        time: f[ShapeKey.time])
+                    outcomes.append(decodeAzureRecord(root, fields, recordBytes: record, position: nil))
                 default:
                     dispatch(detected, root: root, record: record, into: &outcomes)
                 }
@@ -132,25 +144,40 @@ public final class AuditRecordDecoder: AuditDecoder {
         case .process:
             return .ecsProcess
         case .auto:
-            return root.pick(Self.autoKeys) { detectShape($0) }
+            return root.pick(Self.autoTree) { detectShape($0) }
         }
     }
 
-    /// Keys for detection: ``eventKeys`` first, at the same positions, so an
-    /// audit Event's fields are read from the same pass.
+    /// Positions in ``autoTree`` of the keys detection reads: ``eventTree``'s
+    /// keys first, at the same positions, so an audit Event's fields are
+    /// read from the same walk; then the other shapes' keys (see
+    /// ``EntryKey`` for a Cloud Audit Log entry's, ``AzureRecordFields``).
     enum ShapeKey: Int {
         case auditID = 0, sourceIPs = 15
         case requestURI = 4, verb = 3, objectRef = 7, responseStatus = 8, requestReceivedTimestamp = 10
-        case pLogType = 16, messageType, logEvents, records, protoPayload, category, resourceId, properties
-        case kind, process, processName, timestamp, ecs
+        case pLogType = 31, messageType, logEvents, records, protoPayload, category, resourceId, properties
+        case kind, process, processName, atTimestamp, ecs
+        case labels, operation, insertId, resource, receiveTimestamp, time
+        case propertiesLog
     }
-    static let autoKeys = KeySet([
-        "auditID", "stage", "level", "verb", "requestURI", "userAgent", "user", "objectRef", "responseStatus",
-        "annotations", "requestReceivedTimestamp", "stageTimestamp", "timestamp", "p_event_time",
-        "p_source_label", "sourceIPs",
-        "p_log_type", "messageType", "logEvents", "records", "protoPayload", "category", "resourceId", "properties",
-        "kind", "process", "process.name", "@timestamp", "ecs",
-        "labels", "operation", "insertId", "resource", "receiveTimestamp",
+    static let autoTree = PickTree(eventTreeKeys + [
+        ("p_log_type", nil), ("messageType", nil), ("logEvents", nil), ("records", nil), ("protoPayload", nil),
+        ("category", nil), ("resourceId", nil), ("properties", nil),
+        ("kind", nil), ("process", nil), ("process.name", nil), ("@timestamp", nil), ("ecs", nil),
+        ("labels", nil), ("operation", nil), ("insertId", nil), ("resource", nil), ("receiveTimestamp", nil),
+        ("time", nil),
+        ("log", ShapeKey.properties.rawValue),
+        ("serviceName", EntryKey.protoPayload.rawValue), ("authenticationInfo", EntryKey.protoPayload.rawValue),
+        ("requestMetadata", EntryKey.protoPayload.rawValue), ("methodName", EntryKey.protoPayload.rawValue),
+        ("resourceName", EntryKey.protoPayload.rawValue), ("status", EntryKey.protoPayload.rawValue),
+        ("principalEmail", EntryKey.authenticationInfo.rawValue),
+        ("callerIp", EntryKey.requestMetadata.rawValue), ("callerIP", EntryKey.requestMetadata.rawValue),
+        ("callerSuppliedUserAgent", EntryKey.requestMetadata.rawValue),
+        ("code", EntryKey.status.rawValue), ("message", EntryKey.status.rawValue),
+        ("authorization.k8s.io/decision", EntryKey.labels.rawValue),
+        ("authorization.k8s.io/reason", EntryKey.labels.rawValue),
+        ("id", EntryKey.operation.rawValue),
+        ("labels", EntryKey.resource.rawValue), ("cluster_name", EntryKey.resourceLabels.rawValue),
     ])
 
     /// Content-based detection, from the keys of the record (one pass).
@@ -166,8 +193,7 @@ public final class AuditRecordDecoder: AuditDecoder {
         }
         if f[ShapeKey.records]?.kind == .array { return .azureBatch }
         if f[ShapeKey.protoPayload] != nil { return .gcpEntry }
-        if f[ShapeKey.category] != nil || f[ShapeKey.resourceId] != nil
-            || f[ShapeKey.properties]?.field("log") != nil {
+        if f[ShapeKey.category] != nil || f[ShapeKey.resourceId] != nil || f[ShapeKey.propertiesLog] != nil {
             return .azureRecord
         }
         if f[ShapeKey.kind]?.stringEquals("Event") == true || f[ShapeKey.auditID] != nil
@@ -176,7 +202,7 @@ public final class AuditRecordDecoder: AuditDecoder {
             || f[ShapeKey.requestReceivedTimestamp] != nil {
             return .kubernetesEvent(.kubernetesAudit)
         }
-        if f[ShapeKey.process] != nil || f[ShapeKey.processName] != nil || f[ShapeKey.timestamp] != nil
+        if f[ShapeKey.process] != nil || f[ShapeKey.processName] != nil || f[ShapeKey.atTimestamp] != nil
             || f[ShapeKey.ecs] != nil {
             return .ecsProcess
         }

@@ -37,6 +37,7 @@ public struct EventTime: Sendable, Hashable, Comparable, CustomStringConvertible
 
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> EventTime? {
         var i = 0
+        @inline(__always)
         func digits(_ n: Int) -> Int? {
             guard i + n <= b.count else { return nil }
             var v = 0
@@ -48,6 +49,7 @@ public struct EventTime: Sendable, Hashable, Comparable, CustomStringConvertible
             i += n
             return v
         }
+        @inline(__always)
         func expect(_ c: UInt8) -> Bool {
             guard i < b.count, b[i] == c else { return false }
             i += 1

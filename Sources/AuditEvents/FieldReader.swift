@@ -4,6 +4,13 @@ import Glibc
 import Darwin
 #endif
 
+/// Runs `body` with warnings that are dropped: for reads known not to warn.
+@inline(__always)
+func quiet<T>(_ body: (inout DecodeWarnings) -> T) -> T {
+    var none = DecodeWarnings()
+    return body(&none)
+}
+
 /// Lenient field reads: a value of the wrong type is ignored (or coerced when
 /// unambiguous) and noted in the event's warnings, never thrown.
 enum FieldReader {
@@ -19,10 +26,23 @@ enum FieldReader {
         }
     }
 
-    /// A string; through `cache` when given (for values that repeat across events).
-    static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil) -> String? {
+    /// A string; through `cache` when given (for values that repeat across
+    /// events). `unique` values (IDs) use only the cache's small strings.
+    @inline(__always)
+    static func string(
+        _ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil, unique: Bool = false
+    ) -> String? {
         guard let node else { return nil }
-        if let bytes = node.stringBytes { return cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self) }
+        if let bytes = node.stringBytes {
+            guard let cache else { return String(decoding: bytes, as: UTF8.self) }
+            return unique ? cache.small(bytes) : cache.string(bytes)
+        }
+        return nonString(node, &warnings)
+    }
+
+    /// A value that is not a JSON string, where a string was expected.
+    @inline(never)
+    private static func nonString(_ node: JSONNode, _ warnings: inout DecodeWarnings) -> String? {
         switch node.kind {
         case .string: return node.string
         case .null: return nil

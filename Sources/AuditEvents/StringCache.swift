@@ -1,37 +1,69 @@
+import CSimdJSON
+
 /// Reuses `String`s for values that repeat across events (user names, groups,
 /// user agents, cluster labels, authorization reasons): a hit is a hash, a
 /// byte compare and a retain instead of a validation pass and an allocation.
 ///
 /// Direct-mapped and bounded: a miss overwrites its slot. Strings of 15 bytes
-/// or fewer are stored inline by Swift and bypass the cache.
+/// or fewer (stored inline by Swift, no reference count) have a table of
+/// their own keyed by their bytes as two words.
 ///
 /// - Important: not thread-safe; owned by one ``AuditRecordDecoder``.
 final class StringCache {
-    // Exclusivity holds by construction (one owner, no reentrancy); the
-    // runtime's access tracking cost more than the cache saved.
-    @exclusivity(unchecked) private var hashes: [UInt64]
-    @exclusivity(unchecked) private var strings: [String]
+    // The tables are allocated once and freed in deinit; plain pointers, so a
+    // lookup makes no copy-on-write check, no bounds check and no retain of
+    // a table. Exclusivity holds by construction (one owner, no reentrancy).
+    /// A hash and its string side by side: a lookup touches one cache line.
+    struct Entry {
+        var hash: UInt64
+        var string: String
+    }
+    private let entries: UnsafeMutablePointer<Entry>
     private let mask: Int
     // Whole lists (groups, source IPs), keyed by the hash of their elements.
-    @exclusivity(unchecked) private var listHashes: [UInt64]
-    @exclusivity(unchecked) private var lists: [[String]]
+    private let listHashes: UnsafeMutablePointer<UInt64>
+    private let lists: UnsafeMutablePointer<[String]>
     private let listMask: Int
     // Source IP lists already found valid, by storage identity (see isKnownValid).
-    @exclusivity(unchecked) private var validLists: [[String]]
+    private let validLists: UnsafeMutablePointer<[String]>
+    private let validCount: Int
+    /// A string of at most 15 bytes keyed by its bytes as two words and a
+    /// length tag (never 0, so an empty entry never matches).
+    struct SmallEntry {
+        var w0: UInt64
+        var w1: UInt64
+        var tag: UInt64
+        var string: String
+    }
+    private let smallEntries: UnsafeMutablePointer<SmallEntry>
+    private let smallMask: Int
 
     /// `slots` is rounded up to a power of two; 0 disables the cache.
     init(slots: Int) {
-        var n = 1
-        while n < slots { n <<= 1 }
-        let count = slots > 0 ? n : 0
-        hashes = [UInt64](repeating: 0, count: count)
-        strings = [String](repeating: "", count: count)
+        let count = cacheSlots(slots)
+        entries = table(count, Entry(hash: 0, string: ""))
         mask = count - 1
         let listCount = count > 0 ? max(count / 4, 1) : 0
-        listHashes = [UInt64](repeating: 0, count: listCount)
-        lists = [[String]](repeating: [], count: listCount)
+        listHashes = table(listCount, 0)
+        lists = table(listCount, [])
         listMask = listCount - 1
-        validLists = [[String]](repeating: [], count: count > 0 ? 64 : 0)
+        validCount = count > 0 ? 64 : 0
+        validLists = table(validCount, [])
+        let smallCount = count > 0 ? max(count / 8, 16) : 0
+        smallEntries = table(smallCount, SmallEntry(w0: 0, w1: 0, tag: 0, string: ""))
+        smallMask = smallCount - 1
+    }
+
+    deinit {
+        func free<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) {
+            p.deinitialize(count: max(count, 1))
+            p.deallocate()
+        }
+        free(entries, mask + 1)
+        free(listHashes, listMask + 1)
+        free(lists, listMask + 1)
+        free(validLists, validCount)
+        free(smallEntries, smallMask + 1)
     }
 
     private static func storage(_ list: [String]) -> UInt {
@@ -43,32 +75,22 @@ final class StringCache {
     /// storage alive (no other array can get that address) and arrays are
     /// copy-on-write (nobody can change the elements of shared storage).
     func isKnownValid(_ list: [String]) -> Bool {
-        guard !validLists.isEmpty, !list.isEmpty else { return false }
+        guard validCount > 0, !list.isEmpty else { return false }
         let address = Self.storage(list)
         let slot = Int((address >> 4) & 63)
         return Self.storage(validLists[slot]) == address && validLists[slot].count == list.count
     }
 
     func rememberValid(_ list: [String]) {
-        guard !validLists.isEmpty, !list.isEmpty else { return }
+        guard validCount > 0, !list.isEmpty else { return }
         validLists[Int((Self.storage(list) >> 4) & 63)] = list
     }
 
-    /// FNV-1a over `bytes`, 8 bytes at a time, seeded with `seed`.
+    /// A hash of `bytes` (`vj_hash_bytes`), seeded with `seed`.
     @inline(__always)
-    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
-        var h: UInt64 = seed ^ UInt64(bytes.count)
-        let raw = UnsafeRawBufferPointer(bytes)
-        var i = 0
-        while i + 8 <= raw.count {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x100_0000_01b3
-            i += 8
-        }
-        while i < raw.count {
-            h = (h ^ UInt64(raw[i])) &* 0x100_0000_01b3
-            i += 1
-        }
-        return h
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
+        guard let base = bytes.baseAddress else { return seed }
+        return vj_hash_bytes(base, bytes.count, seed)
     }
 
     @inline(__always)
@@ -109,23 +131,55 @@ final class StringCache {
         return made
     }
 
-    func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        guard bytes.count > 15, mask >= 0 else { return String(decoding: bytes, as: UTF8.self) }
-        var h = Self.hash(bytes, seed: 0xcbf2_9ce4_8422_2325)
-        h ^= h >> 29
-        let slot = Int(truncatingIfNeeded: h) & mask
-        if hashes[slot] == h {
-            let cached = strings[slot]
-            let same = Self.same(cached, bytes)
-            if same {
-                return cached
-            }
+    /// A string of at most 15 bytes from the small-string table (keyed by its
+    /// bytes as two words: no hashing loop, no memcmp, and a hit copies two
+    /// words with no reference count); longer strings are made, not cached.
+    @inline(__always)
+    func small(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard bytes.count <= 15, smallMask >= 0, let base = bytes.baseAddress else {
+            return String(decoding: bytes, as: UTF8.self)
         }
+        var w0: UInt64 = 0
+        var w1: UInt64 = 0
+        vj_small_words(base, bytes.count, &w0, &w1)
+        let tag = UInt64(bytes.count) | 0x100  // never 0: empty slots never match
+        var h = (w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15) ^ (tag << 56)) &* 0xff51_afd7_ed55_8ccd
+        h ^= h >> 32
+        let slot = Int(truncatingIfNeeded: h) & smallMask
+        let entry = smallEntries + slot
+        if entry.pointee.w0 == w0 && entry.pointee.w1 == w1 && entry.pointee.tag == tag { return entry.pointee.string }
         let made = String(decoding: bytes, as: UTF8.self)
-        hashes[slot] = h
-        strings[slot] = made
+        entry.pointee = SmallEntry(w0: w0, w1: w1, tag: tag, string: made)
         return made
     }
+
+    func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if bytes.count <= 15 { return small(bytes) }
+        guard mask >= 0 else { return String(decoding: bytes, as: UTF8.self) }
+        let h = Self.hash(bytes, seed: 0xcbf2_9ce4_8422_2325)
+        let slot = Int(truncatingIfNeeded: h) & mask
+        let entry = entries + slot
+        if entry.pointee.hash == h && Self.same(entry.pointee.string, bytes) { return entry.pointee.string }
+        let made = String(decoding: bytes, as: UTF8.self)
+        entry.pointee = Entry(hash: h, string: made)
+        return made
+    }
+}
+
+/// `slots` rounded up to a power of two; 0 stays 0 (a disabled cache).
+func cacheSlots(_ slots: Int) -> Int {
+    guard slots > 0 else { return 0 }
+    var n = 1
+    while n < slots { n <<= 1 }
+    return n
+}
+
+/// A cache table of `count` entries (at least one) set to `value`; the owner
+/// deinitializes and frees it.
+func table<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+    let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+    p.initialize(repeating: value, count: max(count, 1))
+    return p
 }
 
 #if canImport(Glibc)

@@ -34,6 +34,60 @@ static inline vj_value to_value(const element &e) {
     return v;
 }
 
+
+// Direct reads of simdjson's tape (the layout check below verifies them):
+// an object's start word holds the tape index just past its end, whose last
+// word is the closing brace; a key is a string word (offset into the string
+// buffer, where a little-endian uint32 length precedes the bytes); a value
+// takes two words when it is a number, up to its end when it is a container,
+// one word otherwise.
+namespace tape {
+static inline const uint64_t *words(const void *doc) { return static_cast<const uint64_t *const *>(doc)[0]; }
+static inline const uint8_t *strings(const void *doc) { return static_cast<const uint8_t *const *>(doc)[1]; }
+static inline uint8_t type(uint64_t word) { return uint8_t(word >> 56); }
+static inline size_t after(const uint64_t *t, size_t i) {
+    switch (type(t[i])) {
+    case '{': case '[': return uint32_t(t[i]);
+    case 'l': case 'u': case 'd': return i + 2;
+    default: return i + 1;
+    }
+}
+static inline const char *key(const uint8_t *strings, uint64_t word, uint32_t *length) {
+    const uint8_t *at = strings + (word & 0x00FFFFFFFFFFFFFFULL);
+    std::memcpy(length, at, 4);
+    return reinterpret_cast<const char *>(at + 4);
+}
+}  // namespace tape
+
+// The tape walk above against simdjson's own object iteration, on a document
+// with every kind of value, nested.
+static bool check_tape_walk() {
+    static const uint8_t probe[] =
+        "{\"a\":1,\"bb\":-2,\"c\":2.5,\"d\":\"x\",\"e\":true,\"f\":null,\"g\":[1,[2],{\"h\":3}],"
+        "\"i\":{\"j\":{\"k\":[]},\"l\":18446744073709551615},\"m\":{},\"n\":false}";
+    simdjson::dom::parser parser;
+    element root;
+    if (parser.parse(probe, sizeof(probe) - 1, true).get(root)) { return false; }
+    simdjson::dom::object obj;
+    if (root.get_object().get(obj)) { return false; }
+    vj_value rv = to_value(root);
+    const uint64_t *t = tape::words(rv.doc);
+    const uint8_t *strs = tape::strings(rv.doc);
+    if (tape::type(t[rv.index]) != '{') { return false; }
+    size_t end = uint32_t(t[rv.index]) - 1, j = rv.index + 1;
+    if (tape::type(t[end]) != '}') { return false; }
+    for (auto field : obj) {
+        if (j >= end || tape::type(t[j]) != '"') { return false; }
+        uint32_t n = 0;
+        const char *k = tape::key(strs, t[j], &n);
+        if (std::string_view(k, n) != field.key) { return false; }
+        vj_value v = to_value(field.value);
+        if (v.doc != rv.doc || v.index != j + 1) { return false; }
+        j = tape::after(t, j + 1);
+    }
+    return j == end;
+}
+
 // The inline readers in CSimdJSON.h assume dom::document starts with its
 // tape and string buffer pointers. Checked once per parser on a tiny document.
 // Checked once per process, on a parser of its own.
@@ -60,7 +114,8 @@ static bool check_layout() {
         if (fa != fb || (fa && (a != b || na != nb))) { return false; }
         seen++;
     }
-    return seen == 3;
+    if (seen != 3) { return false; }
+    return check_tape_walk();
 }
 
 static bool layout_holds() {
@@ -234,86 +289,187 @@ extern "C" bool vj_serialize_view(vj_value value, const char **out, size_t *leng
     }
 }
 
-static inline bool same_bytes(const char *a, const char *b, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        if (a[i] != b[i]) { return false; }
-    }
-    return true;
+static inline size_t slot_of(uint64_t prefix, size_t n, size_t mask) {
+    // The length must reach the slot bits: keys often share their first 8
+    // bytes ("authorization.k8s.io/decision" and ".../reason").
+    uint64_t x = (prefix + uint64_t(n) * 0x9E3779B97F4A7C15ULL) * 0xBF58476D1CE4E5B9ULL;
+    return size_t(x >> 40) & mask;
 }
 
-static inline uint64_t prefix8(const char *data, size_t n) {
+// A key's first 8 bytes as a word, zero past its end (for the table).
+static inline uint64_t key_word(const char *p, size_t n) {
     uint64_t v = 0;
-    if (n >= 8) {
-        std::memcpy(&v, data, 8);
-    } else {
-        for (size_t i = 0; i < n; i++) { v |= uint64_t(uint8_t(data[i])) << (8 * i); }
-    }
+    std::memcpy(&v, p, n < 8 ? n : 8);
     return v;
 }
 
-static inline size_t slot_of(uint64_t prefix, size_t n, size_t mask) {
-    return size_t(((prefix ^ (uint64_t(n) << 56)) * 0x9E3779B97F4A7C15ULL) >> 40) & mask;
+// The same for a key in a document's string buffer, with one 8-byte load: a
+// string there is followed by its NUL and the buffer keeps SIMDJSON_PADDING
+// bytes past the longest possible content, so reading 8 bytes from the start
+// of any key stays inside the buffer.
+static inline uint64_t doc_key_word(const char *p, size_t n) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return n >= 8 ? v : v & ((uint64_t(1) << (8 * n)) - 1);
 }
 
-// A key set as an open-addressing table of (first 8 bytes, length) -> key
-// position, so picking is one probe per object member. Each slot is 16 bytes
-// (one cache line holds four), so a probe usually touches one line; the full
-// names are read only to confirm a match of keys longer than 8 bytes.
-struct vj_keyslot {
-    uint64_t prefix;
-    uint32_t length;
-    int32_t index;  // -1: empty
-};
-
-struct vj_keyset {
-    static constexpr size_t slots = 128;
-    vj_keyslot table[slots];
-    const char *names[64];
+// A pick tree: per object level (the root's keys, and the child keys of each
+// key that has some) a small open-addressing table of key positions (one
+// byte a slot, so a level's table is four cache lines); the keys' first words
+// and lengths are read only on a slot hit.
+struct vj_picktree {
+    static constexpr size_t max_keys = 128, max_tables = 33, slots = 256;
+    static constexpr uint8_t empty = 0xFF;
+    uint8_t tables[max_tables][slots];
+    uint64_t prefix[max_keys];
+    uint32_t length[max_keys];
+    int16_t child_table[max_keys];  // table of key i's children; -1: none
+    const char *names[max_keys];
     size_t count;
 };
 
-extern "C" vj_keyset *vj_keyset_create(const vj_key *keys, size_t count) {
-    if (count > 64) { return nullptr; }
-    vj_keyset *set = new (std::nothrow) vj_keyset;
-    if (set == nullptr) { return nullptr; }
-    set->count = count;
-    for (size_t s = 0; s < vj_keyset::slots; s++) { set->table[s] = vj_keyslot{0, 0, -1}; }
+extern "C" vj_picktree *vj_picktree_create(const vj_tree_key *keys, size_t count) {
+    if (count > vj_picktree::max_keys) { return nullptr; }
+    vj_picktree *tree = new (std::nothrow) vj_picktree;
+    if (tree == nullptr) { return nullptr; }
+    tree->count = count;
+    size_t tables = 1;
+    std::memset(tree->tables, vj_picktree::empty, sizeof(tree->tables));
+    for (size_t i = 0; i < count; i++) { tree->child_table[i] = -1; }
     for (size_t i = 0; i < count; i++) {
-        set->names[i] = keys[i].name;
-        if (keys[i].name == nullptr || keys[i].length > UINT32_MAX) { continue; }  // never matches
-        uint64_t prefix = prefix8(keys[i].name, keys[i].length);
-        size_t s = slot_of(prefix, keys[i].length, vj_keyset::slots - 1);
-        while (set->table[s].index >= 0) { s = (s + 1) & (vj_keyset::slots - 1); }
-        set->table[s] = vj_keyslot{prefix, uint32_t(keys[i].length), int32_t(i)};
+        tree->names[i] = keys[i].name;
+        tree->prefix[i] = 0;
+        tree->length[i] = UINT32_MAX;  // never matches
+        int32_t parent = keys[i].parent;
+        size_t table = 0;
+        if (parent >= 0) {
+            if (size_t(parent) >= i) { delete tree; return nullptr; }
+            if (tree->child_table[parent] < 0) {
+                if (tables == vj_picktree::max_tables) { delete tree; return nullptr; }
+                tree->child_table[parent] = int16_t(tables++);
+            }
+            table = size_t(tree->child_table[parent]);
+        }
+        if (keys[i].name == nullptr || keys[i].length >= UINT32_MAX) { continue; }
+        tree->prefix[i] = key_word(keys[i].name, keys[i].length);
+        tree->length[i] = uint32_t(keys[i].length);
+        uint8_t *slots = tree->tables[table];
+        size_t s = slot_of(tree->prefix[i], keys[i].length, vj_picktree::slots - 1);
+        while (slots[s] != vj_picktree::empty) { s = (s + 1) & (vj_picktree::slots - 1); }  // < 128 keys: never full
+        slots[s] = uint8_t(i);
     }
-    return set;
+    return tree;
 }
 
-extern "C" size_t vj_object_pick(vj_value object, const vj_keyset *set, vj_value *out, uint8_t *found) {
-    if (set == nullptr) { return 0; }
-    const size_t count = set->count;
-    for (size_t i = 0; i < count; i++) { found[i] = 0; }
-    simdjson::dom::object obj;
-    if (count == 0 || to_element(object).get_object().get(obj)) { return 0; }
-    size_t hits = 0;
-    constexpr size_t mask = vj_keyset::slots - 1;
-    for (auto field : obj) {
-        const size_t n = field.key.size();
-        const char *data = field.key.data();
-        const uint64_t prefix = prefix8(data, n);
-        for (size_t s = slot_of(prefix, n, mask); set->table[s].index >= 0; s = (s + 1) & mask) {
-            const vj_keyslot &slot = set->table[s];
-            if (slot.prefix == prefix && slot.length == n
-                && (n <= 8 || same_bytes(set->names[slot.index] + 8, data + 8, n - 8))) {
-                const size_t i = size_t(slot.index);
+static inline bool same_tail(const char *a, const char *b, size_t n) {
+    // Bytes 8..<n of two keys (n > 8), 8 at a time; the last load overlaps.
+    size_t i = 8;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        if (x != y) { return false; }
+    }
+    if (i == n) { return true; }
+    uint64_t x, y;
+    std::memcpy(&x, a + n - 8, 8);
+    std::memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
+static void pick_level(const void *doc, const uint64_t *t, const uint8_t *strs, size_t object,
+                       const vj_picktree *tree, const uint8_t *slots, vj_value *out, uint8_t *found,
+                       size_t &hits) {
+    constexpr size_t mask = vj_picktree::slots - 1;
+    const size_t end = uint32_t(t[object]) - 1;
+    size_t j = object + 1;
+    while (j < end) {
+        uint32_t n = 0;
+        const char *data = tape::key(strs, t[j], &n);
+        const size_t v = j + 1;
+        const uint64_t prefix = doc_key_word(data, n);
+        for (size_t s = slot_of(prefix, n, mask); slots[s] != vj_picktree::empty; s = (s + 1) & mask) {
+            const size_t i = slots[s];
+            if (tree->prefix[i] == prefix && tree->length[i] == n
+                && (n <= 8 || same_tail(tree->names[i], data, n))) {
                 if (!found[i]) {
-                    out[i] = to_value(field.value);
+                    out[i] = vj_value{doc, v};
                     found[i] = 1;
-                    if (++hits == count) { return hits; }
+                    hits++;
+                    const int16_t child = tree->child_table[i];
+                    if (child >= 0 && tape::type(t[v]) == '{') {
+                        pick_level(doc, t, strs, v, tree, tree->tables[child], out, found, hits);
+                    }
                 }
                 break;
             }
         }
+        j = tape::after(t, v);
     }
+}
+
+extern "C" size_t vj_pick_tree(vj_value object, const vj_picktree *tree, vj_value *out, uint8_t *found) {
+    if (tree == nullptr) { return 0; }
+    std::memset(found, 0, tree->count);
+    const uint64_t *t = tape::words(object.doc);
+    if (tree->count == 0 || tape::type(t[object.index]) != '{') { return 0; }
+    size_t hits = 0;
+    pick_level(object.doc, t, tape::strings(object.doc), object.index, tree, tree->tables[0], out, found, hits);
     return hits;
+}
+
+namespace {
+struct key_writer {
+    uint8_t *out;
+    size_t capacity, count = 0;
+    bool put(uint8_t tag, uint32_t length, const void *payload, size_t payload_length) {
+        if (capacity - count < 5 || capacity - count - 5 < payload_length) { return false; }
+        out[count] = tag;
+        std::memcpy(out + count + 1, &length, 4);
+        if (payload_length > 0) { std::memcpy(out + count + 5, payload, payload_length); }
+        count += 5 + payload_length;
+        return true;
+    }
+};
+}  // namespace
+
+extern "C" ptrdiff_t vj_part_key(const vj_value *values, const uint8_t *found, const uint8_t *positions,
+                                 const uint8_t *modes, size_t n, uint8_t *out, size_t capacity) {
+    key_writer w{out, capacity};
+    for (size_t i = 0; i < n; i++) {
+        const size_t at = positions[i];
+        if (!found[at]) {
+            if (!w.put(0, 0, nullptr, 0)) { return -1; }
+            continue;
+        }
+        const vj_value v = values[at];
+        const uint64_t *t = tape::words(v.doc);
+        const uint8_t *strs = tape::strings(v.doc);
+        const uint64_t word = t[v.index];
+        const uint8_t type = tape::type(word);
+        bool ok = false;
+        if (type == 'n') {
+            ok = w.put(0, 0, nullptr, 0);
+        } else if (modes[i] == VJ_KEY_STRING && type == '"') {
+            uint32_t len = 0;
+            const char *data = tape::key(strs, word, &len);
+            ok = w.put(1, len, data, len);
+        } else if (modes[i] == VJ_KEY_INT && type == 'l') {
+            ok = w.put(2, 8, &t[v.index + 1], 8);
+        } else if (modes[i] == VJ_KEY_STRINGS && type == '[') {
+            const size_t end = uint32_t(word) - 1;
+            uint32_t elements = 0;
+            ok = true;
+            for (size_t j = v.index + 1; ok && j < end; j = tape::after(t, j)) {
+                if (tape::type(t[j]) != '"') { return -1; }
+                uint32_t len = 0;
+                const char *data = tape::key(strs, t[j], &len);
+                ok = w.put(4, len, data, len);
+                elements++;
+            }
+            ok = ok && w.put(3, elements, nullptr, 0);
+        }
+        if (!ok) { return -1; }
+    }
+    return ptrdiff_t(w.count);
 }

@@ -103,24 +103,100 @@ static inline bool vj_get_string_fast(vj_value value, const char **out, size_t *
 /// or has no such key.
 bool vj_object_find(vj_value object, const char *key, size_t key_length, vj_value *out);
 
-/// A key to pick out of an object.
-typedef struct vj_key {
+/// A key of a pick tree: a member of the root object (parent -1) or of the
+/// object that is the value of key `parent` (an earlier index).
+typedef struct vj_tree_key {
     const char *name;
     size_t length;
-} vj_key;
+    int32_t parent;
+} vj_tree_key;
 
-/// A set of keys to pick out of objects (up to 64), built once.
-typedef struct vj_keyset vj_keyset;
+/// Keys to pick out of an object and the objects nested in it, in one call.
+typedef struct vj_picktree vj_picktree;
 
-/// Builds a key set; the key names must outlive it. NULL when count > 64 or
-/// allocation fails. Key sets are immutable and may be shared across threads.
-vj_keyset *vj_keyset_create(const vj_key *keys, size_t count);
+/// Builds a pick tree (up to 128 keys, up to 32 with children, each parent
+/// before its children); the names must outlive it. NULL when the tree is
+/// invalid or allocation fails. Immutable; may be shared across threads.
+vj_picktree *vj_picktree_create(const vj_tree_key *keys, size_t count);
 
-/// One pass over an object: for each key of the set (in creation order),
-/// out[i] receives the first member with that key and found[i] is set to 1
-/// (0 when absent). Returns the number of keys found; 0 when object is not an
-/// object or set is NULL.
-size_t vj_object_pick(vj_value object, const vj_keyset *set, vj_value *out, uint8_t *found);
+/// One walk over object and, for each picked key whose value is an object and
+/// that has child keys, over that object: out[i] receives the first member
+/// named by key i and found[i] is set to 1 (0 when absent or its parent is
+/// absent or not an object). Returns the number of keys found; 0 when object
+/// is not an object or tree is NULL.
+size_t vj_pick_tree(vj_value object, const vj_picktree *tree, vj_value *out, uint8_t *found);
+
+/// The first 16 bytes of a string of at most 15 bytes as two words (bytes
+/// past the end are zero), read without touching memory beyond it.
+static inline void vj_small_words(const uint8_t *p, size_t n, uint64_t *w0, uint64_t *w1) {
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        __builtin_memcpy(&a, p, 8);
+        __builtin_memcpy(&b, p + n - 8, 8);  // overlaps a; n is part of the key
+    } else if (n >= 4) {
+        uint32_t x, y;
+        __builtin_memcpy(&x, p, 4);
+        __builtin_memcpy(&y, p + n - 4, 4);
+        a = (uint64_t)x | ((uint64_t)y << 32);
+    } else if (n > 0) {
+        a = (uint64_t)p[0] | ((uint64_t)p[n / 2] << 8) | ((uint64_t)p[n - 1] << 16);
+    }
+    *w0 = a;
+    *w1 = b;
+}
+
+/// A fast 64-bit hash of n bytes (four independent multiply lanes, so long
+/// keys do not wait on one long chain of multiplications). Not for untrusted
+/// collision resistance: callers compare the bytes on a hit.
+static inline uint64_t vj_hash_bytes(const uint8_t *p, size_t n, uint64_t seed) {
+    const uint64_t k = 0x9E3779B97F4A7C15ULL;
+    uint64_t a = seed ^ (uint64_t)n, b = 0xBF58476D1CE4E5B9ULL, c = 0x94D049BB133111EBULL, d = 0xD6E8FEB86659FD93ULL;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint64_t w0, w1, w2, w3;
+        __builtin_memcpy(&w0, p + i, 8);
+        __builtin_memcpy(&w1, p + i + 8, 8);
+        __builtin_memcpy(&w2, p + i + 16, 8);
+        __builtin_memcpy(&w3, p + i + 24, 8);
+        a = (a ^ w0) * k;
+        b = (b ^ w1) * k;
+        c = (c ^ w2) * k;
+        d = (d ^ w3) * k;
+    }
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, p + i, 8);
+        a = (a ^ w) * k;
+        b ^= a >> 29;
+    }
+    if (i < n) {
+        uint64_t w0 = 0, w1 = 0;
+        if (n >= 8) {
+            __builtin_memcpy(&w0, p + n - 8, 8);  // overlaps bytes already hashed
+        } else {
+            vj_small_words(p, n, &w0, &w1);
+        }
+        c = (c ^ w0) * k;
+    }
+    uint64_t h = a ^ ((b << 17) | (b >> 47)) ^ ((c << 31) | (c >> 33)) ^ ((d << 47) | (d >> 17));
+    h ^= h >> 32;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 29;
+    return h;
+}
+
+/// How vj_part_key reads a member.
+enum vj_key_mode { VJ_KEY_STRING = 1, VJ_KEY_INT = 2, VJ_KEY_STRINGS = 3 };
+
+/// Writes the key of an event part: for each of n members (values[positions[i]],
+/// present when found[positions[i]]), read as modes[i]: absent or null ->
+/// tag 0; a string -> tag 1, uint32 length, bytes; an int64 -> tag 2, 8, its
+/// 8 bytes; an array of strings -> tag 4, length, bytes per element, then
+/// tag 3 and the element count. Returns the key's length, or -1 when a member
+/// has another type (the caller then reads it field by field, with its
+/// warning) or the key does not fit in capacity.
+ptrdiff_t vj_part_key(const vj_value *values, const uint8_t *found, const uint8_t *positions,
+                      const uint8_t *modes, size_t n, uint8_t *out, size_t capacity);
 
 /// Writes up to capacity elements of an array into out; returns the element
 /// count (which may exceed capacity), or 0 when value is not an array.

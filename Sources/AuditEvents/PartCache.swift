@@ -1,0 +1,209 @@
+import CSimdJSON
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The bytes that determine an event part (a user, an object reference, a
+/// response, the authorization annotations): each member's kind, length and
+/// bytes, written into the decoder's scratch buffer.
+///
+/// Only members that decode without a warning can be keyed (strings, exact
+/// integers, lists of strings, absent or null); anything else makes the key
+/// unusable and the caller decodes that part field by field, with warnings.
+/// Keys of picked members are written by `vj_part_key` (C); the few keys
+/// built member by member here (GKE) use the same encoding.
+struct PartKey {
+    private let base: UnsafeMutablePointer<UInt8>?
+    private let capacity: Int
+    private(set) var count = 0
+    private(set) var usable = true
+
+    /// A key that is never looked up: the part is read field by field.
+    static var unusable: PartKey { PartKey() }
+
+    private init() {
+        base = nil
+        capacity = 0
+        usable = false
+    }
+
+    init(_ scratch: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        base = scratch
+        self.capacity = capacity
+    }
+
+    /// The key of the members `spec` names, written in one C call.
+    init(_ scratch: UnsafeMutablePointer<UInt8>, capacity: Int, _ f: PickedFields, _ spec: PartSpec) {
+        base = scratch
+        self.capacity = capacity
+        guard let values = f.values.baseAddress, let found = f.found.baseAddress,
+              spec.maxPosition < f.found.count else {
+            usable = false
+            return
+        }
+        let n = vj_part_key(values, found, spec.positions, spec.modes, spec.count, scratch, capacity)
+        if n < 0 { usable = false } else { count = n }
+    }
+
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    private mutating func put(_ tag: UInt8, _ length: Int, _ payload: UnsafeBufferPointer<UInt8>?) {
+        guard usable, let base, length <= Int(UInt32.max), count + 5 + (payload?.count ?? 0) <= capacity else {
+            usable = false
+            return
+        }
+        base[count] = tag
+        UnsafeMutableRawPointer(base + count + 1).storeBytes(of: UInt32(truncatingIfNeeded: length), as: UInt32.self)
+        count += 5
+        if let payload, let source = payload.baseAddress, !payload.isEmpty {
+            (base + count).update(from: source, count: payload.count)
+            count += payload.count
+        }
+    }
+
+    /// A member read as a string.
+    mutating func string(_ node: JSONNode?) {
+        guard usable else { return }
+        guard let node, !node.isNull else { return put(0, 0, nil) }
+        guard let bytes = node.stringBytes else { usable = false; return }
+        put(1, bytes.count, bytes)
+    }
+
+    /// A number the part also depends on (GKE's gRPC code).
+    mutating func value(_ v: Int) {
+        var value = Int64(v)
+        withUnsafeBytes(of: &value) { put(5, 8, $0.bindMemory(to: UInt8.self)) }
+    }
+}
+
+/// Which picked members make a part, and how each is read (`vj_key_mode`).
+///
+/// Built once into memory that is never freed nor mutated (specs are
+/// static); that is why the `@unchecked Sendable` is safe.
+struct PartSpec: @unchecked Sendable {
+    let positions: UnsafePointer<UInt8>
+    let modes: UnsafePointer<UInt8>
+    let count: Int
+    let maxPosition: Int
+
+    init<K: RawRepresentable>(_ members: [(K, vj_key_mode)]) where K.RawValue == Int {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(members.count, 1))
+        let m = UnsafeMutablePointer<UInt8>.allocate(capacity: max(members.count, 1))
+        for (i, member) in members.enumerated() {
+            p[i] = UInt8(truncatingIfNeeded: member.0.rawValue)
+            m[i] = UInt8(truncatingIfNeeded: member.1.rawValue)
+        }
+        positions = UnsafePointer(p)
+        modes = UnsafePointer(m)
+        count = members.count
+        maxPosition = members.map(\.0.rawValue).max() ?? 0
+    }
+}
+
+/// Event parts already made, by the bytes they were made from: a hit is a
+/// hash, a memcmp and one retain for the whole part (a user with its groups,
+/// an object reference with six strings) instead of a lookup and a retain per
+/// field. Direct-mapped and bounded like ``StringCache``.
+///
+/// - Important: not thread-safe; owned by one ``AuditRecordDecoder``. The
+///   parts it hands out are immutable and may go anywhere.
+final class PartCache<Value: Hashable & Sendable> {
+    struct Entry {
+        var hash: UInt64
+        var key: UnsafeMutableBufferPointer<UInt8>
+        var part: Shared<Value>?
+    }
+    private let entries: UnsafeMutablePointer<Entry>
+    private let mask: Int
+
+    /// `slots` is rounded up to a power of two; 0 disables the cache.
+    init(slots: Int) {
+        let count = cacheSlots(slots)
+        entries = table(count, Entry(hash: 0, key: UnsafeMutableBufferPointer(start: nil, count: 0), part: nil))
+        mask = count - 1
+    }
+
+    deinit {
+        for i in 0...max(mask, 0) { entries[i].key.deallocate() }
+        entries.deinitialize(count: mask + 1 > 0 ? mask + 1 : 1)
+        entries.deallocate()
+    }
+
+    @inline(__always)
+    private static func same(_ a: UnsafeMutableBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress else { return a.count == 0 }
+        return memcmp(x, y, a.count) == 0
+    }
+
+    /// The part for `key`: the cached one when the same bytes made it, else
+    /// `make()`'s (remembered). Field by field with `slow` when `key` is unusable.
+    @inline(__always)
+    func part(_ key: PartKey, make: () -> Value, slow: () -> Value) -> Shared<Value> {
+        guard key.usable else { return Shared(slow()) }
+        guard mask >= 0 else { return Shared(make()) }
+        let bytes = key.bytes
+        let h = StringCache.hash(bytes, seed: 0x9E37_79B9_7F4A_7C15)
+        let entry = entries + (Int(truncatingIfNeeded: h) & mask)
+        if entry.pointee.hash == h, let part = entry.pointee.part, Self.same(entry.pointee.key, bytes) {
+            return part
+        }
+        let made = Shared(make())
+        entry.pointee.key.deallocate()
+        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        if let source = bytes.baseAddress, let target = copy.baseAddress {
+            target.update(from: source, count: bytes.count)
+        }
+        entry.pointee = Entry(hash: h, key: UnsafeMutableBufferPointer(rebasing: copy[0..<bytes.count]), part: made)
+        return made
+    }
+}
+
+/// The decoder's part caches and the scratch buffer keys are built in.
+///
+/// - Important: not thread-safe; owned by one ``AuditRecordDecoder``.
+final class PartCaches {
+    let users: PartCache<UserInfo>
+    let objects: PartCache<ObjectReference>
+    let responses: PartCache<ResponseStatus>
+    let authorizations: PartCache<AuthorizationAnnotations>
+    let requests: PartCache<RequestLine>
+    /// GKE: what an entry's method, resource name and user agent make.
+    let resources: PartCache<AuditRecordDecoder.GKEResource>
+    /// Lists of strings (source IPs).
+    let lists: PartCache<[String]>
+    let events: PartCache<AuditRecordDecoder.EventParts>
+    /// Two regions: the combined key of an event's parts stays in region 1
+    /// while its parts' own keys are written in region 0.
+    private let scratch: UnsafeMutablePointer<UInt8>
+    private static let scratchBytes = 4096
+
+    /// False when the decoder runs without caches (`stringCacheSlots` 0).
+    let enabled: Bool
+
+    init(slots: Int) {
+        enabled = slots > 0
+        users = PartCache(slots: slots)
+        objects = PartCache(slots: slots)
+        responses = PartCache(slots: slots)
+        authorizations = PartCache(slots: slots)
+        lists = PartCache(slots: slots)
+        requests = PartCache(slots: slots)
+        resources = PartCache(slots: slots)
+        events = PartCache(slots: slots)
+        scratch = .allocate(capacity: 2 * Self.scratchBytes)
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// A key written into the scratch buffer (valid until the next key).
+    func key() -> PartKey { PartKey(scratch, capacity: Self.scratchBytes) }
+
+    /// The key of picked members (valid until the next key).
+    func key(_ f: PickedFields, _ spec: PartSpec, region: Int = 0) -> PartKey {
+        PartKey(scratch + (region == 0 ? 0 : Self.scratchBytes), capacity: Self.scratchBytes, f, spec)
+    }
+}
