@@ -134,7 +134,12 @@ final class ConsumerLoop: @unchecked Sendable {
             logger.warning("consumer error", metadata: ["error": "\(error)"])
             return
         }
-        let topic = topicNames.name(of: m.rkt)
+        pending.append(Self.record(of: message, topic: topicNames.name(of: m.rkt)))
+    }
+
+    /// A message (without error) as a `ConsumerRecord`: key, value, headers and timestamp copied.
+    static func record(of message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) -> ConsumerRecord {
+        let m = message.pointee
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
         var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
@@ -144,11 +149,11 @@ final class ConsumerLoop: @unchecked Sendable {
         case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: KafkaTimestamp(kind: .logAppendTime, milliseconds: ts)
         default: nil
         }
-        pending.append(ConsumerRecord(topic: topic, partition: m.partition, offset: m.offset, key: key,
-                                      value: value, headers: headers(of: message), timestamp: timestamp))
+        return ConsumerRecord(topic: topic, partition: m.partition, offset: m.offset, key: key,
+                              value: value, headers: headers(of: message), timestamp: timestamp)
     }
 
-    private func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
         var hdrs: OpaquePointer?
         guard rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs else { return [] }
         var out: [KafkaHeader] = []

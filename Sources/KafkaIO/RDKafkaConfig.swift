@@ -17,6 +17,17 @@ final class RDKafkaConfig {
         return try RDKafkaConfig(typed: typed, passThrough: settings.client.properties, problems: problems)
     }
 
+    /// A consumer for ``KafkaPartitionReader``: assign only, never joins, stores or commits
+    /// (librdkafka's assign wants a group.id; this one is never used with the broker).
+    static func reader(_ settings: ClientSettings) throws(KafkaError) -> RDKafkaConfig {
+        var problems: [SettingsProblem] = []
+        let typed = settings.typedProperties(into: &problems)
+            + [("group.id", "vigil-partition-reader"),
+               ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"),
+               ("enable.partition.eof", "false")]
+        return try RDKafkaConfig(typed: typed, passThrough: settings.properties, problems: problems)
+    }
+
     static func admin(_ settings: ClientSettings) throws(KafkaError) -> RDKafkaConfig {
         var problems: [SettingsProblem] = []
         let typed = settings.typedProperties(into: &problems)

@@ -12,6 +12,13 @@ protocol BatchProcessor: Sendable {
     func tick() async throws(RuntimeError)
     /// Partitions were taken away (after their in-flight work was waited for).
     func revoked(_ partitions: [TopicPartition])
+    /// Partitions were assigned; none of their records is handed over before this returns
+    /// (the detect stage restores their state here).
+    func assigned(_ partitions: [TopicPartition]) async
+}
+
+extension BatchProcessor {
+    func assigned(_ partitions: [TopicPartition]) async {}
 }
 
 /// The consume → process → acknowledge → commit loop both stages share, with the
@@ -104,6 +111,15 @@ struct StageLoop {
         RebalanceHooks(
             onAssign: { partitions in
                 logger.info("\(name): partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
+                // The processor is made right after the consumer; an assignment cannot come sooner
+                // than a group join, but wait for it rather than skip its set-up.
+                var processorNow = processor.get()
+                let deadline = ContinuousClock.now + wait
+                while processorNow == nil && ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(5))
+                    processorNow = processor.get()
+                }
+                await processorNow?.assigned(partitions)
             },
             onRevoke: { partitions, lost in
                 if !lost {

@@ -44,22 +44,15 @@ import Testing
             // Produce to partition 0 in order; the reference engine sees the same events and origins.
             let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
                                              logger: testLogger)
-            let enricher = try await IngestStageTests.enricher(topology)
-            var reference = DetectionEngine(rules: rules, settings: EngineSettings(allowedLateness: 600,
-                                                                                   maxKeysPerRule: topology.limits.maxKeysPerRule))
+            var reference = try await ReferenceRun(topology, rules: rules)
             var expected: [Alert] = []
             for raw in raws {
                 let decoder = try AuditRecordDecoder(format: raw.format, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
                 for line in raw.lines {
                     let report = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8),
                                                                         partition: 0))
-                    for event in decoder.decode(line).compactMap(\.event) {
-                        let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time.map {
-                            Date(timeIntervalSince1970: Double($0.seconds) + Double($0.nanoseconds) / 1e9)
-                        })
-                        expected += reference.process(event, enrichment: enrichment,
-                                                      origin: .kafka(topic: report.topic, partition: report.partition, offset: report.offset))
-                    }
+                    expected += reference.process(line, decoder: decoder, topic: report.topic, partition: report.partition,
+                                                  offset: report.offset)
                 }
             }
             // A poison record on the repartition topic (not written by ingest): dead-lettered, and detect goes on.

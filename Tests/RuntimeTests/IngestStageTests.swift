@@ -220,7 +220,7 @@ import Testing
               repartition: {name: \(name).events, partitions: 4}
               alerts: {name: \(name).alerts, partitions: 1}
               dead_letter: {name: \(name).dlq, partitions: 1}
-              changelog: {name: \(name).changelog, partitions: 2}
+              changelog: {name: \(name).changelog, partitions: 4}
             workers: {ingest: 2, detect: 2}
             limits: {shutdown_timeout: 10s, allowed_lateness: 10m, idle_advance: 1s}
             """

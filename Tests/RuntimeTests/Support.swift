@@ -1,8 +1,10 @@
 import AuditEvents
+import Detection
 import Enrichment
 import Foundation
 import KafkaIO
 import Logging
+import Runtime
 import Synchronization
 
 /// The repository root, found from this file's path.
@@ -156,4 +158,29 @@ final class Shared<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
     init(_ value: Value) { mutex = Mutex(value) }
     func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}
+
+/// One uninterrupted engine over raw lines, enriched as ingest does: the alerts a run of the
+/// stages must reproduce (same ids).
+struct ReferenceRun {
+    var engine: DetectionEngine
+    let enricher: Enricher
+
+    init(_ topology: Topology, rules: [Rule]) async throws {
+        enricher = try await IngestStageTests.enricher(topology)
+        engine = DetectionEngine(rules: rules, settings: EngineSettings(allowedLateness: 600,
+                                                                        maxKeysPerRule: topology.limits.maxKeysPerRule))
+    }
+
+    /// The alerts the raw line at (topic, partition, offset) completes.
+    mutating func process(_ line: String, decoder: AuditRecordDecoder, topic: String, partition: Int32, offset: Int64) -> [Alert] {
+        var alerts: [Alert] = []
+        for event in decoder.decode(line).compactMap(\.event) {
+            let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time.map {
+                Date(timeIntervalSince1970: Double($0.seconds) + Double($0.nanoseconds) / 1e9)
+            })
+            alerts += engine.process(event, enrichment: enrichment, origin: .kafka(topic: topic, partition: partition, offset: offset))
+        }
+        return alerts
+    }
 }

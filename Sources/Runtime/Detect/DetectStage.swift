@@ -9,8 +9,10 @@ import Synchronization
 /// keyed by rule and group key.
 ///
 /// At-least-once for what a record completes: a repartition record is marked done once the
-/// alerts it produced are acknowledged. Rule state (open windows, dedup periods) lives in
-/// memory only for now: it is dropped on revoke and lost on restart (the changelog is to come).
+/// alerts it produced and the changelog records of the state it changed are acknowledged.
+/// Rule state (open windows, dedup periods, aggregates, the event-time clock) is restored from
+/// the compacted changelog when a partition is assigned, before its records are processed, so
+/// it survives restarts and moves with a partition on a rebalance.
 /// Partitions idle for `limits.idle_advance` move their event time forward with the wall
 /// clock, so windows of quiet keys still close.
 public final class DetectStage: Sendable {
@@ -46,15 +48,18 @@ public final class DetectStage: Sendable {
                              failure: { [shared] in shared.failure })
         loop.tickInterval = min(.seconds(1), t.limits.idleAdvance)
         let rules = self.rules
-        try await loop.run { [tracker, shared, workers] (consumer, producer) throws(RuntimeError) in
+        try await loop.run { [tracker, shared, workers, logger] (consumer, producer) throws(RuntimeError) in
             var made: [DetectWorker] = []
-            for _ in 0..<t.workers.detect {
-                made.append(try DetectWorker(topology: t, rules: rules, shared: shared))
+            for index in 0..<t.workers.detect {
+                made.append(try DetectWorker(topology: t, rules: rules, shared: shared, index: index))
             }
             workers.set(made)
             return DetectProcessor(workers: made, alertsTopic: t.topics.alerts.name,
-                                   deadLetterTopic: t.topics.deadLetter.name, producer: producer,
-                                   consumer: consumer, tracker: tracker, shared: shared)
+                                   deadLetterTopic: t.topics.deadLetter.name, changelogTopic: t.topics.changelog.name,
+                                   repartitionTopic: t.topics.repartition.name,
+                                   client: t.consumerSettings(group: t.kafka.detectGroup).client,
+                                   restoreTimeout: t.kafka.maxPollInterval / 2, logger: logger,
+                                   producer: producer, consumer: consumer, tracker: tracker, shared: shared)
         }
     }
 }

@@ -11,6 +11,15 @@ public struct DetectStatistics: StageStatistics, Equatable {
     /// Alerts emitted by idle advances of the watermark (no input record).
     public var idleAlerts = 0
     public var deliveryFailures = 0
+    /// Changelog records produced (entries, tombstones, clocks) and state entries that could
+    /// not be encoded (skipped; their key's state is then not durable).
+    public var changelogRecords = 0
+    public var changelogUnwritable = 0
+    /// Partitions whose state was restored from the changelog on assignment, the entries
+    /// restored, and changelog records or entries that could not be restored (counted, skipped).
+    public var partitionsRestored = 0
+    public var entriesRestored = 0
+    public var restoreSkipped = 0
 
     public init() {}
 }

@@ -6,23 +6,33 @@ import KafkaIO
 import Synchronization
 
 /// One detect worker: the rule engines of the keys hashed to it, one engine per assigned
-/// partition (so a partition's state can be dropped, and later saved and restored, on its
-/// own), and a decoder for repartition records.
+/// partition (so a partition's state is saved, restored and dropped on its own), and a
+/// decoder for repartition records.
 ///
 /// Evaluation runs under the worker's lock (batches and idle ticks never overlap on an
-/// engine); the ``DetectProcessor`` produces the alerts afterwards, in batch order.
+/// engine); the ``DetectProcessor`` produces the alerts afterwards, in batch order. Each
+/// evaluation also returns the changelog records that bring the partition's saved state up
+/// to date with its engine (``ChangelogRecord``): changed entries, tombstones for ended
+/// ones, the event-time clock.
 final class DetectWorker: Sendable {
     private struct Partition {
         var engine: DetectionEngine
         /// The latest event time seen and when (wall clock) it was seen: idle advance.
         var lastEventTime: Date?
         var lastActivity: ContinuousClock.Instant
+        /// The changelog as this worker last wrote (or restored) it: key → hash of the value.
+        var written: [String: Int] = [:]
     }
 
     private struct State {
         var partitions: [TopicPartition: Partition] = [:]
         let decoder: RepartitionDecoder
+        let encoder: JSONEncoder
     }
+
+    /// Changelog records per partition, to be produced before the offsets they cover are committed.
+    typealias Changes = [TopicPartition: [ProducerRecord]]
+    typealias Evaluation = (outcomes: [(Int, Result<[Alert], Undecodable>)], changes: Changes)
 
     // The decoder is not Sendable; it only lives inside the mutex.
     private let state: Mutex<State>
@@ -30,11 +40,18 @@ final class DetectWorker: Sendable {
     private let settings: EngineSettings
     private let shared: DetectShared
     private let idleAfter: Duration
+    /// This worker's place among the stage's workers (part of its changelog keys).
+    let index: Int
+    private let changelogTopic: String
 
-    init(topology: Topology, rules: [Rule], shared: DetectShared) throws(RuntimeError) {
+    init(topology: Topology, rules: [Rule], shared: DetectShared, index: Int) throws(RuntimeError) {
         let decoder = try RepartitionDecoder(options: DecoderOptions(maxRecordBytes: topology.limits.maxRecordBytes,
                                                                      maxDepth: topology.limits.maxDepth))
-        state = Mutex(State(decoder: decoder))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        state = Mutex(State(decoder: decoder, encoder: encoder))
+        self.index = index
+        changelogTopic = topology.topics.changelog.name
         self.rules = rules
         settings = EngineSettings(allowedLateness: topology.limits.allowedLateness.components.seconds,
                                   maxKeysPerRule: topology.limits.maxKeysPerRule)
@@ -43,11 +60,13 @@ final class DetectWorker: Sendable {
     }
 
     /// Evaluates records (batch position, record) in order; returns each one's alerts, or why
-    /// its event could not be rebuilt (the record then goes to the dead-letter topic).
-    func evaluate(_ records: [(Int, ConsumerRecord)]) -> [(Int, Result<[Alert], Undecodable>)] {
+    /// its event could not be rebuilt (the record then goes to the dead-letter topic), and the
+    /// changelog records of the partitions whose state changed.
+    func evaluate(_ records: [(Int, ConsumerRecord)]) -> Evaluation {
         let now = ContinuousClock.now
         return state.withLock { s in
-            records.map { position, record in
+            var touched = Set<TopicPartition>()
+            let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
                 switch s.decoder.decode(record) {
                 case .issue(let issue):
                     shared.update { $0.undecodable += 1; $0.records += 1 }
@@ -65,33 +84,92 @@ final class DetectWorker: Sendable {
                     }
                     p.lastActivity = now
                     s.partitions[record.topicPartition] = p
+                    touched.insert(record.topicPartition)
                     shared.update { $0.records += 1; $0.alerts += alerts.count }
                     return (position, .success(alerts))
                 }
             }
+            return (outcomes, changelog(of: touched, in: &s))
+        }
+    }
+
+    /// The changelog records that make each partition's saved state equal its engine's:
+    /// changed or new entries, tombstones for entries that ended, the clock when it moved.
+    private func changelog(of partitions: Set<TopicPartition>, in s: inout State) -> Changes {
+        var out: Changes = [:]
+        var unwritable = 0
+        for tp in partitions {
+            guard var p = s.partitions[tp] else { continue }
+            let exported = p.engine.exportState()
+            var next: [String: Int] = [:]
+            var records: [ProducerRecord] = []
+            func put(_ key: String, _ value: [UInt8]) {
+                let hash = value.hashValue
+                next[key] = hash
+                if p.written[key] != hash {
+                    records.append(ChangelogRecord.record(topic: changelogTopic, partition: tp.partition, key: key, value: value))
+                }
+            }
+            for entry in exported.entries {
+                guard let value = try? s.encoder.encode(ChangelogRecord.Entry(worker: index, entry: entry)) else {
+                    unwritable += 1
+                    continue
+                }
+                put(ChangelogRecord.key(worker: index, entry), Array(value))
+            }
+            if let value = try? s.encoder.encode(ChangelogRecord.Clock(worker: index, eventTime: exported.eventTime)) {
+                put(ChangelogRecord.clockKey(worker: index), Array(value))
+            }
+            for key in p.written.keys where next[key] == nil {
+                records.append(ChangelogRecord.record(topic: changelogTopic, partition: tp.partition, key: key, value: nil))
+            }
+            p.written = next
+            s.partitions[tp] = p
+            if !records.isEmpty { out[tp] = records }
+        }
+        let written = out.values.reduce(0) { $0 + $1.count }
+        if written > 0 || unwritable > 0 {
+            shared.update { $0.changelogRecords += written; $0.changelogUnwritable += unwritable }
+        }
+        return out
+    }
+
+    /// Installs a partition's state read back from the changelog (before any of its records
+    /// is evaluated); returns how many entries the current rules could not take.
+    func restore(_ tp: TopicPartition, _ restored: ChangelogRecord.Restored) -> Int {
+        let now = ContinuousClock.now
+        return state.withLock { s in
+            var engine = DetectionEngine(rules: rules, settings: settings)
+            let skipped = engine.importState(restored.state)
+            let last = restored.state.eventTime.map { Date(timeIntervalSince1970: Double($0) / 1e9) }
+            s.partitions[tp] = Partition(engine: engine, lastEventTime: last, lastActivity: now,
+                                         written: restored.written)
+            return skipped
         }
     }
 
     /// Moves the event time of partitions idle for `limits.idle_advance` forward by the wall-clock
     /// time they were idle, closing windows of quiet keys; produces what that emits.
-    func advanceIdle() -> [Alert] {
+    func advanceIdle() -> (alerts: [Alert], changes: Changes) {
         let now = ContinuousClock.now
-        let alerts: [Alert] = state.withLock { s in
+        let (alerts, changes): ([Alert], Changes) = state.withLock { s in
             var out: [Alert] = []
+            var touched = Set<TopicPartition>()
             for (tp, var p) in s.partitions {
                 guard let last = p.lastEventTime, now - p.lastActivity >= idleAfter else { continue }
                 let idle = now - p.lastActivity
                 let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
                 out += p.engine.advance(to: last.addingTimeInterval(seconds))
                 s.partitions[tp] = p
+                touched.insert(tp)
             }
-            return out
+            return (out, changelog(of: touched, in: &s))
         }
         if !alerts.isEmpty { shared.update { $0.alerts += alerts.count; $0.idleAlerts += alerts.count } }
-        return alerts
+        return (alerts, changes)
     }
 
-    /// Forgets the engines of revoked partitions (their state is not saved yet: see the README).
+    /// Forgets the engines of revoked partitions (their state is in the changelog).
     func drop(_ partitions: [TopicPartition]) {
         state.withLock { s in
             for p in partitions { s.partitions[p] = nil }

@@ -301,6 +301,11 @@ struct TopologyBuilder {
         }
         let create = m["create"].flatMap { r.bool($0.value, "topics.create") } ?? true
         guard let repartition, let alerts, let deadLetter, let changelog else { return nil }
+        if changelog.partitions != repartition.partitions, let n = m["changelog"]?.value {
+            // Detect state of repartition partition p lives in changelog partition p.
+            r.problem(at: n, "topics.changelog.partitions (\(changelog.partitions)) must equal "
+                + "topics.repartition.partitions (\(repartition.partitions)): partition p's state lives in changelog partition p")
+        }
         return Topology.Topics(repartition: repartition, alerts: alerts, deadLetter: deadLetter,
                                changelog: changelog, replicationFactor: replication, create: create)
     }

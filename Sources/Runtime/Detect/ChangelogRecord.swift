@@ -1,0 +1,88 @@
+import Detection
+import Foundation
+import KafkaIO
+
+/// The detect stage's records on the compacted changelog topic. Repartition partition p's
+/// state lives in changelog partition p, one record per state entry (the latest value per key
+/// is the state; an ended entry is a tombstone, so compaction drops it):
+///
+/// | key | value |
+/// |---|---|
+/// | `e/<worker>/<rule id length>:<rule id>/t/<group key>` | ``Entry``: a threshold / dedup key's state |
+/// | `e/<worker>/<rule id length>:<rule id>/a<window start>/<group key>` | ``Entry``: one aggregate group of one window |
+/// | `c/<worker>` | ``Clock``: the engine's event time (its watermark) |
+/// | `m` | a restore marker (ignored): written by a new owner to find the partition's end |
+///
+/// Values are JSON; every record carries the header `vigil-changelog: 1`.
+enum ChangelogRecord {
+    static let versionHeader = KafkaHeader(key: "vigil-changelog", string: "1")
+    static let markerKey = "m"
+
+    struct Entry: Codable {
+        var worker: Int
+        var entry: RuleStateEntry
+    }
+
+    struct Clock: Codable {
+        var worker: Int
+        var eventTime: Int64?
+    }
+
+    static func key(worker: Int, _ entry: RuleStateEntry) -> String {
+        let kind = switch entry.state {
+        case .threshold: "t"
+        case .aggregate(let start, _): "a\(start)"
+        }
+        return "e/\(worker)/\(entry.ruleID.utf8.count):\(entry.ruleID)/\(kind)/\(entry.key)"
+    }
+
+    static func clockKey(worker: Int) -> String { "c/\(worker)" }
+
+    static func record(topic: String, partition: Int32, key: String, value: [UInt8]?) -> ProducerRecord {
+        var record = ProducerRecord(topic: topic, key: Array(key.utf8), value: value, headers: [versionHeader])
+        record.partition = partition
+        return record
+    }
+
+    /// A partition's changelog read back: the latest value per key (tombstones remove).
+    struct Snapshot: Sendable {
+        var values: [String: [UInt8]] = [:]
+        var records = 0
+
+        mutating func apply(_ record: ConsumerRecord) {
+            records += 1
+            let key = String(decoding: record.key ?? [], as: UTF8.self)
+            if let value = record.value { values[key] = value } else { values[key] = nil }
+        }
+
+        /// The state per worker (entries of worker w go to worker w modulo `workers`), with
+        /// the keys and value hashes as written (so the next diff starts from them), and how
+        /// many records could not be read (counted, skipped).
+        func states(workers: Int) -> (states: [Int: Restored], unreadable: Int) {
+            var out: [Int: Restored] = [:]
+            var unreadable = 0
+            let decoder = JSONDecoder()
+            for (key, value) in values {
+                if key == markerKey { continue }
+                if key.hasPrefix("e/"), let e = try? decoder.decode(Entry.self, from: Data(value)), e.worker >= 0 {
+                    out[e.worker % workers, default: Restored()].state.entries.append(e.entry)
+                    out[e.worker % workers, default: Restored()].written[key] = value.hashValue
+                } else if key.hasPrefix("c/"), let c = try? decoder.decode(Clock.self, from: Data(value)), c.worker >= 0 {
+                    var r = out[c.worker % workers, default: Restored()]
+                    if let time = c.eventTime { r.state.eventTime = max(r.state.eventTime ?? time, time) }
+                    r.written[key] = value.hashValue
+                    out[c.worker % workers] = r
+                } else {
+                    unreadable += 1
+                }
+            }
+            return (out, unreadable)
+        }
+    }
+
+    /// One worker's share of a restored partition.
+    struct Restored {
+        var state = EngineState(eventTime: nil, entries: [])
+        var written: [String: Int] = [:]
+    }
+}

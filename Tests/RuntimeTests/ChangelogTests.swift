@@ -1,0 +1,103 @@
+import AuditEvents
+import Detection
+import Foundation
+import KafkaIO
+@testable import Runtime
+import Testing
+
+/// The changelog diff and restore without a broker: what a worker writes after each batch,
+/// tombstones for entries that ended, and state rebuilt from the records alone.
+@Suite struct ChangelogTests {
+    static func setup() throws -> (Topology, [Rule], [ConsumerRecord]) {
+        let dir = try temporaryDirectory()
+        let raw = IngestStageTests.Raw(topic: "u-eks", format: .eks, lines: [])
+        try write(IngestStageTests.topology("127.0.0.1:9092", name: "u", raws: [raw]), to: dir + "/t.yaml")
+        let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
+        let decoder = try AuditRecordDecoder(format: .eks, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
+        var records: [ConsumerRecord] = []
+        for (i, line) in try DetectStateTests.denials(0..<10).enumerated() {
+            let event = try #require(decoder.decode(line).compactMap(\.event).first)
+            let r = RepartitionCodec.encode(event, enrichment: .none, origin: RawOrigin(topic: raw.topic, partition: 0, offset: Int64(i)),
+                                            topic: topology.topics.repartition.name)
+            records.append(ConsumerRecord(topic: r.topic, partition: 2, offset: Int64(i), key: r.key, value: r.value,
+                                          headers: r.headers))
+        }
+        return (topology, rules, records)
+    }
+
+    static func alerts(_ e: DetectWorker.Evaluation) -> [Alert] {
+        e.outcomes.flatMap { (try? $0.1.get()) ?? [] }
+    }
+
+    @Test func workersWriteChangedEntriesTombstonesAndTheClockAndStateComesBackFromThem() throws {
+        let (topology, rules, records) = try Self.setup()
+        let tp = TopicPartition(topology.topics.repartition.name, 2)
+        let worker = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
+        let first = worker.evaluate(records[0..<5].enumerated().map { ($0.offset, $0.element) })
+        #expect(Self.alerts(first).isEmpty)
+        let written = try #require(first.changes[tp])
+        var keys = written.map { String(decoding: $0.key ?? [], as: UTF8.self) }
+        #expect(keys.filter { $0.hasPrefix("e/1/") }.count == 2, "\(keys)")
+        #expect(keys.contains("c/1"))
+        #expect(written.allSatisfy { $0.topic == topology.topics.changelog.name && $0.partition == 2 && $0.value != nil })
+        #expect(written.allSatisfy { $0.headers.contains(ChangelogRecord.versionHeader) })
+
+        // Four more: both entries and the clock change again; nothing ended.
+        let second = worker.evaluate(records[5..<9].enumerated().map { ($0.offset, $0.element) })
+        let rewritten = try #require(second.changes[tp])
+        keys = rewritten.map { String(decoding: $0.key ?? [], as: UTF8.self) }
+        #expect(Set(keys) == Set(written.map { String(decoding: $0.key ?? [], as: UTF8.self) }))
+        #expect(rewritten.allSatisfy { $0.value != nil })
+
+        // State rebuilt from the records alone (latest per key) fires on the tenth, as the
+        // uninterrupted worker does, with the same ids.
+        var snapshot = ChangelogRecord.Snapshot()
+        for (i, r) in (written + rewritten).enumerated() {
+            snapshot.apply(ConsumerRecord(topic: r.topic, partition: 2, offset: Int64(i), key: r.key, value: r.value, headers: r.headers))
+        }
+        let (states, unreadable) = snapshot.states(workers: 2)
+        #expect(unreadable == 0)
+        let restored = try #require(states[1])
+        #expect(restored.state.entries.count == 2 && restored.state.eventTime != nil)
+        let other = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
+        #expect(other.restore(tp, restored) == 0)
+        let tenth = [(0, records[9])]
+        let continued = Self.alerts(worker.evaluate(tenth))
+        let fromChangelog = other.evaluate(tenth)
+        #expect(continued.count == 2)
+        #expect(Self.alerts(fromChangelog).map(\.id) == continued.map(\.id))
+        // Nothing changed that the restored worker had not written: only the fired windows and clock.
+        let afterRestore = try #require(fromChangelog.changes[tp])
+        #expect(afterRestore.allSatisfy { $0.value != nil })
+
+        // An entry the changelog holds but the engine no longer does gets a tombstone.
+        var stale = restored
+        stale.written["e/1/4:gone/t/198.51.100.7"] = 42
+        let third = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
+        _ = third.restore(tp, stale)
+        let cleaned = try #require(third.evaluate(tenth).changes[tp])
+        let tombstones = cleaned.filter { $0.value == nil }.map { String(decoding: $0.key ?? [], as: UTF8.self) }
+        #expect(tombstones == ["e/1/4:gone/t/198.51.100.7"])
+
+        // A damaged record is counted, not restored, not fatal.
+        var damaged = ChangelogRecord.Snapshot()
+        damaged.apply(ConsumerRecord(topic: "c", partition: 2, offset: 0, key: Array("e/1/x".utf8), value: Array("{".utf8), headers: []))
+        damaged.apply(ConsumerRecord(topic: "c", partition: 2, offset: 1, key: Array("m".utf8), value: Array("1".utf8), headers: []))
+        #expect(damaged.states(workers: 2).unreadable == 1)
+    }
+}
+
+extension ChangelogTests {
+    @Test func changelogPartitionsMustEqualRepartitionPartitions() throws {
+        let dir = try temporaryDirectory()
+        let raw = IngestStageTests.Raw(topic: "u-eks", format: .eks, lines: [])
+        let text = IngestStageTests.topology("127.0.0.1:9092", name: "u", raws: [raw])
+            .replacingOccurrences(of: "changelog, partitions: 4}", with: "changelog, partitions: 2}")
+        try write(text, to: dir + "/t.yaml")
+        let outcome = TopologyLoader.check(file: dir + "/t.yaml")
+        let line = try #require(text.split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.contains("changelog:") }) + 1
+        #expect(outcome.problems.contains { $0.line == line && $0.detail.contains("must equal topics.repartition.partitions (4)") },
+                "\(outcome.problems.map(\.message))")
+    }
+}

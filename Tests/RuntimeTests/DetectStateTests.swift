@@ -1,0 +1,118 @@
+import AuditEvents
+import Detection
+import Foundation
+import KafkaIO
+import Runtime
+import Testing
+
+/// Durable detect state against the real broker: the changelog written per batch and read
+/// back on assignment.
+@Suite struct DetectStateTests {
+    /// `count` 403s from one public IP, one second apart (the 403 thresholds fire at ten).
+    static func denials(_ range: Range<Int>) throws -> [String] {
+        let line = try #require(try fixtureLines("eks-event.jsonl").first)
+        return range.map { i in
+            line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: "denial-\(i)")
+                .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", i))
+        }
+    }
+
+    /// Nine denials, the detect stage stopped and started again, the tenth: exactly the
+    /// threshold alerts of an uninterrupted run (same ids), from state read back from the
+    /// changelog; the changelog holds one record per state key (plus the clock).
+    @Test(.timeLimit(.minutes(4)))
+    func thresholdStateSurvivesARestartOfTheDetectStage() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("s")
+            let lines = try Self.denials(0..<10)
+            let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: lines)
+            try await broker.createTopic(raw.topic, partitions: 1)
+            let dir = try temporaryDirectory()
+            // A longer poll interval: the restore runs while the consumer's poll thread waits.
+            let text = IngestStageTests.topology(broker.bootstrap, name: name, raws: [raw])
+                .replacingOccurrences(of: "max_poll_interval: 7s", with: "max_poll_interval: 30s")
+            try write(text, to: dir + "/t.yaml")
+            let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
+
+            // The uninterrupted run, in one engine.
+            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
+                                             logger: testLogger)
+            var reference = try await ReferenceRun(topology, rules: rules)
+            let decoder = try AuditRecordDecoder(format: .eks, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
+            var expected: [Alert] = []
+            var reports: [DeliveryReport] = []
+            for (i, line) in lines.enumerated() {
+                expected += reference.process(line, decoder: decoder, topic: raw.topic, partition: 0, offset: Int64(i))
+                if i < 9 {
+                    reports.append(try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8), partition: 0)))
+                }
+            }
+            #expect(reports.map(\.offset) == Array(0..<9))
+            let thresholdRules: Set = ["Kubernetes.API.Multiple403.PublicIP", "Amazon.EKS.Audit.Multiple403"]
+            #expect(Set(expected.map(\.ruleID)) == thresholdRules, "\(expected.map(\.ruleID))")
+            #expect(expected.count == 2)
+
+            let ingest = try IngestStage(topology: topology, logger: testLogger)
+            let runIngest = Task { try await ingest.run() }
+            // First life: nine denials, no alert; the state goes to the changelog.
+            let first = DetectStage(topology: topology, rules: rules, logger: testLogger)
+            let runFirst = Task { try await first.run() }
+            let nine = await eventually(timeout: .seconds(60)) {
+                first.statistics.records == 9 && first.statistics.changelogRecords > 0
+            }
+            runFirst.cancel()
+            try await runFirst.value
+            #expect(nine, "\(first.statistics)")
+            #expect(first.statistics.alerts == 0)
+            #expect(first.statistics.partitionsRestored == topology.topics.repartition.partitions)
+            #expect(first.statistics.entriesRestored == 0)
+
+            // The tenth, then a second life that resumes after the committed nine.
+            try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(lines[9].utf8), partition: 0))
+            await producer.close()
+            let second = DetectStage(topology: topology, rules: rules, logger: testLogger)
+            let runSecond = Task { try await second.run() }
+            let fired = await eventually(timeout: .seconds(60)) { second.statistics.alertsAcknowledged >= 2 }
+            runSecond.cancel()
+            runIngest.cancel()
+            try await runSecond.value
+            try await runIngest.value
+            #expect(fired, "\(second.statistics)")
+            #expect(second.statistics.records == 1, "the second life resumed after the committed offsets")
+            #expect(second.statistics.entriesRestored == 2, "one threshold key per rule: \(second.statistics)")
+            #expect(second.statistics.restoreSkipped == 0)
+
+            let alerts = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("alerts")),
+                                           topics: [topology.topics.alerts.name], logger: testLogger)
+            let records = try await collect(alerts, count: 3, timeout: .seconds(12))
+            await alerts.close()
+            let ids = records.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
+            #expect(ids.sorted() == expected.map(\.id).sorted())
+
+            // The changelog read back as a new owner would (to a marker): per key, the latest
+            // record is the state: the two threshold keys and the clock of the worker that saw them.
+            let marker = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
+                                           logger: testLogger)
+            var latest: [String: [UInt8]?] = [:]
+            var entryRecords = 0
+            for p in 0..<Int32(topology.topics.changelog.partitions) {
+                let end = try await marker.send(ProducerRecord(topic: topology.topics.changelog.name, key: Array("m".utf8),
+                                                               value: Array("x".utf8), partition: p)).offset
+                let reader = try KafkaPartitionReader(settings: ClientSettings(bootstrapServers: [broker.bootstrap]),
+                                                      topic: topology.topics.changelog.name, partition: p, logger: testLogger)
+                let records = try await reader.read(to: end, timeout: .seconds(20), into: [ConsumerRecord]()) { $0.append($1) }
+                for r in records {
+                    let key = String(decoding: r.key ?? [], as: UTF8.self)
+                    latest[key] = .some(r.value)
+                    if key.hasPrefix("e/") { entryRecords += 1 }
+                }
+            }
+            await marker.close()
+            let entries = latest.filter { $0.key.hasPrefix("e/") && $0.value != nil }
+            #expect(entries.count == 2, "\(latest.keys.sorted())")
+            #expect(Set(entries.keys.map { String($0.split(separator: "/")[2]) }) == Set(thresholdRules.map { "\($0.utf8.count):\($0)" }))
+            #expect(latest.keys.contains { $0.hasPrefix("c/") })
+            #expect(entryRecords > entries.count, "the alert's fired window rewrote the entries (\(entryRecords) records)")
+        }
+    }
+}
