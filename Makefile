@@ -9,7 +9,7 @@ ENV := source $(ROOT)/ops/env.sh &&
 RPATH := -Xlinker -rpath -Xlinker $(PREFIX)/lib
 SWIFT_FLAGS ?=
 
-.PHONY: setup build release test bench-kafka clean-deps
+.PHONY: setup build release test demo bench-kafka clean-deps
 
 setup:
 	@bash ops/setup.sh
@@ -24,6 +24,12 @@ release: setup
 test: setup
 	@$(ENV) swift build --build-tests $(RPATH) $(SWIFT_FLAGS)
 	@$(ENV) swift test --skip-build $(RPATH) $(SWIFT_FLAGS)
+
+## make demo: Vigil's main job on a local broker with sample traffic, alerts printed (ops/demo.sh;
+## DEMO_ARGS=--raw prints the alerts' JSON). A debug build: it builds in less time than release.
+demo: setup
+	@$(ENV) swift build $(RPATH) $(SWIFT_FLAGS) --product vigil
+	@bash ops/demo.sh $(DEMO_ARGS)
 
 ## make bench-kafka: KafkaIO throughput vs librdkafka's rdkafka_performance (ops/bench/kafka.sh).
 bench-kafka: setup

@@ -8,7 +8,7 @@ struct Vigil: AsyncParsableCommand {
         abstract: "Streaming detections over Kubernetes audit logs, on Kafka.",
         version: "vigil \(VigilVersion.string) (librdkafka \(librdkafkaVersion))",
         subcommands: [DecodeCommand.self, GeoCommand.self, TorCommand.self, RulesCommand.self, ReplayCommand.self]
-            + [ValidateCommand.self, RunCommand.self]
+            + [ValidateCommand.self, RunCommand.self, ProduceCommand.self, ConsumeCommand.self]
     )
 }
 

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import KafkaIO
+import Logging
+import Synchronization
+
+/// `vigil produce --bootstrap B --topic T FILE...`: one record per line of JSON-lines files.
+struct ProduceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "produce",
+        abstract: "Produce each non-empty line of the files (or stdin: -) as one record to a topic.",
+        discussion: """
+            Lines are sent as they are (no validation: a malformed line is a record too, which is \
+            how the demo shows the dead-letter topic). Without --key-separator records have no key. \
+            Waits until the broker acknowledged every record; exit 1 if any failed.
+            """)
+
+    @Option(help: "Brokers, host:port[,host:port...].")
+    var bootstrap: String
+
+    @Option(help: "The topic.")
+    var topic: String
+
+    @Option(help: "Split each line at the first occurrence of this string into key and value.")
+    var keySeparator: String?
+
+    @Option(name: .customLong("property"), help: "A librdkafka property KEY=VALUE (repeatable).")
+    var properties: [String] = []
+
+    @Argument(help: "JSON-lines files; - reads stdin.")
+    var files: [String] = ["-"]
+
+    func run() async throws {
+        let logger = Self.quietLogger("vigil.produce")
+        let settings = ProducerSettings(client: try Self.client(bootstrap, properties))
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(settings: settings, logger: logger)
+        } catch {
+            Self.stderr("vigil produce: \(error)")
+            throw ExitCode(1)
+        }
+        let failures = Mutex<(count: Int, first: String?)>((0, nil))
+        var sent = 0
+        for file in files {
+            let data: Data
+            do {
+                data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+                    : try Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                Self.stderr("vigil produce: cannot read \(file): \(error.localizedDescription)")
+                await producer.close()
+                throw ExitCode(1)
+            }
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                var bytes = Array(line)
+                if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                var key: [UInt8]?
+                if let separator = keySeparator.map({ Array($0.utf8) }), !separator.isEmpty,
+                   let cut = Self.firstIndex(of: separator, in: bytes) {
+                    key = Array(bytes[..<cut])
+                    bytes = Array(bytes[(cut + separator.count)...])
+                }
+                do {
+                    try await producer.enqueue(ProducerRecord(topic: topic, key: key, value: bytes)) { result in
+                        if case .failure(let error) = result {
+                            failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
+                        }
+                    }
+                    sent += 1
+                } catch {
+                    failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
+                }
+            }
+        }
+        do { try await producer.flush(timeout: settings.deliveryTimeout) } catch {
+            failures.withLock { f in if f.first == nil { f.first = "\(error)" } }
+        }
+        await producer.close()
+        let (failed, first) = failures.withLock { ($0.count, $0.first) }
+        Self.stderr("produced \(sent - failed) records to \(topic)" + (failed > 0 ? ", \(failed) failed: \(first ?? "")" : ""))
+        if failed > 0 || first != nil { throw ExitCode(1) }
+    }
+
+    /// Client settings from `--bootstrap` and `--property KEY=VALUE` options.
+    static func client(_ bootstrap: String, _ properties: [String]) throws -> ClientSettings {
+        var props: [String: String] = [:]
+        for p in properties {
+            guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+                throw ValidationError("--property \(p): expected KEY=VALUE")
+            }
+            props[String(p[..<eq])] = String(p[p.index(after: eq)...])
+        }
+        return ClientSettings(bootstrapServers: RunCommand.servers(bootstrap), clientID: "vigil-cli",
+                              properties: props)
+    }
+
+    /// A logger on stderr at warning level (stdout carries the command's output).
+    static func quietLogger(_ label: String) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        return Logger(label: label)
+    }
+
+    static func firstIndex(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard needle.count <= bytes.count else { return nil }
+        for i in 0...(bytes.count - needle.count) where bytes[i] == needle[0] {
+            if Array(bytes[i..<(i + needle.count)]) == needle { return i }
+        }
+        return nil
+    }
+
+    static func stderr(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
