@@ -17,6 +17,26 @@ import Testing
         }
     }
 
+    /// The raw topic (one partition) and the test topology, with a longer poll interval: the
+    /// restore runs while the consumer's poll thread waits.
+    static func setUp(_ broker: TestBroker, name: String, raw: IngestStageTests.Raw) async throws -> (Topology, [Rule]) {
+        try await broker.createTopic(raw.topic, partitions: 1)
+        let dir = try temporaryDirectory()
+        let text = IngestStageTests.topology(broker.bootstrap, name: name, raws: [raw])
+            .replacingOccurrences(of: "max_poll_interval: 7s", with: "max_poll_interval: 30s")
+        try write(text, to: dir + "/t.yaml")
+        return try TopologyLoader.load(file: dir + "/t.yaml")
+    }
+
+    /// Every alert id on the alerts topic (read until nothing more comes).
+    static func alertIDs(_ broker: TestBroker, _ topology: Topology) async throws -> [String] {
+        let alerts = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("alerts")),
+                                       topics: [topology.topics.alerts.name], logger: testLogger)
+        let records = try await readAfterJoin(alerts)
+        await alerts.close()
+        return records.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
+    }
+
     /// Nine denials, the detect stage stopped and started again, the tenth: exactly the
     /// threshold alerts of an uninterrupted run (same ids), from state read back from the
     /// changelog; the changelog holds one record per state key (plus the clock).
@@ -26,13 +46,7 @@ import Testing
             let name = uniqueName("s")
             let lines = try Self.denials(0..<10)
             let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: lines)
-            try await broker.createTopic(raw.topic, partitions: 1)
-            let dir = try temporaryDirectory()
-            // A longer poll interval: the restore runs while the consumer's poll thread waits.
-            let text = IngestStageTests.topology(broker.bootstrap, name: name, raws: [raw])
-                .replacingOccurrences(of: "max_poll_interval: 7s", with: "max_poll_interval: 30s")
-            try write(text, to: dir + "/t.yaml")
-            let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
+            let (topology, rules) = try await Self.setUp(broker, name: name, raw: raw)
 
             // The uninterrupted run, in one engine.
             let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
@@ -82,12 +96,7 @@ import Testing
             #expect(second.statistics.entriesRestored == 2, "one threshold key per rule: \(second.statistics)")
             #expect(second.statistics.restoreSkipped == 0)
 
-            let alerts = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("alerts")),
-                                           topics: [topology.topics.alerts.name], logger: testLogger)
-            let records = try await collect(alerts, count: 3, timeout: .seconds(12))
-            await alerts.close()
-            let ids = records.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
-            #expect(ids.sorted() == expected.map(\.id).sorted())
+            #expect(try await Self.alertIDs(broker, topology).sorted() == expected.map(\.id).sorted())
 
             // The changelog read back as a new owner would (to a marker): per key, the latest
             // record is the state: the two threshold keys and the clock of the worker that saw them.
@@ -113,6 +122,67 @@ import Testing
             #expect(Set(entries.keys.map { String($0.split(separator: "/")[2]) }) == Set(thresholdRules.map { "\($0.utf8.count):\($0)" }))
             #expect(latest.keys.contains { $0.hasPrefix("c/") })
             #expect(entryRecords > entries.count, "the alert's fired window rewrote the entries (\(entryRecords) records)")
+        }
+    }
+
+    /// Eight public IPs, nine denials each, read by one detect member; a second member joins
+    /// (the partitions are split, state moves with them through the changelog); the tenth
+    /// denial of each IP: exactly the uninterrupted run's sixteen threshold alerts, same ids,
+    /// with state the joining member restored.
+    @Test(.timeLimit(.minutes(4)))
+    func stateMovesWithAPartitionOnARebalance() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("m")
+            // Public IPs whose keys land on every repartition partition (murmur2 of the key).
+            let ips = ["176.95.188.101", "81.2.69.160", "89.160.20.112", "2.125.160.216", "67.43.156.1", "149.101.100.1",
+                       "202.196.224.1", "216.160.83.56"]
+            let perIP = try Self.denials(0..<10)
+            func line(_ ip: Int, _ i: Int) -> String {
+                perIP[i].replacingOccurrences(of: "176.95.188.101", with: ips[ip])
+                    .replacingOccurrences(of: "denial-\(i)\"", with: "denial-\(ip)-\(i)\"")
+            }
+            let before = (0..<9).flatMap { i in ips.indices.map { line($0, i) } }
+            let after = ips.indices.map { line($0, 9) }
+            let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: before + after)
+            let (topology, rules) = try await Self.setUp(broker, name: name, raw: raw)
+            var reference = try await ReferenceRun(topology, rules: rules)
+            let decoder = try AuditRecordDecoder(format: .eks, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
+            var expected: [Alert] = []
+            for (i, l) in raw.lines.enumerated() {
+                expected += reference.process(l, decoder: decoder, topic: raw.topic, partition: 0, offset: Int64(i))
+            }
+            #expect(expected.count == 16)
+
+            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
+                                             logger: testLogger)
+            for l in before { try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(l.utf8), partition: 0)) }
+            let ingest = try IngestStage(topology: topology, logger: testLogger)
+            let runIngest = Task { try await ingest.run() }
+            let a = DetectStage(topology: topology, rules: rules, logger: testLogger)
+            let runA = Task { try await a.run() }
+            let nine = await eventually(timeout: .seconds(60)) { a.statistics.records == before.count }
+            #expect(nine, "\(a.statistics)")
+            let b = DetectStage(topology: topology, rules: rules, logger: testLogger)
+            let runB = Task { try await b.run() }
+            let joined = await eventually(timeout: .seconds(60)) {
+                b.statistics.partitionsRestored > 0
+            }
+            #expect(joined, "a \(a.statistics), b \(b.statistics)")
+            for l in after { try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(l.utf8), partition: 0)) }
+            await producer.close()
+            let fired = await eventually(timeout: .seconds(60)) {
+                a.statistics.alertsAcknowledged + b.statistics.alertsAcknowledged >= expected.count
+            }
+            for run in [runA, runB, runIngest] { run.cancel() }
+            try await runA.value
+            try await runB.value
+            try await runIngest.value
+            #expect(fired, "a \(a.statistics), b \(b.statistics)")
+            #expect(b.statistics.entriesRestored > 0, "the joining member took over state: \(b.statistics)")
+            #expect(b.statistics.alerts > 0, "alerts fired from moved state: \(b.statistics)")
+            #expect(a.statistics.alerts + b.statistics.alerts == expected.count)
+
+            #expect(try await Self.alertIDs(broker, topology).sorted() == expected.map(\.id).sorted())
         }
     }
 }
