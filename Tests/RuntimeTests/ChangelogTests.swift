@@ -15,7 +15,8 @@ import Testing
         let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
         let decoder = try AuditRecordDecoder(format: .eks, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
         var records: [ConsumerRecord] = []
-        for (i, line) in try DetectStateTests.denials(0..<10).enumerated() {
+        let lines = try DetectStateTests.denials(0..<10)
+        for (i, line) in (lines + [lines[9].replacingOccurrences(of: "176.95.188.101", with: "81.2.69.160")]).enumerated() {
             let event = try #require(decoder.decode(line).compactMap(\.event).first)
             let r = RepartitionCodec.encode(event, enrichment: .none, origin: RawOrigin(topic: raw.topic, partition: 0, offset: Int64(i)),
                                             topic: topology.topics.repartition.name)
@@ -69,6 +70,14 @@ import Testing
         // Nothing changed that the restored worker had not written: only the fired windows and clock.
         let afterRestore = try #require(fromChangelog.changes[tp])
         #expect(afterRestore.allSatisfy { $0.value != nil })
+
+        // Restored entries that did not change are not written again (another IP's event).
+        let untouched = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
+        _ = untouched.restore(tp, restored)
+        let otherIP = try #require(untouched.evaluate([(0, records[10])]).changes[tp])
+        let otherKeys = otherIP.map { String(decoding: $0.key ?? [], as: UTF8.self) }
+        #expect(otherKeys.filter { $0.hasPrefix("e/") }.count == 2, "\(otherKeys)")
+        #expect(otherKeys.allSatisfy { !$0.contains("176.95.188.101") } && otherKeys.contains("c/1"), "\(otherKeys)")
 
         // An entry the changelog holds but the engine no longer does gets a tombstone.
         var stale = restored

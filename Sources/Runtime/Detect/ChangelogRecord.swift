@@ -18,12 +18,12 @@ enum ChangelogRecord {
     static let versionHeader = KafkaHeader(key: "vigil-changelog", string: "1")
     static let markerKey = "m"
 
-    struct Entry: Codable {
+    struct Entry: Codable, Hashable {
         var worker: Int
         var entry: RuleStateEntry
     }
 
-    struct Clock: Codable {
+    struct Clock: Codable, Hashable {
         var worker: Int
         var eventTime: Int64?
     }
@@ -66,11 +66,11 @@ enum ChangelogRecord {
                 if key == markerKey { continue }
                 if key.hasPrefix("e/"), let e = try? decoder.decode(Entry.self, from: Data(value)), e.worker >= 0 {
                     out[e.worker % workers, default: Restored()].state.entries.append(e.entry)
-                    out[e.worker % workers, default: Restored()].written[key] = value.hashValue
+                    out[e.worker % workers, default: Restored()].written[key] = e.hashValue
                 } else if key.hasPrefix("c/"), let c = try? decoder.decode(Clock.self, from: Data(value)), c.worker >= 0 {
                     var r = out[c.worker % workers, default: Restored()]
                     if let time = c.eventTime { r.state.eventTime = max(r.state.eventTime ?? time, time) }
-                    r.written[key] = value.hashValue
+                    r.written[key] = c.hashValue
                     out[c.worker % workers] = r
                 } else {
                     unreadable += 1

@@ -20,7 +20,8 @@ final class DetectWorker: Sendable {
         /// The latest event time seen and when (wall clock) it was seen: idle advance.
         var lastEventTime: Date?
         var lastActivity: ContinuousClock.Instant
-        /// The changelog as this worker last wrote (or restored) it: key → hash of the value.
+        /// The changelog as this worker last wrote (or restored) it: key → hash of the value
+        /// (the `ChangelogRecord.Entry` / `.Clock`, not its bytes).
         var written: [String: Int] = [:]
     }
 
@@ -103,23 +104,25 @@ final class DetectWorker: Sendable {
             let exported = p.engine.exportState()
             var next: [String: Int] = [:]
             var records: [ProducerRecord] = []
-            func put(_ key: String, _ value: [UInt8]) {
+            // Unchanged entries are recognised by the hash of their value, without encoding them.
+            func put<Value: Encodable & Hashable>(_ key: String, _ value: Value) {
                 let hash = value.hashValue
-                next[key] = hash
-                if p.written[key] != hash {
-                    records.append(ChangelogRecord.record(topic: changelogTopic, partition: tp.partition, key: key, value: value))
+                if p.written[key] == hash {
+                    next[key] = hash
+                    return
                 }
+                guard let bytes = try? s.encoder.encode(value) else {
+                    unwritable += 1
+                    return
+                }
+                next[key] = hash
+                records.append(ChangelogRecord.record(topic: changelogTopic, partition: tp.partition, key: key,
+                                                      value: Array(bytes)))
             }
             for entry in exported.entries {
-                guard let value = try? s.encoder.encode(ChangelogRecord.Entry(worker: index, entry: entry)) else {
-                    unwritable += 1
-                    continue
-                }
-                put(ChangelogRecord.key(worker: index, entry), Array(value))
+                put(ChangelogRecord.key(worker: index, entry), ChangelogRecord.Entry(worker: index, entry: entry))
             }
-            if let value = try? s.encoder.encode(ChangelogRecord.Clock(worker: index, eventTime: exported.eventTime)) {
-                put(ChangelogRecord.clockKey(worker: index), Array(value))
-            }
+            put(ChangelogRecord.clockKey(worker: index), ChangelogRecord.Clock(worker: index, eventTime: exported.eventTime))
             for key in p.written.keys where next[key] == nil {
                 records.append(ChangelogRecord.record(topic: changelogTopic, partition: tp.partition, key: key, value: nil))
             }
