@@ -59,4 +59,41 @@ extension AuditEventContext {
         case .warnings: return list(event.warnings.names)
         }
     }
+
+    /// Whether any value of a normalized field satisfies `predicate`: as
+    /// `values(of:in:).contains(where:)`, without collecting list values into
+    /// an array and reading only the part of the event the field lives in.
+    @inline(__always)
+    static func contains(_ field: NormalizedField, in event: AuditEvent,
+                         where predicate: (FieldValue) -> Bool) -> Bool {
+        @inline(__always) func s(_ v: String?) -> Bool {
+            guard let v else { return false }
+            return predicate(.string(v))
+        }
+        @inline(__always) func n(_ v: Int?) -> Bool {
+            guard let v else { return false }
+            return predicate(.number(Double(v)))
+        }
+        @inline(__always) func list(_ v: [String]) -> Bool {
+            for element in v where predicate(.string(element)) { return true }
+            return false
+        }
+        switch field {
+        case .kubernetes: return predicate(.bool(event.isKubernetes))
+        case .sourceIP: return s(event.sourceIP)
+        case .sourceIPs: return list(event.sourceIPs)
+        case .userName: return s(event.user.name)
+        case .userGroups: return list(event.user.groups)
+        case .stage: return s(event.stage)
+        case .requestURI: return s(event.requestURI)
+        case .verb: return s(event.verb)
+        case .responseCode: return n(event.response.code)
+        case .responseGRPCCode: return n(event.response.grpcCode)
+        case .processArgs: return list(event.process?.args ?? [])
+        case .eventType: return list(event.process?.eventTypes ?? [])
+        case .eventCategory: return list(event.process?.eventCategories ?? [])
+        case .warnings: return list(event.warnings.names)
+        default: return values(of: field, in: event).contains(where: predicate)
+        }
+    }
 }

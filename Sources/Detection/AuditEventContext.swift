@@ -14,12 +14,19 @@ public struct AuditEventContext: EvaluationContext {
     public let torExit: (String) -> Bool
     /// The enrichment the context was built from, if any (answers Tor membership).
     public let enrichment: EventEnrichment?
+    /// `response.code` and `response.grpc_code`, read once: rules test them
+    /// often, and each read of `event.response` copies the whole part.
+    private let responseCode: Int?
+    private let responseGRPCCode: Int?
 
     public init(event: AuditEvent, geo: GeoLocation? = nil, torExit: @escaping (String) -> Bool = { _ in false }) {
         self.event = event
         self.geo = geo
         self.torExit = torExit
         enrichment = nil
+        let response = event.response
+        responseCode = response.code
+        responseGRPCCode = response.grpcCode
     }
 
     /// A context answering geo fields from `enrichment.geo` and Tor membership
@@ -29,11 +36,18 @@ public struct AuditEventContext: EvaluationContext {
         geo = enrichment.geo
         torExit = { _ in false }
         self.enrichment = enrichment
+        let response = event.response
+        responseCode = response.code
+        responseGRPCCode = response.grpcCode
     }
 
     public func values(of field: FieldReference) -> FieldValues {
         if let normalized = field.normalized {
-            return Self.values(of: normalized, in: event)
+            switch normalized {
+            case .responseCode: return responseCode.map { .one(.number(Double($0))) } ?? .none
+            case .responseGRPCCode: return responseGRPCCode.map { .one(.number(Double($0))) } ?? .none
+            default: return Self.values(of: normalized, in: event)
+            }
         }
         if let geoField = field.geo {
             guard let geo, let value = geoField.value(in: geo) else { return .none }
@@ -42,8 +56,21 @@ public struct AuditEventContext: EvaluationContext {
         return Self.values(from: event.rawValue(at: field.path))
     }
 
+    public func containsValue(of field: FieldReference, where predicate: (FieldValue) -> Bool) -> Bool {
+        if let normalized = field.normalized {
+            switch normalized {
+            case .responseCode: return responseCode.map { predicate(.number(Double($0))) } ?? false
+            case .responseGRPCCode: return responseGRPCCode.map { predicate(.number(Double($0))) } ?? false
+            default: return Self.contains(normalized, in: event, where: predicate)
+            }
+        }
+        return values(of: field).contains(where: predicate)
+    }
+
     public func isTorExit(_ ip: String) -> Bool {
-        if let enrichment { return enrichment.isTorExit(ip) }
+        // Optional chaining reads the stored enrichment in place (binding it
+        // with `if let` copied the whole value per call).
+        if let answer = enrichment?.isTorExit(ip) { return answer }
         return torExit(ip)
     }
 

@@ -7,6 +7,8 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
     /// The condition text as written.
     public let text: String
     let root: ConditionNode
+    /// `root` as evaluated (``ConditionNode/planned()``: cheap tests first).
+    let plan: ConditionNode
     /// The fields the condition reads, in order of first mention (for rule
     /// validation and for choosing what an alert carries).
     public let fields: [FieldReference]
@@ -20,6 +22,7 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
         self.text = text
         let root = try parser.parseCondition()
         self.root = root
+        plan = root.planned()
         self.fields = root.fields
     }
 
@@ -29,9 +32,16 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
         evaluateRoot(context)
     }
 
+    /// Whether `context`'s event satisfies the condition: the same as the
+    /// generic form, compiled for ``AuditEventContext`` inside this module so
+    /// callers in other modules get the specialized evaluation.
+    public func evaluate(_ context: AuditEventContext) -> Bool {
+        plan.evaluate(context)
+    }
+
     @usableFromInline
     func evaluateRoot<C: EvaluationContext>(_ context: C) -> Bool {
-        root.evaluate(context)
+        plan.evaluate(context)
     }
 
     public var description: String { text }

@@ -21,6 +21,7 @@ extension ConditionNode {
         case .not(let n): n.collectFields(into: &out, seen: &seen)
         case .presentAndNot(let o, let n): add(o); n.collectFields(into: &out, seen: &seen)
         case .compare(let l, _, let r): add(l); add(r)
+        case .fieldCompare(let f, _, _, _): add(.field(f))
         case .member(let o, _, _), .string(let o, _), .present(let o, _), .truthy(let o),
              .cidrMatch(let o, _), .isPublic(let o), .isTorExit(let o): add(o)
         }

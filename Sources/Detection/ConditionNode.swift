@@ -32,6 +32,10 @@ indirect enum ConditionNode: Sendable, Hashable {
     /// null semantics of `x not in (...)` and `x not like ...`.
     case presentAndNot(Operand, ConditionNode)
     case compare(Operand, Comparison, Operand)
+    /// A field compared with a literal (`literalFirst`: the literal is the
+    /// left operand): ``compare(_:_:_:)`` without building the literal's
+    /// values, made by ``planned()``.
+    case fieldCompare(FieldReference, Comparison, FieldValue, literalFirst: Bool)
     /// `x in (...)` / `x in~ (...)` / `x : (...)` without wildcards.
     case member(Operand, Set<FieldValue>, caseInsensitive: Bool)
     case string(Operand, StringTest)
@@ -56,32 +60,45 @@ indirect enum ConditionNode: Sendable, Hashable {
         case .not(let node):
             return !node.evaluate(context)
         case .presentAndNot(let operand, let node):
-            return !operand.values(context).isEmpty && !node.evaluate(context)
+            return operand.hasValue(context) && !node.evaluate(context)
         case .compare(let lhs, let op, let rhs):
             return Self.compare(lhs.values(context), op, rhs.values(context))
+        case .fieldCompare(let field, let op, let literal, let literalFirst):
+            if op == .notEqual {
+                var any = false
+                let equalOne = context.containsValue(of: field) { value in
+                    any = true
+                    return Self.equal(value, literal)
+                }
+                return any && !equalOne
+            }
+            if literalFirst {
+                return context.containsValue(of: field) { Self.ordered(literal, op, $0) }
+            }
+            return context.containsValue(of: field) { Self.ordered($0, op, literal) }
         case .member(let operand, let set, let caseInsensitive):
-            return operand.values(context).contains { Self.isMember($0, of: set, caseInsensitive: caseInsensitive) }
+            return operand.contains(context) { Self.isMember($0, of: set, caseInsensitive: caseInsensitive) }
         case .string(let operand, let test):
-            return operand.values(context).contains { value in
+            return operand.contains(context) { value in
                 guard case .string(let s) = value else { return false }
                 return test.holds(for: s)
             }
         case .present(let operand, let wanted):
-            return operand.values(context).isEmpty != wanted
+            return operand.hasValue(context) == wanted
         case .truthy(let operand):
-            return operand.values(context).contains { $0 == .bool(true) }
+            return operand.contains(context) { $0 == .bool(true) }
         case .cidrMatch(let operand, let networks):
-            return operand.values(context).contains { value in
+            return operand.contains(context) { value in
                 guard case .string(let s) = value, let ip = IPAddress(s) else { return false }
                 return networks.contains { $0.contains(ip) }
             }
         case .isPublic(let operand):
-            return operand.values(context).contains { value in
+            return operand.contains(context) { value in
                 guard case .string(let s) = value else { return false }
                 return context.isPublic(s)
             }
         case .isTorExit(let operand):
-            return operand.values(context).contains { value in
+            return operand.contains(context) { value in
                 guard case .string(let s) = value else { return false }
                 return context.isTorExit(s)
             }
@@ -142,7 +159,7 @@ indirect enum ConditionNode: Sendable, Hashable {
         }
     }
 
-    private static func ordered(_ l: FieldValue, _ op: Comparison, _ r: FieldValue) -> Bool {
+    static func ordered(_ l: FieldValue, _ op: Comparison, _ r: FieldValue) -> Bool {
         switch op {
         case .equal: return equal(l, r)
         case .notEqual: return !equal(l, r)
@@ -167,6 +184,22 @@ indirect enum ConditionNode: Sendable, Hashable {
 }
 
 extension ConditionNode.Operand {
+    /// Whether any value satisfies `predicate`: a field asks the context
+    /// (which need not collect its values), a literal is tested directly.
+    @inline(__always)
+    func contains<C: EvaluationContext>(_ context: C, where predicate: (FieldValue) -> Bool) -> Bool {
+        switch self {
+        case .field(let reference): return context.containsValue(of: reference, where: predicate)
+        case .literal(let value): return predicate(value)
+        case .length: return values(context).contains(where: predicate)
+        }
+    }
+
+    /// Whether the operand has at least one value.
+    func hasValue<C: EvaluationContext>(_ context: C) -> Bool {
+        contains(context) { _ in true }
+    }
+
     func values<C: EvaluationContext>(_ context: C) -> FieldValues {
         switch self {
         case .field(let reference):
