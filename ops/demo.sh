@@ -94,7 +94,9 @@ step "topics: ${RAW_TOPICS[*]} (raw, from ${TOPOLOGY#"$ROOT"/}), $ALERTS, $DLQ"
 bash "$ROOT/ops/demo/generate.sh" "$STATE/traffic" 2>"$STATE/generate.out"
 step "traffic: $(cat "$STATE/generate.out")"
 EXPECTED=$(awk '{n += $2} END {print n}' "$STATE/traffic/expected.txt")
-"$VIGIL" run --topology "$TOPOLOGY" --bootstrap "$BOOTSTRAP" >"$STATE/vigil.log" 2>&1 &
+# In a session of its own: a Ctrl-C at the terminal reaches the script, whose exit trap then
+# sends vigil run one SIGINT (a second one would make it exit without committing).
+setsid "$VIGIL" run --topology "$TOPOLOGY" --bootstrap "$BOOTSTRAP" >"$STATE/vigil.log" 2>&1 < /dev/null &
 echo $! > "$STATE/vigil.pid"
 step "vigil run --topology ${TOPOLOGY#"$ROOT"/} --bootstrap $BOOTSTRAP (pid $!, log ${STATE#"$ROOT"/}/vigil.log)"
 
