@@ -15,10 +15,14 @@ protocol BatchProcessor: Sendable {
     /// Partitions were assigned; none of their records is handed over before this returns
     /// (the detect stage restores their state here).
     func assigned(_ partitions: [TopicPartition]) async
+    /// Partitions are being revoked (not lost): called before their in-flight work is waited
+    /// for (the detect stage writes their state to the changelog here).
+    func revoking(_ partitions: [TopicPartition]) async
 }
 
 extension BatchProcessor {
     func assigned(_ partitions: [TopicPartition]) async {}
+    func revoking(_ partitions: [TopicPartition]) async {}
 }
 
 /// The consume → process → acknowledge → commit loop both stages share, with the
@@ -123,6 +127,7 @@ struct StageLoop {
             },
             onRevoke: { partitions, lost in
                 if !lost {
+                    await processor.get()?.revoking(partitions)
                     let deadline = ContinuousClock.now + wait
                     while tracker.pending(partitions) > 0 && ContinuousClock.now < deadline {
                         try? await Task.sleep(for: .milliseconds(5))

@@ -34,7 +34,7 @@ import Testing
         let (topology, rules, records) = try Self.setup()
         let tp = TopicPartition(topology.topics.repartition.name, 2)
         let worker = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
-        let first = worker.evaluate(records[0..<5].enumerated().map { ($0.offset, $0.element) })
+        let first = worker.evaluate(records[0..<5].enumerated().map { ($0.offset, $0.element) }, diffing: [tp])
         #expect(Self.alerts(first).isEmpty)
         let written = try #require(first.changes[tp])
         var keys = written.map { String(decoding: $0.key ?? [], as: UTF8.self) }
@@ -43,9 +43,13 @@ import Testing
         #expect(written.allSatisfy { $0.topic == topology.topics.changelog.name && $0.partition == 2 && $0.value != nil })
         #expect(written.allSatisfy { $0.headers.contains(ChangelogRecord.versionHeader) })
 
-        // Four more: both entries and the clock change again; nothing ended.
-        let second = worker.evaluate(records[5..<9].enumerated().map { ($0.offset, $0.element) })
-        let rewritten = try #require(second.changes[tp])
+        // Four more, not diffed yet (the partition is not due), then diffed: both entries and
+        // the clock change again; nothing ended. A second diff has nothing to write.
+        let second = worker.evaluate(records[5..<9].enumerated().map { ($0.offset, $0.element) }, diffing: [])
+        #expect(second.changes.isEmpty)
+        #expect(worker.dirtyPartitions == [tp])
+        let rewritten = try #require(worker.diff([tp])[tp])
+        #expect(worker.diff([tp])[tp] == [] && worker.dirtyPartitions.isEmpty)
         keys = rewritten.map { String(decoding: $0.key ?? [], as: UTF8.self) }
         #expect(Set(keys) == Set(written.map { String(decoding: $0.key ?? [], as: UTF8.self) }))
         #expect(rewritten.allSatisfy { $0.value != nil })
@@ -63,8 +67,8 @@ import Testing
         let other = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
         #expect(other.restore(tp, restored) == 0)
         let tenth = [(0, records[9])]
-        let continued = Self.alerts(worker.evaluate(tenth))
-        let fromChangelog = other.evaluate(tenth)
+        let continued = Self.alerts(worker.evaluate(tenth, diffing: [tp]))
+        let fromChangelog = other.evaluate(tenth, diffing: [tp])
         #expect(continued.count == 2)
         #expect(Self.alerts(fromChangelog).map(\.id) == continued.map(\.id))
         // Nothing changed that the restored worker had not written: only the fired windows and clock.
@@ -74,7 +78,7 @@ import Testing
         // Restored entries that did not change are not written again (another IP's event).
         let untouched = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
         _ = untouched.restore(tp, restored)
-        let otherIP = try #require(untouched.evaluate([(0, records[10])]).changes[tp])
+        let otherIP = try #require(untouched.evaluate([(0, records[10])], diffing: [tp]).changes[tp])
         let otherKeys = otherIP.map { String(decoding: $0.key ?? [], as: UTF8.self) }
         #expect(otherKeys.filter { $0.hasPrefix("e/") }.count == 2, "\(otherKeys)")
         #expect(otherKeys.allSatisfy { !$0.contains("176.95.188.101") } && otherKeys.contains("c/1"), "\(otherKeys)")
@@ -84,7 +88,7 @@ import Testing
         stale.written["e/1/4:gone/t/198.51.100.7"] = 42
         let third = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
         _ = third.restore(tp, stale)
-        let cleaned = try #require(third.evaluate(tenth).changes[tp])
+        let cleaned = try #require(third.evaluate(tenth, diffing: [tp]).changes[tp])
         let tombstones = cleaned.filter { $0.value == nil }.map { String(decoding: $0.key ?? [], as: UTF8.self) }
         #expect(tombstones == ["e/1/4:gone/t/198.51.100.7"])
 

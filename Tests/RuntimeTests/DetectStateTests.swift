@@ -19,11 +19,14 @@ import Testing
 
     /// The raw topic (one partition) and the test topology, with a longer poll interval: the
     /// restore runs while the consumer's poll thread waits.
-    static func setUp(_ broker: TestBroker, name: String, raw: IngestStageTests.Raw) async throws -> (Topology, [Rule]) {
+    /// `commitInterval` is also how often a partition's state is diffed into the changelog.
+    static func setUp(_ broker: TestBroker, name: String, raw: IngestStageTests.Raw,
+                      commitInterval: String = "1s") async throws -> (Topology, [Rule]) {
         try await broker.createTopic(raw.topic, partitions: 1)
         let dir = try temporaryDirectory()
         let text = IngestStageTests.topology(broker.bootstrap, name: name, raws: [raw])
             .replacingOccurrences(of: "max_poll_interval: 7s", with: "max_poll_interval: 30s")
+            .replacingOccurrences(of: "commit_interval: 1s", with: "commit_interval: \(commitInterval)")
         try write(text, to: dir + "/t.yaml")
         return try TopologyLoader.load(file: dir + "/t.yaml")
     }
@@ -46,7 +49,7 @@ import Testing
             let name = uniqueName("s")
             let lines = try Self.denials(0..<10)
             let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: lines)
-            let (topology, rules) = try await Self.setUp(broker, name: name, raw: raw)
+            let (topology, rules) = try await Self.setUp(broker, name: name, raw: raw, commitInterval: "5s")
 
             // The uninterrupted run, in one engine.
             let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
@@ -57,23 +60,26 @@ import Testing
             var reports: [DeliveryReport] = []
             for (i, line) in lines.enumerated() {
                 expected += reference.process(line, decoder: decoder, topic: raw.topic, partition: 0, offset: Int64(i))
-                if i < 9 {
-                    reports.append(try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8), partition: 0)))
-                }
             }
-            #expect(reports.map(\.offset) == Array(0..<9))
             let thresholdRules: Set = ["Kubernetes.API.Multiple403.PublicIP", "Amazon.EKS.Audit.Multiple403"]
             #expect(Set(expected.map(\.ruleID)) == thresholdRules, "\(expected.map(\.ruleID))")
             #expect(expected.count == 2)
 
             let ingest = try IngestStage(topology: topology, logger: testLogger)
             let runIngest = Task { try await ingest.run() }
-            // First life: nine denials, no alert; the state goes to the changelog.
+            // First life: nine denials, no alert; the state goes to the changelog: diffed at the
+            // first batch, then (the rest within the 5 s commit interval) at the revoke on stop.
             let first = DetectStage(topology: topology, rules: rules, logger: testLogger)
             let runFirst = Task { try await first.run() }
+            for (i, line) in lines[0..<9].enumerated() {
+                if i == 5 { _ = await eventually(timeout: .seconds(60)) { first.statistics.records == 5 } }
+                reports.append(try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8), partition: 0)))
+            }
             let nine = await eventually(timeout: .seconds(60)) {
                 first.statistics.records == 9 && first.statistics.changelogRecords > 0
             }
+            #expect(reports.map(\.offset) == Array(0..<9))
+            #expect(first.statistics.changelogDeferred > 0, "the later records waited for a diff: \(first.statistics)")
             runFirst.cancel()
             try await runFirst.value
             #expect(nine, "\(first.statistics)")

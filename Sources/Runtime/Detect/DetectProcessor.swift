@@ -2,16 +2,18 @@ import Detection
 import KafkaIO
 import Logging
 import Metrics
+import Synchronization
 
 /// Hands each repartition record to a worker by key hash (a key's records stay in order on
 /// one worker), evaluates the slices in parallel, then registers every record and produces
 /// its alerts in batch order, so the tracker sees each partition's offsets in order.
 ///
-/// Durable state: the changelog records an evaluation returns for a partition are produced
-/// with the ticket of that partition's *first* record in the batch, so no offset of the batch
-/// becomes committable before the state that covers it is acknowledged. On assignment each
-/// partition's state is read back from the changelog before any of its records is handed
-/// over (``restore(_:)``).
+/// Durable state: a partition's state is diffed into changelog records at most once per
+/// `changelogInterval` (and on revoke). The first record of each partition in a batch holds
+/// one extra pending unit, released only when a diff taken *after* the batch was evaluated is
+/// acknowledged whole, so no offset becomes committable before the state covering it is in
+/// the changelog. On assignment each partition's state is read back from the changelog before
+/// any of its records is handed over (``restore(_:)``).
 struct DetectProcessor: BatchProcessor {
     let workers: [DetectWorker]
     let alertsTopic: String
@@ -21,6 +23,11 @@ struct DetectProcessor: BatchProcessor {
     /// For the changelog reader (assign mode) and how long a restore may take.
     let client: ClientSettings
     let restoreTimeout: Duration
+    let changelogInterval: Duration
+    let held = HeldTickets()
+    /// Batches, ticks and revoke flushes one at a time: diffs of a partition are produced in
+    /// the order they were taken, so the changelog's latest value per key is the newest state.
+    let serial = Serial()
     let logger: Logger
     let producer: KafkaProducer
     let consumer: KafkaConsumer
@@ -29,6 +36,10 @@ struct DetectProcessor: BatchProcessor {
     let alertCounter = Counter(label: "vigil_alerts_total")
 
     func process(_ batch: [ConsumerRecord]) async throws(RuntimeError) {
+        try await serial.run { () async throws(RuntimeError) in try await processAlone(batch) }
+    }
+
+    private func processAlone(_ batch: [ConsumerRecord]) async throws(RuntimeError) {
         // A failed restore must not let records run on empty state (nor their offsets commit).
         if let failure = shared.failure { throw failure }
         var slices = Array(repeating: [(Int, ConsumerRecord)](), count: workers.count)
@@ -37,10 +48,14 @@ struct DetectProcessor: BatchProcessor {
         }
         var outcomes = Array(repeating: Result<[Alert], Undecodable>.success([]), count: batch.count)
         var changes: DetectWorker.Changes = [:]
+        // Partitions due for a diff: their held tickets are taken *before* evaluating, so each
+        // was evaluated before the diff that releases it.
+        let due = held.due(Set(batch.map(\.topicPartition)), interval: changelogInterval)
+        let released = Dictionary(uniqueKeysWithValues: due.map { ($0, held.take($0)) })
         let workers = self.workers
         let results = await withTaskGroup(of: DetectWorker.Evaluation.self) { group in
-            for (worker, slice) in zip(workers, slices) where !slice.isEmpty {
-                group.addTask { worker.evaluate(slice) }
+            for (worker, slice) in zip(workers, slices) where !slice.isEmpty || !due.isEmpty {
+                group.addTask { worker.evaluate(slice, diffing: due) }
             }
             var all: [DetectWorker.Evaluation] = []
             for await part in group { all.append(part) }
@@ -50,36 +65,94 @@ struct DetectProcessor: BatchProcessor {
             for (position, outcome) in result.outcomes { outcomes[position] = outcome }
             for (tp, records) in result.changes { changes[tp, default: []] += records }
         }
+        var seen = Set<TopicPartition>()
         for (record, outcome) in zip(batch, outcomes) {
-            // The partition's first record in the batch also waits for its changelog records.
-            let state = changes.removeValue(forKey: record.topicPartition) ?? []
+            // The partition's first record in the batch also waits for a diff that covers it.
+            let tp = record.topicPartition
+            let first = seen.insert(tp).inserted
+            let own: Int
+            switch outcome {
+            case .success(let alerts): own = alerts.count
+            case .failure: own = 1
+            }
+            let (ticket, next) = tracker.register(tp, offset: record.offset, pending: own + (first ? 1 : 0))
+            if let next { consumer.markDone(upTo: [tp: next]) }
+            if first {
+                if due.contains(tp) {
+                    try await release(changes.removeValue(forKey: tp) ?? [], tickets: (released[tp] ?? []) + [ticket])
+                } else {
+                    held.hold(ticket)
+                    shared.update { $0.changelogDeferred += 1 }
+                }
+            }
             switch outcome {
             case .success(let alerts):
-                let (ticket, next) = tracker.register(record.topicPartition, offset: record.offset,
-                                                      pending: alerts.count + state.count)
-                if let next { consumer.markDone(upTo: [record.topicPartition: next]) }
-                for change in state { try await produce(change, ticket: ticket, what: "changelog record") }
                 for alert in alerts {
                     try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: ticket, what: "alert \(alert.id)")
                 }
             case .failure(let undecodable):
-                let (ticket, _) = tracker.register(record.topicPartition, offset: record.offset, pending: 1 + state.count)
-                for change in state { try await produce(change, ticket: ticket, what: "changelog record") }
                 try await produce(DeadLetterRecord.make(for: record, issue: undecodable.issue, topic: deadLetterTopic),
                                   ticket: ticket, what: "dead letter")
             }
         }
     }
 
-    func tick() async throws(RuntimeError) {
-        for worker in workers {
-            let (alerts, changes) = worker.advanceIdle()
-            for records in changes.values {
-                for change in records { try await produce(change, ticket: nil, what: "changelog record") }
+    /// Produces a diff's changelog records; once all are acknowledged, releases the held unit
+    /// of each ticket the diff covers.
+    private func release(_ records: [ProducerRecord], tickets: [OffsetTracker.Ticket]) async throws(RuntimeError) {
+        let tracker = self.tracker, consumer = self.consumer
+        let done: @Sendable () -> Void = {
+            for ticket in tickets {
+                if let next = tracker.acknowledge(ticket) { consumer.markDone(upTo: [ticket.partition: next]) }
             }
-            for alert in alerts {
+        }
+        guard !records.isEmpty else { return done() }
+        let remaining = Countdown(records.count)
+        for change in records {
+            try await produce(change, ticket: nil, what: "changelog record") {
+                if remaining.decrement() { done() }
+            }
+        }
+    }
+
+    /// Diffs these partitions in every worker and releases what their held tickets wait for.
+    private func flush(_ partitions: Set<TopicPartition>) async throws(RuntimeError) {
+        guard !partitions.isEmpty else { return }
+        let released = Dictionary(uniqueKeysWithValues: partitions.map { ($0, held.take($0)) })
+        var changes: DetectWorker.Changes = [:]
+        for worker in workers {
+            for (tp, records) in worker.diff(partitions) { changes[tp, default: []] += records }
+        }
+        held.diffed(partitions)
+        for tp in partitions {
+            try await release(changes[tp] ?? [], tickets: released[tp] ?? [])
+        }
+    }
+
+    func tick() async throws(RuntimeError) {
+        try await serial.run { () async throws(RuntimeError) in try await tickAlone() }
+    }
+
+    private func tickAlone() async throws(RuntimeError) {
+        var dirty = held.partitions
+        for worker in workers {
+            for alert in worker.advanceIdle() {
                 try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: nil, what: "alert \(alert.id)")
             }
+            dirty.formUnion(worker.dirtyPartitions)
+        }
+        try await flush(held.due(dirty, interval: changelogInterval))
+    }
+
+    /// Before a revoke waits for the partitions' pending records: diff them now, so their held
+    /// tickets are released once the changelog has them.
+    func revoking(_ partitions: [TopicPartition]) async {
+        do throws(RuntimeError) {
+            try await serial.run { () async throws(RuntimeError) in
+                try await flush(Set(partitions.filter { $0.topic == repartitionTopic }))
+            }
+        } catch {
+            logger.error("detect: changelog flush on revoke failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -144,6 +217,7 @@ struct DetectProcessor: BatchProcessor {
     }
 
     func revoked(_ partitions: [TopicPartition]) {
+        held.drop(partitions)
         for worker in workers { worker.drop(partitions) }
     }
 
@@ -156,7 +230,8 @@ struct DetectProcessor: BatchProcessor {
         return Int(hash % UInt64(count))
     }
 
-    private func produce(_ record: ProducerRecord, ticket: OffsetTracker.Ticket?, what: String) async throws(RuntimeError) {
+    private func produce(_ record: ProducerRecord, ticket: OffsetTracker.Ticket?, what: String,
+                         then acknowledged: (@Sendable () -> Void)? = nil) async throws(RuntimeError) {
         let tracker = self.tracker, consumer = self.consumer, shared = self.shared, counter = alertCounter
         let isAlert = record.topic == alertsTopic
         do {
@@ -170,6 +245,7 @@ struct DetectProcessor: BatchProcessor {
                     if let ticket, let next = tracker.acknowledge(ticket) {
                         consumer.markDone(upTo: [ticket.partition: next])
                     }
+                    acknowledged?()
                 case .failure(let error):
                     shared.fail(RuntimeError(code: .deliveryFailed, detail: "\(what) to \(record.topic): \(error)"))
                 }
@@ -177,5 +253,71 @@ struct DetectProcessor: BatchProcessor {
         } catch {
             throw RuntimeError(error, "producing to \(record.topic)")
         }
+    }
+}
+
+/// Tickets whose extra unit waits for a diff of their partition, and when each partition was
+/// last diffed.
+final class HeldTickets: Sendable {
+    private let state = Mutex<(tickets: [TopicPartition: [OffsetTracker.Ticket]], lastDiff: [TopicPartition: ContinuousClock.Instant])>(([:], [:]))
+
+    func hold(_ ticket: OffsetTracker.Ticket) {
+        state.withLock { $0.tickets[ticket.partition, default: []].append(ticket) }
+    }
+
+    func take(_ tp: TopicPartition) -> [OffsetTracker.Ticket] {
+        state.withLock { $0.tickets.removeValue(forKey: tp) ?? [] }
+    }
+
+    /// Those of `partitions` not diffed within `interval` (never diffed: due); marks them diffed now.
+    func due(_ partitions: Set<TopicPartition>, interval: Duration) -> Set<TopicPartition> {
+        let now = ContinuousClock.now
+        return state.withLock { s in
+            let due = partitions.filter { s.lastDiff[$0].map { now - $0 >= interval } ?? true }
+            for tp in due { s.lastDiff[tp] = now }
+            return due
+        }
+    }
+
+    func diffed(_ partitions: Set<TopicPartition>) {
+        let now = ContinuousClock.now
+        state.withLock { s in for tp in partitions { s.lastDiff[tp] = now } }
+    }
+
+    /// Partitions with held tickets.
+    var partitions: Set<TopicPartition> { state.withLock { Set($0.tickets.keys) } }
+
+    func drop(_ partitions: [TopicPartition]) {
+        state.withLock { s in
+            for tp in partitions {
+                s.tickets[tp] = nil
+                s.lastDiff[tp] = nil
+            }
+        }
+    }
+}
+
+/// Counts acknowledgements down; true for the one that reaches zero.
+final class Countdown: Sendable {
+    private let left: Mutex<Int>
+    init(_ count: Int) { left = Mutex(count) }
+    func decrement() -> Bool { left.withLock { $0 -= 1; return $0 == 0 } }
+}
+
+/// Runs async bodies one at a time, in arrival order.
+actor Serial {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func run(_ body: () async throws(RuntimeError) -> Void) async throws(RuntimeError) {
+        if busy {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            busy = true
+        }
+        defer {
+            if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+        }
+        try await body()
     }
 }

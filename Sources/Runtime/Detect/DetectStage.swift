@@ -58,7 +58,8 @@ public final class DetectStage: Sendable {
                                    deadLetterTopic: t.topics.deadLetter.name, changelogTopic: t.topics.changelog.name,
                                    repartitionTopic: t.topics.repartition.name,
                                    client: t.consumerSettings(group: t.kafka.detectGroup).client,
-                                   restoreTimeout: t.kafka.maxPollInterval / 2, logger: logger,
+                                   restoreTimeout: t.kafka.maxPollInterval / 2,
+                                   changelogInterval: t.kafka.commitInterval, logger: logger,
                                    producer: producer, consumer: consumer, tracker: tracker, shared: shared)
         }
     }

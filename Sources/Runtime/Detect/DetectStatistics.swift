@@ -15,6 +15,9 @@ public struct DetectStatistics: StageStatistics, Equatable {
     /// not be encoded (skipped; their key's state is then not durable).
     public var changelogRecords = 0
     public var changelogUnwritable = 0
+    /// A partition's records in a batch whose offsets waited for a later diff (at most one
+    /// diff per partition per commit interval, and one on revoke).
+    public var changelogDeferred = 0
     /// Partitions whose state was restored from the changelog on assignment, the entries
     /// restored, and changelog records or entries that could not be restored (counted, skipped).
     public var partitionsRestored = 0

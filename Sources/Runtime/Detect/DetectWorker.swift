@@ -23,6 +23,8 @@ final class DetectWorker: Sendable {
         /// The changelog as this worker last wrote (or restored) it: key → hash of the value
         /// (the `ChangelogRecord.Entry` / `.Clock`, not its bytes).
         var written: [String: Int] = [:]
+        /// Changed since the last diff.
+        var dirty = false
     }
 
     private struct State {
@@ -62,11 +64,10 @@ final class DetectWorker: Sendable {
 
     /// Evaluates records (batch position, record) in order; returns each one's alerts, or why
     /// its event could not be rebuilt (the record then goes to the dead-letter topic), and the
-    /// changelog records of the partitions whose state changed.
-    func evaluate(_ records: [(Int, ConsumerRecord)]) -> Evaluation {
+    /// changelog records of the partitions in `diffing` (each of them present, maybe empty).
+    func evaluate(_ records: [(Int, ConsumerRecord)], diffing: Set<TopicPartition>) -> Evaluation {
         let now = ContinuousClock.now
         return state.withLock { s in
-            var touched = Set<TopicPartition>()
             let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
                 switch s.decoder.decode(record) {
                 case .issue(let issue):
@@ -84,23 +85,36 @@ final class DetectWorker: Sendable {
                         p.lastEventTime = max(p.lastEventTime ?? date, date)
                     }
                     p.lastActivity = now
+                    p.dirty = true
                     s.partitions[record.topicPartition] = p
-                    touched.insert(record.topicPartition)
                     shared.update { $0.records += 1; $0.alerts += alerts.count }
                     return (position, .success(alerts))
                 }
             }
-            return (outcomes, changelog(of: touched, in: &s))
+            return (outcomes, changelog(of: diffing, in: &s))
         }
+    }
+
+    /// The changelog records of these partitions (each present, maybe empty).
+    func diff(_ partitions: Set<TopicPartition>) -> Changes {
+        state.withLock { s in changelog(of: partitions, in: &s) }
+    }
+
+    /// Partitions changed since their last diff.
+    var dirtyPartitions: Set<TopicPartition> {
+        state.withLock { s in Set(s.partitions.filter { $0.value.dirty }.map(\.key)) }
     }
 
     /// The changelog records that make each partition's saved state equal its engine's:
     /// changed or new entries, tombstones for entries that ended, the clock when it moved.
+    /// Every partition asked for is in the result (empty when nothing changed or it is not held).
     private func changelog(of partitions: Set<TopicPartition>, in s: inout State) -> Changes {
         var out: Changes = [:]
         var unwritable = 0
         for tp in partitions {
-            guard var p = s.partitions[tp] else { continue }
+            out[tp] = []
+            guard var p = s.partitions[tp], p.dirty else { continue }
+            p.dirty = false
             let exported = p.engine.exportState()
             var next: [String: Int] = [:]
             var records: [ProducerRecord] = []
@@ -128,7 +142,7 @@ final class DetectWorker: Sendable {
             }
             p.written = next
             s.partitions[tp] = p
-            if !records.isEmpty { out[tp] = records }
+            out[tp] = records
         }
         let written = out.values.reduce(0) { $0 + $1.count }
         if written > 0 || unwritable > 0 {
@@ -153,23 +167,23 @@ final class DetectWorker: Sendable {
 
     /// Moves the event time of partitions idle for `limits.idle_advance` forward by the wall-clock
     /// time they were idle, closing windows of quiet keys; produces what that emits.
-    func advanceIdle() -> (alerts: [Alert], changes: Changes) {
+    /// The partitions it moved are marked for the next diff.
+    func advanceIdle() -> [Alert] {
         let now = ContinuousClock.now
-        let (alerts, changes): ([Alert], Changes) = state.withLock { s in
+        let alerts: [Alert] = state.withLock { s in
             var out: [Alert] = []
-            var touched = Set<TopicPartition>()
             for (tp, var p) in s.partitions {
                 guard let last = p.lastEventTime, now - p.lastActivity >= idleAfter else { continue }
                 let idle = now - p.lastActivity
                 let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
                 out += p.engine.advance(to: last.addingTimeInterval(seconds))
+                p.dirty = true
                 s.partitions[tp] = p
-                touched.insert(tp)
             }
-            return (out, changelog(of: touched, in: &s))
+            return out
         }
         if !alerts.isEmpty { shared.update { $0.alerts += alerts.count; $0.idleAlerts += alerts.count } }
-        return (alerts, changes)
+        return alerts
     }
 
     /// Forgets the engines of revoked partitions (their state is in the changelog).
