@@ -16,7 +16,9 @@ import Testing
         let decoder = try AuditRecordDecoder(format: .eks, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
         var records: [ConsumerRecord] = []
         let lines = try DetectStateTests.denials(0..<10)
-        for (i, line) in (lines + [lines[9].replacingOccurrences(of: "176.95.188.101", with: "81.2.69.160")]).enumerated() {
+        let otherIP = lines[9].replacingOccurrences(of: "176.95.188.101", with: "81.2.69.160")
+        let twoHoursLater = otherIP.replacingOccurrences(of: "2023-12-07T14:45:09", with: "2023-12-07T16:45:09")
+        for (i, line) in (lines + [otherIP, twoHoursLater]).enumerated() {
             let event = try #require(decoder.decode(line).compactMap(\.event).first)
             let r = RepartitionCodec.encode(event, enrichment: .none, origin: RawOrigin(topic: raw.topic, partition: 0, offset: Int64(i)),
                                             topic: topology.topics.repartition.name)
@@ -82,6 +84,14 @@ import Testing
         let otherKeys = otherIP.map { String(decoding: $0.key ?? [], as: UTF8.self) }
         #expect(otherKeys.filter { $0.hasPrefix("e/") }.count == 2, "\(otherKeys)")
         #expect(otherKeys.allSatisfy { !$0.contains("176.95.188.101") } && otherKeys.contains("c/1"), "\(otherKeys)")
+
+        // Two hours later (past the windows and the 30 minute dedup periods) the first IP's
+        // entries have ended: tombstones, so compaction drops them.
+        let later = worker.evaluate([(0, records[11])], diffing: [tp])
+        let ended = try #require(later.changes[tp])
+        let endedKeys = Set(ended.filter { $0.value == nil }.map { String(decoding: $0.key ?? [], as: UTF8.self) })
+        #expect(endedKeys.count == 2 && endedKeys.allSatisfy { $0.hasPrefix("e/1/") && $0.hasSuffix("176.95.188.101") },
+                "\(endedKeys)")
 
         // An entry the changelog holds but the engine no longer does gets a tombstone.
         var stale = restored
