@@ -115,7 +115,7 @@ done
 step "produced: $(paste -sd ';' "$STATE/produce.out" | sed 's/;/; /g')"
 
 # --- alerts as they arrive ------------------------------------------------------------------
-say "Alerts on $ALERTS (expecting $EXPECTED; they start once Vigil's consumer groups have joined, ~20 s on Tansu):"
+say "Alerts on $ALERTS (expecting $EXPECTED; they start once Vigil's consumer groups have joined, a few seconds on Tansu):"
 tail -n +1 -f --pid="$CONSUMER" "$STATE/alerts.out"
 wait "$CONSUMER" || true
 CONSUMER=""
