@@ -52,20 +52,23 @@ public struct RuleTestCase: Sendable, Hashable {
     public let logType: LogType?
     /// The Tor exit set for this case (Panther's `p_enrichment.tor_exit_nodes`).
     public let torExitNodes: [String]
+    /// Locations the case gives source IPs, in place of the GeoIP database's answer.
+    public let geo: [String: RuleTestLocation]
     public let expectation: Expectation
     /// What the original rule's `title()` / `dedup()` returned, for a cross-check.
     public let observedTitle: String?
     public let observedDedup: String?
 
     public init(ruleID: String, name: String, origin: Origin, records: [[UInt8]], logType: LogType?,
-                torExitNodes: [String], expectation: Expectation, observedTitle: String? = nil,
-                observedDedup: String? = nil) {
+                torExitNodes: [String], geo: [String: RuleTestLocation] = [:], expectation: Expectation,
+                observedTitle: String? = nil, observedDedup: String? = nil) {
         self.ruleID = ruleID
         self.name = name
         self.origin = origin
         self.records = records
         self.logType = logType
         self.torExitNodes = torExitNodes
+        self.geo = geo
         self.expectation = expectation
         self.observedTitle = observedTitle
         self.observedDedup = observedDedup
@@ -80,7 +83,7 @@ public struct RuleTestCase: Sendable, Hashable {
             return RuleTestCase(ruleID: rule.id, name: test.name, origin: .inline(file: rule.file, index: index),
                                 records: records, logType: test.logType ?? rule.logTypes.first,
                                 torExitNodes: test.torExitNodes + records.flatMap(Self.pantherTorExits),
-                                expectation: expectation)
+                                geo: test.geo, expectation: expectation)
         }
     }
 

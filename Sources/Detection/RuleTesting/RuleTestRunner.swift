@@ -53,7 +53,7 @@ public struct RuleTestRunner: Sendable {
         }
         let (events, failure) = decode(testCase, notes: &notes)
         if let failure { return result(failure) }
-        let enrichments = events.map { enrichment(for: $0, tor: testCase.torExitNodes) }
+        let enrichments = events.map { enrichment(for: $0, tor: testCase.torExitNodes, geo: testCase.geo) }
         switch testCase.expectation {
         case .match(let expected):
             let matching = zip(events, enrichments).filter { rule.matches($0, enrichment: $1) }
@@ -116,8 +116,9 @@ public struct RuleTestRunner: Sendable {
         return (events, nil)
     }
 
-    private func enrichment(for event: AuditEvent, tor: [String]) -> EventEnrichment {
+    private func enrichment(for event: AuditEvent, tor: [String], geo given: [String: RuleTestLocation]) -> EventEnrichment {
         var out = Enricher(geo: geo, tor: nil).enrich(sourceIPs: event.sourceIPs, at: nil)
+        if let primary = event.sourceIPs.first, let location = given[primary] { out.geo = location.location }
         let set = EventEnrichment(torExitIPs: tor)
         out.torExitIPs = event.sourceIPs.filter(set.isTorExit)
         return out

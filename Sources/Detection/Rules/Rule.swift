@@ -1,4 +1,5 @@
 import AuditEvents
+import Enrichment
 
 /// One detection, as written in a rule file under `topology/rules/` and
 /// checked by ``RuleLoader``. Conditions and templates are compiled here, once.
@@ -115,8 +116,37 @@ public struct RuleTest: Sendable, Hashable {
     public let logType: LogType?
     /// The Tor exit set for this case.
     public let torExitNodes: [String]
+    /// Locations the case gives source IPs (`geo:`), in place of a GeoIP database.
+    public let geo: [String: RuleTestLocation]
     /// The raw events, as written.
     public let events: [RuleValue]
+}
+
+/// A location a rule test gives a source IP (`geo: {IP: {city, country, ...}}`), so
+/// rules that read geo fields (Splunk's `iplocation` step) can be tested inline
+/// without a GeoIP database. It takes the place of the database's answer for that IP.
+public struct RuleTestLocation: Sendable, Hashable {
+    public let city: String?
+    public let country: String?
+    public let countryCode: String?
+    public let region: String?
+    public let latitude: Double?
+    public let longitude: Double?
+
+    public init(city: String? = nil, country: String? = nil, countryCode: String? = nil, region: String? = nil,
+                latitude: Double? = nil, longitude: Double? = nil) {
+        self.city = city
+        self.country = country
+        self.countryCode = countryCode
+        self.region = region
+        self.latitude = latitude
+        self.longitude = longitude
+    }
+
+    public var location: GeoLocation {
+        GeoLocation(city: city, country: country, countryCode: countryCode, region: region,
+                    latitude: latitude, longitude: longitude)
+    }
 }
 
 /// A YAML value kept as data (a test's raw event), convertible to JSON.

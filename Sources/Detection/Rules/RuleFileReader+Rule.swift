@@ -1,4 +1,5 @@
 import AuditEvents
+import Enrichment
 import Yams
 
 extension RuleFileReader {
@@ -116,7 +117,7 @@ extension RuleFileReader {
     mutating func test(_ node: Node) -> RuleTest? {
         guard let keys = mapping(node, "a test",
                                  allowed: ["name", "expected", "expected_alerts", "log_type", "tor_exit_nodes",
-                                           "log", "events"],
+                                           "geo", "log", "events"],
                                  required: ["name"]) else { return nil }
         let name = keys["name"].flatMap { string($0.value, "name") } ?? ""
         let expected = keys["expected"].flatMap { bool($0.value, "expected") }
@@ -147,7 +148,35 @@ extension RuleFileReader {
             problem(at: node, "a test needs 'log' or 'events'")
         }
         let tor = keys["tor_exit_nodes"].map { strings($0.value, "tor_exit_nodes") } ?? []
+        let geo = keys["geo"].map { testLocations($0.value) } ?? [:]
         return RuleTest(name: name, expected: expected ?? ((alerts ?? 0) > 0), expectedAlerts: alerts,
-                        logType: logType, torExitNodes: tor, events: events)
+                        logType: logType, torExitNodes: tor, geo: geo, events: events)
+    }
+
+    /// `geo: {IP: {city, country, country_code, region, lat, lon}}` of a test.
+    mutating func testLocations(_ node: Node) -> [String: RuleTestLocation] {
+        guard case .mapping(let byIP) = node else {
+            problem(at: node, "geo must map source IPs to locations, e.g. {\"5.5.5.5\": {city: London, country: United Kingdom}}")
+            return [:]
+        }
+        var out: [String: RuleTestLocation] = [:]
+        for (key, value) in byIP {
+            guard let ip = string(key, "a geo key") else { continue }
+            if IPAddress(ip) == nil { problem(at: key, "'\(ip)' is not an IP address") }
+            guard let fields = mapping(value, "the location of \(ip)",
+                                       allowed: ["city", "country", "country_code", "region", "lat", "lon"])
+            else { continue }
+            func text(_ name: String) -> String? { fields[name].flatMap { string($0.value, name) } }
+            func number(_ name: String) -> Double? {
+                guard let n = fields[name]?.value else { return nil }
+                if case .scalar(let s) = n, let d = Double(s.string) { return d }
+                problem(at: n, "\(name) must be a number")
+                return nil
+            }
+            out[ip] = RuleTestLocation(city: text("city"), country: text("country"),
+                                       countryCode: text("country_code"), region: text("region"),
+                                       latitude: number("lat"), longitude: number("lon"))
+        }
+        return out
     }
 }
