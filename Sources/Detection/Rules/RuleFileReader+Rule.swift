@@ -3,10 +3,11 @@ import Enrichment
 import Yams
 
 extension RuleFileReader {
-    static let ruleKeys: Set<String> = [
+    /// The keys a rule may have, sorted (as unknown-key problems list them).
+    static let ruleKeys: [String] = [
         "id", "title", "description", "severity", "log_types", "mitre", "runbook", "references",
         "notes", "enabled", "where", "threshold", "dedup", "aggregate", "output", "tests",
-    ]
+    ].sorted()
 
     /// The rule in `root`, or nil when any part of it is wrong (problems recorded).
     mutating func rule(_ root: Node) -> Rule? {
@@ -69,14 +70,14 @@ extension RuleFileReader {
     }
 
     mutating func dedup(_ node: Node) -> Rule.Dedup? {
-        guard let keys = mapping(node, "dedup", allowed: ["period", "group_by", "key"], required: ["period"]),
+        guard let keys = mapping(node, "dedup", allowed: ["group_by", "key", "period"], required: ["period"]),
               let period = keys["period"].flatMap({ duration($0.value, "dedup period") }) else { return nil }
         return Rule.Dedup(period: period, groupBy: keys["group_by"].map { fields($0.value, "group_by") } ?? [],
                           key: keys["key"].flatMap { template($0.value, "dedup key") })
     }
 
     mutating func aggregate(_ node: Node) -> Rule.Aggregate? {
-        guard let keys = mapping(node, "aggregate", allowed: ["window", "group_by", "stats", "having"],
+        guard let keys = mapping(node, "aggregate", allowed: ["group_by", "having", "stats", "window"],
                                  required: ["window", "group_by", "stats"]) else { return nil }
         let window = keys["window"].flatMap { duration($0.value, "aggregate window") }
         let groupBy = keys["group_by"].map { fields($0.value, "group_by") } ?? []
@@ -116,8 +117,8 @@ extension RuleFileReader {
 
     mutating func test(_ node: Node) -> RuleTest? {
         guard let keys = mapping(node, "a test",
-                                 allowed: ["name", "expected", "expected_alerts", "log_type", "tor_exit_nodes",
-                                           "geo", "log", "events"],
+                                 allowed: ["events", "expected", "expected_alerts", "geo", "log", "log_type", "name",
+                                           "tor_exit_nodes"],
                                  required: ["name"]) else { return nil }
         let name = keys["name"].flatMap { string($0.value, "name") } ?? ""
         let expected = keys["expected"].flatMap { bool($0.value, "expected") }
@@ -164,7 +165,7 @@ extension RuleFileReader {
             guard let ip = string(key, "a geo key") else { continue }
             if IPAddress(ip) == nil { problem(at: key, "'\(ip)' is not an IP address") }
             guard let fields = mapping(value, "the location of \(ip)",
-                                       allowed: ["city", "country", "country_code", "region", "lat", "lon"])
+                                       allowed: ["city", "country", "country_code", "lat", "lon", "region"])
             else { continue }
             func text(_ name: String) -> String? { fields[name].flatMap { string($0.value, name) } }
             func number(_ name: String) -> Double? {

@@ -1,85 +1,10 @@
 import Yams
 
-/// Reads one composed YAML document into a ``Rule``, collecting every problem
-/// with its position instead of stopping at the first.
-struct RuleFileReader {
-    let file: String
-    let lines: [Substring]
-    var problems: [RuleProblem] = []
+/// Reads one composed YAML document into a ``Rule``: the shared ``YAMLReader``
+/// plus the rules' own types, collecting every problem with its position.
+typealias RuleFileReader = YAMLReader
 
-    init(file: String, text: String) {
-        self.file = file
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    }
-
-    // MARK: Problems
-
-    func sourceLine(_ line: Int) -> String {
-        guard line >= 1, line <= lines.count else { return "" }
-        let l = lines[line - 1]
-        return String(l.hasSuffix("\r") ? l.dropLast() : l)
-    }
-
-    mutating func problem(at line: Int, _ column: Int, length: Int = 1, _ detail: String) {
-        problems.append(RuleProblem(file: file, line: line, column: column, detail: detail,
-                                    sourceLine: sourceLine(line), length: length))
-    }
-
-    mutating func problem(at node: Node, _ detail: String) {
-        let line = node.mark?.line ?? 1, column = node.mark?.column ?? 1
-        var length = 1
-        if case .scalar(let s) = node, s.style == .plain || s.style == .any {
-            length = s.string.split(separator: "\n").first.map(\.count) ?? 1
-        }
-        problem(at: line, column, length: length, detail)
-    }
-
-    // MARK: Typed reads
-
-    mutating func mapping(_ node: Node, _ what: String, allowed: Set<String>,
-                          required: [String] = []) -> [String: (key: Node, value: Node)]? {
-        guard case .mapping(let mapping) = node else {
-            problem(at: node, "\(what) must be a mapping")
-            return nil
-        }
-        var out: [String: (key: Node, value: Node)] = [:]
-        for (key, value) in mapping {
-            guard case .scalar(let k) = key else { problem(at: key, "keys must be plain text"); continue }
-            if !allowed.contains(k.string) {
-                let known = allowed.sorted().joined(separator: ", ")
-                problem(at: key, "unknown key '\(k.string)' in \(what) (known: \(known))")
-            } else if out[k.string] != nil {
-                problem(at: key, "duplicate key '\(k.string)' in \(what)")
-            } else {
-                out[k.string] = (key, value)
-            }
-        }
-        for name in required where out[name] == nil {
-            problem(at: node, "missing required key '\(name)' in \(what)")
-        }
-        return out
-    }
-
-    mutating func string(_ node: Node, _ what: String) -> String? {
-        guard case .scalar(let s) = node else {
-            problem(at: node, "\(what) must be text")
-            return nil
-        }
-        return s.string
-    }
-
-    mutating func bool(_ node: Node, _ what: String) -> Bool? {
-        if case .scalar(let s) = node {
-            switch s.string {
-            case "true", "True", "TRUE": return true
-            case "false", "False", "FALSE": return false
-            default: break
-            }
-        }
-        problem(at: node, "\(what) must be true or false")
-        return nil
-    }
-
+extension YAMLReader {
     mutating func positiveInt(_ node: Node, _ what: String) -> Int? {
         if case .scalar(let s) = node, let n = Int(s.string), n > 0 { return n }
         problem(at: node, "\(what) must be a positive whole number")
@@ -92,15 +17,7 @@ struct RuleFileReader {
         return nil
     }
 
-    /// A list of text; a single scalar counts as a list of one.
-    mutating func strings(_ node: Node, _ what: String) -> [String] {
-        switch node {
-        case .scalar: return string(node, what).map { [$0] } ?? []
-        case .sequence(let seq): return seq.compactMap { string($0, "each of \(what)") }
-        case .mapping: problem(at: node, "\(what) must be a list"); return []
-        }
-    }
-
+    /// Field names (one, or a list), each checked as a ``FieldReference``.
     mutating func fields(_ node: Node, _ what: String) -> [FieldReference] {
         let items: [Node]
         switch node {

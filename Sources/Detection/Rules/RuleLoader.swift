@@ -63,40 +63,13 @@ public enum RuleLoader {
                     if let rule { outcome.rules.append(rule) }
                 }
             }
-            outcome.problems += reader.problems.enumerated()
-                .sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
-                .map(\.element)
+            outcome.problems += reader.problemsInFileOrder
         }
         return outcome
     }
 
     private static func read(_ text: String, with reader: inout RuleFileReader) -> Rule? {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            let (line, column, detail) = describe(error)
-            reader.problem(at: line, column, "invalid YAML: \(detail)")
-            return nil
-        } catch {
-            reader.problem(at: 1, 1, "invalid YAML: \(error)")
-            return nil
-        }
-        guard let root else {
-            reader.problem(at: 1, 1, "empty rule file")
-            return nil
-        }
-        return reader.rule(root)
-    }
-
-    private static func describe(_ error: YamlError) -> (Int, Int, String) {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-             .composer(_, let problem, let mark, _):
-            return (mark.line, mark.column, problem)
-        default:
-            return (1, 1, "\(error)")
-        }
+        reader.compose(ifEmpty: "empty rule file").flatMap { reader.rule($0) }
     }
 
     /// The top-level `id:` value and its position, for duplicate-id reports.

@@ -37,19 +37,7 @@ public enum TopologyLoader {
         }
         var reader = TopologyReader(file: file, text: text)
         var builder = TopologyBuilder(directory: (file as NSString).deletingLastPathComponent)
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            let (line, column, detail) = describe(error)
-            reader.problem(at: line, column, "invalid YAML: \(detail)")
-            return Outcome(topology: nil, problems: reader.problems, rules: [])
-        } catch {
-            reader.problem(at: 1, 1, "invalid YAML: \(error)")
-            return Outcome(topology: nil, problems: reader.problems, rules: [])
-        }
-        guard let root else {
-            reader.problem(at: 1, 1, "empty topology file")
+        guard let root = reader.compose(ifEmpty: "empty topology file") else {
             return Outcome(topology: nil, problems: reader.problems, rules: [])
         }
         var topology = builder.read(root, &reader, file: file)
@@ -73,25 +61,9 @@ public enum TopologyLoader {
                     reader.problem(at: node, "no rule files (*.yaml) in \(topology.rulesDirectory)")
                 }
             }
-            return Outcome(topology: topology, problems: sorted(reader.problems) + ruleProblems, rules: rules)
+            return Outcome(topology: topology, problems: reader.problemsInFileOrder + ruleProblems, rules: rules)
         }
-        return Outcome(topology: nil, problems: sorted(reader.problems), rules: rules)
-    }
-
-    /// In file order (stable for problems at one position).
-    private static func sorted(_ problems: [TopologyProblem]) -> [TopologyProblem] {
-        problems.enumerated().sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
-            .map(\.element)
-    }
-
-    private static func describe(_ error: YamlError) -> (Int, Int, String) {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-             .composer(_, let problem, let mark, _):
-            return (mark.line, mark.column, problem)
-        default:
-            return (1, 1, "\(error)")
-        }
+        return Outcome(topology: nil, problems: reader.problemsInFileOrder, rules: rules)
     }
 }
 
@@ -124,7 +96,7 @@ struct TopologyBuilder {
         var rules: String?
         if let node = top["rules"]?.value {
             rulesNode = node
-            rules = r.string(node, "rules (the rules folder)").map(resolve)
+            rules = r.string(node, "rules (the rules folder)", allowEmpty: false).map(resolve)
         }
         let topics = top["topics"].flatMap { readTopics($0.value, &r) }
         let workers = top["workers"].map { readWorkers($0.value, &r) } ?? Topology.Workers()
@@ -156,28 +128,28 @@ struct TopologyBuilder {
         var k = Topology.KafkaSection(bootstrapServers: [])
         if let n = m["bootstrap"]?.value {
             kafkaNodes["bootstrap.servers"] = n
-            k.bootstrapServers = r.strings(n, "kafka.bootstrap").flatMap {
+            k.bootstrapServers = r.strings(n, "kafka.bootstrap", allowEmpty: false).flatMap {
                 $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             }
         }
         if let n = m["client_id"]?.value {
             kafkaNodes["client.id"] = n
-            k.clientID = r.string(n, "kafka.client_id") ?? k.clientID
+            k.clientID = r.string(n, "kafka.client_id", allowEmpty: false) ?? k.clientID
         }
         if let n = m["groups"]?.value, let g = r.mapping(n, "kafka.groups", allowed: ["ingest", "detect"]) {
             if let v = g["ingest"]?.value {
                 kafkaNodes["group.id.ingest"] = v
-                k.ingestGroup = r.string(v, "kafka.groups.ingest") ?? k.ingestGroup
+                k.ingestGroup = r.string(v, "kafka.groups.ingest", allowEmpty: false) ?? k.ingestGroup
             }
             if let v = g["detect"]?.value {
                 kafkaNodes["group.id.detect"] = v
-                k.detectGroup = r.string(v, "kafka.groups.detect") ?? k.detectGroup
+                k.detectGroup = r.string(v, "kafka.groups.detect", allowEmpty: false) ?? k.detectGroup
             }
             if k.ingestGroup == k.detectGroup {
                 r.problem(at: n, "the ingest and detect groups must differ (they read different topics)")
             }
         }
-        if let n = m["auto_offset_reset"]?.value, let v = r.string(n, "kafka.auto_offset_reset") {
+        if let n = m["auto_offset_reset"]?.value, let v = r.string(n, "kafka.auto_offset_reset", allowEmpty: false) {
             if OffsetReset(rawValue: v) == nil {
                 r.problem(at: n, "kafka.auto_offset_reset must be earliest or latest")
             } else {
@@ -199,7 +171,7 @@ struct TopologyBuilder {
         if let n = m["properties"]?.value {
             if case .mapping(let props) = n {
                 for (key, value) in props {
-                    guard let name = r.string(key, "a librdkafka property name"),
+                    guard let name = r.string(key, "a librdkafka property name", allowEmpty: false),
                           let text = r.string(value, "kafka.properties.\(key.string ?? "")", allowEmpty: true)
                     else { continue }
                     if k.properties[name] != nil { r.problem(at: key, "duplicate property '\(name)'") }
@@ -225,13 +197,13 @@ struct TopologyBuilder {
             guard let m = r.mapping(item, "a source", allowed: ["topic", "format", "cluster"],
                                     required: ["topic", "format"]),
                   let topicNode = m["topic"]?.value, let formatNode = m["format"]?.value else { continue }
-            let topic = r.string(topicNode, "sources.topic")
-            let formatText = r.string(formatNode, "sources.format")
+            let topic = r.string(topicNode, "sources.topic", allowEmpty: false)
+            let formatText = r.string(formatNode, "sources.format", allowEmpty: false)
             let format = formatText.flatMap(SourceFormat.init(rawValue:))
             if formatText != nil && format == nil {
                 r.problem(at: formatNode, "unknown format '\(formatText ?? "")' (known: \(formats))")
             }
-            let cluster = m["cluster"].flatMap { r.string($0.value, "sources.cluster") }
+            let cluster = m["cluster"].flatMap { r.string($0.value, "sources.cluster", allowEmpty: false) }
             if let topic, !seen.insert(topic).inserted {
                 r.problem(at: topicNode, "topic '\(topic)' is listed twice")
                 continue
@@ -248,10 +220,10 @@ struct TopologyBuilder {
         if let n = m["geoip"]?.value,
            let g = r.mapping(n, "enrichment.geoip", allowed: ["path", "lang", "cache_size", "reload_check"],
                              required: ["path"]),
-           let pathNode = g["path"]?.value, let path = r.string(pathNode, "enrichment.geoip.path") {
+           let pathNode = g["path"]?.value, let path = r.string(pathNode, "enrichment.geoip.path", allowEmpty: false) {
             geoPathNode = pathNode
             var geo = Topology.EnrichmentSection.GeoIP(path: resolve(path))
-            if let v = g["lang"]?.value { geo.language = r.string(v, "enrichment.geoip.lang") ?? geo.language }
+            if let v = g["lang"]?.value { geo.language = r.string(v, "enrichment.geoip.lang", allowEmpty: false) ?? geo.language }
             if let v = g["cache_size"]?.value {
                 geo.cacheSize = r.int(v, "enrichment.geoip.cache_size", in: 1...100_000_000) ?? geo.cacheSize
             }
@@ -263,14 +235,14 @@ struct TopologyBuilder {
         if let n = m["tor"]?.value,
            let t = r.mapping(n, "enrichment.tor", allowed: ["source", "interval", "max_age", "retention", "state_file"],
                              required: ["source"]),
-           let sourceNode = t["source"]?.value, let source = r.string(sourceNode, "enrichment.tor.source") {
+           let sourceNode = t["source"]?.value, let source = r.string(sourceNode, "enrichment.tor.source", allowEmpty: false) {
             torSourceNode = sourceNode
             let isURL = source.lowercased().hasPrefix("http://") || source.lowercased().hasPrefix("https://")
             var tor = Topology.EnrichmentSection.Tor(source: isURL ? source : resolve(source))
             if let v = t["interval"]?.value { tor.interval = r.duration(v, "enrichment.tor.interval") ?? tor.interval }
             if let v = t["max_age"]?.value { tor.maxAge = r.duration(v, "enrichment.tor.max_age") ?? tor.maxAge }
             if let v = t["retention"]?.value { tor.retention = r.duration(v, "enrichment.tor.retention") ?? tor.retention }
-            if let v = t["state_file"]?.value { tor.stateFile = r.string(v, "enrichment.tor.state_file").map(resolve) }
+            if let v = t["state_file"]?.value { tor.stateFile = r.string(v, "enrichment.tor.state_file", allowEmpty: false).map(resolve) }
             out.tor = tor
         }
         return out
@@ -284,7 +256,7 @@ struct TopologyBuilder {
             guard let n = m[key]?.value,
                   let t = r.mapping(n, "topics.\(key)", allowed: ["name", "partitions"], required: ["name", "partitions"]),
                   let nameNode = t["name"]?.value, let partitionsNode = t["partitions"]?.value else { return nil }
-            let name = r.string(nameNode, "topics.\(key).name")
+            let name = r.string(nameNode, "topics.\(key).name", allowEmpty: false)
             if let name, !Self.isTopicName(name) {
                 r.problem(at: nameNode, "'\(name)' is not a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)")
             }
