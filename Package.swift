@@ -36,9 +36,10 @@ let package = Package(
                 dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
                 exclude: ["README.md"],
                 swiftSettings: strict),
-        // Fault injection over librdkafka's mock cluster, for tests.
+        // For tests: fault injection over librdkafka's mock cluster, and the real test broker
+        // (ops/broker.sh) with settings tuned for it, shared by KafkaIOTests and RuntimeTests.
         .target(name: "KafkaIOTesting",
-                dependencies: ["KafkaIO", "CRdKafka"],
+                dependencies: ["KafkaIO", "CRdKafka", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
         // MARK: Enrichment: the only module that imports CMaxMindDB (GeoIP, Tor exit set, IP class)
@@ -115,7 +116,7 @@ let package = Package(
         .testTarget(name: "VigilCLITests",
                     swiftSettings: strict),
         .testTarget(name: "RuntimeTests",
-                    dependencies: ["Runtime", "KafkaIO", "AuditEvents", "Enrichment"],
+                    dependencies: ["Runtime", "KafkaIO", "KafkaIOTesting", "AuditEvents", "Enrichment"],
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "KafkaIOTests",

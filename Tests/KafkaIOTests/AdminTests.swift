@@ -1,4 +1,5 @@
 import KafkaIO
+import KafkaIOTesting
 import Testing
 
 @Suite struct AdminTests {

@@ -2,6 +2,7 @@ import AuditEvents
 import Detection
 import Foundation
 import KafkaIO
+import KafkaIOTesting
 @testable import Runtime
 import Testing
 

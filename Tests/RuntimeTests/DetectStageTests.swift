@@ -3,6 +3,7 @@ import Detection
 import Enrichment
 import Foundation
 import KafkaIO
+import KafkaIOTesting
 import Runtime
 import Testing
 
@@ -78,7 +79,7 @@ import Testing
             try await runDetect.value
             #expect(done, "ingest \(ingest.statistics), detect \(detect.statistics)")
 
-            let reader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("alerts")),
+            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("alerts")),
                                            topics: [topology.topics.alerts.name], logger: testLogger)
             let records = try await collect(reader, count: expected.count + 1, timeout: .seconds(12))
             await reader.close()
@@ -96,7 +97,7 @@ import Testing
                 #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == AlertRecord.key(for: alert))
             }
             #expect(detect.statistics.undecodable == 1)
-            let dlqReader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("dlq")),
+            let dlqReader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("dlq")),
                                               topics: [topology.topics.deadLetter.name], logger: testLogger)
             let dead = try await collect(dlqReader, count: 1)
             await dlqReader.close()

@@ -2,6 +2,7 @@ import AuditEvents
 import Detection
 import Foundation
 import KafkaIO
+import KafkaIOTesting
 import Runtime
 import Testing
 
@@ -33,7 +34,7 @@ import Testing
 
     /// Every alert id on the alerts topic (read until nothing more comes).
     static func alertIDs(_ broker: TestBroker, _ topology: Topology) async throws -> [String] {
-        let alerts = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("alerts")),
+        let alerts = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("alerts")),
                                        topics: [topology.topics.alerts.name], logger: testLogger)
         let records = try await readAfterJoin(alerts)
         await alerts.close()

@@ -2,6 +2,7 @@ import AuditEvents
 import Enrichment
 import Foundation
 import KafkaIO
+import KafkaIOTesting
 import Runtime
 import Testing
 
@@ -81,7 +82,7 @@ import Testing
             #expect(stats.skipped == expectedSkipped && stats.deliveryFailures == 0)
 
             // The repartition topic: keys are source IPs (container ids), values decode back.
-            let reader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("check")),
+            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("check")),
                                            topics: [topology.topics.repartition.name], logger: testLogger)
             let repartitioned = try await collect(reader, count: expectedEvents.count)
             await reader.close()
@@ -112,7 +113,7 @@ import Testing
             #expect(repartitioned.contains { $0.headers.contains { $0.key == "vigil-geo" } })
 
             // The dead-letter topic: original bytes and headers, reason and source position.
-            let dlqReader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("dlq")),
+            let dlqReader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("dlq")),
                                               topics: [topology.topics.deadLetter.name], logger: testLogger)
             let dead = try await collect(dlqReader, count: expectedDeadLetters)
             await dlqReader.close()
@@ -128,7 +129,7 @@ import Testing
             // Committed offsets cover everything: the group resumes after the last record.
             let extra = try await producer.send(ProducerRecord(topic: raws[2].topic, key: nil, value: Array("{}".utf8)))
             await producer.close()
-            let resumed = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: topology.kafka.ingestGroup),
+            let resumed = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: topology.kafka.ingestGroup),
                                             topics: raws.map(\.topic), logger: testLogger)
             let again = try await readAfterJoin(resumed)
             await resumed.close()
@@ -178,7 +179,7 @@ import Testing
             try await runSecond.value
             #expect(all, "first \(first.statistics), second \(second.statistics)")
 
-            let reader = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: uniqueName("check")),
+            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("check")),
                                            topics: [topology.topics.repartition.name], logger: testLogger)
             let records = try await collect(reader, count: 1_000, timeout: .seconds(12))
             await reader.close()
@@ -189,7 +190,7 @@ import Testing
 
             let extra = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array("{}".utf8), partition: 1))
             await producer.close()
-            let resumed = try KafkaConsumer(settings: testConsumerSettings(broker.bootstrap, group: topology.kafka.ingestGroup),
+            let resumed = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: topology.kafka.ingestGroup),
                                             topics: [raw.topic], logger: testLogger)
             let again = try await readAfterJoin(resumed)
             await resumed.close()

@@ -1,4 +1,5 @@
 import KafkaIO
+import KafkaIOTesting
 @testable import Runtime
 import Testing
 

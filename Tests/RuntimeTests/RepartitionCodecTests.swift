@@ -1,6 +1,7 @@
 import AuditEvents
 import Enrichment
 import KafkaIO
+import KafkaIOTesting
 import Runtime
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaIO
+import KafkaIOTesting
 import Runtime
 import Testing
 
