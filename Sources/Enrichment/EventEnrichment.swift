@@ -40,11 +40,6 @@ public struct EventEnrichment: Sendable, Equatable {
         return torExitIPs.contains { IPAddress($0)?.unmapped == address }
     }
 
-    public static func == (a: EventEnrichment, b: EventEnrichment) -> Bool {
-        a.torExitIPs == b.torExitIPs && a.geoDatabaseType == b.geoDatabaseType
-            && a.geoBuildEpoch == b.geoBuildEpoch && a.torListTime == b.torListTime
-            && (a.geo === b.geo || (a.geo != nil && b.geo != nil && a.geo!.sameFields(as: b.geo!)))
-    }
 }
 
 /// The ingest-side enrichment step: GeoIP for the primary source IP (through the
@@ -80,16 +75,5 @@ public struct Enricher: Sendable {
             }
         }
         return out
-    }
-}
-
-extension GeoLocation {
-    /// Field-by-field equality (a location is a shared class without identity semantics).
-    public func sameFields(as other: GeoLocation) -> Bool {
-        city == other.city && country == other.country && countryCode == other.countryCode
-            && region == other.region && regionCode == other.regionCode && continent == other.continent
-            && continentCode == other.continentCode && postalCode == other.postalCode
-            && timeZone == other.timeZone && latitude == other.latitude && longitude == other.longitude
-            && accuracyRadius == other.accuracyRadius && metroCode == other.metroCode
     }
 }

@@ -5,7 +5,7 @@
 ///
 /// Immutable and shared: a class, so a cached answer is handed out with one
 /// retain instead of a copy of a dozen fields.
-public final class GeoLocation: Sendable {
+public final class GeoLocation: Sendable, Equatable {
     /// City name in the configured language (English fallback).
     public let city: String?
     /// Country name in the configured language (English fallback).
@@ -77,5 +77,14 @@ public final class GeoLocation: Sendable {
             add("AccuracyRadius", accuracyRadius.map { "\($0)" })
         }
         return fields
+    }
+
+    /// Field-by-field equality (a shared answer and a copy of it are equal).
+    public static func == (a: GeoLocation, b: GeoLocation) -> Bool {
+        a === b || (a.city == b.city && a.country == b.country && a.countryCode == b.countryCode
+            && a.region == b.region && a.regionCode == b.regionCode && a.continent == b.continent
+            && a.continentCode == b.continentCode && a.postalCode == b.postalCode && a.timeZone == b.timeZone
+            && a.latitude == b.latitude && a.longitude == b.longitude && a.accuracyRadius == b.accuracyRadius
+            && a.metroCode == b.metroCode)
     }
 }
