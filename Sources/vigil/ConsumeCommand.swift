@@ -49,7 +49,7 @@ struct ConsumeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = ProduceCommand.quietLogger("vigil.consume")
+        let logger = Console.logger("vigil.consume", level: .warning)
         let group = "vigil-consume-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
         let settings = ConsumerSettings(client: try ProduceCommand.client(bootstrap, properties), groupID: group,
                                         autoOffsetReset: fromBeginning ? .earliest : .latest,
@@ -58,7 +58,7 @@ struct ConsumeCommand: AsyncParsableCommand {
         do {
             consumer = try KafkaConsumer(settings: settings, topics: topic, logger: logger)
         } catch {
-            ProduceCommand.stderr("vigil consume: \(error)")
+            Console.error("vigil consume: \(error)")
             throw ExitCode(1)
         }
         let lastRecord = Mutex(ContinuousClock.now)
@@ -84,12 +84,12 @@ struct ConsumeCommand: AsyncParsableCommand {
                 if let max, count >= max { break }
             }
         } catch {
-            ProduceCommand.stderr("vigil consume: \(error)")
+            Console.error("vigil consume: \(error)")
         }
         stop.cancel()
         signals.forEach { $0.cancel() }
         await consumer.close()
-        ProduceCommand.stderr("consumed \(count) records from \(topic.joined(separator: ","))")
+        Console.error("consumed \(count) records from \(topic.joined(separator: ","))")
     }
 
     static func render(_ record: ConsumerRecord, _ format: Format) -> String {

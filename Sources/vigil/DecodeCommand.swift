@@ -67,10 +67,8 @@ struct DecodeCommand: ParsableCommand {
             defer { fclose(input) }
             decodeLines(of: input, name: file, decoder, paths, &summary)
         }
-        let line = "decoded \(summary.decoded) events, skipped \(summary.skipped), dead-lettered "
-            + "\(summary.deadLettered), from \(summary.lines) records\n"
-        var text = line
-        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        Console.error("decoded \(summary.decoded) events, skipped \(summary.skipped), dead-lettered "
+            + "\(summary.deadLettered), from \(summary.lines) records")
         if summary.deadLettered > 0 { throw ExitCode(1) }
     }
 

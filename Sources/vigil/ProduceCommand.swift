@@ -31,13 +31,13 @@ struct ProduceCommand: AsyncParsableCommand {
     var files: [String] = ["-"]
 
     func run() async throws {
-        let logger = Self.quietLogger("vigil.produce")
+        let logger = Console.logger("vigil.produce", level: .warning)
         let settings = ProducerSettings(client: try Self.client(bootstrap, properties))
         let producer: KafkaProducer
         do {
             producer = try KafkaProducer(settings: settings, logger: logger)
         } catch {
-            Self.stderr("vigil produce: \(error)")
+            Console.error("vigil produce: \(error)")
             throw ExitCode(1)
         }
         let failures = Mutex<(count: Int, first: String?)>((0, nil))
@@ -48,7 +48,7 @@ struct ProduceCommand: AsyncParsableCommand {
                 data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
                     : try Data(contentsOf: URL(fileURLWithPath: file))
             } catch {
-                Self.stderr("vigil produce: cannot read \(file): \(error.localizedDescription)")
+                Console.error("vigil produce: cannot read \(file): \(error.localizedDescription)")
                 await producer.close()
                 throw ExitCode(1)
             }
@@ -58,9 +58,9 @@ struct ProduceCommand: AsyncParsableCommand {
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 var key: [UInt8]?
                 if let separator = keySeparator.map({ Array($0.utf8) }), !separator.isEmpty,
-                   let cut = Self.firstIndex(of: separator, in: bytes) {
-                    key = Array(bytes[..<cut])
-                    bytes = Array(bytes[(cut + separator.count)...])
+                   let cut = bytes.firstRange(of: separator) {
+                    key = Array(bytes[..<cut.lowerBound])
+                    bytes = Array(bytes[cut.upperBound...])
                 }
                 do {
                     try await producer.enqueue(ProducerRecord(topic: topic, key: key, value: bytes)) { result in
@@ -79,7 +79,7 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         await producer.close()
         let (failed, first) = failures.withLock { ($0.count, $0.first) }
-        Self.stderr("produced \(sent - failed) records to \(topic)" + (failed > 0 ? ", \(failed) failed: \(first ?? "")" : ""))
+        Console.error("produced \(sent - failed) records to \(topic)" + (failed > 0 ? ", \(failed) failed: \(first ?? "")" : ""))
         if failed > 0 || first != nil { throw ExitCode(1) }
     }
 
@@ -94,27 +94,5 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         return ClientSettings(bootstrapServers: RunCommand.servers(bootstrap), clientID: "vigil-cli",
                               properties: props)
-    }
-
-    /// A logger on stderr at warning level (stdout carries the command's output).
-    static func quietLogger(_ label: String) -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        }
-        return Logger(label: label)
-    }
-
-    static func firstIndex(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
-        guard needle.count <= bytes.count else { return nil }
-        for i in 0...(bytes.count - needle.count) where bytes[i] == needle[0] {
-            if Array(bytes[i..<(i + needle.count)]) == needle { return i }
-        }
-        return nil
-    }
-
-    static func stderr(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }

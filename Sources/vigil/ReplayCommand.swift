@@ -47,7 +47,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let defaultFormat = try Self.format(logType)
         let loaded = RuleTestSuite.loadRules(paths: rules)
         guard loaded.problems.isEmpty else {
-            for problem in loaded.problems { Self.stderr(problem.message) }
+            for problem in loaded.problems { Console.error(problem.message) }
             throw ExitCode(2)
         }
         var settings = EngineSettings()
@@ -63,7 +63,7 @@ struct ReplayCommand: AsyncParsableCommand {
         for argument in files {
             let (format, path) = Self.split(argument, default: defaultFormat)
             guard let data = FileManager.default.contents(atPath: path) else {
-                Self.stderr("\(path): cannot read file")
+                Console.error("\(path): cannot read file")
                 throw ExitCode(2)
             }
             input.add(contents: Array(data), path: path, decoder: try AuditRecordDecoder(format: format))
@@ -76,14 +76,14 @@ struct ReplayCommand: AsyncParsableCommand {
             if alert.kind == .summary { summaries += 1 }
         }
 
-        for rejected in input.rejected where rejected.deadLettered { Self.stderr("dead letter: \(rejected)") }
-        Self.stderr("""
+        for rejected in input.rejected where rejected.deadLettered { Console.error("dead letter: \(rejected)") }
+        Console.error("""
             replay: \(files.count) files, \(input.records) records, \(input.entries.count) events \
             (\(input.untimed) without a time), \(input.skipped) skipped, \(input.deadLettered) dead-lettered, \
             \(statistics.lateEvents) late
             """)
         let byRule = loaded.rules.map { rule in "\(rule.id) \(statistics.rules[rule.id]?.alerts ?? 0)" }
-        Self.stderr("alerts: \(statistics.alerts) (\(byRule.joined(separator: ", "))), dedup summaries: \(summaries)")
+        Console.error("alerts: \(statistics.alerts) (\(byRule.joined(separator: ", "))), dedup summaries: \(summaries)")
         if input.deadLettered > 0 { throw ExitCode(1) }
     }
 
@@ -111,7 +111,4 @@ struct ReplayCommand: AsyncParsableCommand {
         return (named, String(argument[argument.index(after: colon)...]))
     }
 
-    static func stderr(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
 }

@@ -46,18 +46,13 @@ struct RunCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown --log-level \(logLevel)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "vigil.run")
+        let logger = Console.logger("vigil.run", level: level)
         let loaded: (Topology, [Rule])
         do {
             loaded = try TopologyLoader.load(file: topology, bootstrap: bootstrap.map(Self.servers))
         } catch {
-            for problem in error.problems { Self.stderr(problem.message) }
-            Self.stderr(error.problems.isEmpty ? "vigil run: \(error)" : "\(topology): \(error.problems.count) problem(s)")
+            for problem in error.problems { Console.error(problem.message) }
+            Console.error(error.problems.isEmpty ? "vigil run: \(error)" : "\(topology): \(error.problems.count) problem(s)")
             throw ExitCode(1)
         }
         let (topology, rules) = loaded
@@ -66,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 ingest = try IngestStage(topology: topology, logger: logger)
             } catch {
-                Self.stderr("vigil run: \(error)")
+                Console.error("vigil run: \(error)")
                 throw ExitCode(1)
             }
         }
@@ -90,14 +85,14 @@ struct RunCommand: AsyncParsableCommand {
         let failure = await task.value
         signals.forEach { $0.cancel() }
         if let s = ingest?.statistics {
-            Self.stderr("ingest: \(s.records) records, \(s.eventsAcknowledged) events repartitioned, "
+            Console.error("ingest: \(s.records) records, \(s.eventsAcknowledged) events repartitioned, "
                 + "\(s.deadLettersAcknowledged) dead-lettered, \(s.skipped) skipped")
         }
         if let s = detect?.statistics {
-            Self.stderr("detect: \(s.records) events, \(s.alertsAcknowledged) alerts produced, \(s.undecodable) undecodable")
+            Console.error("detect: \(s.records) events, \(s.alertsAcknowledged) alerts produced, \(s.undecodable) undecodable")
         }
         if let failure {
-            Self.stderr("vigil run: \(failure)")
+            Console.error("vigil run: \(failure)")
             throw ExitCode(1)
         }
     }
@@ -123,7 +118,7 @@ struct RunCommand: AsyncParsableCommand {
                                   metadata: ["signal": "\(number)"])
                     stop()
                 } else {
-                    Self.stderr("vigil run: second signal, exiting now (uncommitted input is read again on restart)")
+                    Console.error("vigil run: second signal, exiting now (uncommitted input is read again on restart)")
                     Glibc.exit(130)
                 }
             }
@@ -136,9 +131,6 @@ struct RunCommand: AsyncParsableCommand {
         text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    static func stderr(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
 }
 
 /// Signals received so far (signal handlers run on a dispatch queue).

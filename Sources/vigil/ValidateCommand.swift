@@ -21,9 +21,9 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let outcome = TopologyLoader.check(file: topology, bootstrap: bootstrap.map(RunCommand.servers))
-        for problem in outcome.problems { RunCommand.stderr(problem.message) }
+        for problem in outcome.problems { Console.error(problem.message) }
         guard outcome.problems.isEmpty, let t = outcome.topology else {
-            RunCommand.stderr("\(topology): \(outcome.problems.count) problem(s)")
+            Console.error("\(topology): \(outcome.problems.count) problem(s)")
             throw ExitCode(1)
         }
         print("\(topology): OK — \(t.sources.count) source topic(s) (\(t.sources.map(\.topic).joined(separator: ", "))), "
