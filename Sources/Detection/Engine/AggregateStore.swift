@@ -76,11 +76,7 @@ struct AggregateStore {
             for (i, statistic) in aggregate.stats.enumerated() {
                 accumulate(&group.statistics[i], statistic.function, statValues[i], stats: &stats)
             }
-            if group.matches.count < maxReferences || (group.matches.last.map { match < $0 } ?? false) {
-                let at = group.matches.firstIndex { match < $0 } ?? group.matches.count
-                group.matches.insert(match, at: at)
-                if group.matches.count > maxReferences { group.matches.removeLast() }
-            }
+            group.matches.insert(sorted: match, cap: maxReferences)
             if group.representative.map({ match < $0 }) ?? true {
                 group.representative = match
                 group.source = AlertBuilder.source(context.event, enrichment)

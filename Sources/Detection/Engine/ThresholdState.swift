@@ -15,6 +15,16 @@ public struct MatchReference: Sendable, Hashable, Comparable, Codable {
     }
 }
 
+extension Array where Element == MatchReference {
+    /// Inserts `match` in order into this sorted list, which keeps only its
+    /// `cap` earliest (a match after the last of a full list is not kept).
+    mutating func insert(sorted match: MatchReference, cap: Int) {
+        if count >= cap, let last, !(match < last) { return }
+        insert(match, at: firstIndex { match < $0 } ?? count)
+        if count > cap { removeLast() }
+    }
+}
+
 /// A fired threshold / dedup window of one group key: opened by its earliest
 /// match, `period` long (shorter only when it had to end where an already
 /// fired window starts; see the README, "Where arrival order still matters").

@@ -55,10 +55,10 @@ struct ThresholdStore {
         if let i = state.fired.firstIndex(where: { $0.start <= t && t < $0.end }) {
             state.fired[i].count += 1
             state.fired[i].lastSeen = max(state.fired[i].lastSeen, t)
-            insert(match, into: &state.fired[i].matches, cap: maxReferences)
+            state.fired[i].matches.insert(sorted: match, cap: maxReferences)
             return
         }
-        insert(match, into: &state.pending, cap: .max)
+        state.pending.insert(sorted: match, cap: .max)
         var first = 0
         while first < state.pending.count {
             let start = state.pending[first].time
@@ -97,13 +97,6 @@ struct ThresholdStore {
             while drop < state.pending.count, state.pending[drop].time < end { drop += 1 }
         }
         if drop > 0 { state.pending.removeFirst(drop) }
-    }
-
-    private static func insert(_ match: MatchReference, into list: inout [MatchReference], cap: Int) {
-        if list.count >= cap, let last = list.last, !(match < last) { return }
-        let at = list.firstIndex { match < $0 } ?? list.count
-        list.insert(match, at: at)
-        if list.count > cap { list.removeLast() }
     }
 
     private static func cap(_ list: inout [MatchReference], _ cap: Int) {
