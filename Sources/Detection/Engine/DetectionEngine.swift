@@ -127,8 +127,6 @@ final class EnginePlan: Sendable {
 /// One rule inside the engine: its state and its counters.
 struct RuleEvaluator {
     let rule: Rule
-    /// Threshold / dedup: the fields of the group key.
-    let groupBy: [FieldReference]
     var stats = RuleStatistics()
     var threshold: ThresholdStore?
     var aggregate: AggregateStore?
@@ -138,15 +136,13 @@ struct RuleEvaluator {
         self.rule = rule
         if let spec = rule.aggregate {
             aggregate = AggregateStore(rule: rule, aggregate: spec, settings: settings)
-            groupBy = spec.groupBy
             stateless = nil
         } else if let dedup = rule.dedup {
-            groupBy = dedup.groupBy.isEmpty ? rule.threshold?.groupBy ?? [] : dedup.groupBy
+            let groupBy = dedup.groupBy.isEmpty ? rule.threshold?.groupBy ?? [] : dedup.groupBy
             threshold = ThresholdStore(rule: rule, groupBy: groupBy, settings: settings)
             stateless = nil
         } else {
             stateless = AlertBuilder(rule: rule, groupBy: [], maxReferences: settings.maxEventReferences)
-            groupBy = []
         }
     }
 
@@ -169,9 +165,7 @@ struct RuleEvaluator {
             return
         }
         if threshold != nil {
-            let key = GroupKey.text(of: groupBy, in: context)
-            threshold!.add(key: key, match: match, context: context, enrichment: enrichment,
-                           stats: &stats, into: &alerts)
+            threshold!.add(match: match, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
         } else if aggregate != nil {
             aggregate!.add(match: match, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
         }

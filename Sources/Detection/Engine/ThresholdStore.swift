@@ -10,7 +10,6 @@ struct ThresholdStore {
     /// The window length (the dedup period), nanoseconds.
     let period: Int64
     let maxKeys: Int
-    let maxReferences: Int
     var keys: [String: ThresholdKeyState] = [:]
     /// Fired windows by end, so summaries go out as the horizon passes them.
     var pending = MinHeap()
@@ -22,19 +21,19 @@ struct ThresholdStore {
         threshold = rule.threshold?.count ?? 1
         period = (rule.dedup?.period.seconds ?? 0).secondsAsNanos
         maxKeys = settings.maxKeysPerRule
-        maxReferences = settings.maxEventReferences
     }
 
-    /// Adds a match at `time` (not later than the allowed lateness) for `key`;
-    /// appends an alert when a window reaches the threshold.
-    mutating func add(key: String, match: MatchReference, context: AuditEventContext,
+    /// Adds a match (not later than the allowed lateness) to the key of its
+    /// group-by values in `context`; appends an alert when a window reaches the threshold.
+    mutating func add(match: MatchReference, context: AuditEventContext,
                       enrichment: EventEnrichment, stats: inout RuleStatistics, into alerts: inout [Alert]) {
+        let key = GroupKey.text(of: builder.groupBy, in: context)
         let before = keys.count
         var fired: [Int64] = []
         let builder = self.builder
         let threshold = self.threshold
         Self.add(match, to: &keys[key, default: ThresholdKeyState()], threshold: threshold, period: period,
-                 maxReferences: maxReferences) { window in
+                 maxReferences: builder.maxReferences) { window in
             fired.append(window.end)
             let alert = builder.alert(key: key, window: window, threshold: threshold, context: context,
                                       enrichment: enrichment)
