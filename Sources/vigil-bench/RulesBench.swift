@@ -74,7 +74,6 @@ struct RulesBench: ParsableCommand {
                      best, runs, seconds))
         // The stateless floor: every rule's log-type check and condition, no state, no alerts.
         var conditionsOnly = 0.0
-        let conditions = loaded.map { ($0.logTypes, $0.condition) }
         for _ in 0..<max(runs, 1) {
             var matched = 0
             var passes = 0
@@ -84,7 +83,7 @@ struct RulesBench: ParsableCommand {
                 for i in workload.indices {
                     let context = AuditEventContext(event: workload[i].event, enrichment: workload[i].enrichment)
                     let type = workload[i].event.logType
-                    for (types, condition) in conditions where types.contains(type) && condition.evaluate(context) {
+                    for r in loaded.indices where loaded[r].reads(type) && loaded[r].condition.evaluate(context) {
                         matched += 1
                     }
                 }

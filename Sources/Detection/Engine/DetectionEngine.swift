@@ -112,7 +112,7 @@ final class EnginePlan: Sendable {
     init(rules: [Rule]) {
         conditions = rules.map(\.condition)
         byLogType = LogType.allCases.map { type in
-            (type, rules.indices.filter { rules[$0].logTypes.isEmpty || rules[$0].logTypes.contains(type) })
+            (type, rules.indices.filter { rules[$0].reads(type) })
         }
     }
 

@@ -82,7 +82,7 @@ public struct RuleTestRunner: Sendable {
 
     /// A hint at why a single event did not match.
     private func why(_ rule: Rule, _ event: AuditEvent) -> String {
-        guard rule.logTypes.isEmpty || rule.logTypes.contains(event.logType) else {
+        guard rule.reads(event.logType) else {
             return "the event decoded as \(event.logType.rawValue), which the rule does not read; it reads "
                 + rule.logTypes.map(\.rawValue).joined(separator: ", ")
         }
