@@ -82,25 +82,12 @@ extension Alert {
         w.beginObject()
         for field in fields {
             w.key(field.name)
-            if field.values.isEmpty {
-                w.null()
-            } else if field.values.count == 1 {
-                write(field.values[0], to: &w)
-            } else {
-                w.beginArray()
-                for v in field.values { write(v, to: &w) }
-                w.endArray()
+            switch field.values.count {
+            case 0: w.null()
+            case 1: w.value(field.values[0].jsonValue)
+            default: w.value(.array(field.values.map(\.jsonValue)))
             }
         }
         w.endObject()
-    }
-
-    private static func write(_ value: FieldValue, to w: inout JSONWriter) {
-        switch value {
-        case .string(let s): w.string(s)
-        case .bool(let b): w.bool(b)
-        case .number(let n):
-            if n.rounded() == n, abs(n) < 9.0e15 { w.int(Int64(n)) } else { w.value(.double(n)) }
-        }
     }
 }
