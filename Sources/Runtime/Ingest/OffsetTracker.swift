@@ -17,7 +17,7 @@ final class OffsetTracker: Sendable {
     }
 
     private struct Partition {
-        var generation: UInt64 = 0
+        var generation: UInt64
         /// Registered offsets not yet passed, in order; `head` is the first live one.
         var order: [Int64] = []
         var head = 0
@@ -40,6 +40,21 @@ final class OffsetTracker: Sendable {
         }
 
         var pending: Int { order.count - head }
+
+        /// Adds an offset with `pending` outstanding acknowledgements; the new committable
+        /// offset when nothing is pending and it was the oldest open one.
+        mutating func register(_ offset: Int64, pending: Int) -> Int64? {
+            order.append(offset)
+            remaining[offset] = pending
+            return pending == 0 ? advance() : nil
+        }
+
+        /// One acknowledgement of `ticket`; the new committable offset when the done run grew.
+        mutating func acknowledge(_ ticket: Ticket) -> Int64? {
+            guard generation == ticket.generation, let left = remaining[ticket.offset], left > 0 else { return nil }
+            remaining[ticket.offset] = left - 1
+            return left == 1 ? advance() : nil
+        }
     }
 
     private let state = Mutex<(partitions: [TopicPartition: Partition], generation: UInt64)>(([:], 0))
@@ -48,31 +63,24 @@ final class OffsetTracker: Sendable {
     /// when `pending` is 0 and it was the oldest open record, the partition's new committable offset.
     func register(_ partition: TopicPartition, offset: Int64, pending: Int) -> (Ticket, Int64?) {
         state.withLock { s in
-            var p = s.partitions[partition] ?? {
+            let generation: UInt64
+            if let known = s.partitions[partition]?.generation {
+                generation = known
+            } else {
                 s.generation += 1
-                var fresh = Partition()
-                fresh.generation = s.generation
-                return fresh
-            }()
-            p.order.append(offset)
-            p.remaining[offset] = pending
-            let next = pending == 0 ? p.advance() : nil
-            s.partitions[partition] = p
-            return (Ticket(partition: partition, offset: offset, generation: p.generation), next)
+                generation = s.generation
+            }
+            // Modified in place (`[key, default:]`): a copy taken out and stored back would copy
+            // the partition's open offsets on every call.
+            let next = s.partitions[partition, default: Partition(generation: generation)].register(offset, pending: pending)
+            return (Ticket(partition: partition, offset: offset, generation: generation), next)
         }
     }
 
     /// One output record of `ticket` was acknowledged. Returns the partition's new committable
     /// offset when the contiguous done run grew; nil otherwise (or for a stale ticket).
     func acknowledge(_ ticket: Ticket) -> Int64? {
-        state.withLock { s in
-            guard var p = s.partitions[ticket.partition], p.generation == ticket.generation,
-                  let left = p.remaining[ticket.offset], left > 0 else { return nil }
-            p.remaining[ticket.offset] = left - 1
-            let next = left == 1 ? p.advance() : nil
-            s.partitions[ticket.partition] = p
-            return next
-        }
+        state.withLock { s in s.partitions[ticket.partition]?.acknowledge(ticket) ?? nil }
     }
 
     /// Input records of these partitions still waiting for acknowledgements.
