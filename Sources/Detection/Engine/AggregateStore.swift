@@ -163,18 +163,11 @@ struct AggregateStore {
         }
         let context = DictionaryContext(fields)
         if let having = aggregate.having, !having.evaluate(context) { return nil }
-        let windowStart = EventTime(nanos: start)
-        return Alert(
-            id: Alert.id(rule: rule.id, groupKey: key, windowStart: windowStart),
-            kind: .alert, ruleID: rule.id, title: rule.title.render(context), severity: rule.severity,
-            mitre: rule.mitre, runbook: rule.runbook, dedupKey: rule.dedup?.key?.render(context),
-            windowStart: windowStart, firstSeen: EventTime(nanos: group.firstSeen),
-            lastSeen: EventTime(nanos: group.lastSeen), count: group.count, groupKey: groupKey,
-            source: group.source,
-            output: rule.output.map { Alert.Field(name: $0.name, values: context.values(of: $0).all) },
-            statistics: statistics, events: group.matches.map(\.origin),
-            eventsOmitted: group.count - group.matches.count,
-            dataVersions: group.dataVersions ?? Alert.DataVersions(.none))
+        return Alert(rule: rule, key: key, windowStart: EventTime(nanos: start), over: context,
+                     firstSeen: EventTime(nanos: group.firstSeen), lastSeen: EventTime(nanos: group.lastSeen),
+                     count: group.count, groupKey: groupKey, source: group.source, statistics: statistics,
+                     events: group.matches.map(\.origin), eventsOmitted: group.count - group.matches.count,
+                     dataVersions: group.dataVersions ?? Alert.DataVersions(.none))
     }
 
     /// Evicts the groups with the oldest activity until a tenth of the cap is

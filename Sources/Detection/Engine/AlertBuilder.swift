@@ -16,17 +16,11 @@ struct AlertBuilder: Sendable {
         let count = min(window.count, max(threshold, 1))
         let last = count - 1 < window.matches.count ? window.matches[count - 1].time : window.lastSeen
         let refs = Array(window.matches.prefix(min(maxReferences, count)))
-        return Alert(
-            id: Alert.id(rule: rule.id, groupKey: key, windowStart: start),
-            kind: .alert, ruleID: rule.id, title: rule.title.render(context), severity: rule.severity,
-            mitre: rule.mitre, runbook: rule.runbook, dedupKey: rule.dedup?.key?.render(context),
-            windowStart: start, firstSeen: start, lastSeen: EventTime(nanos: last),
-            count: count,
-            groupKey: groupBy.map { Alert.Field(name: $0.name, values: context.values(of: $0).all) },
-            source: Self.source(context.event, enrichment),
-            output: rule.output.map { Alert.Field(name: $0.name, values: context.values(of: $0).all) },
-            statistics: [], events: refs.map(\.origin), eventsOmitted: count - refs.count,
-            dataVersions: Alert.DataVersions(enrichment))
+        return Alert(rule: rule, key: key, windowStart: start, over: context,
+                     firstSeen: start, lastSeen: EventTime(nanos: last), count: count,
+                     groupKey: Alert.fields(groupBy, in: context), source: Self.source(context.event, enrichment),
+                     statistics: [], events: refs.map(\.origin), eventsOmitted: count - refs.count,
+                     dataVersions: Alert.DataVersions(enrichment))
     }
 
     /// The dedup summary closing a fired window: the alert with the final count,
@@ -45,5 +39,27 @@ struct AlertBuilder: Sendable {
     static func source(_ event: AuditEvent, _ enrichment: EventEnrichment) -> Alert.Source? {
         guard let ip = event.sourceIP else { return nil }
         return Alert.Source(ip: ip, isTorExit: enrichment.isTorExit(ip), geo: enrichment.geo)
+    }
+}
+
+extension Alert {
+    /// A new alert of `rule` for the window of group key `key` opened at
+    /// `windowStart`: its id, the rule's fields, and the title, dedup key and
+    /// output fields rendered over `context`; the rest as the window knows it.
+    init<C: EvaluationContext>(rule: Rule, key: String, windowStart: EventTime, over context: C,
+                               firstSeen: EventTime, lastSeen: EventTime, count: Int, groupKey: [Field],
+                               source: Source?, statistics: [Field], events: [EventOrigin], eventsOmitted: Int,
+                               dataVersions: DataVersions) {
+        self.init(id: Alert.id(rule: rule.id, groupKey: key, windowStart: windowStart),
+                  kind: .alert, ruleID: rule.id, title: rule.title.render(context), severity: rule.severity,
+                  mitre: rule.mitre, runbook: rule.runbook, dedupKey: rule.dedup?.key?.render(context),
+                  windowStart: windowStart, firstSeen: firstSeen, lastSeen: lastSeen, count: count,
+                  groupKey: groupKey, source: source, output: Self.fields(rule.output, in: context),
+                  statistics: statistics, events: events, eventsOmitted: eventsOmitted, dataVersions: dataVersions)
+    }
+
+    /// The values of `references` in `context`, as named fields.
+    static func fields<C: EvaluationContext>(_ references: [FieldReference], in context: C) -> [Field] {
+        references.map { Field(name: $0.name, values: context.values(of: $0).all) }
     }
 }
