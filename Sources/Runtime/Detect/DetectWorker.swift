@@ -25,6 +25,28 @@ final class DetectWorker: Sendable {
         var written: [String: Int] = [:]
         /// Changed since the last diff.
         var dirty = false
+
+        mutating func process(_ e: RepartitionedEvent, at now: ContinuousClock.Instant) -> [Alert] {
+            let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset)
+            let alerts = engine.process(e.event, enrichment: e.enrichment, origin: origin)
+            if let time = e.event.time {
+                let date = IngestWorker.date(time)
+                lastEventTime = max(lastEventTime ?? date, date)
+            }
+            lastActivity = now
+            dirty = true
+            return alerts
+        }
+
+        /// Idle for `idleAfter`: moves event time forward by the wall-clock time idle (from the
+        /// last event time, not to now) and marks the partition for the next diff.
+        mutating func advanceIfIdle(now: ContinuousClock.Instant, after idleAfter: Duration) -> [Alert] {
+            guard let last = lastEventTime, now - lastActivity >= idleAfter else { return [] }
+            let idle = now - lastActivity
+            let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
+            dirty = true
+            return engine.advance(to: last.addingTimeInterval(seconds))
+        }
     }
 
     private struct State {
@@ -74,19 +96,11 @@ final class DetectWorker: Sendable {
                     shared.update { $0.undecodable += 1; $0.records += 1 }
                     return (position, .failure(Undecodable(issue: issue)))
                 case .event(let e):
-                    var p = s.partitions[record.topicPartition]
-                        ?? Partition(engine: DetectionEngine(rules: rules, settings: settings), lastEventTime: nil,
-                                     lastActivity: now)
-                    let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition,
-                                                   offset: e.origin.offset)
-                    let alerts = p.engine.process(e.event, enrichment: e.enrichment, origin: origin)
-                    if let time = e.event.time {
-                        let date = IngestWorker.date(time)
-                        p.lastEventTime = max(p.lastEventTime ?? date, date)
-                    }
-                    p.lastActivity = now
-                    p.dirty = true
-                    s.partitions[record.topicPartition] = p
+                    // Modified in place (`[key, default:]`): a copy taken out and stored back would
+                    // copy the engine's state on every event.
+                    let alerts = s.partitions[record.topicPartition, default: Partition(
+                        engine: DetectionEngine(rules: rules, settings: settings), lastEventTime: nil, lastActivity: now)
+                    ].process(e, at: now)
                     shared.update { $0.records += 1; $0.alerts += alerts.count }
                     return (position, .success(alerts))
                 }
@@ -172,13 +186,9 @@ final class DetectWorker: Sendable {
         let now = ContinuousClock.now
         let alerts: [Alert] = state.withLock { s in
             var out: [Alert] = []
-            for (tp, var p) in s.partitions {
-                guard let last = p.lastEventTime, now - p.lastActivity >= idleAfter else { continue }
-                let idle = now - p.lastActivity
-                let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
-                out += p.engine.advance(to: last.addingTimeInterval(seconds))
-                p.dirty = true
-                s.partitions[tp] = p
+            // In place, by index: a copy per partition would copy its engine's state.
+            for i in s.partitions.values.indices {
+                out += s.partitions.values[i].advanceIfIdle(now: now, after: idleAfter)
             }
             return out
         }
