@@ -150,15 +150,9 @@ enum SeedRuleFixtures {
         var enrichment: EventEnrichment = .none
     }
 
-    /// Enriches events the way ingest does (GeoIP of the first source IP) plus a Tor set.
+    /// Enriches events as a rule test case is (GeoIP of the first source IP) with a Tor set.
     static func enrich(_ events: [AuditEvent], geo: GeoLocator? = nil, tor: [String] = []) -> [Input] {
-        let enricher = Enricher(geo: geo, tor: nil)
-        return events.map { event in
-            var enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: nil)
-            let set = EventEnrichment(torExitIPs: tor)
-            enrichment.torExitIPs = event.sourceIPs.filter(set.isTorExit)
-            return Input(event: event, enrichment: enrichment)
-        }
+        events.map { Input(event: $0, enrichment: RuleTestRunner.enrichment(for: $0, geo: geo, tor: tor)) }
     }
 
     /// Runs inputs in order through a fresh engine holding `rule` (line n = n-th

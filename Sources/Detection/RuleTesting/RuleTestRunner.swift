@@ -53,7 +53,9 @@ public struct RuleTestRunner: Sendable {
         }
         let (events, failure) = decode(testCase, notes: &notes)
         if let failure { return result(failure) }
-        let enrichments = events.map { enrichment(for: $0, tor: testCase.torExitNodes, geo: testCase.geo) }
+        let enrichments = events.map {
+            Self.enrichment(for: $0, geo: geo, tor: testCase.torExitNodes, locations: testCase.geo)
+        }
         switch testCase.expectation {
         case .match(let expected):
             let matching = zip(events, enrichments).filter { rule.matches($0, enrichment: $1) }
@@ -116,9 +118,12 @@ public struct RuleTestRunner: Sendable {
         return (events, nil)
     }
 
-    private func enrichment(for event: AuditEvent, tor: [String], geo given: [String: RuleTestLocation]) -> EventEnrichment {
+    /// A case's enrichment of `event`: the location of its first source IP from
+    /// `locations`, else from `geo`; Tor membership from the case's exit set `tor`.
+    static func enrichment(for event: AuditEvent, geo: GeoLocator?, tor: [String],
+                           locations: [String: RuleTestLocation] = [:]) -> EventEnrichment {
         var out = Enricher(geo: geo, tor: nil).enrich(sourceIPs: event.sourceIPs, at: nil)
-        if let primary = event.sourceIPs.first, let location = given[primary] { out.geo = location.location }
+        if let primary = event.sourceIPs.first, let location = locations[primary] { out.geo = location.location }
         let set = EventEnrichment(torExitIPs: tor)
         out.torExitIPs = event.sourceIPs.filter(set.isTorExit)
         return out
