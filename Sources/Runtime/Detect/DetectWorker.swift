@@ -90,10 +90,11 @@ final class DetectWorker: Sendable {
     func evaluate(_ records: [(Int, ConsumerRecord)], diffing: Set<TopicPartition>) -> Evaluation {
         let now = ContinuousClock.now
         return state.withLock { s in
+            var undecodable = 0, alerted = 0
             let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
                 switch s.decoder.decode(record) {
                 case .issue(let issue):
-                    shared.update { $0.undecodable += 1; $0.records += 1 }
+                    undecodable += 1
                     return (position, .failure(Undecodable(issue: issue)))
                 case .event(let e):
                     // Modified in place (`[key, default:]`): a copy taken out and stored back would
@@ -101,9 +102,13 @@ final class DetectWorker: Sendable {
                     let alerts = s.partitions[record.topicPartition, default: Partition(
                         engine: DetectionEngine(rules: rules, settings: settings), lastEventTime: nil, lastActivity: now)
                     ].process(e, at: now)
-                    shared.update { $0.records += 1; $0.alerts += alerts.count }
+                    alerted += alerts.count
                     return (position, .success(alerts))
                 }
+            }
+            // Counted once per slice, not per record: the counts are shared by every worker.
+            if !records.isEmpty {
+                shared.update { $0.records += records.count; $0.undecodable += undecodable; $0.alerts += alerted }
             }
             return (outcomes, changelog(of: diffing, in: &s))
         }
