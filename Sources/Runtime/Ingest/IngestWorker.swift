@@ -11,29 +11,48 @@ import Metrics
 ///   a batch and waits for all of them before the next batch (that is why the
 ///   `@unchecked Sendable` is safe; decoders are not thread-safe).
 final class IngestWorker: @unchecked Sendable {
+    /// A source topic's decoder and its `vigil_ingest_records_total` counters: one lookup per record.
+    private struct Source {
+        let decoder: AuditRecordDecoder
+        let decoded: Counter
+        let deadLetter: Counter
+        let skipped: Counter
+
+        init(topic: String, decoder: AuditRecordDecoder) {
+            self.decoder = decoder
+            decoded = Self.counter(topic: topic, "decoded")
+            deadLetter = Self.counter(topic: topic, "dead_letter")
+            skipped = Self.counter(topic: topic, "skipped")
+        }
+
+        static func counter(topic: String, _ outcome: String) -> Counter {
+            Counter(label: "vigil_ingest_records_total", dimensions: [("topic", topic), ("outcome", outcome)])
+        }
+    }
+
     private let topology: Topology
-    private let decoders: [String: AuditRecordDecoder]
+    private let sources: [String: Source]
     private let enricher: Enricher
     private let producer: KafkaProducer
     private let tracker: OffsetTracker
     private let consumer: KafkaConsumer
     private let shared: IngestShared
     private var outcomes: [DecodeOutcome] = []
-    private var counters: [String: Counter] = [:]
 
     init(topology: Topology, enricher: Enricher, producer: KafkaProducer, consumer: KafkaConsumer,
          tracker: OffsetTracker, shared: IngestShared) throws(RuntimeError) {
-        var decoders: [String: AuditRecordDecoder] = [:]
+        var sources: [String: Source] = [:]
         for source in topology.sources {
             do {
-                decoders[source.topic] = try AuditRecordDecoder(format: source.format,
-                                                                options: topology.decoderOptions(for: source))
+                sources[source.topic] = Source(topic: source.topic,
+                                               decoder: try AuditRecordDecoder(format: source.format,
+                                                                               options: topology.decoderOptions(for: source)))
             } catch {
                 throw RuntimeError(code: .invalidTopology, detail: "decoder for \(source.topic): \(error)")
             }
         }
         self.topology = topology
-        self.decoders = decoders
+        self.sources = sources
         self.enricher = enricher
         self.producer = producer
         self.consumer = consumer
@@ -48,13 +67,14 @@ final class IngestWorker: @unchecked Sendable {
         var produced: [(ProducerRecord, deadLetter: Bool)] = []
         for record in records {
             outcomes.removeAll(keepingCapacity: true)
-            if let decoder = decoders[record.topic] {
-                decoder.decode(record.value ?? [], into: &outcomes)
+            let source = sources[record.topic]
+            if let source {
+                source.decoder.decode(record.value ?? [], into: &outcomes)
             } else {
                 outcomes.append(.deadLetter(DecodeIssue(.unrecognizedFormat, "topic \(record.topic) is not a configured source")))
             }
             produced.removeAll(keepingCapacity: true)
-            var skipped = 0
+            var events = 0, deadLettered = 0, skipped = 0
             let several = outcomes.count > 1
             for (index, outcome) in outcomes.enumerated() {
                 switch outcome {
@@ -63,20 +83,26 @@ final class IngestWorker: @unchecked Sendable {
                     let origin = RawOrigin(record, index: several ? index : nil)
                     produced.append((RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
                                                              topic: repartition), false))
+                    events += 1
                 case .deadLetter(let issue):
                     produced.append((DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter), true))
-                    count(record.topic, "dead_letter")
+                    deadLettered += 1
                 case .skipped:
                     skipped += 1
-                    count(record.topic, "skipped")
                 }
             }
-            let events = produced.count(where: { !$0.deadLetter })
-            if events > 0 { count(record.topic, "decoded", by: events) }
+            if let source {
+                if events > 0 { source.decoded.increment(by: events) }
+                if deadLettered > 0 { source.deadLetter.increment(by: deadLettered) }
+                if skipped > 0 { source.skipped.increment(by: skipped) }
+            } else {
+                // Not a subscribed topic (cannot happen while the consumer reads only the sources).
+                Source.counter(topic: record.topic, "dead_letter").increment(by: deadLettered)
+            }
             shared.update {
                 $0.records += 1
                 $0.events += events
-                $0.deadLettered += produced.count - events
+                $0.deadLettered += deadLettered
                 $0.skipped += skipped
             }
             let (ticket, next) = tracker.register(record.topicPartition, offset: record.offset, pending: produced.count)
@@ -104,16 +130,6 @@ final class IngestWorker: @unchecked Sendable {
                 }
             }
         }
-    }
-
-    private func count(_ topic: String, _ outcome: String, by n: Int = 1) {
-        let key = topic + "\u{0}" + outcome
-        let counter = counters[key] ?? {
-            let c = Counter(label: "vigil_ingest_records_total", dimensions: [("topic", topic), ("outcome", outcome)])
-            counters[key] = c
-            return c
-        }()
-        counter.increment(by: n)
     }
 
     static func date(_ time: EventTime) -> Date {
