@@ -182,9 +182,8 @@ struct DetectProcessor: BatchProcessor {
         let start = ContinuousClock.now
         let end: Int64
         do {
-            var marker = ProducerRecord(topic: changelogTopic, key: Array(ChangelogRecord.markerKey.utf8),
-                                        value: Array("\(start)".utf8), headers: [ChangelogRecord.versionHeader])
-            marker.partition = tp.partition
+            let marker = ChangelogRecord.record(topic: changelogTopic, partition: tp.partition,
+                                                key: ChangelogRecord.markerKey, value: Array("\(start)".utf8))
             end = try await producer.send(marker).offset
         } catch {
             throw RuntimeError(error, "restore marker to \(changelogTopic)[\(tp.partition)]")
