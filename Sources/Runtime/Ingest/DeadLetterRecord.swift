@@ -12,9 +12,7 @@ public enum DeadLetterRecord {
         var headers = record.headers
         headers.reserveCapacity(headers.count + 6)
         for (key, value) in issue.headers { headers.append(KafkaHeader(key: key, string: value)) }
-        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourceTopic, string: record.topic))
-        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourcePartition, string: String(record.partition)))
-        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourceOffset, string: String(record.offset)))
+        RawOrigin(record).appendHeaders(to: &headers)
         return ProducerRecord(topic: topic, key: record.key, value: record.value ?? [], headers: headers,
                               timestampMilliseconds: record.timestamp?.milliseconds)
     }

@@ -20,6 +20,15 @@ public struct RawOrigin: Sendable, Hashable, CustomStringConvertible {
         self.init(topic: record.topic, partition: record.partition, offset: record.offset, index: index)
     }
 
+    /// `vigil-source-topic`, `-partition`, `-offset` and, for a batch element, `-index`: where
+    /// a repartition or dead-letter record came from.
+    func appendHeaders(to headers: inout [KafkaHeader]) {
+        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourceTopic, string: topic))
+        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourcePartition, string: String(partition)))
+        headers.append(KafkaHeader(key: RepartitionCodec.Header.sourceOffset, string: String(offset)))
+        if let index { headers.append(KafkaHeader(key: RepartitionCodec.Header.sourceIndex, string: String(index))) }
+    }
+
     public var description: String {
         "\(topic)[\(partition)]@\(offset)" + (index.map { "#\($0)" } ?? "")
     }

@@ -56,10 +56,7 @@ public enum RepartitionCodec {
         }
         add(Header.version, version)
         add(Header.logType, event.logType.rawValue)
-        add(Header.sourceTopic, origin.topic)
-        add(Header.sourcePartition, String(origin.partition))
-        add(Header.sourceOffset, String(origin.offset))
-        add(Header.sourceIndex, origin.index.map { String($0) })
+        origin.appendHeaders(to: &headers)
         add(Header.time, event.time.map { "\($0.seconds).\($0.nanoseconds)" })
         add(Header.cluster, event.cluster)
         add(Header.geo, enrichment.geo.map(geoJSON))
