@@ -48,7 +48,7 @@ struct StageLoop {
         } catch {
             throw RuntimeError(error, "\(name) producer")
         }
-        let processorRef = ProcessorReference()
+        let processorRef = ProcessorReference(nil)
         let hooks = Self.hooks(name: name, tracker: tracker, logger: logger, processor: processorRef,
                                wait: min(t.limits.shutdownTimeout, t.kafka.maxPollInterval / 2))
         do {
@@ -154,9 +154,13 @@ struct StageLoop {
     }
 }
 
-/// The processor, set once it exists (the rebalance hooks are made before it).
-final class ProcessorReference: Sendable {
-    private let value = Mutex<(any BatchProcessor)?>(nil)
-    func set(_ processor: any BatchProcessor) { value.withLock { $0 = processor } }
-    func get() -> (any BatchProcessor)? { value.withLock { $0 } }
+/// A value set once it exists and read from other tasks: the processor (the rebalance hooks
+/// are made before it), the detect workers (for statistics).
+final class Reference<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+    func set(_ new: Value) { value.withLock { $0 = new } }
+    func get() -> Value { value.withLock { $0 } }
 }
+
+typealias ProcessorReference = Reference<(any BatchProcessor)?>

@@ -1,7 +1,6 @@
 import Detection
 import KafkaIO
 import Logging
-import Synchronization
 
 /// Stage 2: reads the repartition topic in the detect group, hands each record to one of N
 /// workers by key hash (a key's records stay in order), evaluates the rules on event time
@@ -21,7 +20,8 @@ public final class DetectStage: Sendable {
     private let logger: Logger
     private let shared = DetectShared()
     private let tracker = OffsetTracker()
-    private let workers = WorkersReference()
+    /// The workers, once the stage made them (for statistics).
+    private let workers = Reference<[DetectWorker]>([])
 
     public init(topology: Topology, rules: [Rule], logger: Logger) {
         self.topology = topology
@@ -63,11 +63,4 @@ public final class DetectStage: Sendable {
                                    producer: producer, consumer: consumer, tracker: tracker, shared: shared)
         }
     }
-}
-
-/// The workers, once the stage made them (for statistics).
-final class WorkersReference: Sendable {
-    private let value = Mutex<[DetectWorker]>([])
-    func set(_ workers: [DetectWorker]) { value.withLock { $0 = workers } }
-    func get() -> [DetectWorker] { value.withLock { $0 } }
 }
