@@ -14,7 +14,7 @@ import Testing
         let raw = IngestStageTests.Raw(topic: "u-eks", format: .eks, lines: [])
         try write(IngestStageTests.topology("127.0.0.1:9092", name: "u", raws: [raw]), to: dir + "/t.yaml")
         let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
-        let decoder = try AuditRecordDecoder(format: .eks, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
+        let decoder = try raw.decoder(topology)
         var records: [ConsumerRecord] = []
         let lines = try DetectStateTests.denials(0..<10)
         let otherIP = lines[9].replacingOccurrences(of: "176.95.188.101", with: "81.2.69.160")

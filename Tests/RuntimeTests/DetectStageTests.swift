@@ -13,11 +13,7 @@ import Testing
     /// Twelve 403s from one public IP (both 403-threshold rules fire once each), and the
     /// process events (the interactive kubectl fires the stateless Elastic rule).
     static func eksBurst() throws -> [String] {
-        let line = try #require(try fixtureLines("eks-event.jsonl").first)
-        return (0..<12).map { i in
-            line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: "burst-\(i)")
-                .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", i))
-        }
+        try eksDenials(0..<12, id: "burst")
     }
 
     /// The process fixtures moved to the burst's minute: one event clock for both, so no dedup
@@ -43,12 +39,11 @@ import Testing
             let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
 
             // Produce to partition 0 in order; the reference engine sees the same events and origins.
-            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
-                                             logger: testLogger)
+            let producer = try testProducer(broker)
             var reference = try await ReferenceRun(topology, rules: rules)
             var expected: [Alert] = []
             for raw in raws {
-                let decoder = try AuditRecordDecoder(format: raw.format, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
+                let decoder = try raw.decoder(topology)
                 for line in raw.lines {
                     let report = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8),
                                                                         partition: 0))
@@ -79,10 +74,7 @@ import Testing
             try await runDetect.value
             #expect(done, "ingest \(ingest.statistics), detect \(detect.statistics)")
 
-            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("alerts")),
-                                           topics: [topology.topics.alerts.name], logger: testLogger)
-            let records = try await collect(reader, count: expected.count + 1, timeout: .seconds(12))
-            await reader.close()
+            let records = try await readTopic(topology.topics.alerts.name, broker, count: expected.count + 1, timeout: .seconds(12))
             let produced = records.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
             #expect(produced.sorted() == expected.map(\.id).sorted())
             for record in records {
@@ -97,10 +89,7 @@ import Testing
                 #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == AlertRecord.key(for: alert))
             }
             #expect(detect.statistics.undecodable == 1)
-            let dlqReader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("dlq")),
-                                              topics: [topology.topics.deadLetter.name], logger: testLogger)
-            let dead = try await collect(dlqReader, count: 1)
-            await dlqReader.close()
+            let dead = try await readTopic(topology.topics.deadLetter.name, broker, count: 1)
             #expect(dead.first?.value == Array("{\"x\":1}".utf8))
             #expect(dead.first?.header("vigil-dlq-reason").map { String(decoding: $0, as: UTF8.self) } == "missing_field")
             #expect(dead.first?.header("vigil-source-topic").map { String(decoding: $0, as: UTF8.self) }

@@ -11,11 +11,7 @@ import Testing
 @Suite struct DetectStateTests {
     /// `count` 403s from one public IP, one second apart (the 403 thresholds fire at ten).
     static func denials(_ range: Range<Int>) throws -> [String] {
-        let line = try #require(try fixtureLines("eks-event.jsonl").first)
-        return range.map { i in
-            line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: "denial-\(i)")
-                .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", i))
-        }
+        try eksDenials(range, id: "denial")
     }
 
     /// The raw topic (one partition) and the test topology, with a longer poll interval: the
@@ -34,10 +30,7 @@ import Testing
 
     /// Every alert id on the alerts topic (read until nothing more comes).
     static func alertIDs(_ broker: TestBroker, _ topology: Topology) async throws -> [String] {
-        let alerts = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("alerts")),
-                                       topics: [topology.topics.alerts.name], logger: testLogger)
-        let records = try await readAfterJoin(alerts)
-        await alerts.close()
+        let records = try await readAfterJoin(broker, group: uniqueName("alerts"), topics: [topology.topics.alerts.name])
         return records.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
     }
 
@@ -53,10 +46,9 @@ import Testing
             let (topology, rules) = try await Self.setUp(broker, name: name, raw: raw, commitInterval: "5s")
 
             // The uninterrupted run, in one engine.
-            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
-                                             logger: testLogger)
+            let producer = try testProducer(broker)
             var reference = try await ReferenceRun(topology, rules: rules)
-            let decoder = try AuditRecordDecoder(format: .eks, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
+            let decoder = try raw.decoder(topology)
             var expected: [Alert] = []
             var reports: [DeliveryReport] = []
             for (i, line) in lines.enumerated() {
@@ -107,8 +99,7 @@ import Testing
 
             // The changelog read back as a new owner would (to a marker): per key, the latest
             // record is the state: the two threshold keys and the clock of the worker that saw them.
-            let marker = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
-                                           logger: testLogger)
+            let marker = try testProducer(broker)
             var latest: [String: [UInt8]?] = [:]
             var entryRecords = 0
             for p in 0..<Int32(topology.topics.changelog.partitions) {
@@ -153,15 +144,14 @@ import Testing
             let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: before + after)
             let (topology, rules) = try await Self.setUp(broker, name: name, raw: raw)
             var reference = try await ReferenceRun(topology, rules: rules)
-            let decoder = try AuditRecordDecoder(format: .eks, options: topology.decoderOptions(for: try #require(topology.source(forTopic: raw.topic))))
+            let decoder = try raw.decoder(topology)
             var expected: [Alert] = []
             for (i, l) in raw.lines.enumerated() {
                 expected += reference.process(l, decoder: decoder, topic: raw.topic, partition: 0, offset: Int64(i))
             }
             #expect(expected.count == 16)
 
-            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
-                                             logger: testLogger)
+            let producer = try testProducer(broker)
             for l in before { try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(l.utf8), partition: 0)) }
             let ingest = try IngestStage(topology: topology, logger: testLogger)
             let runIngest = Task { try await ingest.run() }

@@ -38,8 +38,7 @@ import Testing
             var expectedEvents: [AuditEvent] = []
             var expectedDeadLetters = 0, expectedSkipped = 0
             for raw in raws {
-                let source = try #require(topology.source(forTopic: raw.topic))
-                let decoder = try AuditRecordDecoder(format: raw.format, options: topology.decoderOptions(for: source))
+                let decoder = try raw.decoder(topology)
                 for line in raw.lines {
                     for outcome in decoder.decode(line) {
                         switch outcome {
@@ -53,8 +52,7 @@ import Testing
             #expect(expectedEvents.count >= 15 && expectedSkipped >= 2 && expectedDeadLetters >= 1)
 
             // Produce the raw records (round-robin partitions); remember the malformed one's offset.
-            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
-                                             logger: testLogger)
+            let producer = try testProducer(broker)
             var malformed: DeliveryReport?
             var rawCount = 0
             for raw in raws {
@@ -82,10 +80,7 @@ import Testing
             #expect(stats.skipped == expectedSkipped && stats.deliveryFailures == 0)
 
             // The repartition topic: keys are source IPs (container ids), values decode back.
-            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("check")),
-                                           topics: [topology.topics.repartition.name], logger: testLogger)
-            let repartitioned = try await collect(reader, count: expectedEvents.count)
-            await reader.close()
+            let repartitioned = try await readTopic(topology.topics.repartition.name, broker, count: expectedEvents.count)
             #expect(repartitioned.count == expectedEvents.count)
             let enricher = try await Self.enricher(topology)
             let decoder = try RepartitionDecoder()
@@ -113,10 +108,7 @@ import Testing
             #expect(repartitioned.contains { $0.headers.contains { $0.key == "vigil-geo" } })
 
             // The dead-letter topic: original bytes and headers, reason and source position.
-            let dlqReader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("dlq")),
-                                              topics: [topology.topics.deadLetter.name], logger: testLogger)
-            let dead = try await collect(dlqReader, count: expectedDeadLetters)
-            await dlqReader.close()
+            let dead = try await readTopic(topology.topics.deadLetter.name, broker, count: expectedDeadLetters)
             let bad = try #require(dead.first { $0.value == Array("{not json".utf8) })
             func header(_ key: String) -> String? { bad.header(key).map { String(decoding: $0, as: UTF8.self) } }
             let report = try #require(malformed)
@@ -129,10 +121,7 @@ import Testing
             // Committed offsets cover everything: the group resumes after the last record.
             let extra = try await producer.send(ProducerRecord(topic: raws[2].topic, key: nil, value: Array("{}".utf8)))
             await producer.close()
-            let resumed = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: topology.kafka.ingestGroup),
-                                            topics: raws.map(\.topic), logger: testLogger)
-            let again = try await readAfterJoin(resumed)
-            await resumed.close()
+            let again = try await readAfterJoin(broker, group: topology.kafka.ingestGroup, topics: raws.map(\.topic))
             #expect(again.map(\.offset) == [extra.offset] && again.first?.topic == extra.topic,
                     "re-read after commit: \(again.map { "\($0.topic)@\($0.offset)" })")
         }
@@ -151,8 +140,7 @@ import Testing
             try write(Self.topology(broker.bootstrap, name: name, raws: [raw]), to: dir + "/t.yaml")
             let (topology, _) = try TopologyLoader.load(file: dir + "/t.yaml")
             let lines = try fixtureLines("gke-entries.jsonl")
-            let producer = try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])),
-                                             logger: testLogger)
+            let producer = try testProducer(broker)
             func produce(_ count: Int, from start: Int) async throws {
                 for i in start..<(start + count) {
                     try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(lines[i % lines.count].utf8),
@@ -179,10 +167,7 @@ import Testing
             try await runSecond.value
             #expect(all, "first \(first.statistics), second \(second.statistics)")
 
-            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("check")),
-                                           topics: [topology.topics.repartition.name], logger: testLogger)
-            let records = try await collect(reader, count: 1_000, timeout: .seconds(12))
-            await reader.close()
+            let records = try await readTopic(topology.topics.repartition.name, broker, count: 1_000, timeout: .seconds(12))
             let decoder = try RepartitionDecoder()
             let origins = Set(records.compactMap { decoder.decode($0).event?.origin })
             #expect(origins.count == expectedOrigins && expectedOrigins >= 400,
@@ -190,10 +175,7 @@ import Testing
 
             let extra = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array("{}".utf8), partition: 1))
             await producer.close()
-            let resumed = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: topology.kafka.ingestGroup),
-                                            topics: [raw.topic], logger: testLogger)
-            let again = try await readAfterJoin(resumed)
-            await resumed.close()
+            let again = try await readAfterJoin(broker, group: topology.kafka.ingestGroup, topics: [raw.topic])
             #expect(again.map(\.offset) == [extra.offset], "re-read after commit: \(again.map { "\($0.partition)@\($0.offset)" })")
         }
     }

@@ -6,6 +6,7 @@ import KafkaIO
 import KafkaIOTesting
 import Logging
 import Runtime
+import Testing
 
 func repositoryPath(_ relative: String) -> String {
     repositoryRoot.appendingPathComponent(relative).path
@@ -27,6 +28,46 @@ func temporaryDirectory() throws -> String {
 
 func write(_ text: String, to path: String) throws {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// A producer of test input to the broker (default settings).
+func testProducer(_ broker: TestBroker) throws -> KafkaProducer {
+    try KafkaProducer(settings: ProducerSettings(client: ClientSettings(bootstrapServers: [broker.bootstrap])), logger: testLogger)
+}
+
+/// Reads a topic from the start in a fresh group: up to `count` records within `timeout`.
+func readTopic(_ topic: String, _ broker: TestBroker, count: Int, timeout: Duration = .seconds(30)) async throws -> [ConsumerRecord] {
+    let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("check")),
+                                   topics: [topic], logger: testLogger)
+    let records = try await collect(reader, count: count, timeout: timeout)
+    await reader.close()
+    return records
+}
+
+/// What a member of `group` reads from `topics` once it has joined (``readAfterJoin(_:join:settle:)``).
+func readAfterJoin(_ broker: TestBroker, group: String, topics: [String]) async throws -> [ConsumerRecord] {
+    let consumer = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: group), topics: topics,
+                                     logger: testLogger)
+    let records = try await readAfterJoin(consumer)
+    await consumer.close()
+    return records
+}
+
+/// `count` copies of the EKS fixture event, one second apart from 14:45:00, with ids
+/// `<id>-<i>`: 403s from one public IP (the 403 thresholds fire at ten).
+func eksDenials(_ range: Range<Int>, id: String) throws -> [String] {
+    let line = try #require(try fixtureLines("eks-event.jsonl").first)
+    return range.map { i in
+        line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: "\(id)-\(i)")
+            .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", i))
+    }
+}
+
+extension IngestStageTests.Raw {
+    /// The decoder ingest uses for this raw topic.
+    func decoder(_ topology: Topology) throws -> AuditRecordDecoder {
+        try AuditRecordDecoder(format: format, options: topology.decoderOptions(for: try #require(topology.source(forTopic: topic))))
+    }
 }
 
 /// What a group member reads once it has joined: waits up to `join` for the first record,
