@@ -1,6 +1,6 @@
 /// A group key as text: the values of the group-by fields, each tagged with its
-/// type, so it is both a dictionary key and decodable back into fields (a dedup
-/// summary is emitted long after the event that made the key).
+/// type (so the string "5" and the number 5 make different keys); a dictionary
+/// key of rule state and part of an alert's id.
 ///
 /// Fields are separated by U+001F, values of one field by U+001E, and each
 /// value starts with `s`, `n` or `b` (string, number, bool).
@@ -42,24 +42,6 @@ enum GroupKey {
         case .none: break
         case .one(let v): one(v)
         case .many(let vs): for v in vs { one(v) }
-        }
-    }
-
-    /// The fields of a key made by ``text(_:)`` for `names` (in order).
-    static func fields(_ text: String, names: [String]) -> [Alert.Field] {
-        if names.isEmpty { return [] }
-        let parts = text.split(separator: fieldSeparator, omittingEmptySubsequences: false)
-        return names.enumerated().map { i, name in
-            guard i < parts.count, !parts[i].isEmpty else { return Alert.Field(name: name, values: []) }
-            let values = parts[i].split(separator: valueSeparator, omittingEmptySubsequences: false).map { raw -> FieldValue in
-                let body = String(raw.dropFirst())
-                switch raw.first {
-                case "n": return .number(Double(body) ?? .nan)
-                case "b": return .bool(body == "true")
-                default: return .string(body)
-                }
-            }
-            return Alert.Field(name: name, values: values)
         }
     }
 }
