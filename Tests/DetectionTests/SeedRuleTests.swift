@@ -440,5 +440,5 @@ import Testing
 
 extension Alert {
     /// The group key as the engine hashes it into the alert id.
-    var groupKeyText: String { GroupKey.text(groupKey.map(\.values)) }
+    var groupKeyText: String { GroupKey.text(groupKey.map { FieldValues($0.values) }) }
 }

@@ -58,7 +58,7 @@ struct AggregateStore {
             }
         }
         for values in combinations {
-            let key = GroupKey.text(values.map { [$0] })
+            let key = GroupKey.text(values.lazy.map(FieldValues.one))
             var group = windows[start]?[key] ?? AggregateGroupState(
                 groupValues: values, count: 0, firstSeen: match.time, lastSeen: match.time,
                 statistics: aggregate.stats.map { statistic in

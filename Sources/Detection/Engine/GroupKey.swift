@@ -8,23 +8,21 @@ enum GroupKey {
     static let fieldSeparator: Character = "\u{1F}"
     static let valueSeparator: Character = "\u{1E}"
 
-    static func text(_ fields: [[FieldValue]]) -> String {
+    /// The key of the values of each group-by field, in order.
+    static func text(_ fields: some Sequence<FieldValues>) -> String {
         var out = ""
-        for (i, values) in fields.enumerated() {
-            if i > 0 { out.append(fieldSeparator) }
-            append(FieldValues(values), to: &out)
+        var first = true
+        for values in fields {
+            if !first { out.append(fieldSeparator) }
+            first = false
+            append(values, to: &out)
         }
         return out
     }
 
     /// The key of the group-by `fields` in `context`, without intermediate arrays.
     static func text<C: EvaluationContext>(of fields: [FieldReference], in context: C) -> String {
-        var out = ""
-        for (i, field) in fields.enumerated() {
-            if i > 0 { out.append(fieldSeparator) }
-            append(context.values(of: field), to: &out)
-        }
-        return out
+        text(fields.lazy.map { context.values(of: $0) })
     }
 
     private static func append(_ values: FieldValues, to out: inout String) {
