@@ -91,6 +91,13 @@ struct AggregateStore {
         }
     }
 
+    /// Puts back an exported group (replacing what the store holds for it).
+    mutating func restore(key: String, windowStart start: Int64, _ group: AggregateGroupState) {
+        if windows[start]?[key] == nil { groupCount += 1 }
+        windows[start, default: [:]][key] = group
+        nextClose = min(nextClose, start.plus(window))
+    }
+
     private static func distinct(_ values: [FieldValue]) -> [FieldValue] {
         var seen = Set<FieldValue>()
         return values.filter { seen.insert($0).inserted }

@@ -71,18 +71,10 @@ extension DetectionEngine {
             switch entry.state {
             case .threshold(let keyState):
                 guard evaluators[i].threshold != nil else { skipped += 1; continue }
-                evaluators[i].threshold!.keys[entry.key] = keyState
-                for window in keyState.fired {
-                    evaluators[i].threshold!.pending.push(window.end, entry.key)
-                }
+                evaluators[i].threshold!.restore(key: entry.key, keyState)
             case .aggregate(let start, let group):
                 guard evaluators[i].aggregate != nil else { skipped += 1; continue }
-                if evaluators[i].aggregate!.windows[start]?[entry.key] == nil {
-                    evaluators[i].aggregate!.groupCount += 1
-                }
-                evaluators[i].aggregate!.windows[start, default: [:]][entry.key] = group
-                let end = start.plus(evaluators[i].aggregate!.window)
-                evaluators[i].aggregate!.nextClose = min(evaluators[i].aggregate!.nextClose, end)
+                evaluators[i].aggregate!.restore(key: entry.key, windowStart: start, group)
             }
         }
         return skipped

@@ -45,6 +45,13 @@ struct ThresholdStore {
         if keys.count > before, keys.count > maxKeys { evict(stats: &stats, into: &alerts) }
     }
 
+    /// Puts back an exported key (replacing what the store holds for it); its
+    /// fired windows await their summaries again.
+    mutating func restore(key: String, _ state: ThresholdKeyState) {
+        keys[key] = state
+        for window in state.fired { pending.push(window.end, key) }
+    }
+
     /// The window logic on one key (see the README): a match inside a fired
     /// window joins it; any other joins `pending`, whose windows are re-chained
     /// from the earliest match, and each that reaches the threshold fires.
