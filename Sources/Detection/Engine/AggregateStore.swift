@@ -181,13 +181,12 @@ struct AggregateStore {
     /// free; an evicted group is closed early (its alert, if `having` holds, is
     /// raised now rather than lost).
     mutating func evict(stats: inout RuleStatistics, into alerts: inout [Alert]) {
-        let target = max(0, min(maxKeys - maxKeys / 10, groupCount - 1))
         var order: [(activity: Int64, start: Int64, key: String)] = []
         for (start, groups) in windows {
             for (key, group) in groups { order.append((group.lastSeen, start, key)) }
         }
         order.sort { ($0.activity, $0.start, $0.key) < ($1.activity, $1.start, $1.key) }
-        for victim in order.prefix(groupCount - target) {
+        for victim in order.prefix(EngineSettings.evictionCount(of: groupCount, maxKeys: maxKeys)) {
             guard let group = windows[victim.start]?.removeValue(forKey: victim.key) else { continue }
             if windows[victim.start]?.isEmpty == true { windows[victim.start] = nil }
             groupCount -= 1

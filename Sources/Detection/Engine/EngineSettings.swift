@@ -24,4 +24,10 @@ public struct EngineSettings: Sendable, Hashable {
         self.maxEventReferences = max(0, maxEventReferences)
         self.maxStatisticValues = max(1, maxStatisticValues)
     }
+
+    /// How many of `count` tracked keys (over the cap `maxKeys`) an eviction
+    /// evicts: enough to free a tenth of the cap, at least one.
+    static func evictionCount(of count: Int, maxKeys: Int) -> Int {
+        count - max(0, min(maxKeys - maxKeys / 10, count - 1))
+    }
 }

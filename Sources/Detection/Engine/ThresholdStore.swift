@@ -137,10 +137,9 @@ struct ThresholdStore {
     /// Evicts the keys with the oldest activity until a tenth of the cap is free
     /// (at least one), emitting the summaries they owe.
     mutating func evict(stats: inout RuleStatistics, into alerts: inout [Alert]) {
-        let target = max(0, min(maxKeys - maxKeys / 10, keys.count - 1))
         let order = keys.map { (activity: $0.value.lastActivity, key: $0.key) }
             .sorted { $0.activity != $1.activity ? $0.activity < $1.activity : $0.key < $1.key }
-        for victim in order.prefix(keys.count - target) {
+        for victim in order.prefix(EngineSettings.evictionCount(of: keys.count, maxKeys: maxKeys)) {
             guard let state = keys.removeValue(forKey: victim.key) else { continue }
             for window in state.fired {
                 if let summary = builder.summary(of: window) {
