@@ -47,8 +47,6 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
     /// Kept behind a reference: an unfired window stays small.
     private var raised: Shared<Alert>?
 
-    public var fired: Bool { raised != nil }
-
     public init(start: Int64, end: Int64, count: Int, lastSeen: Int64, matches: [MatchReference],
                 alert: Alert? = nil) {
         self.start = start

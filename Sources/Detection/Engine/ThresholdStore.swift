@@ -164,7 +164,6 @@ struct MinHeap {
     private var items: [(end: Int64, key: String)] = []
 
     var top: (end: Int64, key: String)? { items.first }
-    var count: Int { items.count }
 
     mutating func push(_ end: Int64, _ key: String) {
         items.append((end, key))
