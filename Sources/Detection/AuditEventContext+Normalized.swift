@@ -2,9 +2,10 @@ import AuditEvents
 
 extension AuditEventContext {
     /// A normalized field's values read straight from the event's typed
-    /// properties: what `AuditEvent.value(of:)` answers, without building a
-    /// `JSONValue` first (no allocation for single values; one for lists).
-    static func values(of field: NormalizedField, in event: AuditEvent) -> FieldValues {
+    /// properties (the response codes as read once): what `AuditEvent.value(of:)`
+    /// answers, without building a `JSONValue` first (no allocation for single
+    /// values; one for lists).
+    func values(of field: NormalizedField) -> FieldValues {
         @inline(__always) func s(_ v: String?) -> FieldValues { v.map { .one(.string($0)) } ?? .none }
         @inline(__always) func n(_ v: Int?) -> FieldValues { v.map { .one(.number(Double($0))) } ?? .none }
         func list(_ v: [String]) -> FieldValues {
@@ -32,11 +33,11 @@ extension AuditEventContext {
         case .objectAPIGroup: return s(event.object.apiGroup)
         case .objectAPIVersion: return s(event.object.apiVersion)
         case .requestURI: return s(event.requestURI)
-        case .responseCode: return n(event.response.code)
+        case .responseCode: return n(responseCode)
         case .responseStatus: return s(event.response.status)
         case .responseReason: return s(event.response.reason)
         case .responseMessage: return s(event.response.message)
-        case .responseGRPCCode: return n(event.response.grpcCode)
+        case .responseGRPCCode: return n(responseGRPCCode)
         case .userAgent: return s(event.userAgent)
         case .stage: return s(event.stage)
         case .auditID: return s(event.auditID)
@@ -61,11 +62,10 @@ extension AuditEventContext {
     }
 
     /// Whether any value of a normalized field satisfies `predicate`: as
-    /// `values(of:in:).contains(where:)`, without collecting list values into
+    /// `values(of:).contains(where:)`, without collecting list values into
     /// an array and reading only the part of the event the field lives in.
     @inline(__always)
-    static func contains(_ field: NormalizedField, in event: AuditEvent,
-                         where predicate: (FieldValue) -> Bool) -> Bool {
+    func contains(_ field: NormalizedField, where predicate: (FieldValue) -> Bool) -> Bool {
         @inline(__always) func s(_ v: String?) -> Bool {
             guard let v else { return false }
             return predicate(.string(v))
@@ -87,13 +87,13 @@ extension AuditEventContext {
         case .stage: return s(event.stage)
         case .requestURI: return s(event.requestURI)
         case .verb: return s(event.verb)
-        case .responseCode: return n(event.response.code)
-        case .responseGRPCCode: return n(event.response.grpcCode)
+        case .responseCode: return n(responseCode)
+        case .responseGRPCCode: return n(responseGRPCCode)
         case .processArgs: return list(event.process?.args ?? [])
         case .eventType: return list(event.process?.eventTypes ?? [])
         case .eventCategory: return list(event.process?.eventCategories ?? [])
         case .warnings: return list(event.warnings.names)
-        default: return values(of: field, in: event).contains(where: predicate)
+        default: return values(of: field).contains(where: predicate)
         }
     }
 }

@@ -16,8 +16,8 @@ public struct AuditEventContext: EvaluationContext {
     public let enrichment: EventEnrichment?
     /// `response.code` and `response.grpc_code`, read once: rules test them
     /// often, and each read of `event.response` copies the whole part.
-    private let responseCode: Int?
-    private let responseGRPCCode: Int?
+    let responseCode: Int?
+    let responseGRPCCode: Int?
 
     public init(event: AuditEvent, geo: GeoLocation? = nil, torExit: @escaping (String) -> Bool = { _ in false }) {
         self.event = event
@@ -42,13 +42,7 @@ public struct AuditEventContext: EvaluationContext {
     }
 
     public func values(of field: FieldReference) -> FieldValues {
-        if let normalized = field.normalized {
-            switch normalized {
-            case .responseCode: return responseCode.map { .one(.number(Double($0))) } ?? .none
-            case .responseGRPCCode: return responseGRPCCode.map { .one(.number(Double($0))) } ?? .none
-            default: return Self.values(of: normalized, in: event)
-            }
-        }
+        if let normalized = field.normalized { return values(of: normalized) }
         if let geoField = field.geo {
             guard let geo, let value = geoField.value(in: geo) else { return .none }
             return .one(value)
@@ -57,13 +51,7 @@ public struct AuditEventContext: EvaluationContext {
     }
 
     public func containsValue(of field: FieldReference, where predicate: (FieldValue) -> Bool) -> Bool {
-        if let normalized = field.normalized {
-            switch normalized {
-            case .responseCode: return responseCode.map { predicate(.number(Double($0))) } ?? false
-            case .responseGRPCCode: return responseGRPCCode.map { predicate(.number(Double($0))) } ?? false
-            default: return Self.contains(normalized, in: event, where: predicate)
-            }
-        }
+        if let normalized = field.normalized { return contains(normalized, where: predicate) }
         return values(of: field).contains(where: predicate)
     }
 
