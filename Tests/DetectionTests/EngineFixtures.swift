@@ -35,11 +35,7 @@ enum EngineFixtures {
             "user":{"username":"\(user)","groups":[\(groupList)]},"sourceIPs":["\(ip)"],\
             "userAgent":"\(agent)","responseStatus":{"code":\(code)}\(stamps)}
             """
-        let decoder = try? AuditRecordDecoder(format: .eks)
-        var outcomes: [DecodeOutcome] = []
-        decoder?.decode(Array(json.utf8), into: &outcomes)
-        guard let event = outcomes.first?.event else { return AuditEvent(logType: .eksAudit) }
-        return event
+        return (try? SeedRuleFixtures.decode(json, .eks)) ?? AuditEvent(logType: .eksAudit)
     }
 
     /// One input: an event and its line in a pretend file.
