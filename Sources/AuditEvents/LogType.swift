@@ -20,3 +20,16 @@ public enum SourceFormat: String, Sendable, Hashable, CaseIterable {
     case kubernetes
     case process
 }
+
+extension LogType {
+    /// The decoder format that reads this log type.
+    public var sourceFormat: SourceFormat {
+        switch self {
+        case .eksAudit: return .eks
+        case .azureMonitorActivity: return .aks
+        case .gcpAuditLog: return .gke
+        case .kubernetesAudit: return .kubernetes
+        case .ecsProcess: return .process
+        }
+    }
+}

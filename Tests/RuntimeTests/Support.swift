@@ -95,9 +95,7 @@ struct ReferenceRun {
     mutating func process(_ line: String, decoder: AuditRecordDecoder, topic: String, partition: Int32, offset: Int64) -> [Alert] {
         var alerts: [Alert] = []
         for event in decoder.decode(line).compactMap(\.event) {
-            let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time.map {
-                Date(timeIntervalSince1970: Double($0.seconds) + Double($0.nanoseconds) / 1e9)
-            })
+            let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time?.date)
             alerts += engine.process(event, enrichment: enrichment, origin: .kafka(topic: topic, partition: partition, offset: offset))
         }
         return alerts

@@ -35,10 +35,3 @@ public struct Replay {
         return engine.statistics
     }
 }
-
-extension EventTime {
-    /// The instant as a Foundation date (for enrichment lookups at event time).
-    var date: Date {
-        Date(timeIntervalSince1970: TimeInterval(seconds) + TimeInterval(nanoseconds) / 1e9)
-    }
-}

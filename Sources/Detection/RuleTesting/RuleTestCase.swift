@@ -92,16 +92,3 @@ public struct RuleTestCase: Sendable, Hashable {
         RawJSON(record).value(at: "p_enrichment.tor_exit_nodes")?.elements.compactMap(\.stringValue) ?? []
     }
 }
-
-extension LogType {
-    /// The decoder format that reads this log type.
-    var sourceFormat: SourceFormat {
-        switch self {
-        case .eksAudit: return .eks
-        case .azureMonitorActivity: return .aks
-        case .gcpAuditLog: return .gke
-        case .kubernetesAudit: return .kubernetes
-        case .ecsProcess: return .process
-        }
-    }
-}

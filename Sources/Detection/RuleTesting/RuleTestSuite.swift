@@ -63,7 +63,7 @@ public struct RuleTestSuite: Sendable {
                 let (rules, cases) = files(under: path)
                 ruleFiles += rules
                 caseFiles += cases
-            } else if isRuleFile(path) {
+            } else if RuleLoader.isRuleFile(path) {
                 ruleFiles.append(path)
             } else if path.hasSuffix(".json") {
                 caseFiles.append(path)
@@ -78,8 +78,7 @@ public struct RuleTestSuite: Sendable {
     /// A directory's rule files (top level) and case files (recursive), each sorted.
     private static func files(under directory: String) -> (rules: [String], cases: [String]) {
         let base = directory.hasSuffix("/") ? directory : directory + "/"
-        let top = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter(isRuleFile).sorted().map { base + $0 }
+        let top = (try? RuleLoader.ruleFiles(in: directory)) ?? []
         var cases: [String] = []
         if let walk = FileManager.default.enumerator(atPath: directory) {
             while let relative = walk.nextObject() as? String {
@@ -87,9 +86,5 @@ public struct RuleTestSuite: Sendable {
             }
         }
         return (top, cases.sorted())
-    }
-
-    private static func isRuleFile(_ path: String) -> Bool {
-        path.hasSuffix(".yaml") || path.hasSuffix(".yml")
     }
 }

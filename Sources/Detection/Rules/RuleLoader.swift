@@ -29,16 +29,26 @@ public enum RuleLoader {
 
     /// Checks every rule file in `directory` without throwing.
     public static func check(directory: String) -> Outcome {
-        let names: [String]
+        let files: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            files = try ruleFiles(in: directory)
         } catch {
             return Outcome(rules: [], problems: [RuleProblem(file: directory, line: 1, column: 1,
                 detail: "cannot list rule directory: \(error.localizedDescription)", sourceLine: "")])
         }
-        let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-            .map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
         return check(files: files)
+    }
+
+    /// The rule files of a rules folder: its `*.yaml` / `*.yml` files (not recursive), sorted.
+    public static func ruleFiles(in directory: String) throws -> [String] {
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        return try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter(isRuleFile).sorted().map { base + $0 }
+    }
+
+    /// Whether a path names a rule file (by its extension).
+    public static func isRuleFile(_ path: String) -> Bool {
+        path.hasSuffix(".yaml") || path.hasSuffix(".yml")
     }
 
     /// Checks the given files; duplicate ids across them are problems too.

@@ -30,7 +30,7 @@ final class DetectWorker: Sendable {
             let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset)
             let alerts = engine.process(e.event, enrichment: e.enrichment, origin: origin)
             if let time = e.event.time {
-                let date = IngestWorker.date(time)
+                let date = time.date
                 lastEventTime = max(lastEventTime ?? date, date)
             }
             lastActivity = now

@@ -79,7 +79,7 @@ final class IngestWorker: @unchecked Sendable {
             for (index, outcome) in outcomes.enumerated() {
                 switch outcome {
                 case .decoded(let event):
-                    let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time.map(Self.date))
+                    let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time?.date)
                     let origin = RawOrigin(record, index: several ? index : nil)
                     produced.append((RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
                                                              topic: repartition), false))
@@ -130,9 +130,5 @@ final class IngestWorker: @unchecked Sendable {
                 }
             }
         }
-    }
-
-    static func date(_ time: EventTime) -> Date {
-        Date(timeIntervalSince1970: Double(time.seconds) + Double(time.nanoseconds) / 1e9)
     }
 }

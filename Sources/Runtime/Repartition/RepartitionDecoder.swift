@@ -45,13 +45,9 @@ public final class RepartitionDecoder {
         options.clusterLabel = nil
         options.keepRaw = true
         var decoders: [LogType: AuditRecordDecoder] = [:]
-        let formats: [(LogType, SourceFormat)] = [
-            (.eksAudit, .eks), (.kubernetesAudit, .kubernetes), (.azureMonitorActivity, .aks),
-            (.gcpAuditLog, .gke), (.ecsProcess, .process),
-        ]
-        for (type, format) in formats {
+        for type in LogType.allCases {
             do {
-                decoders[type] = try AuditRecordDecoder(format: format, options: options)
+                decoders[type] = try AuditRecordDecoder(format: type.sourceFormat, options: options)
             } catch {
                 throw RuntimeError(code: .invalidTopology, detail: "decoder for \(type.rawValue): \(error)")
             }
