@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(name: "vigil-bench",
                           dependencies: [
                               "AuditEvents",
-                              "KafkaIO", "Enrichment", "Detection",
+                              "KafkaIO", "Enrichment", "Detection", "Runtime",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
                           ],
@@ -120,6 +120,10 @@ let package = Package(
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "KafkaIOTests",
+                    dependencies: ["KafkaIO", "KafkaIOTesting"],
+                    swiftSettings: strict),
+        // `vigil run` as processes against the real broker (needs the built `vigil` beside the tests).
+        .testTarget(name: "IntegrationTests",
                     dependencies: ["KafkaIO", "KafkaIOTesting"],
                     swiftSettings: strict),
     ]

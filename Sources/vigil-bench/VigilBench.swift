@@ -7,6 +7,6 @@ struct VigilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil-bench",
         abstract: "Vigil's benchmarks: throughput and allocation numbers, printed.",
-        subcommands: [KafkaBench.self, DecodeBench.self, GeoBench.self, RulesBench.self]
+        subcommands: [KafkaBench.self, DecodeBench.self, GeoBench.self, RulesBench.self, ChangelogBench.self]
     )
 }

@@ -125,3 +125,69 @@ extension ChangelogTests {
                 "\(outcome.problems.map(\.message))")
     }
 }
+
+extension ChangelogTests {
+    /// Repartition records of `lines` (raw EKS events) for partition 2, offsets from 0.
+    static func records(_ lines: [String], _ topology: Topology) throws -> [ConsumerRecord] {
+        let raw = IngestStageTests.Raw(topic: "u-eks", format: .eks, lines: [])
+        let decoder = try raw.decoder(topology)
+        return try lines.enumerated().map { i, line in
+            let event = try #require(decoder.decode(line).compactMap(\.event).first)
+            let r = RepartitionCodec.encode(event, enrichment: .none, origin: RawOrigin(topic: raw.topic, partition: 0, offset: Int64(i)),
+                                            topic: topology.topics.repartition.name)
+            return ConsumerRecord(topic: r.topic, partition: 2, offset: Int64(i), key: r.key, value: r.value, headers: r.headers)
+        }
+    }
+
+    /// Diffs of the engine's changed entries only: after every diff, the changelog folded to the
+    /// latest value per key is exactly the state of an engine that saw the same events (threshold
+    /// keys opening, firing, ending; dedup periods ending; IPs coming and going over hours).
+    @Test func theChangelogFoldedAfterEachDiffIsTheEnginesWholeState() throws {
+        let (topology, rules, _) = try Self.setup()
+        let denials = try DetectStateTests.denials(0..<12)
+        let ips = ["176.95.188.101", "81.2.69.160", "89.160.20.112", "2.125.160.216", "67.43.156.1"]
+        var lines: [String] = []
+        for hour in ["14", "15", "17"] {
+            for (i, line) in denials.enumerated() {
+                // At 15:45 one IP's twelve denials fire both threshold rules; otherwise IPs mix.
+                let ip = hour == "15" ? ips[1] : ips[(i + hour.count * 2) % ips.count]
+                lines.append(line.replacingOccurrences(of: "176.95.188.101", with: ip)
+                    .replacingOccurrences(of: "2023-12-07T14:45", with: "2023-12-07T\(hour):45")
+                    .replacingOccurrences(of: "denial-\(i)\"", with: "denial-\(hour)-\(i)\""))
+            }
+        }
+        let records = try Self.records(lines, topology)
+        let tp = TopicPartition(topology.topics.repartition.name, 2)
+        let worker = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 0)
+        var reference = DetectionEngine(rules: rules, settings: EngineSettings(
+            allowedLateness: topology.limits.allowedLateness.components.seconds, maxKeysPerRule: topology.limits.maxKeysPerRule))
+        let decoder = try RepartitionDecoder(options: DecoderOptions())
+        var snapshot = ChangelogRecord.Snapshot()
+        var tombstones = 0, diffs = 0
+        for start in stride(from: 0, to: records.count, by: 5) {
+            let batch = Array(records[start..<min(start + 5, records.count)])
+            for record in batch {
+                let e = try #require(decoder.decode(record).event)
+                _ = reference.process(e.event, enrichment: e.enrichment, origin: .kafka(topic: e.origin.topic,
+                    partition: e.origin.partition, offset: e.origin.offset))
+            }
+            let changes = try #require(worker.evaluate(batch.enumerated().map { ($0.offset, $0.element) }, diffing: [tp]).changes[tp])
+            tombstones += changes.filter { $0.value == nil }.count
+            for r in changes {
+                snapshot.apply(ConsumerRecord(topic: r.topic, partition: 2, offset: 0, key: r.key, value: r.value, headers: r.headers))
+            }
+            let (states, unreadable) = snapshot.states(workers: 1)
+            #expect(unreadable == 0)
+            let folded = states[0]?.state ?? EngineState(eventTime: nil, entries: [])
+            let whole = reference.exportState()
+            #expect(folded.eventTime == whole.eventTime, "diff \(diffs)")
+            #expect(Dictionary(uniqueKeysWithValues: folded.entries.map { ($0.id, $0) })
+                    == Dictionary(uniqueKeysWithValues: whole.entries.map { ($0.id, $0) }), "diff \(diffs)")
+            diffs += 1
+        }
+        // Comparing the whole state with what was written finds nothing the changes missed.
+        #expect(worker.diff([tp], whole: true)[tp] == [])
+        #expect(tombstones > 0, "entries ended on the way")
+        #expect(reference.statistics.rules.values.reduce(0) { $0 + $1.alerts } > 0, "windows fired on the way")
+    }
+}

@@ -18,6 +18,8 @@ struct AggregateStore {
     var groupCount = 0
     /// The end of the earliest open window (`.max` when none): nothing to close before it.
     var nextClose: Int64 = .max
+    /// Groups changed or removed since the last ``takeChanges(ruleID:into:)``; nil: not tracked.
+    var changed: Set<Slot>?
 
     init(rule: Rule, aggregate: Rule.Aggregate, settings: EngineSettings) {
         self.rule = rule
@@ -83,6 +85,7 @@ struct AggregateStore {
                 group.dataVersions = Alert.DataVersions(enrichment)
             }
             windows[start, default: [:]][key] = group
+            changed?.insert(Slot(start: start, key: key))
             nextClose = min(nextClose, start.plus(window))
             if isNew {
                 groupCount += 1
@@ -91,7 +94,8 @@ struct AggregateStore {
         }
     }
 
-    /// Puts back an exported group (replacing what the store holds for it).
+    /// Puts back an exported group (replacing what the store holds for it). Not a change: it
+    /// comes from the saved state.
     mutating func restore(key: String, windowStart start: Int64, _ group: AggregateGroupState) {
         if windows[start]?[key] == nil { groupCount += 1 }
         windows[start, default: [:]][key] = group
@@ -139,6 +143,7 @@ struct AggregateStore {
             groupCount -= groups.count
             for key in groups.keys.sorted() {
                 guard let group = groups[key] else { continue }
+                changed?.insert(Slot(start: start, key: key))
                 if let alert = alert(key: key, start: start, group: group) {
                     alerts.append(alert)
                     stats.alerts += 1
@@ -189,6 +194,7 @@ struct AggregateStore {
         for victim in order.prefix(EngineSettings.evictionCount(of: groupCount, maxKeys: maxKeys)) {
             guard let group = windows[victim.start]?.removeValue(forKey: victim.key) else { continue }
             if windows[victim.start]?.isEmpty == true { windows[victim.start] = nil }
+            changed?.insert(Slot(start: victim.start, key: victim.key))
             groupCount -= 1
             stats.evictions += 1
             if let alert = alert(key: victim.key, start: victim.start, group: group) {

@@ -7,7 +7,8 @@ import Foundation
 /// README, "Engine").
 ///
 /// One per worker; not thread-safe (a worker owns it). Its state is plain
-/// values (``exportState()`` / ``importState(_:)``).
+/// values (``exportState()`` / ``importState(_:)``); with `tracksChanges` it also
+/// keeps which entries changed, so a changelog diff costs what changed (``takeChanges()``).
 public struct DetectionEngine {
     /// The enabled rules, in the order given.
     public let rules: [Rule]
@@ -19,10 +20,13 @@ public struct DetectionEngine {
     var clock: Int64 = .min
     var counters = EngineStatistics()
 
-    public init(rules: [Rule], settings: EngineSettings = .init()) {
+    /// - Parameter tracksChanges: keep the set of entries changed or ended since the last
+    ///   ``takeChanges()`` (a runtime writing a changelog takes it regularly; without a taker
+    ///   the set would only grow, so replays and tests leave it off).
+    public init(rules: [Rule], settings: EngineSettings = .init(), tracksChanges: Bool = false) {
         self.rules = rules.filter(\.enabled)
         self.settings = settings
-        evaluators = self.rules.map { RuleEvaluator(rule: $0, settings: settings) }
+        evaluators = self.rules.map { RuleEvaluator(rule: $0, settings: settings, tracksChanges: tracksChanges) }
         plan = EnginePlan(rules: self.rules)
     }
 
@@ -132,14 +136,16 @@ struct RuleEvaluator {
     var aggregate: AggregateStore?
     let stateless: AlertBuilder?
 
-    init(rule: Rule, settings: EngineSettings) {
+    init(rule: Rule, settings: EngineSettings, tracksChanges: Bool) {
         self.rule = rule
         if let spec = rule.aggregate {
             aggregate = AggregateStore(rule: rule, aggregate: spec, settings: settings)
+            if tracksChanges { aggregate?.changed = [] }
             stateless = nil
         } else if let dedup = rule.dedup {
             let groupBy = dedup.groupBy.isEmpty ? rule.threshold?.groupBy ?? [] : dedup.groupBy
             threshold = ThresholdStore(rule: rule, groupBy: groupBy, settings: settings)
+            if tracksChanges { threshold?.changed = [] }
             stateless = nil
         } else {
             stateless = AlertBuilder(rule: rule, groupBy: [], maxReferences: settings.maxEventReferences)

@@ -15,6 +15,8 @@ struct ThresholdStore {
     var pending = MinHeap()
     /// When unfired windows past the horizon are next swept away.
     var nextSweep: Int64 = .min
+    /// Keys changed or removed since the last ``takeChanges(ruleID:into:)``; nil: not tracked.
+    var changed: Set<String>?
 
     init(rule: Rule, groupBy: [FieldReference], settings: EngineSettings) {
         builder = AlertBuilder(rule: rule, groupBy: groupBy, maxReferences: settings.maxEventReferences)
@@ -41,12 +43,13 @@ struct ThresholdStore {
             return alert
         }
         for end in fired { pending.push(end, key) }
+        changed?.insert(key)
         stats.alerts += fired.count
         if keys.count > before, keys.count > maxKeys { evict(stats: &stats, into: &alerts) }
     }
 
     /// Puts back an exported key (replacing what the store holds for it); its
-    /// fired windows await their summaries again.
+    /// fired windows await their summaries again. Not a change: it comes from the saved state.
     mutating func restore(key: String, _ state: ThresholdKeyState) {
         keys[key] = state
         for window in state.fired { pending.push(window.end, key) }
@@ -123,6 +126,7 @@ struct ThresholdStore {
             state.fired.remove(at: i)
             Self.expire(&state, through: horizon, period: period)
             keys[top.key] = state.isEmpty ? nil : state
+            changed?.insert(top.key)
         }
         guard horizon >= nextSweep else { return }
         nextSweep = horizon.plus(max(period, 1))
@@ -131,6 +135,7 @@ struct ThresholdStore {
                   Self.windowEnd(first.time, period: period, fired: state.fired) <= horizon else { continue }
             Self.expire(&state, through: horizon, period: period)
             keys[key] = state.isEmpty ? nil : state
+            changed?.insert(key)
         }
     }
 
@@ -141,6 +146,7 @@ struct ThresholdStore {
             .sorted { $0.activity != $1.activity ? $0.activity < $1.activity : $0.key < $1.key }
         for victim in order.prefix(EngineSettings.evictionCount(of: keys.count, maxKeys: maxKeys)) {
             guard let state = keys.removeValue(forKey: victim.key) else { continue }
+            changed?.insert(victim.key)
             for window in state.fired {
                 if let summary = builder.summary(of: window) {
                     alerts.append(summary)

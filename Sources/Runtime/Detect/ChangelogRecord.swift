@@ -28,12 +28,9 @@ enum ChangelogRecord {
         var eventTime: Int64?
     }
 
-    static func key(worker: Int, _ entry: RuleStateEntry) -> String {
-        let kind = switch entry.state {
-        case .threshold: "t"
-        case .aggregate(let start, _): "a\(start)"
-        }
-        return "e/\(worker)/\(entry.ruleID.utf8.count):\(entry.ruleID)/\(kind)/\(entry.key)"
+    static func key(worker: Int, _ id: RuleStateEntry.ID) -> String {
+        let kind = id.windowStart.map { "a\($0)" } ?? "t"
+        return "e/\(worker)/\(id.ruleID.utf8.count):\(id.ruleID)/\(kind)/\(id.key)"
     }
 
     static func clockKey(worker: Int) -> String { "c/\(worker)" }
