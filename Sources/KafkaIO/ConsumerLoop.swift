@@ -36,6 +36,8 @@ final class ConsumerLoop: @unchecked Sendable {
     private let maxBatchSize: Int
     private let inbox = Mutex(Inbox())
     let assignmentSnapshot = Mutex(Set<TopicPartition>())
+    /// Partitions paused in librdkafka now, and how often a full buffer paused the assignment.
+    let pauseSnapshot = Mutex((paused: 0, capacityPauses: 0))
 
     // Poll-thread state.
     private var assigned = Set<TopicPartition>()
@@ -121,6 +123,7 @@ final class ConsumerLoop: @unchecked Sendable {
         pending = []
         if buffer.push(batch) && !capacityPaused {
             capacityPaused = true
+            pauseSnapshot.withLock { $0.capacityPauses += 1 }
             applyPauseState()
         }
     }
@@ -247,6 +250,8 @@ final class ConsumerLoop: @unchecked Sendable {
             _ = rd_kafka_resume_partitions(handle.pointer, list.pointer)
         }
         pausedInLibrary = desired
+        let paused = desired.count
+        pauseSnapshot.withLock { $0.paused = paused }
     }
 
     // MARK: Rebalance (poll thread, inside rd_kafka_consumer_poll or close)
@@ -299,6 +304,8 @@ final class ConsumerLoop: @unchecked Sendable {
             assigned.subtract(revoked)
             callerPaused.subtract(revoked)
             pausedInLibrary.subtract(revoked)
+            let paused = pausedInLibrary.count
+            pauseSnapshot.withLock { $0.paused = paused }
             for tp in revoked { highestStored[tp] = nil }
             assignmentSnapshot.withLock { $0 = assigned }
         default:

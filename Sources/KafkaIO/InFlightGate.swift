@@ -7,6 +7,8 @@ final class InFlightGate: Sendable {
         var count = 0
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var nextID: UInt64 = 0
+        /// Acquisitions that had to wait for room.
+        var waits = 0
     }
 
     private let state = Mutex(State())
@@ -18,6 +20,9 @@ final class InFlightGate: Sendable {
 
     var count: Int { state.withLock { $0.count } }
 
+    /// Acquisitions that had to wait for room so far.
+    var waits: Int { state.withLock { $0.waits } }
+
     func acquire() async throws {
         // Fast path: room available, no suspension.
         let acquired = state.withLock { s in
@@ -28,6 +33,7 @@ final class InFlightGate: Sendable {
         if acquired { return }
         let id = state.withLock { s in
             s.nextID += 1
+            s.waits += 1
             return s.nextID
         }
         try await withTaskCancellationHandler {

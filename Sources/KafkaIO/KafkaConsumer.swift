@@ -95,6 +95,10 @@ public final class KafkaConsumer: Sendable {
     /// Records fetched and not yet taken by the reader.
     public var bufferedCount: Int { loop.buffer.count }
 
+    /// Partitions paused now (by a full buffer or by ``pause(_:)``), and how many times a full
+    /// buffer (`bufferCapacity`) has paused the assignment since the consumer started.
+    public var pauses: (paused: Int, capacityPauses: Int) { loop.pauseSnapshot.withLock { $0 } }
+
     /// Marks a record done: its offset + 1 becomes committable for its partition.
     /// Offsets never move backwards; marks for partitions no longer assigned are ignored.
     public func markDone(_ record: ConsumerRecord) {

@@ -24,6 +24,8 @@ public final class KafkaProducer: Sendable {
         /// Set to stop the poll thread, which then flushes (this long), purges and destroys the handle.
         var stopPolling = false
         var shutdownFlushMilliseconds: Int32 = 0
+        /// Records that waited because librdkafka's queue was full.
+        var queueFullWaits = 0
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -73,6 +75,10 @@ public final class KafkaProducer: Sendable {
     /// Unacknowledged records.
     public var inFlight: Int { gate.count }
 
+    /// Back-pressure so far: records that waited for room under `maxInFlight`, and records that
+    /// waited because librdkafka's own queue (`queue.buffering.max.*`) was full.
+    public var waits: (inFlight: Int, queueFull: Int) { (gate.waits, state.withLock { $0.queueFullWaits }) }
+
     /// The latest librdkafka statistics (needs `statisticsInterval`).
     public var statistics: KafkaStatistics? { latestStatistics.get() }
 
@@ -97,7 +103,12 @@ public final class KafkaProducer: Sendable {
         while true {
             let err = Self.produce(handle.pointer, record, opaque: box.toOpaque())
             guard let err else { return }
-            if err.code == .queueFull && !state.withLock({ $0.closing || $0.closed }) {
+            let waiting = err.code == .queueFull && state.withLock { s in
+                guard !s.closing && !s.closed else { return false }
+                if backoff == 1_000_000 { s.queueFullWaits += 1 }
+                return true
+            }
+            if waiting {
                 // librdkafka's byte bound bit before our record bound: wait, do not fail.
                 try? await Task.sleep(nanoseconds: backoff)
                 backoff = min(backoff * 2, 50_000_000)
