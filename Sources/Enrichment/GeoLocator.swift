@@ -170,8 +170,9 @@ public final class GeoLocator: Sendable {
 }
 
 /// Identity and version of a file: a replacement by rename changes the inode,
-/// an in-place rewrite the size or mtime.
-struct FileSignature: Hashable, Sendable {
+/// an in-place rewrite the size or mtime. What the reload watches compare (the GeoIP
+/// file here, the rules folder in Runtime).
+public struct FileSignature: Hashable, Sendable {
     let device: UInt64
     let inode: UInt64
     let size: Int64
@@ -179,7 +180,7 @@ struct FileSignature: Hashable, Sendable {
     let modifiedNanoseconds: Int
 
     /// Nil when the file does not exist or cannot be read.
-    init?(path: String) {
+    public init?(path: String) {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         device = UInt64(info.st_dev)

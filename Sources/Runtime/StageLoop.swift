@@ -38,6 +38,8 @@ struct StageLoop {
     let failure: @Sendable () -> RuntimeError?
     /// How often `tick()` runs; nil: never.
     var tickInterval: Duration?
+    /// Samples the stage's bounds while it runs (`vigil_queue_depth`, pauses).
+    let monitor: BackPressureMonitor
 
     func run(_ make: (KafkaConsumer, KafkaProducer) throws(RuntimeError) -> any BatchProcessor) async throws(RuntimeError) {
         let t = topology
@@ -80,6 +82,12 @@ struct StageLoop {
                 }
             }
         }
+        let sampler = Task.detached { [monitor, tracker] in
+            while !Task.isCancelled {
+                monitor.sample(consumer, producer, tracker)
+                try? await Task.sleep(for: BackPressureMonitor.interval)
+            }
+        }
         var failure: RuntimeError?
         do {
             for try await batch in consumer.batches {
@@ -93,6 +101,7 @@ struct StageLoop {
                         return error
                     }
                 }.value
+                monitor.sample(consumer, producer, tracker)
                 if let error = outcome ?? self.failure() {
                     failure = error
                     break
@@ -103,6 +112,7 @@ struct StageLoop {
             failure = RuntimeError(code: .kafka, detail: "\(name) consumer: \(error)")
         }
         ticker?.cancel()
+        sampler.cancel()
         await shutDown(consumer, producer)
         if let error = failure ?? self.failure() { throw error }
     }

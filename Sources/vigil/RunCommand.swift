@@ -20,8 +20,11 @@ struct RunCommand: AsyncParsableCommand {
             repartition topic keyed by source IP; undecodable records go to the dead-letter topic. \
             detect: read the repartition topic (group kafka.groups.detect), evaluate the rules on \
             event time, produce alerts (JSON lines) to the alerts topic keyed by rule and group key; \
-            rule state is in memory only for now (lost on restart). all (default): both stages in \
+            rule state is kept in the changelog topic. all (default): both stages in \
             this process. \
+            Rule files, the GeoIP file and the Tor list reload when they change (rules.reload_check, \
+            enrichment.geoip.reload_check, enrichment.tor.interval) or on SIGHUP; a rule set with \
+            problems is refused (each logged with file:line) and the rules in force keep running. \
             SIGINT or SIGTERM stops fetching, flushes, commits and leaves the group (bounded by \
             limits.shutdown_timeout); a second signal exits at once.
             """)
@@ -82,8 +85,12 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let signals = Self.onTerminationSignals(logger: logger) { task.cancel() }
+        let hangUp = Self.onHangUp(logger: logger) { [ingest, detect] in
+            _ = await ingest?.reload()
+            await detect?.reloadRules()
+        }
         let failure = await task.value
-        signals.forEach { $0.cancel() }
+        (signals + [hangUp]).forEach { $0.cancel() }
         if let s = ingest?.statistics {
             Console.error("ingest: \(s.records) records, \(s.eventsAcknowledged) events repartitioned, "
                 + "\(s.deadLettersAcknowledged) dead-lettered, \(s.skipped) skipped")
@@ -125,6 +132,18 @@ struct RunCommand: AsyncParsableCommand {
             source.resume()
             return source
         }
+    }
+
+    /// SIGHUP: reload the rules folder, the GeoIP file and the Tor list now (one reload at a time).
+    static func onHangUp(logger: Logger, _ reload: @escaping @Sendable () async -> Void) -> DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            logger.notice("SIGHUP: reloading rules, GeoIP database and Tor list")
+            Task { await reload() }
+        }
+        source.resume()
+        return source
     }
 
     static func servers(_ text: String) -> [String] {

@@ -16,6 +16,38 @@ import Testing
         #expect(t.topics.repartition.name == "vigil.events.by-key")
         #expect(t.enrichment.geoIP?.path.hasSuffix("geo/GeoLite2-City.mmdb") == true)
         #expect(t.rulesDirectory.hasSuffix("topology/rules"))
+        #expect(t.rulesReloadCheck == .seconds(10))
+    }
+
+    /// `rules:` is a folder, or `{path, reload_check}`; a bad check interval is placed at its line.
+    @Test func rulesTakeAFolderOrAPathWithAReloadCheck() throws {
+        let dir = try temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/rules", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: repositoryPath("topology/rules/Kubernetes.API.IOC.Activity.yaml"),
+                                         toPath: dir + "/rules/ioc.yaml")
+        let head = """
+            kafka: {bootstrap: 127.0.0.1:9092}
+            sources: [{topic: eks-audit, format: eks}]
+            topics:
+              repartition: {name: r, partitions: 1}
+              alerts: {name: a, partitions: 1}
+              dead_letter: {name: d, partitions: 1}
+              changelog: {name: c, partitions: 1}
+
+            """
+        func load(_ rules: String) throws -> TopologyLoader.Outcome {
+            try write(head + rules, to: dir + "/t.yaml")
+            return TopologyLoader.check(file: dir + "/t.yaml")
+        }
+        let plain = try load("rules: rules\n")
+        #expect(plain.problems.isEmpty && plain.topology?.rulesReloadCheck == .seconds(10))
+        let mapped = try load("rules:\n  path: rules\n  reload_check: 0s\n")
+        #expect(mapped.problems.isEmpty, "\(mapped.problems.map(\.message))")
+        #expect(mapped.topology?.rulesReloadCheck == .zero)
+        #expect(mapped.topology?.rulesDirectory == dir + "/rules" && mapped.rules.count == 1)
+        let broken = try load("rules:\n  path: nowhere\n  reload_check: soon\n  watch: yes\n")
+        let lines = broken.problems.map(\.line).sorted()
+        #expect(lines == [10, 11], "\(broken.problems.map(\.message))")
     }
 
     @Test func settingsMapOntoKafkaIOAndEnrichment() throws {

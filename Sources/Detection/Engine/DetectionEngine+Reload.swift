@@ -63,8 +63,12 @@ extension DetectionEngine {
     /// summary, aggregate groups) and its counters, and alerts from then on with its new
     /// definition; a rule whose shape changed starts empty, as does a new one; a removed or
     /// disabled rule's state is dropped (no alert or summary comes from it).
-    public func reloading(_ rules: [Rule]) -> DetectionEngine {
-        var next = DetectionEngine(rules: rules, settings: settings)
+    ///
+    /// With `tracksChanges`, the changes the kept rules had not handed over yet carry over too;
+    /// the entries of dropped rules are not reported by ``takeChanges()``: diff the whole state
+    /// once after a reload (the runtime does).
+    public func reloading(_ rules: [Rule], tracksChanges: Bool = false) -> DetectionEngine {
+        var next = DetectionEngine(rules: rules, settings: settings, tracksChanges: tracksChanges)
         next.clock = clock
         next.counters = counters
         var old: [String: RuleEvaluator] = [:]
@@ -86,11 +90,13 @@ extension RuleEvaluator {
             threshold!.keys = store.keys
             threshold!.pending = store.pending
             threshold!.nextSweep = store.nextSweep
+            if let untaken = store.changed { threshold!.changed?.formUnion(untaken) }
         }
         if let store = previous.aggregate, aggregate != nil {
             aggregate!.windows = store.windows
             aggregate!.groupCount = store.groupCount
             aggregate!.nextClose = store.nextClose
+            if let untaken = store.changed { aggregate!.changed?.formUnion(untaken) }
         }
     }
 }

@@ -215,6 +215,14 @@ struct DetectProcessor: BatchProcessor {
             "took": "\(ContinuousClock.now - start)"])
     }
 
+    /// Swaps the rule set in every worker between batches (batches, ticks and revoke flushes
+    /// run one at a time), so no batch sees two rule sets.
+    func reload(_ rules: [Rule]) async {
+        try? await serial.run { () async throws(RuntimeError) in
+            for worker in workers { worker.reload(rules) }
+        }
+    }
+
     func revoked(_ partitions: [TopicPartition]) {
         held.drop(partitions)
         for worker in workers { worker.drop(partitions) }

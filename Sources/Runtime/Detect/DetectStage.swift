@@ -1,6 +1,8 @@
 import Detection
 import KafkaIO
 import Logging
+import Metrics
+import Synchronization
 
 /// Stage 2: reads the repartition topic in the detect group, hands each record to one of N
 /// workers by key hash (a key's records stay in order), evaluates the rules on event time
@@ -16,18 +18,33 @@ import Logging
 /// clock, so windows of quiet keys still close.
 public final class DetectStage: Sendable {
     public let topology: Topology
-    public let rules: [Rule]
     private let logger: Logger
     private let shared = DetectShared()
     private let tracker = OffsetTracker()
+    private let monitor = BackPressureMonitor(stage: "detect")
     /// The workers, once the stage made them (for statistics).
     private let workers = Reference<[DetectWorker]>([])
+    /// The rule set in force, the folder's signature it was loaded from, and the processor
+    /// once running: one lock, so a reload and the making of the workers cannot miss each other.
+    private let live: Mutex<(rules: [Rule], signature: RuleFolder.Signature?, processor: DetectProcessor?)>
+    private let folder: RuleFolder
+    /// Reloads one at a time, in order (a poll and a SIGHUP may meet).
+    private let reloads = Serial()
+    private let loadedGauge = Gauge(label: "vigil_rules_loaded")
 
     public init(topology: Topology, rules: [Rule], logger: Logger) {
         self.topology = topology
-        self.rules = rules
         self.logger = logger
+        folder = RuleFolder(directory: topology.rulesDirectory)
+        live = Mutex((rules, folder.signature(), nil))
+        loadedGauge.record(rules.filter(\.enabled).count)
     }
+
+    /// The rule set in force.
+    public var rules: [Rule] { live.withLock { $0.rules } }
+
+    /// What the stage's bounds did: queue depth, paused partitions, pauses by reason.
+    public var backPressure: BackPressureStatistics { monitor.statistics }
 
     public var statistics: DetectStatistics { shared.statistics }
 
@@ -39,28 +56,98 @@ public final class DetectStage: Sendable {
     }
 
     /// Creates Vigil's topics when missing (if the topology says so), then consumes until the
-    /// calling task is cancelled, then shuts down as the ingest stage does.
+    /// calling task is cancelled, then shuts down as the ingest stage does. Checks the rules
+    /// folder every `rules.reload_check` meanwhile (``reloadRules(force:)``).
     public func run() async throws(RuntimeError) {
         let t = topology
         if t.topics.create { try await TopicSetup.ensure(t, logger: logger) }
         var loop = StageLoop(name: "detect", topology: t, group: t.kafka.detectGroup,
                              topics: [t.topics.repartition.name], tracker: tracker, logger: logger,
-                             failure: { [shared] in shared.failure })
+                             failure: { [shared] in shared.failure }, monitor: monitor)
         loop.tickInterval = min(.seconds(1), t.limits.idleAdvance)
-        let rules = self.rules
-        try await loop.run { [tracker, shared, workers, logger] (consumer, producer) throws(RuntimeError) in
-            var made: [DetectWorker] = []
-            for index in 0..<t.workers.detect {
-                made.append(try DetectWorker(topology: t, rules: rules, shared: shared, index: index))
+        let watch = t.rulesReloadCheck > .zero ? Task.detached { [self] in
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: t.rulesReloadCheck) } catch { return }
+                await reloadRules(force: false)
             }
-            workers.set(made)
-            return DetectProcessor(workers: made, alertsTopic: t.topics.alerts.name,
-                                   deadLetterTopic: t.topics.deadLetter.name, changelogTopic: t.topics.changelog.name,
-                                   repartitionTopic: t.topics.repartition.name,
-                                   client: t.consumerSettings(group: t.kafka.detectGroup).client,
-                                   restoreTimeout: t.kafka.maxPollInterval / 2,
-                                   changelogInterval: t.kafka.commitInterval, logger: logger,
-                                   producer: producer, consumer: consumer, tracker: tracker, shared: shared)
+        } : nil
+        defer {
+            watch?.cancel()
+            live.withLock { $0.processor = nil }
+        }
+        try await loop.run { [tracker, shared, workers, logger] (consumer, producer) throws(RuntimeError) in
+            // Under the lock: a reload either lands before (these workers get its rules) or
+            // after (it finds the processor and swaps them in).
+            try self.live.withLock { (s) throws(RuntimeError) -> DetectProcessor in
+                var made: [DetectWorker] = []
+                for index in 0..<t.workers.detect {
+                    made.append(try DetectWorker(topology: t, rules: s.rules, shared: shared, index: index))
+                }
+                workers.set(made)
+                let processor = DetectProcessor(
+                    workers: made, alertsTopic: t.topics.alerts.name, deadLetterTopic: t.topics.deadLetter.name,
+                    changelogTopic: t.topics.changelog.name, repartitionTopic: t.topics.repartition.name,
+                    client: t.consumerSettings(group: t.kafka.detectGroup).client,
+                    restoreTimeout: t.kafka.maxPollInterval / 2, changelogInterval: t.kafka.commitInterval,
+                    logger: logger, producer: producer, consumer: consumer, tracker: tracker, shared: shared)
+                s.processor = processor
+                return processor
+            }
         }
     }
+
+    /// Reloads the rules folder: with `force` (SIGHUP) always, otherwise only when a rule file
+    /// was added, removed or changed since the last load. The new set is checked whole first
+    /// (the checks of `vigil rules validate`); a set with any problem is refused, every problem
+    /// logged with file:line:column and counted (`vigil_rules_reloads_total{outcome="refused"}`),
+    /// and the rules in force keep running. A sound set is swapped into every worker between
+    /// batches (``DetectionEngine/reloading(_:)`` says what happens to each rule's state).
+    @discardableResult
+    public func reloadRules(force: Bool = true) async -> RuleReloadOutcome {
+        var outcome = RuleReloadOutcome.unchanged
+        try? await reloads.run { () async throws(RuntimeError) in outcome = await reloadAlone(force: force) }
+        return outcome
+    }
+
+    private func reloadAlone(force: Bool) async -> RuleReloadOutcome {
+        let signature = folder.signature()
+        if !force && signature == live.withLock({ $0.signature }) { return .unchanged }
+        let loaded = folder.load()
+        guard loaded.problems.isEmpty else {
+            // Not retried until a file changes again (or SIGHUP).
+            live.withLock { $0.signature = signature }
+            shared.update { $0.rulesRefused += 1 }
+            Counter(label: "vigil_rules_reloads_total", dimensions: [("outcome", "refused")]).increment()
+            logger.error("rules: new rule set refused; the rules in force keep running",
+                         metadata: ["folder": "\(folder.directory)", "problems": "\(loaded.problems.count)"])
+            for problem in loaded.problems {
+                logger.error("rules: \(problem.file):\(problem.line):\(problem.column): \(problem.detail)")
+            }
+            return .refused(loaded.problems)
+        }
+        let (old, processor) = live.withLock { s in
+            defer { s.rules = loaded.rules; s.signature = signature }
+            return (s.rules, s.processor)
+        }
+        await processor?.reload(loaded.rules)
+        let effect = RuleReloadEffect(from: old, to: loaded.rules)
+        shared.update { $0.rulesReloaded += 1 }
+        Counter(label: "vigil_rules_reloads_total", dimensions: [("outcome", "reloaded")]).increment()
+        loadedGauge.record(loaded.rules.filter(\.enabled).count)
+        logger.notice("rules: reloaded", metadata: [
+            "folder": "\(folder.directory)", "rules": "\(loaded.rules.filter(\.enabled).count)",
+            "added": "\(effect.added)", "removed": "\(effect.removed)", "reset": "\(effect.reset)",
+            "kept": "\(effect.kept.count)"])
+        return .reloaded(effect)
+    }
+}
+
+/// What a rule reload did.
+public enum RuleReloadOutcome: Sendable, Equatable {
+    /// No rule file changed (a check, not a SIGHUP).
+    case unchanged
+    /// The new set runs; what happened to each rule's state.
+    case reloaded(RuleReloadEffect)
+    /// The new set has problems (every one, file:line:column); the old set keeps running.
+    case refused([RuleProblem])
 }

@@ -23,6 +23,9 @@ public struct DetectStatistics: StageStatistics, Equatable {
     public var partitionsRestored = 0
     public var entriesRestored = 0
     public var restoreSkipped = 0
+    /// Rule-set reloads that swapped a new set in, and those refused (the old set kept running).
+    public var rulesReloaded = 0
+    public var rulesRefused = 0
 
     public init() {}
 }

@@ -3,6 +3,7 @@ import Detection
 import Enrichment
 import Foundation
 import KafkaIO
+import Metrics
 import Synchronization
 
 /// One detect worker: the rule engines of the keys hashed to it, one engine per assigned
@@ -103,6 +104,8 @@ final class DetectWorker: Sendable {
 
     private struct State {
         var partitions: [TopicPartition: Partition] = [:]
+        /// The rule set new engines start with; replaced whole by ``reload(_:)``.
+        var rules: [Rule]
         let decoder: RepartitionDecoder
         let encoder: JSONEncoder
     }
@@ -113,7 +116,6 @@ final class DetectWorker: Sendable {
 
     // The decoder is not Sendable; it only lives inside the mutex.
     private let state: Mutex<State>
-    private let rules: [Rule]
     private let settings: EngineSettings
     private let shared: DetectShared
     private let idleAfter: Duration
@@ -126,10 +128,9 @@ final class DetectWorker: Sendable {
                                                                      maxDepth: topology.limits.maxDepth))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        state = Mutex(State(decoder: decoder, encoder: encoder))
+        state = Mutex(State(rules: rules, decoder: decoder, encoder: encoder))
         self.index = index
         changelogTopic = topology.topics.changelog.name
-        self.rules = rules
         settings = EngineSettings(allowedLateness: topology.limits.allowedLateness.components.seconds,
                                   maxKeysPerRule: topology.limits.maxKeysPerRule)
         self.shared = shared
@@ -143,6 +144,8 @@ final class DetectWorker: Sendable {
         let now = ContinuousClock.now
         return state.withLock { s in
             var undecodable = 0, alerted = 0
+            let touched = Set(records.map(\.1.topicPartition))
+            let evictedBefore = Self.evictions(of: touched, in: s)
             let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
                 switch s.decoder.decode(record) {
                 case .issue(let issue):
@@ -152,12 +155,17 @@ final class DetectWorker: Sendable {
                     // Modified in place (`[key, default:]`): a copy taken out and stored back would
                     // copy the engine's state on every event.
                     let alerts = s.partitions[record.topicPartition, default: Partition(
-                        engine: DetectionEngine(rules: rules, settings: settings, tracksChanges: true),
+                        engine: DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true),
                         lastEventTime: nil, lastActivity: now)
                     ].process(e, at: now)
                     alerted += alerts.count
                     return (position, .success(alerts))
                 }
+            }
+            // Keys evicted at `limits.max_keys_per_rule` (the engine counts them per rule).
+            for (rule, count) in Self.evictions(of: touched, in: s) where count > evictedBefore[rule, default: 0] {
+                Counter(label: "vigil_state_evictions_total", dimensions: [("rule", rule)])
+                    .increment(by: count - evictedBefore[rule, default: 0])
             }
             // Counted once per slice, not per record: the counts are shared by every worker.
             if !records.isEmpty {
@@ -180,6 +188,16 @@ final class DetectWorker: Sendable {
             }
             return changelog(of: partitions, in: &s)
         }
+    }
+
+    /// Keys evicted so far per rule, over these partitions' engines.
+    private static func evictions(of partitions: Set<TopicPartition>, in s: State) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for tp in partitions {
+            guard let p = s.partitions[tp] else { continue }
+            for (rule, r) in p.engine.statistics.rules where r.evictions > 0 { out[rule, default: 0] += r.evictions }
+        }
+        return out
     }
 
     /// Partitions changed since their last diff.
@@ -213,7 +231,7 @@ final class DetectWorker: Sendable {
     func restore(_ tp: TopicPartition, _ restored: ChangelogRecord.Restored) -> Int {
         let now = ContinuousClock.now
         return state.withLock { s in
-            var engine = DetectionEngine(rules: rules, settings: settings, tracksChanges: true)
+            var engine = DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true)
             let skipped = engine.importState(restored.state)
             let last = restored.state.eventTime.map { Date(timeIntervalSince1970: Double($0) / 1e9) }
             // The engine tracks changes from the imported state on; that is exact only when the
@@ -245,6 +263,22 @@ final class DetectWorker: Sendable {
         }
         if !alerts.isEmpty { shared.update { $0.alerts += alerts.count; $0.idleAlerts += alerts.count } }
         return alerts
+    }
+
+    /// Swaps the rule set of every engine this worker holds (and of engines it makes later),
+    /// under its lock, so no evaluation sees half of it: state of rules whose shape is
+    /// unchanged carries over (``DetectionEngine/reloading(_:tracksChanges:)``). The next diff of
+    /// each partition compares its whole state with what was written, so the entries the swap
+    /// dropped are tombstoned.
+    func reload(_ rules: [Rule]) {
+        state.withLock { s in
+            s.rules = rules
+            for i in s.partitions.values.indices {
+                s.partitions.values[i].engine = s.partitions.values[i].engine.reloading(rules, tracksChanges: true)
+                s.partitions.values[i].dirty = true
+                s.partitions.values[i].wholeDiff = true
+            }
+        }
     }
 
     /// Forgets the engines of revoked partitions (their state is in the changelog).

@@ -17,8 +17,10 @@ public final class IngestStage: Sendable {
     private let logger: Logger
     private let shared = IngestShared()
     private let tracker = OffsetTracker()
-    private let geo: GeoLocator?
-    private let tor: TorExitList?
+    private let monitor = BackPressureMonitor(stage: "ingest")
+    /// The GeoIP database in use (reloaded when its file changes) and the Tor exit list.
+    public let geo: GeoLocator?
+    public let tor: TorExitList?
 
     /// Opens the enrichment data (GeoIP file, saved Tor list); connects to nothing yet.
     public init(topology: Topology, logger: Logger) throws(RuntimeError) {
@@ -37,6 +39,9 @@ public final class IngestStage: Sendable {
     }
 
     /// Counts so far.
+    /// What the stage's bounds did: queue depth, paused partitions, pauses by reason.
+    public var backPressure: BackPressureStatistics { monitor.statistics }
+
     public var statistics: IngestStatistics { shared.statistics }
 
     /// Creates Vigil's topics when missing (if the topology says so), then consumes until
@@ -50,7 +55,8 @@ public final class IngestStage: Sendable {
         defer { background.cancel() }
         await waitForTorList()
         let loop = StageLoop(name: "ingest", topology: t, group: t.kafka.ingestGroup, topics: t.sources.map(\.topic),
-                             tracker: tracker, logger: logger, failure: { [shared] in shared.failure })
+                             tracker: tracker, logger: logger, failure: { [shared] in shared.failure },
+                             monitor: monitor)
         let enricher = Enricher(geo: geo, tor: tor)
         try await loop.run { [tracker, shared] (consumer, producer) throws(RuntimeError) in
             var workers: [IngestWorker] = []
@@ -60,6 +66,22 @@ public final class IngestStage: Sendable {
             }
             return IngestProcessor(workers: workers)
         }
+    }
+
+    /// Reloads the enrichment data now (SIGHUP): the GeoIP file is opened again and swapped in
+    /// when it is a usable database (else refused, counted, the one in use kept); the Tor list is
+    /// fetched again (a failed fetch keeps the last good list). Between SIGHUPs the GeoIP file is
+    /// checked every `enrichment.geoip.reload_check` and the Tor list refreshed every
+    /// `enrichment.tor.interval`. Events enriched from then on carry the new data versions.
+    public func reload() async -> (geoIP: GeoLocator.ReloadOutcome?, tor: TorExitList.RefreshOutcome?) {
+        var geoOutcome: GeoLocator.ReloadOutcome?
+        if let geo {
+            // Through the watch first, so a change it had not seen yet is not reloaded twice.
+            geoOutcome = geo.reloadIfChanged()
+            if geoOutcome == .unchanged { geoOutcome = geo.reload() }
+        }
+        let torOutcome = await tor?.refresh()
+        return (geoOutcome, torOutcome)
     }
 
     private func startEnrichmentRefresh() -> Task<Void, Never> {

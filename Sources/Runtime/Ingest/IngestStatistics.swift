@@ -12,6 +12,8 @@ public struct IngestStatistics: StageStatistics, Equatable {
     public var deadLettersAcknowledged = 0
     /// Outcomes skipped (tombstones, control messages, empty batches, other categories): counted only.
     public var skipped = 0
+    /// Raw records over `limits.max_record_bytes` (dead-lettered with reason `too_large`).
+    public var oversized = 0
     /// Produced records the broker did not acknowledge (the stage stops; their input stays uncommitted).
     public var deliveryFailures = 0
 

@@ -17,12 +17,15 @@ final class IngestWorker: @unchecked Sendable {
         let decoded: Counter
         let deadLetter: Counter
         let skipped: Counter
+        /// `vigil_oversized_records_total`: records over `limits.max_record_bytes` (dead-lettered).
+        let oversized: Counter
 
         init(topic: String, decoder: AuditRecordDecoder) {
             self.decoder = decoder
             decoded = Self.counter(topic: topic, "decoded")
             deadLetter = Self.counter(topic: topic, "dead_letter")
             skipped = Self.counter(topic: topic, "skipped")
+            oversized = Counter(label: "vigil_oversized_records_total", dimensions: [("topic", topic)])
         }
 
         static func counter(topic: String, _ outcome: String) -> Counter {
@@ -74,7 +77,7 @@ final class IngestWorker: @unchecked Sendable {
                 outcomes.append(.deadLetter(DecodeIssue(.unrecognizedFormat, "topic \(record.topic) is not a configured source")))
             }
             produced.removeAll(keepingCapacity: true)
-            var events = 0, deadLettered = 0, skipped = 0
+            var events = 0, deadLettered = 0, skipped = 0, oversized = 0
             let several = outcomes.count > 1
             for (index, outcome) in outcomes.enumerated() {
                 switch outcome {
@@ -87,6 +90,7 @@ final class IngestWorker: @unchecked Sendable {
                 case .deadLetter(let issue):
                     produced.append((DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter), true))
                     deadLettered += 1
+                    if issue.reason == .tooLarge { oversized += 1 }
                 case .skipped:
                     skipped += 1
                 }
@@ -95,6 +99,7 @@ final class IngestWorker: @unchecked Sendable {
                 if events > 0 { source.decoded.increment(by: events) }
                 if deadLettered > 0 { source.deadLetter.increment(by: deadLettered) }
                 if skipped > 0 { source.skipped.increment(by: skipped) }
+                if oversized > 0 { source.oversized.increment(by: oversized) }
             } else {
                 // Not a subscribed topic (cannot happen while the consumer reads only the sources).
                 Source.counter(topic: record.topic, "dead_letter").increment(by: deadLettered)
@@ -104,6 +109,7 @@ final class IngestWorker: @unchecked Sendable {
                 $0.events += events
                 $0.deadLettered += deadLettered
                 $0.skipped += skipped
+                $0.oversized += oversized
             }
             let (ticket, next) = tracker.register(record.topicPartition, offset: record.offset, pending: produced.count)
             if let next { consumer.markDone(upTo: [record.topicPartition: next]) }

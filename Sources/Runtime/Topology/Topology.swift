@@ -12,6 +12,9 @@ public struct Topology: Sendable {
     public var enrichment: EnrichmentSection
     /// The folder of rule files (`*.yaml`, one rule each).
     public var rulesDirectory: String
+    /// How often the detect stage checks the rules folder for changed files and reloads it
+    /// (`rules.reload_check`); zero: only on SIGHUP.
+    public var rulesReloadCheck: Duration = Topology.defaultRulesReloadCheck
     public var topics: Topics
     public var workers: Workers
     public var limits: Limits
@@ -112,6 +115,8 @@ public struct Topology: Sendable {
         /// A graceful shutdown (flush, commit, leave) is given at most this long.
         public var shutdownTimeout: Duration = .seconds(30)
     }
+
+    public static let defaultRulesReloadCheck: Duration = .seconds(10)
 
     /// The source for a raw topic.
     public func source(forTopic topic: String) -> Source? {

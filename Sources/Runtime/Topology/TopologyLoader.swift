@@ -94,9 +94,22 @@ struct TopologyBuilder {
         let sources = top["sources"].map { readSources($0.value, &r) } ?? []
         let enrichment = top["enrichment"].map { readEnrichment($0.value, &r) } ?? Topology.EnrichmentSection()
         var rules: String?
+        var rulesReloadCheck = Topology.defaultRulesReloadCheck
         if let node = top["rules"]?.value {
-            rulesNode = node
-            rules = r.string(node, "rules (the rules folder)", allowEmpty: false).map(resolve)
+            if case .mapping = node {
+                // rules: {path: FOLDER, reload_check: 10s}
+                if let m = r.mapping(node, "rules", allowed: ["path", "reload_check"], required: ["path"]),
+                   let pathNode = m["path"]?.value {
+                    rulesNode = pathNode
+                    rules = r.string(pathNode, "rules.path (the rules folder)", allowEmpty: false).map(resolve)
+                    if let v = m["reload_check"]?.value {
+                        rulesReloadCheck = r.duration(v, "rules.reload_check", allowZero: true) ?? rulesReloadCheck
+                    }
+                }
+            } else {
+                rulesNode = node
+                rules = r.string(node, "rules (the rules folder)", allowEmpty: false).map(resolve)
+            }
         }
         let topics = top["topics"].flatMap { readTopics($0.value, &r) }
         let workers = top["workers"].map { readWorkers($0.value, &r) } ?? Topology.Workers()
@@ -114,7 +127,8 @@ struct TopologyBuilder {
         }
         guard r.problems.count == problemsBefore, let kafka, let rules, let topics else { return nil }
         return Topology(file: file, kafka: kafka, sources: sources, enrichment: enrichment,
-                        rulesDirectory: rules, topics: topics, workers: workers, limits: limits)
+                        rulesDirectory: rules, rulesReloadCheck: rulesReloadCheck, topics: topics, workers: workers,
+                        limits: limits)
     }
 
     // MARK: Sections
