@@ -181,32 +181,9 @@ import Testing
     }
 
     static func topology(_ bootstrap: String, name: String, raws: [Raw]) -> String {
-        let sources = raws.map { "  - {topic: \($0.topic), format: \($0.format.rawValue)\($0.format == .eks ? ", cluster: prod-eks" : "")}" }
-        return """
-            kafka:
-              bootstrap: \(bootstrap)
-              groups: {ingest: \(name)-ingest, detect: \(name)-detect}
-              session_timeout: 6s
-              max_poll_interval: 7s
-              heartbeat_interval: 1s
-              commit_interval: 1s
-              linger: 1ms
-              properties:
-                topic.metadata.refresh.interval.ms: "1000"
-            sources:
-            \(sources.joined(separator: "\n"))
-            enrichment:
-              geoip: {path: \(repositoryPath("geo/GeoLite2-City.mmdb"))}
-              tor: {source: \(repositoryPath("geo/tor/torbulkexitlist-2024-03-12.txt"))}
-            rules: \(repositoryPath("topology/rules"))
-            topics:
-              repartition: {name: \(name).events, partitions: 4}
-              alerts: {name: \(name).alerts, partitions: 1}
-              dead_letter: {name: \(name).dlq, partitions: 1}
-              changelog: {name: \(name).changelog, partitions: 4}
-            workers: {ingest: 2, detect: 2}
-            limits: {shutdown_timeout: 10s, allowed_lateness: 10m, idle_advance: 1s}
-            """
+        testTopology(bootstrap, name: name, sources: raws.map {
+            "{topic: \($0.topic), format: \($0.format.rawValue)\($0.format == .eks ? ", cluster: prod-eks" : "")}"
+        })
     }
 
     /// The same enrichment data the stage uses, to check what it attached.
