@@ -88,4 +88,16 @@ import Testing
         #expect(alerts.count == 1)
         #expect(alerts.first?.count == 6)
     }
+
+    /// The fingerprint a changelog entry carries: the same text in every process (not a seeded
+    /// `hashValue`), equal for equal shapes, different when the shape changes.
+    @Test func shapeFingerprintIsStableAndFollowsTheShape() throws {
+        let rule = try F.rule(threshold: 10, dedupMinutes: 30)
+        #expect(rule.stateShape.fingerprint == "20b453d91c39681f")
+        #expect(try F.rule(where: "verb == \"get\"", threshold: 10, dedupMinutes: 30, title: "other").stateShape.fingerprint
+                == rule.stateShape.fingerprint)
+        #expect(try F.rule(threshold: 10, dedupMinutes: 60).stateShape.fingerprint != rule.stateShape.fingerprint)
+        #expect(try F.rule(threshold: 10, dedupMinutes: 30, groupBy: ["user.name"]).stateShape.fingerprint
+                != rule.stateShape.fingerprint)
+    }
 }

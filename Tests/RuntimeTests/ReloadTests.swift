@@ -197,7 +197,7 @@ import Testing
     /// Without a broker: a worker holding the two 403-threshold rules' state takes a rule set
     /// where one rule's threshold changed. That rule starts empty and its changelog entries get
     /// tombstones; the other keeps its window (fires on the tenth denial in all) and is not
-    /// written again.
+    /// written again. A worker restored from the changelog with the new rules does the same.
     @Test func aReloadTombstonesTheStateOfAChangedRuleAndKeepsTheOthers() throws {
         let (topology, rules, _) = try ChangelogTests.setup()
         let records = try ChangelogTests.records(try DetectStateTests.denials(0..<10), topology)
@@ -218,17 +218,30 @@ import Testing
         let reloaded = try RuleLoader.load(directory: dir)
         let effect = RuleReloadEffect(from: rules, to: reloaded)
         #expect(effect.reset == [changed] && effect.kept.count == rules.count - 1)
+        // A restart with the new rules (not a hot reload) does the same from the changelog: the
+        // changed rule's entry, written under its old shape, is not restored.
+        var snapshot = ChangelogRecord.Snapshot()
+        for (i, r) in before.enumerated() {
+            snapshot.apply(ConsumerRecord(topic: r.topic, partition: 2, offset: Int64(i), key: r.key, value: r.value, headers: r.headers))
+        }
+        let restarted = try DetectWorker(topology: topology, rules: reloaded, shared: DetectShared(), index: 1)
+        #expect(restarted.restore(tp, try #require(snapshot.states(workers: 2).states[1])) == 1)
+
         worker.reload(reloaded)
         #expect(worker.dirtyPartitions == [tp])
         let diff = try #require(worker.diff([tp])[tp])
         #expect(diff.map(key) == before.filter { key($0).contains(changed) }.map(key), "\(diff.map(key))")
         #expect(diff.allSatisfy { $0.value == nil })
 
-        // Five more: the kept rule reaches ten, the changed one five of its new threshold.
-        let after = ChangelogTests.alerts(worker.evaluate(records[5..<10].enumerated().map { ($0.offset, $0.element) },
-                                                          diffing: []))
+        #expect(restarted.diff([tp])[tp]?.filter { $0.value == nil }.map(key) == diff.map(key))
+
+        // Five more: the kept rule reaches ten, the changed one five of its new threshold; the
+        // restarted worker alerts the same.
+        let more = records[5..<10].enumerated().map { ($0.offset, $0.element) }
+        let after = ChangelogTests.alerts(worker.evaluate(more, diffing: []))
         #expect(after.map(\.ruleID).sorted() == [changed, kept], "\(after.map(\.ruleID))")
         #expect(after.first { $0.ruleID == kept }?.count == 10)
         #expect(after.first { $0.ruleID == changed }?.count == 5)
+        #expect(ChangelogTests.alerts(restarted.evaluate(more, diffing: [])).map(\.id).sorted() == after.map(\.id).sorted())
     }
 }

@@ -26,6 +26,22 @@ public struct RuleStateShape: Sendable, Hashable {
     }
 }
 
+extension RuleStateShape {
+    /// The shape as a short stable text (the same in every process and version, unlike
+    /// `hashValue`): a changelog entry carries it, so a restart with a rule whose shape changed
+    /// drops that rule's saved state as a hot reload does.
+    public var fingerprint: String {
+        func fields(_ list: [FieldReference]) -> String { list.map(\.description).joined(separator: ",") }
+        let text = [
+            "threshold \(threshold.map(String.init) ?? "-") by \(fields(thresholdGroupBy))",
+            "dedup \(dedupPeriod.map { String($0.seconds) } ?? "-") by \(fields(dedupGroupBy))",
+            "aggregate \(aggregateWindow.map { String($0.seconds) } ?? "-") by \(fields(aggregateGroupBy))",
+            "stats " + statistics.map { "\($0.name)=\($0.function)" }.joined(separator: ","),
+        ].joined(separator: "\u{0}")
+        return String(SHA256.hex(text).prefix(16))
+    }
+}
+
 extension Rule {
     /// What this rule's state means (see ``RuleStateShape``).
     public var stateShape: RuleStateShape { RuleStateShape(self) }

@@ -21,6 +21,9 @@ enum ChangelogRecord {
     struct Entry: Codable, Hashable {
         var worker: Int
         var entry: RuleStateEntry
+        /// The rule's state shape when written (``RuleStateShape/fingerprint``): a restore skips
+        /// entries of a rule whose shape changed since. Absent in records written before it was.
+        var shape: String?
     }
 
     struct Clock: Codable, Hashable {
@@ -64,6 +67,7 @@ enum ChangelogRecord {
                 if key.hasPrefix("e/"), let e = try? decoder.decode(Entry.self, from: Data(value)), e.worker >= 0 {
                     out[e.worker % workers, default: Restored()].state.entries.append(e.entry)
                     out[e.worker % workers, default: Restored()].written[key] = e.hashValue
+                    if let shape = e.shape { out[e.worker % workers, default: Restored()].shapes[e.entry.id] = shape }
                 } else if key.hasPrefix("c/"), let c = try? decoder.decode(Clock.self, from: Data(value)), c.worker >= 0 {
                     var r = out[c.worker % workers, default: Restored()]
                     if let time = c.eventTime { r.state.eventTime = max(r.state.eventTime ?? time, time) }
@@ -81,5 +85,18 @@ enum ChangelogRecord {
     struct Restored {
         var state = EngineState(eventTime: nil, entries: [])
         var written: [String: Int] = [:]
+        /// The rule state shape each entry was written under (when its record says).
+        var shapes: [RuleStateEntry.ID: String] = [:]
+
+        /// Takes out the entries written under another shape of their rule than `current`
+        /// gives (rule id → fingerprint); returns how many.
+        mutating func dropChangedShapes(_ current: [String: String]) -> Int {
+            let before = state.entries.count
+            state.entries.removeAll { entry in
+                guard let written = shapes[entry.id], let now = current[entry.ruleID] else { return false }
+                return written != now
+            }
+            return before - state.entries.count
+        }
     }
 }

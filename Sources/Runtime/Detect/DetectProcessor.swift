@@ -206,7 +206,7 @@ struct DetectProcessor: BatchProcessor {
             entries += restored.state.entries.count
         }
         if skipped > 0 {
-            logger.warning("detect: changelog records or entries not restored (unreadable, or of rules no longer loaded)",
+            logger.warning("detect: changelog records or entries not restored (unreadable, of rules no longer loaded, or whose shape changed)",
                            metadata: ["partition": "\(tp)", "skipped": "\(skipped)"])
         }
         shared.update { $0.partitionsRestored += 1; $0.entriesRestored += entries; $0.restoreSkipped += skipped }

@@ -58,8 +58,8 @@ final class DetectWorker: Sendable {
         /// when their value's hash differs from what was written), tombstones for written entries
         /// that ended, the clock when it moved. Costs what changed, not what the partition holds
         /// (a whole diff after an inexact restore).
-        mutating func changelog(worker: Int, topic: String, partition: Int32,
-                                encoder: JSONEncoder) -> (records: [ProducerRecord], unwritable: Int) {
+        mutating func changelog(worker: Int, topic: String, partition: Int32, encoder: JSONEncoder,
+                                shapes: [String: String]) -> (records: [ProducerRecord], unwritable: Int) {
             guard dirty else { return ([], 0) }
             dirty = false
             var records: [ProducerRecord] = []
@@ -88,12 +88,13 @@ final class DetectWorker: Sendable {
                 for entry in exported.entries {
                     let key = ChangelogRecord.key(worker: worker, entry.id)
                     live.insert(key)
-                    put(key, ChangelogRecord.Entry(worker: worker, entry: entry))
+                    put(key, ChangelogRecord.Entry(worker: worker, entry: entry, shape: shapes[entry.ruleID]))
                 }
                 for key in written.keys where !live.contains(key) { end(key) }
             } else {
                 for entry in changes.changed {
-                    put(ChangelogRecord.key(worker: worker, entry.id), ChangelogRecord.Entry(worker: worker, entry: entry))
+                    put(ChangelogRecord.key(worker: worker, entry.id),
+                        ChangelogRecord.Entry(worker: worker, entry: entry, shape: shapes[entry.ruleID]))
                 }
                 for id in changes.ended { end(ChangelogRecord.key(worker: worker, id)) }
             }
@@ -105,9 +106,19 @@ final class DetectWorker: Sendable {
     private struct State {
         var partitions: [TopicPartition: Partition] = [:]
         /// The rule set new engines start with; replaced whole by ``reload(_:)``.
-        var rules: [Rule]
+        var rules: [Rule] {
+            didSet { shapes = Self.shapes(of: rules) }
+        }
+        /// Rule id → its state shape's fingerprint, written with each changelog entry.
+        var shapes: [String: String] = [:]
         let decoder: RepartitionDecoder
         let encoder: JSONEncoder
+
+        static func shapes(of rules: [Rule]) -> [String: String] {
+            var out: [String: String] = [:]
+            for rule in rules { out[rule.id] = rule.stateShape.fingerprint }
+            return out
+        }
     }
 
     /// Changelog records per partition, to be produced before the offsets they cover are committed.
@@ -128,7 +139,7 @@ final class DetectWorker: Sendable {
                                                                      maxDepth: topology.limits.maxDepth))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        state = Mutex(State(rules: rules, decoder: decoder, encoder: encoder))
+        state = Mutex(State(rules: rules, shapes: State.shapes(of: rules), decoder: decoder, encoder: encoder))
         self.index = index
         changelogTopic = topology.topics.changelog.name
         settings = EngineSettings(allowedLateness: topology.limits.allowedLateness.components.seconds,
@@ -211,11 +222,11 @@ final class DetectWorker: Sendable {
     private func changelog(of partitions: Set<TopicPartition>, in s: inout State) -> Changes {
         var out: Changes = [:]
         var unwritable = 0
-        let encoder = s.encoder
+        let encoder = s.encoder, shapes = s.shapes
         for tp in partitions {
             // In place (optional chaining): a copy would copy the engine's state.
             let diff = s.partitions[tp]?.changelog(worker: index, topic: changelogTopic, partition: tp.partition,
-                                                   encoder: encoder)
+                                                   encoder: encoder, shapes: shapes)
             out[tp] = diff?.records ?? []
             unwritable += diff?.unwritable ?? 0
         }
@@ -230,9 +241,14 @@ final class DetectWorker: Sendable {
     /// is evaluated); returns how many entries the current rules could not take.
     func restore(_ tp: TopicPartition, _ restored: ChangelogRecord.Restored) -> Int {
         let now = ContinuousClock.now
+        var restored = restored
         return state.withLock { s in
             var engine = DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true)
-            let skipped = engine.importState(restored.state)
+            // Entries of a rule whose shape changed since they were written start empty, as a
+            // hot reload leaves them; an inexact restore is diffed whole at the next tick, which
+            // tombstones them.
+            let reshaped = restored.dropChangedShapes(s.shapes)
+            let skipped = engine.importState(restored.state) + reshaped
             let last = restored.state.eventTime.map { Date(timeIntervalSince1970: Double($0) / 1e9) }
             // The engine tracks changes from the imported state on; that is exact only when the
             // records read back are this worker's, one per imported entry (plus its clock).
@@ -243,7 +259,7 @@ final class DetectWorker: Sendable {
             let exact = skipped == 0 && expected.count == restored.written.count
                 && restored.written.keys.allSatisfy(expected.contains)
             s.partitions[tp] = Partition(engine: engine, lastEventTime: last, lastActivity: now,
-                                         written: restored.written, wholeDiff: !exact)
+                                         written: restored.written, dirty: !exact, wholeDiff: !exact)
             return skipped
         }
     }
