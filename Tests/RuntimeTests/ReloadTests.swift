@@ -38,6 +38,9 @@ import Testing
                                          with: "tor: {source: \(dir)/tor.txt}")
         try write(text, to: dir + "/t.yaml")
         let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
+        // The test topology's text changed under the replacements if these fail.
+        #expect(topology.rulesDirectory == dir + "/rules" && topology.enrichment.geoIP?.path == dir + "/geo.mmdb"
+                && topology.enrichment.tor?.source == dir + "/tor.txt")
         return (raw.topic, dir, topology, rules)
     }
 
