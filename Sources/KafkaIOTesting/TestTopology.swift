@@ -34,3 +34,14 @@ public func testTopology(_ bootstrap: String, name: String, sources: [String], m
         limits: {shutdown_timeout: 10s, allowed_lateness: 10m, idle_advance: 1s}
         """
 }
+
+/// A rule file's text for tests: a stateless rule with this id, one alert per EKS 403.
+public func testStatelessRule(_ id: String) -> String {
+    """
+    id: \(id)
+    title: "403 from [{source.ip}]"
+    severity: info
+    log_types: [Amazon.EKS.Audit]
+    where: response.code == 403
+    """
+}

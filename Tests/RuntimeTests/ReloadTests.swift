@@ -10,17 +10,6 @@ import Testing
 /// Hot reload during a run, against the real broker: the rules folder (polled and forced, as
 /// SIGHUP does), the GeoIP file and the Tor list.
 @Suite struct ReloadTests {
-    /// A stateless rule: one alert per EKS 403.
-    static func rule(_ id: String) -> String {
-        """
-        id: \(id)
-        title: "403 from [{source.ip}]"
-        severity: info
-        log_types: [Amazon.EKS.Audit]
-        where: response.code == 403
-        """
-    }
-
     /// A raw EKS topic (one partition) and a topology over it whose rules folder (rule A) and
     /// enrichment files are a fresh folder's own copies.
     static func setUp(_ broker: TestBroker, geoCheck: String = "30s") async throws
@@ -48,7 +37,7 @@ import Testing
     static func workspace(rules: [String]) throws -> String {
         let dir = try temporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir + "/rules", withIntermediateDirectories: true)
-        for id in rules { try write(rule(id), to: "\(dir)/rules/\(id).yaml") }
+        for id in rules { try write(testStatelessRule(id), to: "\(dir)/rules/\(id).yaml") }
         try FileManager.default.copyItem(atPath: geoDatabase("GeoIP2-City-Test.mmdb"), toPath: dir + "/geo.mmdb")
         try write("171.25.193.20\n185.220.101.1\n", to: dir + "/tor.txt")
         return dir
@@ -91,7 +80,7 @@ import Testing
             #expect(first, "\(detect.statistics)")
 
             // A rule file added: picked up by the folder check, swapped in between batches.
-            try write(Self.rule("Test.Reload.B"), to: dir + "/rules/Test.Reload.B.yaml")
+            try write(testStatelessRule("Test.Reload.B"), to: dir + "/rules/Test.Reload.B.yaml")
             let added = await eventually(timeout: .seconds(20)) { detect.statistics.rulesReloaded >= 1 }
             #expect(added)
             #expect(detect.rules.map(\.id) == ["Test.Reload.A", "Test.Reload.B"])
