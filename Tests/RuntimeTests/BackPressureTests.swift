@@ -68,4 +68,48 @@ import Testing
             #expect(left.isEmpty, "\(left.count) raw records uncommitted")
         }
     }
+
+    /// Detect with a backlog and an alerts topic that takes three records at a time (one alert
+    /// per event): it pauses, every alert arrives once, and its input is committed.
+    @Test(.timeLimit(.minutes(3)))
+    func aSlowAlertsTopicPausesDetectAndEveryAlertArrivesOnce() async throws {
+        try await withBroker { broker in
+            let count = 300
+            let limits = (buffer: 20, batch: 10, inFlight: 3)
+            let (topic, _, topology, rules) = try await ReloadTests.setUp(broker, limits:
+                "consumer_buffer: \(limits.buffer), max_batch: \(limits.batch), max_in_flight: \(limits.inFlight), ")
+            let producer = try testProducer(broker)
+            for line in try (0..<count / 60).flatMap({ try eksDenials(0..<60, id: "slow\($0)") }) {
+                try await producer.enqueue(ProducerRecord(topic: topic, key: nil, value: Array(line.utf8))) { _ in }
+            }
+            try await producer.flush(timeout: .seconds(60))
+            await producer.close()
+            // The backlog on the repartition topic first, then detect alone drains it.
+            let ingest = try IngestStage(topology: topology, logger: testLogger)
+            let runIngest = Task { try await ingest.run() }
+            let ingested = await eventually(timeout: .seconds(90)) { ingest.statistics.eventsAcknowledged >= count }
+            runIngest.cancel()
+            try await runIngest.value
+            #expect(ingested, "\(ingest.statistics)")
+
+            let detect = DetectStage(topology: topology, rules: rules, logger: testLogger)
+            let runDetect = Task { try await detect.run() }
+            let done = await eventually(timeout: .seconds(90)) { detect.statistics.alertsAcknowledged >= count }
+            let pressure = detect.backPressure
+            runDetect.cancel()
+            try await runDetect.value
+            #expect(done, "\(detect.statistics)")
+            #expect(pressure.pauses["in_flight", default: 0] > 0, "\(pressure)")
+            #expect(pressure.maxQueueDepth <= limits.buffer + 3 * limits.batch + limits.inFlight, "\(pressure)")
+
+            let alerts = try await readTopic(topology.topics.alerts.name, broker, count: count, timeout: .seconds(20))
+            let ids = alerts.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
+            #expect(ids.count == count && Set(ids).count == count)
+            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: topology.kafka.detectGroup),
+                                           topics: [topology.topics.repartition.name], logger: testLogger)
+            let left = try await readAfterJoin(reader, join: .seconds(12))
+            await reader.close()
+            #expect(left.isEmpty, "\(left.count) repartition records uncommitted")
+        }
+    }
 }

@@ -11,8 +11,8 @@ import Testing
 /// SIGHUP does), the GeoIP file and the Tor list.
 @Suite struct ReloadTests {
     /// A raw EKS topic (one partition) and a topology over it whose rules folder (rule A) and
-    /// enrichment files are a fresh folder's own copies.
-    static func setUp(_ broker: TestBroker, geoCheck: String = "30s") async throws
+    /// enrichment files are a fresh folder's own copies; `limits` go first in its `limits:`.
+    static func setUp(_ broker: TestBroker, geoCheck: String = "30s", limits: String = "") async throws
         -> (topic: String, dir: String, topology: Topology, rules: [Rule]) {
         let name = uniqueName("reload")
         let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: [])
@@ -25,6 +25,7 @@ import Testing
                                          with: "geoip: {path: \(dir)/geo.mmdb, reload_check: \(geoCheck)}")
         text = text.replacingOccurrences(of: "tor: {source: \(repositoryPath("geo/tor/torbulkexitlist-2024-03-12.txt"))}",
                                          with: "tor: {source: \(dir)/tor.txt}")
+        text = text.replacingOccurrences(of: "limits: {", with: "limits: {\(limits)")
         try write(text, to: dir + "/t.yaml")
         let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
         // The test topology's text changed under the replacements if these fail.
