@@ -8,6 +8,53 @@ import Testing
 /// Bounds that bite during a run, against the real broker: consumption pauses instead of
 /// memory growing, and resumes, with nothing lost or duplicated.
 @Suite struct BackPressureTests {
+    typealias Limits = (buffer: Int, batch: Int, inFlight: Int)
+
+    /// Runs a stage until `done` holds (or `timeout` passes), then stops it (cancel, graceful
+    /// shutdown) and returns whether `done` held and the stage's back-pressure statistics then.
+    static func run(_ stage: @escaping @Sendable () async throws -> Void, timeout: Duration = .seconds(120),
+                    pressure: () -> BackPressureStatistics, until done: () -> Bool) async throws -> (Bool, BackPressureStatistics) {
+        let task = Task { try await stage() }
+        let held = await eventually(timeout: timeout, done)
+        let statistics = pressure()
+        task.cancel()
+        try await task.value
+        return (held, statistics)
+    }
+
+    /// Produces `lines` to `topic`, then runs ingest until every event is acknowledged.
+    static func ingest(_ lines: [String], to topic: String, _ topology: Topology,
+                       _ broker: TestBroker) async throws -> (IngestStage, done: Bool, BackPressureStatistics) {
+        let producer = try testProducer(broker)
+        for line in lines {
+            try await producer.enqueue(ProducerRecord(topic: topic, key: nil, value: Array(line.utf8))) { _ in }
+        }
+        try await producer.flush(timeout: .seconds(60))
+        await producer.close()
+        let ingest = try IngestStage(topology: topology, logger: testLogger)
+        let (done, pressure) = try await run(ingest.run, pressure: { ingest.backPressure }) {
+            ingest.statistics.eventsAcknowledged >= lines.count
+        }
+        return (ingest, done, pressure)
+    }
+
+    /// The bound bit (consumption paused while produced records waited for room, and resumed:
+    /// the caller checks everything came through) and memory stayed bounded: records held never
+    /// passed the buffer, a batch and the in-flight records (a batch of slack for the sampling).
+    static func expectPausedAndBounded(_ pressure: BackPressureStatistics, _ limits: Limits) {
+        #expect(pressure.pauses["in_flight", default: 0] > 0, "\(pressure)")
+        #expect(pressure.maxQueueDepth <= limits.buffer + 3 * limits.batch + limits.inFlight, "\(pressure)")
+    }
+
+    /// How many records of `topic` a new member of `group` reads: none once all are committed.
+    static func uncommitted(_ broker: TestBroker, group: String, topic: String) async throws -> Int {
+        let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: group), topics: [topic],
+                                       logger: testLogger)
+        let left = try await readAfterJoin(reader, join: .seconds(12))
+        await reader.close()
+        return left.count
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func aProducerWithoutRoomPausesIngestAndNothingIsLostOrDuplicated() async throws {
         try await withBroker { broker in
@@ -18,7 +65,7 @@ import Testing
             let dir = try temporaryDirectory()
             // Five records in flight at most, twenty fetched records waiting at most: the
             // producer, not the fetch, sets the pace.
-            let limits = (buffer: 20, batch: 10, inFlight: 5)
+            let limits: Limits = (buffer: 20, batch: 10, inFlight: 5)
             let text = IngestStageTests.topology(broker.bootstrap, name: name, raws: [raw])
                 .replacingOccurrences(of: "limits: {", with: "limits: {consumer_buffer: \(limits.buffer), "
                     + "max_batch: \(limits.batch), max_in_flight: \(limits.inFlight), ")
@@ -26,28 +73,11 @@ import Testing
             let (topology, _) = try TopologyLoader.load(file: dir + "/t.yaml")
             #expect(topology.limits.maxInFlight == limits.inFlight)
 
-            let producer = try testProducer(broker)
             let line = try #require(try eksDenials(0..<1, id: "bp").first)
-            for i in 0..<count {
-                try await producer.enqueue(ProducerRecord(topic: raw.topic, key: Array("k\(i)".utf8), value: Array(line.utf8))) { _ in }
-            }
-            try await producer.flush(timeout: .seconds(60))
-            await producer.close()
-
-            let ingest = try IngestStage(topology: topology, logger: testLogger)
-            let run = Task { try await ingest.run() }
-            let done = await eventually(timeout: .seconds(120)) { ingest.statistics.eventsAcknowledged >= count }
-            let pressure = ingest.backPressure
-            run.cancel()
-            try await run.value
+            let (ingest, done, pressure) = try await Self.ingest(Array(repeating: line, count: count), to: raw.topic,
+                                                                 topology, broker)
             #expect(done, "\(ingest.statistics)")
-
-            // The bound bit, and the stage paused (and resumed: everything came through).
-            #expect(pressure.pauses["in_flight", default: 0] > 0, "\(pressure)")
-            // Memory stays bounded: records held never passed the buffer, a batch and the
-            // in-flight records (a batch of slack for the sampling moment).
-            let bound = limits.buffer + 3 * limits.batch + limits.inFlight
-            #expect(pressure.maxQueueDepth <= bound, "\(pressure)")
+            Self.expectPausedAndBounded(pressure, limits)
             #expect(ingest.statistics.records == count)
 
             // Nothing lost or duplicated: each raw offset once on the repartition topic...
@@ -61,11 +91,7 @@ import Testing
             #expect(origins.count == count)
             #expect(Set(origins).count == count)
             // ...and every raw offset committed: the group has nothing left to read.
-            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: topology.kafka.ingestGroup),
-                                           topics: [raw.topic], logger: testLogger)
-            let left = try await readAfterJoin(reader, join: .seconds(12))
-            await reader.close()
-            #expect(left.isEmpty, "\(left.count) raw records uncommitted")
+            #expect(try await Self.uncommitted(broker, group: topology.kafka.ingestGroup, topic: raw.topic) == 0)
         }
     }
 
@@ -75,41 +101,26 @@ import Testing
     func aSlowAlertsTopicPausesDetectAndEveryAlertArrivesOnce() async throws {
         try await withBroker { broker in
             let count = 300
-            let limits = (buffer: 20, batch: 10, inFlight: 3)
+            let limits: Limits = (buffer: 20, batch: 10, inFlight: 3)
             let (topic, _, topology, rules) = try await ReloadTests.setUp(broker, limits:
                 "consumer_buffer: \(limits.buffer), max_batch: \(limits.batch), max_in_flight: \(limits.inFlight), ")
-            let producer = try testProducer(broker)
-            for line in try (0..<count / 60).flatMap({ try eksDenials(0..<60, id: "slow\($0)") }) {
-                try await producer.enqueue(ProducerRecord(topic: topic, key: nil, value: Array(line.utf8))) { _ in }
-            }
-            try await producer.flush(timeout: .seconds(60))
-            await producer.close()
             // The backlog on the repartition topic first, then detect alone drains it.
-            let ingest = try IngestStage(topology: topology, logger: testLogger)
-            let runIngest = Task { try await ingest.run() }
-            let ingested = await eventually(timeout: .seconds(90)) { ingest.statistics.eventsAcknowledged >= count }
-            runIngest.cancel()
-            try await runIngest.value
+            let lines = try (0..<count / 60).flatMap { try eksDenials(0..<60, id: "slow\($0)") }
+            let (ingest, ingested, _) = try await Self.ingest(lines, to: topic, topology, broker)
             #expect(ingested, "\(ingest.statistics)")
 
             let detect = DetectStage(topology: topology, rules: rules, logger: testLogger)
-            let runDetect = Task { try await detect.run() }
-            let done = await eventually(timeout: .seconds(90)) { detect.statistics.alertsAcknowledged >= count }
-            let pressure = detect.backPressure
-            runDetect.cancel()
-            try await runDetect.value
+            let (done, pressure) = try await Self.run(detect.run, pressure: { detect.backPressure }) {
+                detect.statistics.alertsAcknowledged >= count
+            }
             #expect(done, "\(detect.statistics)")
-            #expect(pressure.pauses["in_flight", default: 0] > 0, "\(pressure)")
-            #expect(pressure.maxQueueDepth <= limits.buffer + 3 * limits.batch + limits.inFlight, "\(pressure)")
+            Self.expectPausedAndBounded(pressure, limits)
 
             let alerts = try await readTopic(topology.topics.alerts.name, broker, count: count, timeout: .seconds(20))
             let ids = alerts.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
             #expect(ids.count == count && Set(ids).count == count)
-            let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: topology.kafka.detectGroup),
-                                           topics: [topology.topics.repartition.name], logger: testLogger)
-            let left = try await readAfterJoin(reader, join: .seconds(12))
-            await reader.close()
-            #expect(left.isEmpty, "\(left.count) repartition records uncommitted")
+            #expect(try await Self.uncommitted(broker, group: topology.kafka.detectGroup,
+                                               topic: topology.topics.repartition.name) == 0)
         }
     }
 }
