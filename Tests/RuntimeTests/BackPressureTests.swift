@@ -22,7 +22,8 @@ import Testing
         return (held, statistics)
     }
 
-    /// Produces `lines` to `topic`, then runs ingest until every event is acknowledged.
+    /// Produces `lines` to `topic`, then runs ingest until every record's event or dead letter is
+    /// acknowledged.
     static func ingest(_ lines: [String], to topic: String, _ topology: Topology,
                        _ broker: TestBroker) async throws -> (IngestStage, done: Bool, BackPressureStatistics) {
         let producer = try testProducer(broker)
@@ -33,7 +34,7 @@ import Testing
         await producer.close()
         let ingest = try IngestStage(topology: topology, logger: testLogger)
         let (done, pressure) = try await run(ingest.run, pressure: { ingest.backPressure }) {
-            ingest.statistics.eventsAcknowledged >= lines.count
+            ingest.statistics.eventsAcknowledged + ingest.statistics.deadLettersAcknowledged >= lines.count
         }
         return (ingest, done, pressure)
     }
@@ -68,17 +69,20 @@ import Testing
             let limits: Limits = (buffer: 20, batch: 10, inFlight: 5)
             let text = IngestStageTests.topology(broker.bootstrap, name: name, raws: [raw])
                 .replacingOccurrences(of: "limits: {", with: "limits: {consumer_buffer: \(limits.buffer), "
-                    + "max_batch: \(limits.batch), max_in_flight: \(limits.inFlight), ")
+                    + "max_batch: \(limits.batch), max_in_flight: \(limits.inFlight), max_record_bytes: 8192, ")
             try write(text, to: dir + "/t.yaml")
             let (topology, _) = try TopologyLoader.load(file: dir + "/t.yaml")
             #expect(topology.limits.maxInFlight == limits.inFlight)
 
+            // One record over limits.max_record_bytes among them: dead-lettered and counted.
             let line = try #require(try eksDenials(0..<1, id: "bp").first)
-            let (ingest, done, pressure) = try await Self.ingest(Array(repeating: line, count: count), to: raw.topic,
-                                                                 topology, broker)
+            let oversized = line + String(repeating: " ", count: 8192)
+            let (ingest, done, pressure) = try await Self.ingest(Array(repeating: line, count: count) + [oversized],
+                                                                 to: raw.topic, topology, broker)
             #expect(done, "\(ingest.statistics)")
+            #expect(ingest.statistics.oversized == 1 && ingest.statistics.deadLettersAcknowledged == 1)
             Self.expectPausedAndBounded(pressure, limits)
-            #expect(ingest.statistics.records == count)
+            #expect(ingest.statistics.records == count + 1)
 
             // Nothing lost or duplicated: each raw offset once on the repartition topic...
             // (Read to the count: a duplicate would take a missing record's place in it.)
