@@ -75,7 +75,58 @@ public final class KafkaAdmin: Sendable {
         return try result.get()
     }
 
+    /// A consumer group's committed offsets for `partitions` (the next offset it will read;
+    /// -1001 where it has committed none). What lag is measured against: on brokers whose
+    /// ListOffsets answer is wrong (Tansu, DESIGN.md decision 2) compare with known ends.
+    public func committedOffsets(group: String, partitions: [TopicPartition],
+                                 timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let handle = self.handle
+        let ms = Int32(timeout.positiveMilliseconds ?? 10_000)
+        let result = await onDedicatedThread("vigil-kafka-admin") {
+            KafkaAdmin.committedBlocking(handle.pointer, group: group, partitions, timeoutMs: ms)
+        }
+        return try result.get()
+    }
+
     // MARK: Blocking parts (dedicated threads only)
+
+    private static func committedBlocking(_ rk: OpaquePointer, group: String, _ partitions: [TopicPartition],
+                                          timeoutMs: Int32) -> Result<[TopicPartition: Int64], KafkaError> {
+        let list = RDKafkaTopicPartitionList(partitions)
+        guard let queue = rd_kafka_queue_new(rk) else { return .failure(KafkaError(code: .other, detail: "no queue")) }
+        defer { rd_kafka_queue_destroy(queue) }
+        // The request copies the list.
+        var request: [OpaquePointer?] = withExtendedLifetime(list) { [rd_kafka_ListConsumerGroupOffsets_new(group, list.pointer)] }
+        defer { rd_kafka_ListConsumerGroupOffsets_destroy_array(&request, 1) }
+        let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        var errstr = [CChar](repeating: 0, count: 512)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, &errstr, errstr.count)
+        request.withUnsafeMutableBufferPointer { buffer in
+            rd_kafka_ListConsumerGroupOffsets(rk, buffer.baseAddress, 1, options, queue)
+        }
+        guard let event = rd_kafka_queue_poll(queue, timeoutMs + 1_000) else {
+            return .failure(KafkaError(code: .timedOut, detail: "ListConsumerGroupOffsets got no answer in \(timeoutMs) ms"))
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let eventErr = rd_kafka_event_error(event)
+        guard eventErr == RD_KAFKA_RESP_ERR_NO_ERROR, let result = rd_kafka_event_ListConsumerGroupOffsets_result(event) else {
+            return .failure(KafkaError(eventErr, detail: rd_kafka_event_error_string(event).map { String(cString: $0) }))
+        }
+        var count = 0
+        guard let groups = rd_kafka_ListConsumerGroupOffsets_result_groups(result, &count), count > 0,
+              let first = groups[0] else { return .success([:]) }
+        if let error = rd_kafka_group_result_error(first) {
+            return .failure(KafkaError(rd_kafka_error_code(error),
+                                       detail: rd_kafka_error_string(error).map { String(cString: $0) }))
+        }
+        guard let offsets = rd_kafka_group_result_partitions(first) else { return .success([:]) }
+        var out: [TopicPartition: Int64] = [:]
+        for (partition, offset, err) in RDKafkaTopicPartitionList.entries(of: offsets) where err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            out[partition] = offset
+        }
+        return .success(out)
+    }
 
     private static func createTopicsBlocking(_ rk: OpaquePointer, _ topics: [NewTopic],
                                              timeoutMs: Int32) -> Result<[TopicCreation], KafkaError> {

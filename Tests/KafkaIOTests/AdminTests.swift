@@ -33,4 +33,30 @@ import Testing
             }
         }
     }
+
+    @Test func committedOffsetsAreWhatTheGroupCommittedAndNoneForUntouchedPartitions() async throws {
+        try await withBroker { broker in
+            let topic = uniqueName("committed")
+            try await broker.createTopic(topic, partitions: 2)
+            let producer = try KafkaProducer(settings: testProducerSettings([broker.bootstrap]), logger: testLogger)
+            for i in 0..<5 {
+                try await producer.send(ProducerRecord(topic: topic, key: nil, value: Array("r\(i)".utf8), partition: 0))
+            }
+            await producer.close()
+            let group = uniqueName("group")
+            let consumer = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: group),
+                                             topics: [topic], logger: testLogger)
+            let records = try await collect(consumer, count: 5)
+            #expect(records.count == 5)
+            // Done up to offset 3 (the next to read): what the group commits.
+            consumer.markDone(upTo: [TopicPartition(topic, 0): 3])
+            try await consumer.commit()
+            await consumer.close()
+            let admin = try KafkaAdmin(settings: ClientSettings(bootstrapServers: [broker.bootstrap]), logger: testLogger)
+            let offsets = try await admin.committedOffsets(group: group,
+                                                           partitions: [TopicPartition(topic, 0), TopicPartition(topic, 1)])
+            #expect(offsets[TopicPartition(topic, 0)] == 3)
+            #expect((offsets[TopicPartition(topic, 1)] ?? -1001) < 0, "\(offsets)")
+        }
+    }
 }
