@@ -9,7 +9,7 @@ ENV := source $(ROOT)/ops/env.sh &&
 RPATH := -Xlinker -rpath -Xlinker $(PREFIX)/lib
 SWIFT_FLAGS ?=
 
-.PHONY: setup build release test demo bench-kafka clean-deps
+.PHONY: setup build release test demo bench-kafka bench-pipeline bench-e2e clean-deps
 
 setup:
 	@bash ops/setup.sh
@@ -35,6 +35,18 @@ demo: setup
 bench-kafka: setup
 	@$(ENV) swift build -c release $(RPATH) --product vigil-bench
 	@bash ops/bench/kafka.sh
+
+## make bench-pipeline: decode -> enrich -> detect in one thread, no broker (vigil bench) -> ops/bench/pipeline.md.
+bench-pipeline: setup
+	@$(ENV) swift build -c release $(RPATH) --product vigil
+	@.build/release/vigil bench
+
+## make bench-e2e: vigil run drains a raw backlog through the local broker; alert latency at half
+## that rate (ops/bench/e2e.sh; EVENTS=, LATENCY_SECONDS=, PERF=1) -> ops/bench/e2e.md.
+bench-e2e: setup
+	@$(ENV) swift build -c release $(RPATH) --product vigil
+	@$(ENV) swift build -c release $(RPATH) --product vigil-bench
+	@bash ops/bench/e2e.sh
 
 clean-deps:
 	rm -rf .deps

@@ -63,6 +63,12 @@ let package = Package(
                 dependencies: ["CSimdJSON"],
                 swiftSettings: strict),
 
+        // MARK: LoadGen: realistic multi-cloud audit traffic with attacks inside (pure, no I/O),
+        // for `vigil loadgen` (the demo, the end-to-end benchmark) and `vigil bench`
+        .target(name: "LoadGen",
+                dependencies: ["AuditEvents"],
+                swiftSettings: strict),
+
         // MARK: Detection: the condition language (EQL subset), compiled once per rule
         .target(name: "Detection",
                 dependencies: ["AuditEvents", "Enrichment", .product(name: "Yams", package: "Yams")],
@@ -84,7 +90,7 @@ let package = Package(
         .executableTarget(name: "vigil",
                           dependencies: [
                               "AuditEvents",
-                              "KafkaIO", "Enrichment", "Detection", "Runtime",
+                              "KafkaIO", "Enrichment", "Detection", "Runtime", "LoadGen",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
                           ],
@@ -93,7 +99,7 @@ let package = Package(
         // MARK: Benchmarks (release builds; numbers recorded under ops/bench/)
         .executableTarget(name: "vigil-bench",
                           dependencies: [
-                              "AuditEvents",
+                              "AuditEvents", "LoadGen",
                               "KafkaIO", "Enrichment", "Detection", "Runtime",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Vigil's main job, end to end on this machine (`make demo` builds vigil and runs this):
 # a local broker, the raw topics of topology/vigil.yaml, a realistic sample of multi-cloud
-# audit traffic with attacks inside (ops/demo/generate.sh), `vigil run` on the default
+# audit traffic with attacks inside (`vigil loadgen --preset demo`), `vigil run` on the default
 # topology, the alerts printed as they arrive, a summary; then everything it started stops.
 #
 #   ops/demo.sh [--raw] [--keep-running]
@@ -91,8 +91,8 @@ bash "$ROOT/ops/broker.sh" create-topic "$BOOTSTRAP" "$DLQ" "$DLQ_PARTITIONS"
 step "topics: ${RAW_TOPICS[*]} (raw, from ${TOPOLOGY#"$ROOT"/}), $ALERTS, $DLQ"
 
 # --- traffic and Vigil -----------------------------------------------------------------------
-bash "$ROOT/ops/demo/generate.sh" "$STATE/traffic" 2>"$STATE/generate.out"
-step "traffic: $(cat "$STATE/generate.out")"
+"$VIGIL" loadgen --preset demo --topology "$TOPOLOGY" --out "$STATE/traffic" 2>"$STATE/generate.out"
+step "traffic (vigil loadgen --preset demo): $(head -n 1 "$STATE/generate.out" | sed 's/^loadgen: //')"
 EXPECTED=$(awk '{n += $2} END {print n}' "$STATE/traffic/expected.txt")
 # In a session of its own: a Ctrl-C at the terminal reaches the script, whose exit trap then
 # sends vigil run one SIGINT (a second one would make it exit without committing).

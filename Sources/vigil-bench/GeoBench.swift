@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Enrichment
 import Foundation
+import LoadGen
 import Synchronization
 
 /// `vigil-bench geo`: GeoIP lookups/s on one core against a City database, on
@@ -29,7 +30,7 @@ struct GeoBench: ParsableCommand {
     var runs: Int = 3
 
     func run() throws {
-        var generator = GeoBenchRandom(seed: 20_261_122)
+        var generator = SplitMix64(seed: 20_261_122)
         var publicAddresses: [IPAddress] = []
         publicAddresses.reserveCapacity(addresses)
         while publicAddresses.count < addresses {
@@ -115,17 +116,4 @@ private final class GeoBenchRates: Sendable {
 @inline(never)
 private func geoBenchBlackHole(_ value: Int) {
     if value == -1 { print("") }
-}
-
-/// A small seeded generator, so runs use the same addresses.
-struct GeoBenchRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -8,5 +8,6 @@ struct VigilBench: AsyncParsableCommand {
         commandName: "vigil-bench",
         abstract: "Vigil's benchmarks: throughput and allocation numbers, printed.",
         subcommands: [KafkaBench.self, DecodeBench.self, GeoBench.self, RulesBench.self, ChangelogBench.self]
+            + [DrainBench.self, LatencyBench.self]
     )
 }

@@ -8,6 +8,7 @@ struct Vigil: AsyncParsableCommand {
         abstract: "Streaming detections over Kubernetes audit logs, on Kafka.",
         version: "vigil \(VigilVersion.string) (librdkafka \(librdkafkaVersion))",
         subcommands: [DecodeCommand.self, GeoCommand.self, TorCommand.self, RulesCommand.self, ReplayCommand.self]
+            + [LoadgenCommand.self, BenchCommand.self]
             + [ValidateCommand.self, RunCommand.self, ProduceCommand.self, ConsumeCommand.self]
     )
 }

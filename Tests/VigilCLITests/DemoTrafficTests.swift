@@ -1,19 +1,15 @@
 import Foundation
 import Testing
 
-/// The demo's sample traffic (ops/demo/generate.sh, what `make demo` sends through Kafka),
-/// replayed through the seed rules: every rule must keep firing, so the sample cannot rot.
+/// The demo's sample traffic (`vigil loadgen --preset demo`, what `make demo` sends through
+/// Kafka), replayed through the seed rules: every rule must keep firing, so the sample cannot rot.
 @Suite struct DemoTrafficTests {
     /// Runs the generator into a fresh folder; returns the folder.
-    private func generate(now: Int? = nil) throws -> URL {
+    private func generate(now: Int? = nil) async throws -> URL {
         let folder = try temporaryFolder("vigil-demo")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [fixture("ops/demo/generate.sh"), folder.path] + (now.map { ["--now", "\($0)"] } ?? [])
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, output) = try await runVigil(["loadgen", "--preset", "demo", "--topology", fixture("topology/vigil.yaml"),
+                                                   "--out", folder.path] + (now.map { ["--now", "\($0)"] } ?? []))
+        #expect(status == 0, "\(output)")
         return folder
     }
 
@@ -26,22 +22,14 @@ import Testing
         })
     }
 
-    private func replay(_ folder: URL) async throws -> (status: Int32, output: String) {
-        let files = [("eks", "eks-audit"), ("aks", "aks-audit"), ("gke", "gke-audit"), ("process", "proc-exec")]
-            .map { "\($0.0):" + folder.appendingPathComponent("\($0.1).jsonl").path }
-        return try await runVigil(["replay", "--rules", fixture("topology/rules"),
-                                   "--geoip", fixture("geo/GeoLite2-City.mmdb"),
-                                   "--tor", fixture("geo/tor/torbulkexitlist-2024-03-12.txt")] + files)
-    }
-
     @Test func everySeedRuleFiresOnTheDemoTrafficAndTheMalformedRecordIsDeadLettered() async throws {
-        let folder = try generate()
+        let folder = try await generate()
         defer { try? FileManager.default.removeItem(at: folder) }
         let want = try expected(folder)
         let rules = try FileManager.default.contentsOfDirectory(atPath: fixture("topology/rules"))
             .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
         #expect(Set(want.keys) == Set(rules), "expected.txt names every seed rule")
-        let (status, output) = try await replay(folder)
+        let (status, output) = try await replayTraffic(folder)
         #expect(status == 1, "the one malformed record makes the exit status 1: \(output)")
         #expect(output.contains("eks-audit.jsonl:") && output.contains("malformed_json"), "\(output)")
         #expect(output.contains("1 dead-lettered") && output.contains(" 0 late"), "\(output)")
@@ -58,9 +46,9 @@ import Testing
         // the Tor list of today judges only recent events, so it is left out here.
         let hour = (Int(Date().timeIntervalSince1970) / 3600 - 2) * 3600
         for now in [hour + 30, hour + 3570] {
-            let folder = try generate(now: now)
+            let folder = try await generate(now: now)
             defer { try? FileManager.default.removeItem(at: folder) }
-            let (_, output) = try await replay(folder)
+            let (_, output) = try await replayTraffic(folder)
             let scans = jsonLines(output).filter { $0["rule_id"] as? String == "Kubernetes.Access.Scanning" }
             #expect(scans.count == 1, "\(now): \(output)")
             #expect((scans.first?["count"] as? Int) == 8, "\(output)")

@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import KafkaIO
+import Logging
+import Synchronization
+
+/// `vigil-bench drain`: watches `vigil run` drain a backlog: both groups' committed offsets
+/// against the known ends (the records loadgen produced, the events ingest repartitions),
+/// and the process's CPU time and peak RSS once the lag is zero. ops/bench/e2e.sh runs it.
+struct DrainBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain",
+        abstract: "Wait until vigil run's groups have committed a known backlog; print rates, CPU, peak RSS (JSON).")
+
+    @Option(help: "Bootstrap servers (host:port).") var bootstrap: String
+    @Option(help: "The ingest group.") var ingestGroup = "vigil-ingest"
+    @Option(help: "The detect group.") var detectGroup = "vigil-detect"
+    @Option(help: "Raw topics, comma-separated.") var rawTopics: String
+    @Option(help: "Partitions of each raw topic.") var rawPartitions: Int32 = 4
+    @Option(help: "The repartition topic.") var repartitionTopic = "vigil.events.by-key"
+    @Option(help: "Partitions of the repartition topic.") var repartitionPartitions: Int32 = 4
+    @Option(help: "Raw records in the backlog (ingest is drained when it committed them all).") var records: Int
+    @Option(help: "Events in the backlog (detect is drained when it committed them all).") var events: Int
+    @Option(help: "The vigil run process (CPU time and peak RSS from /proc).") var pid: Int32
+    @Option(help: "Give up after this many seconds.") var timeout: Double = 600
+    @Option(help: "Poll interval in milliseconds.") var pollMs: Int = 100
+
+    func run() async throws {
+        var logger = Logger(label: "vigil.bench.drain")
+        logger.logLevel = .error
+        let admin = try KafkaAdmin(settings: ClientSettings(bootstrapServers: [bootstrap], clientID: "vigil-bench"),
+                                   logger: logger)
+        let raw = rawTopics.split(separator: ",").flatMap { t in
+            (0..<rawPartitions).map { TopicPartition(String(t), $0) }
+        }
+        let repartition = (0..<repartitionPartitions).map { TopicPartition(repartitionTopic, $0) }
+        func sum(_ group: String, _ partitions: [TopicPartition]) async -> Int {
+            let offsets = (try? await admin.committedOffsets(group: group, partitions: partitions)) ?? [:]
+            return offsets.values.reduce(0) { $0 + max(0, Int($1)) }
+        }
+        let start = ContinuousClock.now
+        func elapsed() -> Double { Self.seconds(ContinuousClock.now - start) }
+        var firstDetect: (time: Double, events: Int)?
+        var ingestDone: Double?
+        var lastReport = -1.0
+        while true {
+            let ingested = await sum(ingestGroup, raw)
+            let detected = await sum(detectGroup, repartition)
+            let now = elapsed()
+            if firstDetect == nil && detected > 0 { firstDetect = (now, detected) }
+            if ingestDone == nil && ingested >= records { ingestDone = now }
+            if now - lastReport >= 2 {
+                FileHandle.standardError.write(Data(String(format: "drain %6.1f s: ingest %d/%d records, detect %d/%d events\n",
+                                                           now, ingested, records, detected, events).utf8))
+                lastReport = now
+            }
+            if ingested >= records && detected >= events { break }
+            if now > timeout {
+                FileHandle.standardError.write(Data("drain: timed out after \(timeout) s\n".utf8))
+                throw ExitCode(1)
+            }
+            try await Task.sleep(for: .milliseconds(pollMs))
+        }
+        let total = elapsed()
+        let (cpu, rss) = Self.usage(pid)
+        let steady = firstDetect.map { Double(events - $0.events) / max(total - $0.time, 1e-9) } ?? 0
+        print("{\"events\":\(events),\"records\":\(records),\"seconds\":\(String(format: "%.2f", total)),"
+            + "\"ingest_seconds\":\(String(format: "%.2f", ingestDone ?? total)),"
+            + "\"first_detect_commit_seconds\":\(String(format: "%.2f", firstDetect?.time ?? 0)),"
+            + "\"events_per_second_overall\":\(Int(Double(events) / max(total, 1e-9))),"
+            + "\"events_per_second_after_first_commit\":\(Int(steady)),"
+            + "\"cpu_seconds\":\(String(format: "%.2f", cpu)),\"peak_rss_mb\":\(rss / 1024)}")
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// User + system CPU seconds and peak RSS (KiB) of a process, from /proc.
+    static func usage(_ pid: Int32) -> (Double, Int) {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var cpu = 0.0, rss = 0
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the command: state is field 3, utime 14, stime 15 (1-based in proc(5)).
+            if fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) {
+                cpu = (user + system) / ticks
+            }
+        }
+        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) {
+            rss = Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return (cpu, rss)
+    }
+}
+
+/// `vigil-bench latency`: reads the alerts topic from its end and measures, per rule, the time
+/// from an alert's event (its record timestamp: the last event's time) to its arrival here.
+/// With `vigil loadgen --rate R` producing events as they happen (event time = send time),
+/// that is the pipeline's alert latency.
+struct LatencyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latency",
+        abstract: "Alert latency per rule (event time -> alert read), p50/p99/max, as JSON.")
+
+    @Option(help: "Bootstrap servers (host:port).") var bootstrap: String
+    @Option(help: "The alerts topic.") var topic = "vigil.alerts"
+    @Option(help: "Listen for this many seconds after joining.") var seconds: Double = 60
+    @Option(help: "Write this file once the group has joined (the script then starts the traffic).")
+    var readyFile: String?
+
+    func run() async throws {
+        var logger = Logger(label: "vigil.bench.latency")
+        logger.logLevel = .error
+        let joined = JoinFlag()
+        let readyFile = self.readyFile
+        let hooks = RebalanceHooks(onAssign: { _ in
+            joined.set()
+            if let readyFile { _ = FileManager.default.createFile(atPath: readyFile, contents: Data()) }
+        })
+        let settings = ConsumerSettings(client: ClientSettings(bootstrapServers: [bootstrap], clientID: "vigil-bench"),
+                                        groupID: "vigil-bench-latency-\(getpid())-\(Int(Date().timeIntervalSince1970))",
+                                        autoOffsetReset: .latest, sessionTimeout: .seconds(6),
+                                        maxPollInterval: .seconds(7), heartbeatInterval: .seconds(1))
+        let consumer = try KafkaConsumer(settings: settings, topics: [topic], hooks: hooks, logger: logger)
+        let deadline = Task {
+            while !joined.value { try? await Task.sleep(for: .milliseconds(50)) }
+            try? await Task.sleep(for: .seconds(seconds))
+        }
+        let reader = Task {
+            var latencies: [String: [Double]] = [:]
+            for try await batch in consumer.batches {
+                let now = Date().timeIntervalSince1970 * 1000
+                for record in batch {
+                    guard let stamp = record.timestamp?.milliseconds,
+                          record.header("vigil-alert-kind").map({ String(decoding: $0, as: UTF8.self) }) == "alert",
+                          let rule = record.header("vigil-rule-id").map({ String(decoding: $0, as: UTF8.self) })
+                    else { continue }
+                    latencies[rule, default: []].append(now - Double(stamp))
+                }
+                if Task.isCancelled { break }
+            }
+            return latencies
+        }
+        await deadline.value
+        reader.cancel()
+        await consumer.close()  // ends `batches` if it is waiting
+        let result = (try? await reader.value) ?? [:]
+        var parts: [String] = []
+        for (rule, values) in result.sorted(by: { $0.key < $1.key }) {
+            let sorted = values.sorted()
+            func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            parts.append("\"\(rule)\":{\"alerts\":\(sorted.count),\"p50_ms\":\(Int(percentile(0.5))),"
+                + "\"p99_ms\":\(Int(percentile(0.99))),\"max_ms\":\(Int(sorted.last ?? 0))}")
+        }
+        print("{" + parts.joined(separator: ",") + "}")
+    }
+}
+
+/// Set once, from the consumer's rebalance hook.
+final class JoinFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var value: Bool { flag.load(ordering: .relaxed) }
+}

@@ -1,0 +1,397 @@
+import ArgumentParser
+import AuditEvents
+import Detection
+import Enrichment
+import Foundation
+import KafkaIO
+import LoadGen
+import Runtime
+import Synchronization
+
+/// `vigil loadgen`: realistic multi-cloud audit traffic with attacks inside, to the
+/// topology's raw topics or to JSON-lines files (the demo, the benchmarks, the tests).
+struct LoadgenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loadgen",
+        abstract: "Generate multi-cloud Kubernetes audit traffic with attacks, to Kafka or to files.",
+        discussion: """
+            Background traffic (controllers, nodes, CI and people on EKS, AKS and GKE; process \
+            execs in containers), ~1.3 KB per event, with attack instances spread over the stream: \
+            scan (unauthenticated 403 probes from a located IP -> Kubernetes.Access.Scanning), \
+            eks-403 (12 denials -> Amazon.EKS.Audit.Multiple403 and Kubernetes.API.Multiple403.PublicIP), \
+            gke-403 (10 denials -> Kubernetes.API.Multiple403.PublicIP), tor (a request from a Tor \
+            exit, rotating EKS/AKS/GKE -> Kubernetes.API.IOC.Activity), interactive (kubectl and curl \
+            in a pod -> Kubernetes.Direct.Interactive.API.Request x2). The same seed and start give \
+            the same records byte for byte. Records go to the raw topics of --topology (keys as \
+            shippers set them: the CloudWatch log stream for EKS, the node for process events, none \
+            for AKS and GKE), or with --out to DIR/<topic>.jsonl plus DIR/expected.txt (alerts by \
+            rule). A summary goes to stderr, its last line JSON.
+            """)
+
+    @Option(help: "Topology file: the raw topics per format, the Kafka settings, the Tor and GeoIP files.")
+    var topology: String = "topology/vigil.yaml"
+
+    @Option(help: "Override kafka.bootstrap (host:port[,host:port...]).")
+    var bootstrap: String?
+
+    @Option(help: "Write JSON-lines files to this folder instead of producing to Kafka.")
+    var out: String?
+
+    @Option(help: "demo: the traffic of `make demo` (60 background events over 9.5 minutes around the current hour, one instance of each attack, three Tor requests, one malformed record); options given as well override it.")
+    var preset: Preset?
+
+    @Option(help: "Random seed: the same seed and start give the same records.")
+    var seed: UInt64?
+
+    @Option(help: "Event time of the first event: now, hour (the current hour's start), either with +D or -D (hour-90s), Unix seconds, or RFC 3339.")
+    var start: String?
+
+    @Option(help: "The current time in Unix seconds, for --start now/hour (tests).")
+    var now: Double?
+
+    @Option(help: "Background events (attack events come on top).")
+    var count: Int?
+
+    @Option(help: "Generate for this long at --rate (30s, 5m): count = rate x duration.")
+    var duration: String?
+
+    @Option(help: "Events per second to produce at; 0 = as fast as possible.")
+    var rate: Double = 0
+
+    @Option(help: "Background events per second of event time (default: --rate, or 1000).")
+    var eventRate: Double?
+
+    @Option(help: "Spread the background events over this much event time (sets --event-rate).")
+    var span: String?
+
+    @Option(help: "Cloud weights, e.g. eks=4,aks=3,gke=2,process=1.")
+    var mix: String?
+
+    @Option(help: "EKS events per record: 0 = plain audit events, n = CloudWatch batches of n.")
+    var eksBatch: Int?
+
+    @Option(help: "AKS events per record: 0 = one diagnostic record, n = Event Hubs batches of n.")
+    var aksBatch: Int?
+
+    @Option(help: "Attack instances, e.g. scan=1,eks-403=2,gke-403=1,tor=3,interactive=5 or all=N.")
+    var attacks: String?
+
+    @Option(help: "Truncated records spread over the stream.")
+    var malformed: Int?
+
+    @Flag(help: "Do not add each scanner's request after its hour (scan windows then stay open).")
+    var noCloseWindows = false
+
+    @Option(help: "Tor exit list (one address per line; default: the topology's Tor file).")
+    var tor: String?
+
+    @Option(help: "GeoIP database for located scanner addresses (default: the topology's).")
+    var geoip: String?
+
+    enum Preset: String, ExpressibleByArgument, CaseIterable { case demo }
+
+    func run() async throws {
+        let loaded = try? TopologyLoader.load(file: topology, bootstrap: bootstrap.map(RunCommand.servers))
+        if loaded == nil && out == nil {
+            Console.error("vigil loadgen: \(topology) does not load; run vigil validate --topology \(topology)")
+            throw ExitCode(1)
+        }
+        let top = loaded?.0
+        let configuration = try makeConfiguration(top)
+        var topics: [Cloud: String] = [:]
+        for cloud in Cloud.allCases {
+            topics[cloud] = top.flatMap { Self.topic(of: cloud, in: $0) }
+                ?? ["eks": "eks-audit", "aks": "aks-audit", "gke": "gke-audit", "process": "proc-exec"][cloud.rawValue]
+        }
+        if out == nil, let top {
+            for (cloud, weight) in configuration.mix where weight > 0
+                && !top.sources.contains(where: { $0.topic == topics[cloud] }) {
+                throw ValidationError("\(topology) has no source topic of format \(cloud.rawValue)")
+            }
+        }
+        var summary = LoadgenSummary(configuration: configuration)
+        let began = ContinuousClock.now
+        if let out {
+            try write(TrafficGenerator(configuration), to: out, topics: topics, summary: &summary)
+        } else if let top {
+            try await produce(configuration, topology: top, topics: topics, summary: &summary)
+        }
+        let elapsed = ContinuousClock.now - began
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        Console.error(summary.text)
+    }
+
+    // MARK: configuration
+
+    /// The topology's raw topic for a cloud's records: the first source of its format.
+    static func topic(of cloud: Cloud, in topology: Topology) -> String? {
+        let format: SourceFormat = switch cloud {
+        case .eks: .eks
+        case .aks: .aks
+        case .gke: .gke
+        case .process: .process
+        }
+        return topology.sources.first { $0.format == format }?.topic
+    }
+
+    func makeConfiguration(_ top: Topology?) throws -> TrafficConfiguration {
+        var c = TrafficConfiguration()
+        let clock = now ?? Date().timeIntervalSince1970
+        var startText = start ?? "now"
+        if preset == .demo {
+            c.count = 60
+            c.eventRate = 60.0 / 570.0
+            c.attacks = [.scan: 1, .eks403: 1, .gke403: 1, .tor: 3, .interactive: 1]
+            c.malformed = 1
+            if start == nil { startText = "hour-90s" }
+        }
+        if let seed { c.seed = seed }
+        c.startMicros = try Self.parseStart(startText, now: clock)
+        if let duration {
+            guard rate > 0 else { throw ValidationError("--duration needs --rate (events per second)") }
+            c.count = Int(rate * Double(try Self.seconds(duration, option: "--duration")))
+        }
+        if let count { c.count = max(0, count) }
+        if rate > 0 { c.eventRate = rate }
+        if let eventRate {
+            guard eventRate > 0 else { throw ValidationError("--event-rate must be > 0") }
+            c.eventRate = eventRate
+        }
+        if let span { c.eventRate = Double(max(c.count, 1)) / Double(max(try Self.seconds(span, option: "--span"), 1)) }
+        if preset == nil && rate == 0 && eventRate == nil && span == nil { c.eventRate = 1000 }
+        if let mix { c.mix = try Self.weights(mix) }
+        if let eksBatch { c.eksBatch = max(0, eksBatch) }
+        if let aksBatch { c.aksBatch = max(0, aksBatch) }
+        if let attacks { c.attacks = try Self.attackCounts(attacks) }
+        if let malformed { c.malformed = max(0, malformed) }
+        let lateness = top.map { Int64($0.limits.allowedLateness.components.seconds) } ?? 600
+        c.closeWindowsAfterSeconds = noCloseWindows ? nil : lateness
+        if let cluster = top?.sources.first(where: { $0.format == .eks })?.cluster { c.eksCluster = cluster }
+        c.torExits = try Self.torExits(tor ?? top?.enrichment.tor?.source)
+        if let path = geoip ?? top?.enrichment.geoIP?.path
+            ?? (FileManager.default.fileExists(atPath: "geo/GeoLite2-City.mmdb") ? "geo/GeoLite2-City.mmdb" : nil) {
+            c.isLocated = try Self.located(by: path)
+        }
+        return c
+    }
+
+    /// Whether the GeoIP database at `path` knows a country and a city for an address.
+    static func located(by path: String) throws -> @Sendable (String) -> Bool {
+        let database: GeoDatabase
+        do {
+            database = try GeoDatabase(path: path)
+        } catch {
+            throw ValidationError("--geoip \(path): \(error)")
+        }
+        return { text in
+            guard let address = IPAddress(text), let place = database.lookup(address) else { return false }
+            return place.country != nil && place.city != nil
+        }
+    }
+
+    /// The addresses of a Tor exit list file (one per line); none for a URL source.
+    static func torExits(_ path: String?) throws -> [String] {
+        guard let path, !path.contains("://") else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--tor \(path): cannot read the file")
+        }
+        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { IPAddress($0) != nil }
+    }
+
+    /// `now`, `hour`, either ± a duration; Unix seconds; RFC 3339.
+    static func parseStart(_ text: String, now: Double) throws -> Int64 {
+        for (base, value) in [("now", now), ("hour", (now / 3600).rounded(.down) * 3600)] where text.hasPrefix(base) {
+            let rest = text.dropFirst(base.count)
+            var offset = 0.0
+            if let sign = rest.first, sign == "+" || sign == "-" {
+                offset = Double(try seconds(String(rest.dropFirst()), option: "--start")) * (sign == "-" ? -1 : 1)
+            } else if !rest.isEmpty {
+                throw ValidationError("--start \(text): expected \(base), \(base)+D or \(base)-D")
+            }
+            return Int64(((value + offset) * 1e6).rounded())
+        }
+        if let seconds = Double(text) { return Int64((seconds * 1e6).rounded()) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) {
+            return Int64((date.timeIntervalSince1970 * 1e6).rounded())
+        }
+        throw ValidationError("--start \(text): not now, hour, Unix seconds nor an RFC 3339 time")
+    }
+
+    static func seconds(_ text: String, option: String) throws -> Int64 {
+        if let n = Int64(text) { return n }
+        guard let d = RuleDuration(parsing: text) else { throw ValidationError("\(option) \(text): not a duration (30s, 5m, 1h)") }
+        return d.seconds
+    }
+
+    static func pairs(_ text: String, option: String) throws -> [(String, Double)] {
+        try text.split(separator: ",").map { part in
+            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, let n = Double(kv[1]), n >= 0 else {
+                throw ValidationError("\(option) \(text): expected NAME=NUMBER,...")
+            }
+            return (kv[0], n)
+        }
+    }
+
+    static func weights(_ text: String) throws -> [Cloud: Double] {
+        var mix: [Cloud: Double] = [:]
+        for (name, n) in try pairs(text, option: "--mix") {
+            guard let cloud = Cloud(rawValue: name) else {
+                throw ValidationError("--mix: unknown cloud \(name); use eks, aks, gke, process")
+            }
+            mix[cloud] = n
+        }
+        guard mix.values.contains(where: { $0 > 0 }) else { throw ValidationError("--mix: every weight is 0") }
+        return mix
+    }
+
+    static func attackCounts(_ text: String) throws -> [Attack: Int] {
+        var counts: [Attack: Int] = [:]
+        for (name, n) in try pairs(text, option: "--attacks") {
+            if name == "all" {
+                for attack in Attack.allCases { counts[attack] = Int(n) }
+            } else if let attack = Attack(rawValue: name) {
+                counts[attack] = Int(n)
+            } else {
+                throw ValidationError("--attacks: unknown attack \(name); use "
+                    + Attack.allCases.map(\.rawValue).joined(separator: ", ") + " or all")
+            }
+        }
+        return counts
+    }
+
+    // MARK: output
+
+    private func write(_ generator: TrafficGenerator, to folder: String, topics: [Cloud: String],
+                       summary: inout LoadgenSummary) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var files: [Cloud: FileHandle] = [:]
+        var buffers: [Cloud: [UInt8]] = [:]
+        for cloud in Cloud.allCases {
+            let path = folder + "/" + (topics[cloud] ?? cloud.rawValue) + ".jsonl"
+            guard FileManager.default.createFile(atPath: path, contents: nil),
+                  let file = FileHandle(forWritingAtPath: path) else {
+                throw ValidationError("--out: cannot write \(path)")
+            }
+            files[cloud] = file
+        }
+        for record in generator {
+            buffers[record.cloud, default: []].append(contentsOf: record.value)
+            buffers[record.cloud, default: []].append(10)
+            if buffers[record.cloud]!.count > 1 << 20 {
+                files[record.cloud]?.write(Data(buffers[record.cloud]!))
+                buffers[record.cloud]!.removeAll(keepingCapacity: true)
+            }
+            summary.add(record)
+        }
+        for (cloud, buffer) in buffers where !buffer.isEmpty { files[cloud]?.write(Data(buffer)) }
+        for file in files.values { try file.close() }
+        let expected = generator.configuration.expectedAlerts.sorted { $0.key < $1.key }
+            .map { "\($0.key) \($0.value)\n" }.joined()
+        try expected.write(toFile: folder + "/expected.txt", atomically: true, encoding: .utf8)
+    }
+
+    private func produce(_ configuration: TrafficConfiguration, topology: Topology, topics: [Cloud: String],
+                         summary: inout LoadgenSummary) async throws {
+        let logger = Console.logger("vigil.loadgen", level: .warning)
+        let settings = topology.producerSettings()
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(settings: settings, logger: logger)
+        } catch {
+            Console.error("vigil loadgen: \(error)")
+            throw ExitCode(1)
+        }
+        let failures = Mutex<(count: Int, first: String?)>((0, nil))
+        var configuration = configuration
+        let live = rate > 0 && (start ?? "now").hasPrefix("now") && now == nil
+        if live {
+            // Live traffic: event times start now, as production does (the producer is up).
+            let offset = try Self.parseStart(start ?? "now", now: 0)
+            configuration.startMicros = Int64((Date().timeIntervalSince1970 * 1e6).rounded()) + offset
+        }
+        let began = ContinuousClock.now
+        for record in TrafficGenerator(configuration) {
+            let topic = topics[record.cloud] ?? record.cloud.rawValue
+            do {
+                try await producer.enqueue(ProducerRecord(topic: topic, key: record.key, value: record.value)) { result in
+                    if case .failure(let error) = result {
+                        failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
+                    }
+                }
+            } catch {
+                failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
+            }
+            summary.add(record)
+            if rate > 0 {
+                // Paced by event time: a record leaves when its (last) event happens, relative
+                // to the stream's start.
+                let due = began + .microseconds(record.micros - configuration.startMicros)
+                let wait = due - ContinuousClock.now
+                if wait > .milliseconds(1) { try? await Task.sleep(for: wait) }
+            }
+        }
+        do { try await producer.flush(timeout: settings.deliveryTimeout) } catch {
+            failures.withLock { f in if f.first == nil { f.first = "\(error)" } }
+        }
+        await producer.close()
+        let (failed, first) = failures.withLock { ($0.count, $0.first) }
+        summary.failed = failed
+        if failed > 0 || first != nil {
+            Console.error("vigil loadgen: \(failed) records failed: \(first ?? "")")
+            Console.error(summary.text)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// What loadgen made: counts per cloud, sizes, expected alerts; printed at the end.
+struct LoadgenSummary {
+    let configuration: TrafficConfiguration
+    var records: [Cloud: Int] = [:]
+    var events: [Cloud: Int] = [:]
+    var malformed = 0
+    var bytes = 0
+    var first: Int64 = .max
+    var last: Int64 = .min
+    var seconds = 0.0
+    var failed = 0
+
+    mutating func add(_ record: GeneratedRecord) {
+        records[record.cloud, default: 0] += 1
+        events[record.cloud, default: 0] += record.events
+        if record.events == 0 { malformed += 1 }
+        bytes += record.value.count
+        first = min(first, record.micros)
+        last = max(last, record.micros)
+    }
+
+    var text: String {
+        let totalRecords = records.values.reduce(0, +), totalEvents = events.values.reduce(0, +)
+        let perCloud = Cloud.allCases.filter { records[$0] != nil }
+            .map { "\($0.rawValue) \(records[$0]!) records / \(events[$0] ?? 0) events" }.joined(separator: ", ")
+        let expected = configuration.expectedAlerts.sorted { $0.key < $1.key }
+        let span = first <= last
+            ? "\(Self.time(first)) .. \(Self.time(last))" : "-"
+        let json = "{\"records\":\(totalRecords),\"events\":\(totalEvents),\"malformed\":\(malformed),\"bytes\":\(bytes),"
+            + "\"seconds\":\(String(format: "%.3f", seconds)),\"events_per_second\":\(Int(Double(totalEvents) / max(seconds, 1e-9))),"
+            + "\"failed\":\(failed),\"expected_alerts\":{"
+            + expected.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}}"
+        return """
+            loadgen: \(totalRecords) records (\(perCloud); \(malformed) malformed), \(totalEvents) events, \
+            \(bytes / max(totalEvents, 1)) bytes per event, event time \(span), \
+            \(String(format: "%.2f", seconds)) s (\(Int(Double(totalEvents) / max(seconds, 1e-9))) events/s)
+            expected alerts: \(expected.isEmpty ? "none" : expected.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            \(json)
+            """
+    }
+
+    static func time(_ micros: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: Double(micros) / 1e6))
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+/// Replays the folder's files; the alerts (stdout) apart from the summary (stderr), which
+/// would otherwise land inside an alert line when the output is large.
+func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String) {
+    let files = [("eks", "eks-audit"), ("aks", "aks-audit"), ("gke", "gke-audit"), ("process", "proc-exec")]
+        .map { "\($0.0):" + folder.appendingPathComponent("\($0.1).jsonl").path }
+    let alerts = folder.appendingPathComponent("alerts.out")
+    _ = FileManager.default.createFile(atPath: alerts.path, contents: nil)
+    let process = Process()
+    process.executableURL = vigilBinary
+    process.arguments = ["replay", "--rules", fixture("topology/rules"), "--geoip", fixture("geo/GeoLite2-City.mmdb"),
+                         "--tor", fixture("geo/tor/torbulkexitlist-2024-03-12.txt")] + files
+    let out = try FileHandle(forWritingTo: alerts)
+    process.standardOutput = out
+    let errors = Pipe()
+    process.standardError = errors
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    try out.close()
+    let summary = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return (status, String(decoding: FileManager.default.contents(atPath: alerts.path) ?? Data(), as: UTF8.self) + summary)
+}
+
+/// `vigil loadgen`: deterministic, shaped as asked, and its attacks raise exactly the alerts
+/// it promises when the traffic is replayed through the seed rules.
+@Suite struct LoadgenCommandTests {
+    static let files = ["eks-audit", "aks-audit", "gke-audit", "proc-exec"]
+
+    /// Runs loadgen into a fresh folder; returns the folder and loadgen's summary (its JSON line).
+    private func generate(_ arguments: [String]) async throws -> (URL, [String: Any]) {
+        let folder = try temporaryFolder("vigil-loadgen")
+        let (status, output) = try await runVigil(["loadgen", "--topology", fixture("topology/vigil.yaml"),
+                                                   "--out", folder.path] + arguments)
+        #expect(status == 0, "\(output)")
+        return (folder, jsonLines(output).last ?? [:])
+    }
+
+    private func contents(_ folder: URL, _ name: String) -> Data {
+        FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) ?? Data()
+    }
+
+    private func lines(_ folder: URL, _ name: String) -> [[String: Any]] {
+        jsonLines(String(decoding: contents(folder, name + ".jsonl"), as: UTF8.self))
+    }
+
+    private func alertsByRule(_ output: String) -> [String: Int] {
+        var got: [String: Int] = [:]
+        for alert in jsonLines(output) where alert["kind"] as? String == "alert" {
+            got[alert["rule_id"] as? String ?? "?", default: 0] += 1
+        }
+        return got
+    }
+
+    @Test func theSameSeedAndStartGiveTheSameRecordsAndAnotherSeedOthers() async throws {
+        let common = ["--start", "2026-11-22T09:00:00Z", "--count", "400", "--attacks", "all=1", "--eks-batch", "3"]
+        let (a, _) = try await generate(common + ["--seed", "7"])
+        let (b, _) = try await generate(common + ["--seed", "7"])
+        let (c, _) = try await generate(common + ["--seed", "8"])
+        defer { for f in [a, b, c] { try? FileManager.default.removeItem(at: f) } }
+        for name in Self.files {
+            #expect(!contents(a, name + ".jsonl").isEmpty, "\(name)")
+            #expect(contents(a, name + ".jsonl") == contents(b, name + ".jsonl"), "\(name)")
+            #expect(contents(a, name + ".jsonl") != contents(c, name + ".jsonl"), "\(name)")
+        }
+        // Times follow the start: the first EKS event of the stream is at 09:00:00.
+        let first = lines(a, "eks-audit").first?["logEvents"] as? [[String: Any]]
+        #expect((first?.first?["timestamp"] as? Int).map { $0 / 1000 } == 1_795_338_000)
+    }
+
+    @Test func theMixAndBatchShapesShapeTheTraffic() async throws {
+        let (folder, summary) = try await generate(["--count", "4000", "--mix", "eks=1,gke=3",
+                                                    "--eks-batch", "5", "--start", "now"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let eks = lines(folder, "eks-audit"), gke = lines(folder, "gke-audit")
+        let eksEvents = eks.reduce(0) { $0 + (($1["logEvents"] as? [Any])?.count ?? 0) }
+        #expect(eks.allSatisfy { $0["messageType"] as? String == "DATA_MESSAGE" })
+        #expect(eks.dropLast().allSatisfy { ($0["logEvents"] as? [Any])?.count == 5 })
+        #expect(eksEvents + gke.count == 4000)
+        #expect((800...1200).contains(eksEvents), "eks \(eksEvents) of 4000 at weight 1:3")
+        #expect(gke.allSatisfy { ($0["protoPayload"] as? [String: Any])?["serviceName"] as? String == "k8s.io" })
+        #expect(lines(folder, "aks-audit").isEmpty && lines(folder, "proc-exec").isEmpty)
+        #expect(summary["events"] as? Int == 4000, "\(summary)")
+
+        // The default mix: every cloud, events of about 1.3 KB.
+        let (mixed, sizes) = try await generate(["--count", "2000", "--start", "now"])
+        defer { try? FileManager.default.removeItem(at: mixed) }
+        for name in Self.files { #expect(!lines(mixed, name).isEmpty, "\(name)") }
+        let perEvent = (sizes["bytes"] as? Int ?? 0) / max(sizes["events"] as? Int ?? 1, 1)
+        #expect((1100...1500).contains(perEvent), "\(sizes)")
+    }
+
+    @Test func injectedAttacksRaiseExactlyTheExpectedAlertsAndTheBackgroundNone() async throws {
+        // Ten minutes of traffic ending ten minutes ago (the Tor list judges recent events).
+        let (folder, summary) = try await generate([
+            "--count", "3000", "--span", "10m", "--start", "now-20m", "--seed", "42", "--eks-batch", "3",
+            "--aks-batch", "4", "--attacks", "scan=2,eks-403=2,gke-403=1,tor=4,interactive=3"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let want = ["Kubernetes.Access.Scanning": 2, "Amazon.EKS.Audit.Multiple403": 2,
+                    "Kubernetes.API.Multiple403.PublicIP": 3, "Kubernetes.API.IOC.Activity": 4,
+                    "Kubernetes.Direct.Interactive.API.Request": 6]
+        #expect(summary["expected_alerts"] as? [String: Int] == want, "\(summary)")
+        let expectedText = String(decoding: contents(folder, "expected.txt"), as: UTF8.self)
+        #expect(expectedText.contains("Kubernetes.API.IOC.Activity 4\n"), "\(expectedText)")
+        let (status, output) = try await replayTraffic(folder)
+        #expect(status == 0, "every record decodes: \(output)")
+        #expect(alertsByRule(output) == want, "\(output)")
+
+        let (quiet, _) = try await generate(["--count", "3000", "--span", "10m", "--start", "now-20m", "--seed", "42",
+                                             "--attacks", "all=0"])
+        defer { try? FileManager.default.removeItem(at: quiet) }
+        let (quietStatus, quietOutput) = try await replayTraffic(quiet)
+        #expect(quietStatus == 0, "\(quietOutput)")
+        #expect(alertsByRule(quietOutput).isEmpty, "the background alone raises nothing: \(quietOutput)")
+    }
+}
