@@ -4,8 +4,9 @@ import Synchronization
 
 /// What a stage's bounds did (``BackPressureMonitor``).
 public struct BackPressureStatistics: Sendable, Equatable {
-    /// Records taken from the consumer and not yet done: fetched and waiting for the stage,
-    /// plus registered and waiting for their acknowledgements. Now, and the most sampled.
+    /// Records held: fetched and waiting for the stage, plus produced and not yet acknowledged
+    /// by the broker (bounded by `limits.consumer_buffer` + a batch, and `limits.max_in_flight`).
+    /// Now, and the most sampled.
     public var queueDepth = 0
     public var maxQueueDepth = 0
     /// Partitions paused now.
@@ -17,7 +18,7 @@ public struct BackPressureStatistics: Sendable, Equatable {
 }
 
 /// Watches a stage's bounds and shows when they bite: samples the consumer's buffer and
-/// pauses, the producer's waits and the offset tracker (`vigil_queue_depth`,
+/// pauses and the producer's records in flight and waits (`vigil_queue_depth`,
 /// `vigil_paused_partitions`, `vigil_backpressure_pauses_total{reason}`).
 ///
 /// Consumption pauses in one place: the consumer's hand-over buffer (`limits.consumer_buffer`)
@@ -48,8 +49,10 @@ final class BackPressureMonitor: Sendable {
     var statistics: BackPressureStatistics { state.withLock { $0.statistics } }
 
     /// Takes one sample (after each batch and every ``interval`` while a batch waits).
-    func sample(_ consumer: KafkaConsumer, _ producer: KafkaProducer, _ tracker: OffsetTracker) {
-        let depth = consumer.bufferedCount + tracker.pendingTotal
+    func sample(_ consumer: KafkaConsumer, _ producer: KafkaProducer) {
+        // Not the offset tracker's pending input records: in detect they include records done
+        // but waiting for the next changelog diff (offsets, not records held).
+        let depth = consumer.bufferedCount + producer.inFlight
         let pauses = consumer.pauses
         let waits = producer.waits
         let blockedNow = producer.inFlight >= producer.settings.maxInFlight

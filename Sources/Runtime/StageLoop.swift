@@ -82,9 +82,9 @@ struct StageLoop {
                 }
             }
         }
-        let sampler = Task.detached { [monitor, tracker] in
+        let sampler = Task.detached { [monitor] in
             while !Task.isCancelled {
-                monitor.sample(consumer, producer, tracker)
+                monitor.sample(consumer, producer)
                 try? await Task.sleep(for: BackPressureMonitor.interval)
             }
         }
@@ -101,7 +101,7 @@ struct StageLoop {
                         return error
                     }
                 }.value
-                monitor.sample(consumer, producer, tracker)
+                monitor.sample(consumer, producer)
                 if let error = outcome ?? self.failure() {
                     failure = error
                     break
