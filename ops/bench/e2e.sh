@@ -45,7 +45,8 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 json() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print(d'"$1"')'; }
 
 BOOT="$(bash "$ROOT/ops/broker.sh" start --state "$STATE/broker")"
-sed -e "s#^rules: rules#rules: $ROOT/topology/rules#" -e "s#\.\./geo/#$ROOT/geo/#g" \
+sed -e "s#^rules: rules#rules: $ROOT/topology/rules#" -e "s#^  path: rules #  path: $ROOT/topology/rules #" \
+    -e "s#\.\./geo/#$ROOT/geo/#g" \
     -e 's/^\(  commit_interval:\) *5s/\1 200ms/' "$ROOT/topology/vigil.yaml" > "$STATE/topology.yaml"
 RAW=($(sed -nE 's/^[[:space:]]*- topic:[[:space:]]*([^[:space:]#]+).*/\1/p' "$STATE/topology.yaml"))
 for t in "${RAW[@]}"; do bash "$ROOT/ops/broker.sh" create-topic "$BOOT" "$t" 4; done
