@@ -76,12 +76,13 @@ import Testing
         ]
         for (response, expected) in cases {
             try server.play([response])
-            let began = ContinuousClock.now
+            // The timeout case proves the 300 ms request timeout: without it the delayed
+            // response would arrive and the refresh succeed. (No wall-clock bound here: the
+            // suite runs beside CPU-heavy tests and a busy machine only slows it.)
             let outcome = await tor.refresh()
             #expect(Self.code(outcome) == expected, "\(response)")
             #expect(tor.snapshot?.count == 1174, "\(response)")
             #expect(tor.status.lastError?.code == expected)
-            #expect(ContinuousClock.now - began < .seconds(2), "\(response) took too long")
         }
         try server.play([["file": Self.bulk2024]])
         #expect(await tor.refresh() == .updated(count: 1174))
