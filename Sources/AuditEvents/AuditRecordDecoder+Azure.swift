@@ -2,23 +2,47 @@
 /// kube-audit-admin, `properties.log` an audit Event as a JSON string or an
 /// object), alone or in an Event Hubs `{"records": [...]}` batch.
 extension AuditRecordDecoder {
-    func decodeAzureBatch(_ root: JSONNode, into outcomes: inout [DecodeOutcome]) {
+    /// An Event Hubs batch (`record` is its JSON, the outer parser's input).
+    /// Each element's envelope is its own bytes, sliced out of the batch.
+    func decodeAzureBatch(_ root: JSONNode, record: [UInt8], into outcomes: inout [DecodeOutcome]) {
         guard let records = root.field("records"), records.kind == .array else {
             outcomes.append(.deadLetter(DecodeIssue(.wrongType, "records is not an array")))
             return
         }
-        var position = 0
-        records.forEachElement { record in
-            defer { position += 1 }
-            guard record.kind == .object else {
-                outcomes.append(.deadLetter(DecodeIssue(
-                    .notAnObject, "records[\(position)] is not an object", position: position)))
-                return
+        records.withElements { elements in
+            // Where each element is in the batch: one walk for all of them
+            // (re-serialized instead when that walk fails).
+            let ranges = options.keepRaw ? record.withUnsafeBytes { outer.byteRanges(of: elements, in: $0) } : nil
+            for (position, value) in elements.enumerated() {
+                let element = JSONNode(value: value)
+                guard element.kind == .object else {
+                    outcomes.append(.deadLetter(DecodeIssue(
+                        .notAnObject, "records[\(position)] is not an object", position: position)))
+                    continue
+                }
+                let source = RecordSource(input: ranges == nil ? nil : record, range: ranges?[position])
+                outcomes.append(decodeAzureRecord(element, source: source, position: position))
             }
-            outcomes.append(decodeAzureRecord(record, recordBytes: nil, position: position))
+            if elements.isEmpty {
+                outcomes.append(.skipped(DecodeIssue(.emptyBatch, "Event Hubs batch with no records")))
+            }
         }
-        if position == 0 {
-            outcomes.append(.skipped(DecodeIssue(.emptyBatch, "Event Hubs batch with no records")))
+    }
+
+    /// Where a diagnostic record's own JSON is: all of `input` (the outer
+    /// parser's input) when the record was the whole Kafka record, `range` of
+    /// it for a batch element; unknown (nil input) when the record must be
+    /// re-serialized.
+    struct RecordSource {
+        var input: [UInt8]?
+        var range: Range<Int>?
+
+        /// The record's bytes: the input itself (shared) when the record is
+        /// all of it, a copy of its range, or the record re-serialized.
+        func bytes(of record: JSONNode) -> [UInt8] {
+            guard let input else { return record.serialized() }
+            guard let range, range != input.indices else { return input }
+            return Array(input[range])
         }
     }
 
@@ -37,19 +61,18 @@ extension AuditRecordDecoder {
         ("log", RecordKey.properties.rawValue),
     ])
 
-    /// One diagnostic record. `recordBytes` is the record's own JSON when it
-    /// was the whole Kafka record (a batch element is re-serialized instead).
-    func decodeAzureRecord(_ record: JSONNode, recordBytes: [UInt8]?, position: Int?) -> DecodeOutcome {
+    /// One diagnostic record, whose own JSON is at `source`.
+    func decodeAzureRecord(_ record: JSONNode, source: RecordSource, position: Int?) -> DecodeOutcome {
         record.pick(Self.recordTree) { f in
             let fields = AzureRecordFields(
                 category: f[RecordKey.category], log: f[RecordKey.log], resourceId: f[RecordKey.resourceId],
                 pSourceLabel: f[RecordKey.pSourceLabel], time: f[RecordKey.time])
-            return decodeAzureRecord(record, fields, recordBytes: recordBytes, position: position)
+            return decodeAzureRecord(record, fields, source: source, position: position)
         }
     }
 
     func decodeAzureRecord(
-        _ record: JSONNode, _ f: AzureRecordFields, recordBytes: [UInt8]?, position: Int?
+        _ record: JSONNode, _ f: AzureRecordFields, source: RecordSource, position: Int?
     ) -> DecodeOutcome {
         // Only error paths name the position; built on demand.
         func where_() -> String { position.map { "records[\($0)]." } ?? "" }
@@ -66,13 +89,19 @@ extension AuditRecordDecoder {
         guard let log = logField else {
             return .deadLetter(DecodeIssue(.missingField, "\(where_())properties.log is missing", position: position))
         }
-        let envelopeBytes = options.keepRaw ? (recordBytes ?? record.serialized()) : nil
+        let envelopeBytes = options.keepRaw ? source.bytes(of: record) : nil
         var event: AuditEvent
         let document: JSONNode
         switch log.kind {
         case .object:
             document = log
-            event = makeEvent(.azureMonitorActivity, raw: log.serialized())
+            // The object as written in the record (re-serialized when it cannot be found there).
+            event = makeEvent(.azureMonitorActivity, raw: source.input.flatMap { input -> [UInt8]? in
+                let range = withUnsafePointer(to: log.value) { one in
+                    input.withUnsafeBytes { outer.byteRanges(of: UnsafeBufferPointer(start: one, count: 1), in: $0) }
+                }?.first
+                return range.map { Array(input[$0]) }
+            } ?? log.serialized())
         case .string:
             guard let bytes = log.stringBytes else {
                 return .deadLetter(DecodeIssue(.wrongType, "\(where_())properties.log unreadable", position: position))

@@ -96,7 +96,8 @@ public final class AuditRecordDecoder: AuditDecoder {
                         category: f[ShapeKey.category], log: f[ShapeKey.propertiesLog],
                         resourceId: f[ShapeKey.resourceId], pSourceLabel: f[EventKey.pSourceLabel],
                         time: f[ShapeKey.time])
-                    outcomes.append(decodeAzureRecord(root, fields, recordBytes: record, position: nil))
+                    outcomes.append(decodeAzureRecord(
+                        root, fields, source: RecordSource(input: record, range: nil), position: nil))
                 default:
                     dispatch(detected, root: root, record: record, into: &outcomes)
                 }
@@ -116,9 +117,9 @@ public final class AuditRecordDecoder: AuditDecoder {
         case .cloudWatchBatch:
             decodeCloudWatch(root, into: &outcomes)
         case .azureRecord:
-            outcomes.append(decodeAzureRecord(root, recordBytes: record, position: nil))
+            outcomes.append(decodeAzureRecord(root, source: RecordSource(input: record, range: nil), position: nil))
         case .azureBatch:
-            decodeAzureBatch(root, into: &outcomes)
+            decodeAzureBatch(root, record: record, into: &outcomes)
         case .gcpEntry:
             outcomes.append(decodeGCPEntry(root, raw: record))
         case .ecsProcess:

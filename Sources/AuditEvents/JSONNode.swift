@@ -89,18 +89,22 @@ struct JSONNode {
 
     /// Calls `body` with each element of an array (nothing when not an array).
     func forEachElement(_ body: (JSONNode) -> Void) {
-        guard kind == .array else { return }
-        withUnsafeTemporaryAllocation(of: vj_value.self, capacity: 32) { buffer in
-            guard let base = buffer.baseAddress else { return }
+        withElements { elements in
+            for element in elements { body(JSONNode(value: element)) }
+        }
+    }
+
+    /// Calls `body` with the elements of an array (none when not an array).
+    func withElements<R>(_ body: (UnsafeBufferPointer<vj_value>) -> R) -> R {
+        guard kind == .array else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return withUnsafeTemporaryAllocation(of: vj_value.self, capacity: 32) { buffer in
+            guard let base = buffer.baseAddress else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
             let count = vj_array_elements(value, base, 32)
-            if count <= 32 {
-                for i in 0..<count { body(JSONNode(value: base[i])) }
-                return
-            }
-            withUnsafeTemporaryAllocation(of: vj_value.self, capacity: count) { large in
-                guard let largeBase = large.baseAddress else { return }
+            if count <= 32 { return body(UnsafeBufferPointer(start: base, count: count)) }
+            return withUnsafeTemporaryAllocation(of: vj_value.self, capacity: count) { large in
+                guard let largeBase = large.baseAddress else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
                 let n = min(vj_array_elements(value, largeBase, count), count)
-                for i in 0..<n { body(JSONNode(value: largeBase[i])) }
+                return body(UnsafeBufferPointer(start: largeBase, count: n))
             }
         }
     }

@@ -37,4 +37,26 @@ final class SimdJSONParser: @unchecked Sendable {
     func parse(_ bytes: [UInt8]) -> Outcome {
         bytes.withUnsafeBytes { parse($0) }
     }
+
+    /// Where `nodes` are in `input`, the bytes this parser last parsed
+    /// (successfully): each container from its opening to its closing
+    /// bracket, found by one walk of the parser's structural indexes beside
+    /// its tape (nodes in document order). Nil when that walk does not match
+    /// the tape; the caller then re-serializes the nodes.
+    func byteRanges(of nodes: UnsafeBufferPointer<vj_value>, in input: UnsafeRawBufferPointer) -> [Range<Int>]? {
+        guard let doc = nodes.first?.doc, let base = input.baseAddress else { return nodes.isEmpty ? [] : nil }
+        let count = nodes.count
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * count) { scratch -> [Range<Int>]? in
+            guard let positions = scratch.baseAddress else { return nil }
+            let offsets = positions + 2 * count
+            for (k, node) in nodes.enumerated() {
+                guard node.doc == doc else { return nil }
+                positions[2 * k] = node.index
+                positions[2 * k + 1] = vj_container_end(node)
+            }
+            guard vj_byte_offsets(handle, doc, base.assumingMemoryBound(to: UInt8.self), input.count,
+                                  positions, 2 * count, offsets) else { return nil }
+            return (0..<count).map { k in offsets[2 * k]..<(offsets[2 * k + 1] + 1) }
+        }
+    }
 }

@@ -289,6 +289,50 @@ extern "C" bool vj_serialize_view(vj_value value, const char **out, size_t *leng
     }
 }
 
+// The structural character stage 1 recorded for a tape word: every value
+// has one (a string its opening quote, a number its first character); ':' and
+// ',' have no tape word.
+static inline bool structural_matches(uint8_t c, uint8_t type) {
+    switch (type) {
+    case '{': case '}': case '[': case ']': case '"': case 't': case 'f': case 'n': return c == type;
+    case 'l': case 'u': case 'd': return c == '-' || (c >= '0' && c <= '9');
+    default: return false;
+    }
+}
+
+extern "C" bool vj_byte_offsets(const vj_parser *parser, const void *doc, const uint8_t *buf, size_t len,
+                                const size_t *positions, size_t count, size_t *offsets) {
+    if (parser == nullptr || buf == nullptr || !parser->parser.implementation
+        || doc != static_cast<const void *>(&parser->parser.doc)) {
+        return false;
+    }
+    const auto &impl = *parser->parser.implementation;
+    const uint32_t *si = impl.structural_indexes.get();
+    const size_t n = impl.n_structural_indexes;
+    const uint64_t *t = parser->parser.doc.tape.get();
+    if (si == nullptr || t == nullptr) { return false; }
+    // Tape word 0 is the root word; the document's first value is word 1,
+    // stage 1's first structural.
+    size_t i = 1, s = 0;
+    for (size_t k = 0; k < count; k++) {
+        const size_t target = positions[k];
+        if (k > 0 && target == positions[k - 1]) { offsets[k] = offsets[k - 1]; continue; }
+        if (target < i) { return false; }
+        for (;;) {
+            while (s < n && si[s] < len && (buf[si[s]] == ':' || buf[si[s]] == ',')) { s++; }
+            if (s >= n || si[s] >= len) { return false; }
+            const uint8_t type = tape::type(t[i]);
+            if (!structural_matches(buf[si[s]], type)) { return false; }
+            if (i == target) { break; }
+            i += (type == 'l' || type == 'u' || type == 'd') ? 2 : 1;
+            s++;
+            if (i > target) { return false; }
+        }
+        offsets[k] = si[s];
+    }
+    return true;
+}
+
 static inline size_t slot_of(uint64_t prefix, size_t n, size_t mask) {
     // The length must reach the slot bits: keys often share their first 8
     // bytes ("authorization.k8s.io/decision" and ".../reason").

@@ -32,6 +32,12 @@ struct DecodeBench: ParsableCommand {
         """)
     var perCloud = false
 
+    @Option(help: """
+        Copies of the mix in the unique-value mix (each with its own audit IDs, times, object names \
+        and source IPs); 0 skips it.
+        """)
+    var uniqueCopies: Int = 40
+
     @Option(help: .hidden)
     var allocationPass: String?
 
@@ -118,6 +124,52 @@ struct DecodeBench: ParsableCommand {
         for cloud in ["all", "eks", "aks", "gke"] {
             print("heap allocations per event (\(cloud)): \(allocationsPerEvent(cloud: cloud) ?? "n/a (needs cc)")")
         }
+        if uniqueCopies > 0 { try runUnique(mix) }
+    }
+
+    /// The same comparison on a mix whose per-event values do not repeat:
+    /// `uniqueCopies` copies of the records, each copy with its own audit
+    /// IDs, times, object names and source IPs (so the decoder's string and
+    /// part caches miss on them, as in a stream of distinct requests), and
+    /// too large to stay in the CPU caches.
+    func runUnique(_ mix: [Record]) throws {
+        let unique = (1...uniqueCopies).flatMap { copy in
+            mix.map { Record(cloud: $0.cloud, bytes: UniqueValues.rewrite($0.bytes, copy: copy)) }
+        }
+        let bytes = unique.reduce(0) { $0 + $1.bytes.count }
+        print("unique-value mix: \(unique.count) records (\(uniqueCopies) copies of the mix, each with its own "
+            + "audit IDs, times, object names, source IPs), \(bytes / 1_000_000) MB")
+        let baseline = try ParseOnlyBaseline()
+        let parseOnly = best(of: runs) { measure(unique) { _ = baseline.parse($0.bytes); return 1 } }
+        let decoder = try AuditRecordDecoder()
+        var outcomes: [DecodeOutcome] = []
+        outcomes.reserveCapacity(8)
+        let decode = best(of: runs) {
+            measure(unique) { record in
+                outcomes.removeAll(keepingCapacity: true)
+                decoder.decode(record.bytes, into: &outcomes)
+                return outcomes.count
+            }
+        }
+        let eks = try AuditRecordDecoder(format: .eks)
+        let aks = try AuditRecordDecoder(format: .aks)
+        let gke = try AuditRecordDecoder(format: .gke)
+        let configured = best(of: runs) {
+            measure(unique) { record in
+                outcomes.removeAll(keepingCapacity: true)
+                let topic = record.cloud == "eks" ? eks : record.cloud == "aks" ? aks : gke
+                topic.decode(record.bytes, into: &outcomes)
+                return outcomes.count
+            }
+        }
+        func line(_ name: String, _ rate: Double) {
+            print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%10.0f /s", rate))
+        }
+        line("  simdjson parse only (records)", parseOnly)
+        line("  AuditEvents decode, auto-detect", decode)
+        line("  AuditEvents decode, per-topic format", configured)
+        print(String(format: "  decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic)",
+                     decode / parseOnly * 100, configured / parseOnly * 100))
     }
 
     struct Record {
@@ -262,5 +314,102 @@ struct DecodeBench: ParsableCommand {
         }
         let allocations = counter() - before
         print(String(format: "%.1f", Double(allocations) / Double(max(events, 1))))
+    }
+}
+
+/// Rewrites the values that differ from one request to the next (audit IDs,
+/// times, object names, source IPs) in a record's bytes, for copy `copy` of
+/// the mix: same keys and shape, same lengths, valid values. Finds the
+/// members by their keys as written, plain or escaped inside a string (AKS
+/// `properties.log`).
+enum UniqueValues {
+    static let ids = ["auditID", "insertId", "id"]
+    static let times = ["requestReceivedTimestamp", "stageTimestamp", "timestamp", "receiveTimestamp", "time",
+                        "p_event_time"]
+    static let names = ["name", "resourceName"]
+    static let ips = ["sourceIPs", "callerIp", "callerIP"]
+
+    static func rewrite(_ input: [UInt8], copy: Int) -> [UInt8] {
+        var b = input
+        for (keys, kind) in [(ids, 0), (times, 1), (names, 2), (ips, 3)] {
+            for key in keys {
+                for quote in [Array("\"".utf8), Array("\\\"".utf8)] {
+                    let pattern = quote + Array(key.utf8) + quote + Array(":".utf8)
+                    var i = 0
+                    while let at = find(pattern, in: b, from: i) {
+                        i = at + pattern.count
+                        rewriteValue(&b, at: i, kind: kind, copy: copy)
+                    }
+                }
+            }
+        }
+        return b
+    }
+
+    static func find(_ pattern: [UInt8], in b: [UInt8], from start: Int) -> Int? {
+        guard pattern.count <= b.count, start <= b.count - pattern.count else { return nil }
+        for i in start...(b.count - pattern.count) where b[i] == pattern[0] && Array(b[i..<i + pattern.count]) == pattern {
+            return i
+        }
+        return nil
+    }
+
+    /// The string value(s) starting at `i` (after the key's colon): a string,
+    /// or an array of strings (source IPs).
+    static func rewriteValue(_ b: inout [UInt8], at i: Int, kind: Int, copy: Int) {
+        var j = i
+        let end = min(b.count, i + 4096)
+        var inArray = false
+        while j < end {
+            let c = b[j]
+            if c == UInt8(ascii: "[") && !inArray { inArray = true; j += 1; continue }
+            if c == UInt8(ascii: "]") || c == UInt8(ascii: "}") || c == UInt8(ascii: "{") { return }
+            if c == UInt8(ascii: ",") && !inArray { return }
+            if isValueByte(c) {
+                guard j > 0, b[j - 1] == UInt8(ascii: "\"") else { return }  // strings only
+                var k = j
+                while k < end && isValueByte(b[k]) { k += 1 }
+                rewrite(&b, j..<k, kind: kind, copy: copy)
+                if !inArray { return }
+                j = k
+                continue
+            }
+            j += 1
+        }
+    }
+
+    static func isValueByte(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 46 || c == 58
+            || c == 95 || c == 47 || c == 32 || c == 64
+    }
+
+    static func rewrite(_ b: inout [UInt8], _ r: Range<Int>, kind: Int, copy: Int) {
+        let digits = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+        func isAlnum(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 122) }
+        switch kind {
+        case 1:  // YYYY-MM-DDTHH:MM:SS...: minutes and seconds from the copy number
+            guard r.count >= 19, b[r.lowerBound + 13] == 58, b[r.lowerBound + 16] == 58 else { return }
+            let m = (copy / 60) % 60, s = copy % 60
+            b[r.lowerBound + 14] = UInt8(48 + m / 10); b[r.lowerBound + 15] = UInt8(48 + m % 10)
+            b[r.lowerBound + 17] = UInt8(48 + s / 10); b[r.lowerBound + 18] = UInt8(48 + s % 10)
+        case 3:  // IPv4: the last octet from the copy number, as many digits as before
+            let text = b[r]
+            guard text.filter({ $0 == 46 }).count == 3, let dot = text.lastIndex(of: 46) else {
+                // IPv6 or a name: the last hex digits
+                var n = copy
+                for k in r.reversed() where n > 0 && b[k] >= 48 && b[k] <= 57 { b[k] = UInt8(48 + n % 10); n /= 10 }
+                return
+            }
+            let width = r.upperBound - dot - 1
+            let value = width == 1 ? copy % 10 : width == 2 ? 10 + copy % 90 : 100 + copy % 156
+            var v = value
+            for k in (dot + 1..<r.upperBound).reversed() { b[k] = UInt8(48 + v % 10); v /= 10 }
+        default:  // IDs and names: the last alphanumeric characters spell the copy number
+            var n = copy
+            for k in r.reversed() where n > 0 && isAlnum(b[k]) {
+                b[k] = digits[n % 36]
+                n /= 36
+            }
+        }
     }
 }

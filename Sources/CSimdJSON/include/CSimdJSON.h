@@ -198,6 +198,24 @@ enum vj_key_mode { VJ_KEY_STRING = 1, VJ_KEY_INT = 2, VJ_KEY_STRINGS = 3 };
 ptrdiff_t vj_part_key(const vj_value *values, const uint8_t *found, const uint8_t *positions,
                       const uint8_t *modes, size_t n, uint8_t *out, size_t capacity);
 
+/// The byte offsets, in buf (the input of the parser's last successful
+/// vj_parse, len bytes), of the values of doc at the given tape positions
+/// (vj_value.index, ascending; repeats allowed): a value's first character,
+/// or for a container's closing position (vj_container_end) its closing
+/// bracket. Walks stage 1's structural indexes beside the tape, checking each
+/// against its tape word; false (offsets unset) when one does not match, a
+/// position is out of order, or doc is not the parser's document.
+bool vj_byte_offsets(const vj_parser *parser, const void *doc, const uint8_t *buf, size_t len,
+                     const size_t *positions, size_t count, size_t *offsets);
+
+/// The tape position of a container's closing bracket (value itself when it
+/// is not an array or object).
+static inline size_t vj_container_end(vj_value value) {
+    uint64_t word = vj_tape_word(value);
+    unsigned char type = (unsigned char)(word >> 56);
+    return (type == '{' || type == '[') ? (size_t)(uint32_t)word - 1 : value.index;
+}
+
 /// Writes up to capacity elements of an array into out; returns the element
 /// count (which may exceed capacity), or 0 when value is not an array.
 size_t vj_array_elements(vj_value array, vj_value *out, size_t capacity);
