@@ -4,9 +4,10 @@
 /// A value type whose fields live in one shared, copy-on-write box: copying an
 /// event (into an outcome, a channel, a batch) is one retain, not thirty. The
 /// parts that repeat across events (``user``, ``object``, ``response``,
-/// ``authorization``, and the request fields ``verb``, ``requestURI``,
-/// ``userAgent``, ``stage``, ``level``) are immutable shared values inside it,
-/// which the decoder reuses across events with the same content.
+/// ``authorization``, ``sourceIPs`` and the request fields ``verb``,
+/// ``requestURI``, ``userAgent``, ``stage``, ``level``) are one immutable
+/// shared value inside it (``EventParts``), which the decoder reuses across
+/// events with the same content: setting an event's parts is one retain.
 public struct AuditEvent: Sendable, Hashable {
     /// The stored fields (see the public properties for their meaning).
     struct Fields: Sendable, Hashable {
@@ -14,13 +15,8 @@ public struct AuditEvent: Sendable, Hashable {
         var time: EventTime?
         var cluster: String?
         var isKubernetes: Bool
-        var sourceIPs: [String]
-        var user: Shared<UserInfo>
-        var request: Shared<RequestLine>
-        var object: Shared<ObjectReference>
-        var response: Shared<ResponseStatus>
+        var parts: Shared<EventParts>
         var auditID: String?
-        var authorization: Shared<AuthorizationAnnotations>
         var process: ProcessDetails?
         var warnings: DecodeWarnings
         var raw: RawJSON
@@ -87,48 +83,54 @@ public struct AuditEvent: Sendable, Hashable {
         _modify { yield &fields.isKubernetes }
     }
 
+    /// The event with its parts changed by `change` (a new shared value;
+    /// other events with the same parts keep theirs).
+    private mutating func changeParts(_ change: (inout EventParts) -> Void) {
+        withFields { $0.parts = $0.parts.with(change) }
+    }
+
     /// All source IPs, in order, as written (GKE: `callerIp`).
     public var sourceIPs: [String] {
-        get { box.fields.sourceIPs }
-        _modify { yield &fields.sourceIPs }
+        get { box.fields.parts.value.sourceIPs }
+        set { changeParts { $0.sourceIPs = newValue } }
     }
 
     public var user: UserInfo {
-        get { box.fields.user.value }
-        set { fields.user = Shared(newValue) }
+        get { box.fields.parts.value.user.value }
+        set { changeParts { $0.user = Shared(newValue) } }
     }
 
     /// Kubernetes verb (GKE: the last part of `methodName`).
     public var verb: String? {
-        get { box.fields.request.value.verb }
-        set { withFields { $0.request = $0.request.with { $0.verb = newValue } } }
+        get { box.fields.parts.value.request.value.verb }
+        set { changeParts { $0.request = $0.request.with { $0.verb = newValue } } }
     }
 
     public var object: ObjectReference {
-        get { box.fields.object.value }
-        set { fields.object = Shared(newValue) }
+        get { box.fields.parts.value.object.value }
+        set { changeParts { $0.object = Shared(newValue) } }
     }
 
     /// Request URI (GKE has none: built from `resourceName`, see the GKE decoder).
     public var requestURI: String? {
-        get { box.fields.request.value.requestURI }
-        set { withFields { $0.request = $0.request.with { $0.requestURI = newValue } } }
+        get { box.fields.parts.value.request.value.requestURI }
+        set { changeParts { $0.request = $0.request.with { $0.requestURI = newValue } } }
     }
 
     public var response: ResponseStatus {
-        get { box.fields.response.value }
-        set { fields.response = Shared(newValue) }
+        get { box.fields.parts.value.response.value }
+        set { changeParts { $0.response = Shared(newValue) } }
     }
 
     public var userAgent: String? {
-        get { box.fields.request.value.userAgent }
-        set { withFields { $0.request = $0.request.with { $0.userAgent = newValue } } }
+        get { box.fields.parts.value.request.value.userAgent }
+        set { changeParts { $0.request = $0.request.with { $0.userAgent = newValue } } }
     }
 
     /// `RequestReceived`, `ResponseStarted`, `ResponseComplete`, `Panic`.
     public var stage: String? {
-        get { box.fields.request.value.stage }
-        set { withFields { $0.request = $0.request.with { $0.stage = newValue } } }
+        get { box.fields.parts.value.request.value.stage }
+        set { changeParts { $0.request = $0.request.with { $0.stage = newValue } } }
     }
 
     /// `auditID` (GKE: `operation.id`, else `insertId`).
@@ -139,13 +141,13 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// Audit policy level (`Metadata`, `Request`, `RequestResponse`).
     public var level: String? {
-        get { box.fields.request.value.level }
-        set { withFields { $0.request = $0.request.with { $0.level = newValue } } }
+        get { box.fields.parts.value.request.value.level }
+        set { changeParts { $0.request = $0.request.with { $0.level = newValue } } }
     }
 
     public var authorization: AuthorizationAnnotations {
-        get { box.fields.authorization.value }
-        set { fields.authorization = Shared(newValue) }
+        get { box.fields.parts.value.authorization.value }
+        set { changeParts { $0.authorization = Shared(newValue) } }
     }
 
     /// Process fields; nil for audit events.
@@ -178,14 +180,12 @@ public struct AuditEvent: Sendable, Hashable {
     }
 
     /// The first source IP: the one threshold keys and GeoIP use.
-    public var sourceIP: String? { box.fields.sourceIPs.first }
+    public var sourceIP: String? { box.fields.parts.value.sourceIPs.first }
 
     public init(logType: LogType, raw: RawJSON = RawJSON([UInt8]())) {
         box = Box(Fields(
-            logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, sourceIPs: [],
-            user: noUser, request: noRequest, object: noObject, response: noResponse,
-            auditID: nil, authorization: noAuthorization,
-            process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
+            logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, parts: noParts,
+            auditID: nil, process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
     }
 
     /// A raw field of the event by dotted path; the envelope is searched when
@@ -215,6 +215,17 @@ final class Shared<Value: Hashable & Sendable>: Sendable, Hashable {
     }
 }
 
+/// The parts of an event that repeat across events, each shared on its own
+/// too (events of one user with different objects share the user).
+struct EventParts: Sendable, Hashable {
+    var request: Shared<RequestLine>
+    var user: Shared<UserInfo>
+    var object: Shared<ObjectReference>
+    var response: Shared<ResponseStatus>
+    var authorization: Shared<AuthorizationAnnotations>
+    var sourceIPs: [String]
+}
+
 /// The request fields of an event, which repeat together across events.
 struct RequestLine: Sendable, Hashable {
     var verb: String?
@@ -230,4 +241,6 @@ let noObject = Shared(ObjectReference())
 let noResponse = Shared(ResponseStatus())
 let noAuthorization = Shared(AuthorizationAnnotations())
 let noRequest = Shared(RequestLine())
-let noList = Shared([String]())
+let noParts = Shared(EventParts(
+    request: noRequest, user: noUser, object: noObject, response: noResponse, authorization: noAuthorization,
+    sourceIPs: []))

@@ -1,3 +1,5 @@
+import CSimdJSON
+
 /// GKE: Cloud Audit Log entries. Entries of `protoPayload.serviceName`
 /// `k8s.io` are Kubernetes events; others decode as GCP.AuditLog with
 /// `isKubernetes == false`.
@@ -47,30 +49,74 @@ extension AuditRecordDecoder {
         return .decoded(event)
     }
 
+    /// The members an entry's shared parts are made of (``entryParts``):
+    /// one key for all of them.
+    static let entryPartsSpec = PartSpec([
+        (EntryKey.serviceName, VJ_KEY_STRING), (EntryKey.principalEmail, VJ_KEY_STRING),
+        (EntryKey.callerIp, VJ_KEY_STRING), (EntryKey.callerIP, VJ_KEY_STRING),
+        (EntryKey.callerSuppliedUserAgent, VJ_KEY_STRING), (EntryKey.methodName, VJ_KEY_STRING),
+        (EntryKey.resourceName, VJ_KEY_STRING), (EntryKey.code, VJ_KEY_INT), (EntryKey.message, VJ_KEY_STRING),
+        (EntryKey.decision, VJ_KEY_STRING), (EntryKey.reason, VJ_KEY_STRING),
+    ])
+
     private func mapEntry(_ f: PickedFields, into event: inout AuditEvent.Fields) {
         var w = event.warnings
-        var ips: [String] = []
         let strings = self.strings
-        event.isKubernetes = f[EntryKey.serviceName]?.stringEquals("k8s.io") == true
+        let isKubernetes = f[EntryKey.serviceName]?.stringEquals("k8s.io") == true
+        event.isKubernetes = isKubernetes
+        // All shared parts in one lookup when this combination was seen
+        // before (its members are the key), else part by part.
         let parts = self.parts
+        let all = !parts.enabled ? Shared(entryParts(f, isKubernetes, &w)) : parts.entries.part(
+            Self.hasPlainEntryContainers(f) ? parts.key(f, Self.entryPartsSpec, region: 1) : PartKey.unusable,
+            make: { quiet { entryParts(f, isKubernetes, &$0) } }, slow: { entryParts(f, isKubernetes, &w) })
+        event.parts = all
+        if all.value.request.value.verb == nil { w.insert(.missingField) }
+        FieldReader.sourceIPWarnings(all.value.sourceIPs, &w, strings)
+
+        event.auditID = FieldReader.string(f[EntryKey.operationID], &w, strings, unique: true)
+            ?? FieldReader.string(f[EntryKey.insertId], &w, strings, unique: true)
+        event.cluster = FieldReader.string(f[EntryKey.clusterName], &w, strings)
+            ?? FieldReader.string(f[EntryKey.pSourceLabel], &w, strings)
+            ?? options.clusterLabel
+        event.time = FieldReader.time(f[EntryKey.timestamp], &w)
+            ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
+            ?? FieldReader.time(f[EntryKey.pEventTime], &w)
+        if event.time != nil { w.remove(.invalidTime) }
+        event.warnings = w
+    }
+
+    /// True when `requestMetadata`, `status` and `labels` are each an
+    /// object, null or absent (no warning to give for them).
+    private static func hasPlainEntryContainers(_ f: PickedFields) -> Bool {
+        for key in [EntryKey.requestMetadata, .status, .labels] {
+            if let node = f[key], node.kind != .object, node.kind != .null { return false }
+        }
+        return true
+    }
+
+    /// An entry's shared parts, each through its own part cache.
+    private func entryParts(_ f: PickedFields, _ isKubernetes: Bool, _ w: inout DecodeWarnings) -> EventParts {
+        let strings = self.strings
+        let parts = self.parts
+        var made = noParts.value
         var userKey = parts.key()
         userKey.string(f[EntryKey.principalEmail])
-        event.user = parts.users.part(
+        made.user = parts.users.part(
             userKey, make: { quiet { UserInfo(name: FieldReader.string(f[EntryKey.principalEmail], &$0, strings)) } },
             slow: { UserInfo(name: FieldReader.string(f[EntryKey.principalEmail], &w, strings)) })
         if FieldReader.object(f[EntryKey.requestMetadata], &w) != nil {
             let caller = f[EntryKey.callerIp] ?? f[EntryKey.callerIP]
             if let bytes = caller?.stringBytes {
-                ips = withUnsafePointer(to: bytes) { one in
+                made.sourceIPs = withUnsafePointer(to: bytes) { one in
                     strings.list(UnsafeBufferPointer(start: one, count: 1))
                 } ?? [String(decoding: bytes, as: UTF8.self)]
             } else if let ip = FieldReader.string(caller, &w) {
-                ips.append(ip)
+                made.sourceIPs = [ip]
             }
         }
         // Request line and object come from methodName, resourceName and the
         // user agent: one part-cache lookup for all of them.
-        let isKubernetes = event.isKubernetes
         func resource(_ w: inout DecodeWarnings) -> GKEResource {
             var line = RequestLine()
             var object = ObjectReference()
@@ -96,10 +142,9 @@ extension AuditRecordDecoder {
             key.string(f[EntryKey.methodName])
             key.string(f[EntryKey.resourceName])
         }
-        let made = parts.resources.part(key, make: { quiet { resource(&$0) } }, slow: { resource(&w) }).value
-        event.request = made.request
-        event.object = made.object
-        if event.request.value.verb == nil { w.insert(.missingField) }
+        let line = parts.resources.part(key, make: { quiet { resource(&$0) } }, slow: { resource(&w) }).value
+        made.request = line.request
+        made.object = line.object
 
         var grpc: Int?
         var message: JSONNode?
@@ -120,7 +165,7 @@ extension AuditRecordDecoder {
         var responseKey = parts.key()
         responseKey.value(grpc ?? Int.min)
         responseKey.string(message)
-        event.response = parts.responses.part(responseKey, make: { quiet { response(&$0) } }, slow: { response(&w) })
+        made.response = parts.responses.part(responseKey, make: { quiet { response(&$0) } }, slow: { response(&w) })
 
         if FieldReader.object(f[EntryKey.labels], &w) != nil {
             func annotations(_ w: inout DecodeWarnings) -> AuthorizationAnnotations {
@@ -132,20 +177,10 @@ extension AuditRecordDecoder {
             var key = parts.key()
             key.string(f[EntryKey.decision])
             key.string(f[EntryKey.reason])
-            event.authorization = parts.authorizations.part(
+            made.authorization = parts.authorizations.part(
                 key, make: { quiet { annotations(&$0) } }, slow: { annotations(&w) })
         }
-        event.auditID = FieldReader.string(f[EntryKey.operationID], &w, strings, unique: true)
-            ?? FieldReader.string(f[EntryKey.insertId], &w, strings, unique: true)
-        event.cluster = FieldReader.string(f[EntryKey.clusterName], &w, strings)
-            ?? FieldReader.string(f[EntryKey.pSourceLabel], &w, strings)
-            ?? options.clusterLabel
-        event.time = FieldReader.time(f[EntryKey.timestamp], &w)
-            ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
-            ?? FieldReader.time(f[EntryKey.pEventTime], &w)
-        if event.time != nil { w.remove(.invalidTime) }
-        event.warnings = w
-        FieldReader.sourceIPs(ips, into: &event, strings)
+        return made
     }
 
     /// `core/v1/namespaces/default/pods/web/exec` and the like.

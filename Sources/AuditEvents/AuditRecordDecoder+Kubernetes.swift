@@ -84,18 +84,13 @@ extension AuditRecordDecoder {
         // one lookup per part, and field by field (with its warning) for a
         // member of an unexpected type.
         let parts = self.parts
-        let all = !parts.enabled ? eventParts(f, &w) : parts.events.part(
+        let all = !parts.enabled ? Shared(eventParts(f, &w)) : parts.events.part(
             Self.hasPlainContainers(f) ? parts.key(f, Self.eventPartsSpec, region: 1) : PartKey.unusable,
-            make: { quiet { eventParts(f, &$0) } }, slow: { eventParts(f, &w) }
-        ).value
-        event.request = all.request
-        event.user = all.user
-        event.object = all.object
-        event.response = all.response
-        event.authorization = all.authorization
-        let ips = all.sourceIPs.value
-        if event.request.value.verb == nil { w.insert(.missingField) }
-        if event.user.value.name == nil { w.insert(.missingField) }
+            make: { quiet { eventParts(f, &$0) } }, slow: { eventParts(f, &w) })
+        event.parts = all
+        if all.value.request.value.verb == nil { w.insert(.missingField) }
+        if all.value.user.value.name == nil { w.insert(.missingField) }
+        FieldReader.sourceIPWarnings(all.value.sourceIPs, &w, strings)
 
         event.time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
             ?? FieldReader.time(f[EventKey.stageTimestamp], &w)
@@ -105,17 +100,6 @@ extension AuditRecordDecoder {
         // The topic's configured label first, then Panther's source label.
         event.cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w, strings)
         event.warnings = w
-        FieldReader.sourceIPs(ips, into: &event, strings)
-    }
-
-    /// The parts of an event that repeat across events.
-    struct EventParts: Sendable, Hashable {
-        var request: Shared<RequestLine>
-        var user: Shared<UserInfo>
-        var object: Shared<ObjectReference>
-        var response: Shared<ResponseStatus>
-        var authorization: Shared<AuthorizationAnnotations>
-        var sourceIPs: Shared<[String]>
     }
 
     /// True when `user`, `objectRef`, `responseStatus` and `annotations` are
@@ -131,9 +115,7 @@ extension AuditRecordDecoder {
     private func eventParts(_ f: PickedFields, _ w: inout DecodeWarnings) -> EventParts {
         let parts = self.parts
         let strings = self.strings
-        var out = EventParts(
-            request: noRequest, user: noUser, object: noObject, response: noResponse,
-            authorization: noAuthorization, sourceIPs: noList)
+        var out = noParts.value
         out.request = parts.requests.part(
             parts.key(f, Self.requestSpec), make: { quiet { requestPart(f, &$0) } }, slow: { requestPart(f, &w) })
         if FieldReader.object(f[EventKey.user], &w) != nil {
@@ -157,7 +139,7 @@ extension AuditRecordDecoder {
         out.sourceIPs = parts.lists.part(
             parts.key(f, Self.sourceIPsSpec),
             make: { quiet { FieldReader.strings(f[EventKey.sourceIPs], &$0, strings) } },
-            slow: { FieldReader.strings(f[EventKey.sourceIPs], &w, strings) })
+            slow: { FieldReader.strings(f[EventKey.sourceIPs], &w, strings) }).value
         return out
     }
 

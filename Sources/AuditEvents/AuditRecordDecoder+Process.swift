@@ -27,10 +27,14 @@ extension AuditRecordDecoder {
         if p.name == nil { w.insert(.missingField) }
 
         event.isKubernetes = false
-        event.user.name = FieldReader.string(at("user", "name"), &w)
-            ?? FieldReader.string(at("process", "user", "name"), &w)
+        var parts = noParts.value
+        parts.user = Shared(UserInfo(
+            name: FieldReader.string(at("user", "name"), &w) ?? FieldReader.string(at("process", "user", "name"), &w)))
         event.cluster = FieldReader.string(at("orchestrator", "cluster", "name"), &w) ?? options.clusterLabel
-        event.object.namespace = p.podNamespace
+        var object = ObjectReference()
+        object.namespace = p.podNamespace
+        parts.object = Shared(object)
+        event.withFields { $0.parts = Shared(parts) }
         event.time = FieldReader.time(at("@timestamp"), &w)
         event.process = p
         event.warnings = w

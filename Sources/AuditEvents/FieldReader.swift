@@ -176,21 +176,16 @@ enum FieldReader {
         }
     }
 
-    /// Sets `sourceIPs` and the IP warnings.
-    static func sourceIPs(_ ips: [String], into event: inout AuditEvent, _ cache: StringCache? = nil) {
-        event.withFields { sourceIPs(ips, into: &$0, cache) }
-    }
-
-    /// The same on the stored fields; `cache` remembers lists it handed out
-    /// that were already found valid.
-    static func sourceIPs(_ ips: [String], into event: inout AuditEvent.Fields, _ cache: StringCache? = nil) {
-        event.sourceIPs = ips
+    /// The warnings a list of source IPs gives (none, or missing, or
+    /// invalid); `cache` remembers lists it handed out that were already
+    /// found valid.
+    static func sourceIPWarnings(_ ips: [String], _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil) {
         if ips.isEmpty {
-            event.warnings.insert(.missingSourceIP)
+            warnings.insert(.missingSourceIP)
         } else if cache?.isKnownValid(ips) == true {
             return
         } else if !ips.allSatisfy(isIPAddress) {
-            event.warnings.insert(.invalidSourceIP)
+            warnings.insert(.invalidSourceIP)
         } else {
             cache?.rememberValid(ips)
         }

@@ -175,7 +175,9 @@ final class PartCaches {
     let resources: PartCache<AuditRecordDecoder.GKEResource>
     /// Lists of strings (source IPs).
     let lists: PartCache<[String]>
-    let events: PartCache<AuditRecordDecoder.EventParts>
+    let events: PartCache<EventParts>
+    /// GKE: an entry's parts (``AuditRecordDecoder/entryPartsSpec``).
+    let entries: PartCache<EventParts>
     /// Two regions: the combined key of an event's parts stays in region 1
     /// while its parts' own keys are written in region 0.
     private let scratch: UnsafeMutablePointer<UInt8>
@@ -194,6 +196,7 @@ final class PartCaches {
         requests = PartCache(slots: slots)
         resources = PartCache(slots: slots)
         events = PartCache(slots: slots)
+        entries = PartCache(slots: slots)
         scratch = .allocate(capacity: 2 * Self.scratchBytes)
     }
 
