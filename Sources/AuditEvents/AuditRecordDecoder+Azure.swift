@@ -106,7 +106,7 @@ extension AuditRecordDecoder {
             guard let bytes = log.stringBytes else {
                 return .deadLetter(DecodeIssue(.wrongType, "\(where_())properties.log unreadable", position: position))
             }
-            switch inner.parse(UnsafeRawBufferPointer(bytes)) {
+            switch inner.parse(embedded: log) {
             case .failed(let failure):
                 var issue = Self.issue(for: failure, what: "\(where_())properties.log", position: position)
                 if issue.reason == .malformedJSON { issue.reason = .embeddedLogNotJSON }

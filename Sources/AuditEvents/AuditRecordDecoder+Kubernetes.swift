@@ -221,7 +221,7 @@ extension AuditRecordDecoder {
                     .missingField, "logEvents[\(position)] has no message string", position: position)))
                 return
             }
-            switch inner.parse(UnsafeRawBufferPointer(bytes)) {
+            switch inner.parse(embedded: message) {
             case .failed(let failure):
                 var issue = Self.issue(for: failure, what: "logEvents[\(position)].message", position: position)
                 if issue.reason == .malformedJSON { issue.reason = .embeddedLogNotJSON }

@@ -113,7 +113,10 @@ struct PartSpec: @unchecked Sendable {
 final class PartCache<Value: Hashable & Sendable> {
     struct Entry {
         var hash: UInt64
+        /// The key's bytes: the first `length` bytes of a buffer reused by
+        /// the slot's next keys while they fit.
         var key: UnsafeMutableBufferPointer<UInt8>
+        var length: Int
         var part: Shared<Value>?
     }
     private let entries: UnsafeMutablePointer<Entry>
@@ -122,7 +125,7 @@ final class PartCache<Value: Hashable & Sendable> {
     /// `slots` is rounded up to a power of two; 0 disables the cache.
     init(slots: Int) {
         let count = cacheSlots(slots)
-        entries = table(count, Entry(hash: 0, key: UnsafeMutableBufferPointer(start: nil, count: 0), part: nil))
+        entries = table(count, Entry(hash: 0, key: UnsafeMutableBufferPointer(start: nil, count: 0), length: 0, part: nil))
         mask = count - 1
     }
 
@@ -133,10 +136,10 @@ final class PartCache<Value: Hashable & Sendable> {
     }
 
     @inline(__always)
-    private static func same(_ a: UnsafeMutableBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let x = a.baseAddress, let y = b.baseAddress else { return a.count == 0 }
-        return memcmp(x, y, a.count) == 0
+    private static func same(_ entry: Entry, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard entry.length == b.count else { return false }
+        guard let x = entry.key.baseAddress, let y = b.baseAddress else { return b.count == 0 }
+        return memcmp(x, y, b.count) == 0
     }
 
     /// The part for `key`: the cached one when the same bytes made it, else
@@ -148,16 +151,20 @@ final class PartCache<Value: Hashable & Sendable> {
         let bytes = key.bytes
         let h = StringCache.hash(bytes, seed: 0x9E37_79B9_7F4A_7C15)
         let entry = entries + (Int(truncatingIfNeeded: h) & mask)
-        if entry.pointee.hash == h, let part = entry.pointee.part, Self.same(entry.pointee.key, bytes) {
+        if entry.pointee.hash == h, let part = entry.pointee.part, Self.same(entry.pointee, bytes) {
             return part
         }
         let made = Shared(make())
-        entry.pointee.key.deallocate()
-        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-        if let source = bytes.baseAddress, let target = copy.baseAddress {
+        if entry.pointee.key.count < bytes.count {
+            entry.pointee.key.deallocate()
+            entry.pointee.key = .allocate(capacity: max(bytes.count, 64))
+        }
+        if let source = bytes.baseAddress, let target = entry.pointee.key.baseAddress {
             target.update(from: source, count: bytes.count)
         }
-        entry.pointee = Entry(hash: h, key: UnsafeMutableBufferPointer(rebasing: copy[0..<bytes.count]), part: made)
+        entry.pointee.hash = h
+        entry.pointee.length = bytes.count
+        entry.pointee.part = made
         return made
     }
 }

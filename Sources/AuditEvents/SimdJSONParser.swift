@@ -38,6 +38,15 @@ final class SimdJSONParser: @unchecked Sendable {
         bytes.withUnsafeBytes { parse($0) }
     }
 
+    /// Parses the JSON in `string`, a string value of another parser's
+    /// document, in place (no copy when that document has room after it).
+    func parse(embedded string: JSONNode) -> Outcome {
+        var root = vj_value()
+        let code = vj_parse_embedded(handle, string.value, &root)
+        if code == 0 { return .parsed(JSONNode(value: root)) }
+        return .failed(Failure(rawValue: code) ?? .internalError)
+    }
+
     /// Where `nodes` are in `input`, the bytes this parser last parsed
     /// (successfully): each container from its opening to its closing
     /// bracket, found by one walk of the parser's structural indexes beside

@@ -174,6 +174,29 @@ extern "C" int vj_parse(vj_parser *parser, const uint8_t *buf, size_t len, vj_va
     }
 }
 
+extern "C" int vj_parse_embedded(vj_parser *parser, vj_value string, vj_value *root) {
+    const char *text = nullptr;
+    size_t length = 0;
+    if (parser == nullptr || root == nullptr || !vj_get_string_fast(string, &text, &length)) {
+        return VJ_ERR_INTERNAL;
+    }
+    // A document's string buffer holds 5 * capacity / 3 + SIMDJSON_PADDING
+    // bytes (document::allocate), so a string ending within the first
+    // 5 * capacity / 3 has the padding simdjson may read past its end.
+    const auto *doc = static_cast<const simdjson::dom::document *>(string.doc);
+    const size_t end = size_t(reinterpret_cast<const uint8_t *>(text) + length - doc->string_buf.get());
+    const bool padded = end <= 5 * doc->capacity() / 3;
+    try {
+        element e;
+        auto error = parser->parser.parse(reinterpret_cast<const uint8_t *>(text), length, !padded).get(e);
+        if (error) { return map_error(error); }
+        *root = to_value(e);
+        return VJ_OK;
+    } catch (...) {
+        return VJ_ERR_INTERNAL;
+    }
+}
+
 extern "C" const char *vj_error_message(int code) {
     switch (code) {
     case VJ_OK: return "no error";

@@ -326,7 +326,7 @@ enum UniqueValues {
     static let ids = ["auditID", "insertId", "id"]
     static let times = ["requestReceivedTimestamp", "stageTimestamp", "timestamp", "receiveTimestamp", "time",
                         "p_event_time"]
-    static let names = ["name", "resourceName"]
+    static let names = ["name", "resourceName", "requestURI"]
     static let ips = ["sourceIPs", "callerIp", "callerIP"]
 
     static func rewrite(_ input: [UInt8], copy: Int) -> [UInt8] {

@@ -53,6 +53,12 @@ void vj_parser_destroy(vj_parser *parser);
 /// On VJ_OK, *root is the document's root value.
 int vj_parse(vj_parser *parser, const uint8_t *buf, size_t len, vj_value *root);
 
+/// Parses the JSON held in a string value of another parser's current
+/// document (an AKS properties.log, a CloudWatch message) in place, without
+/// copying it to a padded buffer when the document's string buffer has
+/// simdjson's padding after it. VJ_ERR_INTERNAL when value is not a string.
+int vj_parse_embedded(vj_parser *parser, vj_value string, vj_value *root);
+
 /// A short, static description of the parser's last error (simdjson's text).
 const char *vj_error_message(int simdjson_code);
 
