@@ -224,6 +224,25 @@ struct EventParts: Sendable, Hashable {
     var response: Shared<ResponseStatus>
     var authorization: Shared<AuthorizationAnnotations>
     var sourceIPs: [String]
+    /// What the decoder found wanting in these parts when it made them (no
+    /// verb, no source IP, an invalid one), so an event that reuses them
+    /// gets the same warnings without looking again. Not part of the value:
+    /// equality and hashing ignore it.
+    var derivedWarnings: DecodeWarnings = []
+
+    static func == (a: EventParts, b: EventParts) -> Bool {
+        a.request == b.request && a.user == b.user && a.object == b.object && a.response == b.response
+            && a.authorization == b.authorization && a.sourceIPs == b.sourceIPs
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(request)
+        hasher.combine(user)
+        hasher.combine(object)
+        hasher.combine(response)
+        hasher.combine(authorization)
+        hasher.combine(sourceIPs)
+    }
 }
 
 /// The request fields of an event, which repeat together across events.

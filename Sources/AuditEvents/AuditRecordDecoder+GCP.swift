@@ -71,8 +71,7 @@ extension AuditRecordDecoder {
             Self.hasPlainEntryContainers(f) ? parts.key(f, Self.entryPartsSpec, region: 1) : PartKey.unusable,
             make: { quiet { entryParts(f, isKubernetes, &$0) } }, slow: { entryParts(f, isKubernetes, &w) })
         event.parts = all
-        if all.value.request.value.verb == nil { w.insert(.missingField) }
-        FieldReader.sourceIPWarnings(all.value.sourceIPs, &w, strings)
+        w.formUnion(all.value.derivedWarnings)
 
         event.auditID = FieldReader.string(f[EntryKey.operationID], &w, strings, unique: true)
             ?? FieldReader.string(f[EntryKey.insertId], &w, strings, unique: true)
@@ -180,6 +179,8 @@ extension AuditRecordDecoder {
             made.authorization = parts.authorizations.part(
                 key, make: { quiet { annotations(&$0) } }, slow: { annotations(&w) })
         }
+        if made.request.value.verb == nil { made.derivedWarnings.insert(.missingField) }
+        FieldReader.sourceIPWarnings(made.sourceIPs, &made.derivedWarnings, strings)
         return made
     }
 

@@ -88,9 +88,7 @@ extension AuditRecordDecoder {
             Self.hasPlainContainers(f) ? parts.key(f, Self.eventPartsSpec, region: 1) : PartKey.unusable,
             make: { quiet { eventParts(f, &$0) } }, slow: { eventParts(f, &w) })
         event.parts = all
-        if all.value.request.value.verb == nil { w.insert(.missingField) }
-        if all.value.user.value.name == nil { w.insert(.missingField) }
-        FieldReader.sourceIPWarnings(all.value.sourceIPs, &w, strings)
+        w.formUnion(all.value.derivedWarnings)
 
         event.time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
             ?? FieldReader.time(f[EventKey.stageTimestamp], &w)
@@ -140,6 +138,9 @@ extension AuditRecordDecoder {
             parts.key(f, Self.sourceIPsSpec),
             make: { quiet { FieldReader.strings(f[EventKey.sourceIPs], &$0, strings) } },
             slow: { FieldReader.strings(f[EventKey.sourceIPs], &w, strings) }).value
+        if out.request.value.verb == nil { out.derivedWarnings.insert(.missingField) }
+        if out.user.value.name == nil { out.derivedWarnings.insert(.missingField) }
+        FieldReader.sourceIPWarnings(out.sourceIPs, &out.derivedWarnings, strings)
         return out
     }
 
