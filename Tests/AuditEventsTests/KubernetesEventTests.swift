@@ -144,6 +144,26 @@ import Testing
         #expect(outcomes[2].event?.envelope?.value(at: "category") == .string("kube-audit-admin"))
     }
 
+    @Test func eventHubsElementsKeepTheirBytesAsWritten() throws {
+        // Whitespace, an escaped slash and a \u escape: what a re-serialized element would lose.
+        let first = #"{ "category" : "kube-audit", "resourceId": "\/SUBSCRIPTIONS\/S\/MANAGEDCLUSTERS\/A\u0042C", "properties": {"log": "{\"verb\":\"get\",\"sourceIPs\":[\"10.0.0.1\"]}"} }"#
+        let second = #"{"category":"kube-audit-admin","properties":{ "log" : { "verb" : "delete", "user": {"username": "alice"} } }}"#
+        let line = "{\"records\": [\n  " + first + " ,\n  7,\n  " + second + "\n]}"
+        let outcomes = try AuditRecordDecoder(format: .auto).decode(line)
+        #expect(outcomes.count == 3)
+        let a = try #require(outcomes[0].event)
+        #expect(a.envelope?.text == first)
+        #expect(a.cluster == "ABC" && a.verb == "get")
+        #expect(outcomes[1].issue?.reason == .notAnObject)
+        let b = try #require(outcomes[2].event)
+        #expect(b.envelope?.text == second)
+        #expect(b.raw.text == #"{ "verb" : "delete", "user": {"username": "alice"} }"#)
+        #expect(b.user.name == "alice" && b.verb == "delete")
+        // Without raw documents, nothing is sliced or kept.
+        let bare = try AuditRecordDecoder(options: DecoderOptions(keepRaw: false)).decode(line)
+        #expect(bare.count == 3 && bare[0].event?.envelope == nil && bare[2].event?.verb == "delete")
+    }
+
     @Test func falcoV1beta1EventUsesRequestReceivedTimestamp() throws {
         let line = try #require(Fixtures.lines("raw-k8s/falco-k8s-audit-trace-files.jsonl").first)
         let e = try #require(Fixtures.event(line))
