@@ -18,11 +18,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries (pkg-config; ops/setup.sh installs them)
@@ -86,13 +88,32 @@ let package = Package(
                 exclude: ["README.md"],
                 swiftSettings: strict),
 
+        // MARK: Observability: the HTTP listener (/metrics, /health, /ready), the Prometheus
+        // registry behind swift-metrics and JSON log lines. Knows nothing of the stages: it is
+        // handed probes, so Runtime does not depend on it (the executable wires both).
+        .target(name: "Observability",
+                dependencies: [
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "Metrics", package: "swift-metrics"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                ],
+                exclude: ["README.md"],
+                swiftSettings: strict),
+
         // MARK: The executable
         .executableTarget(name: "vigil",
                           dependencies: [
                               "AuditEvents",
-                              "KafkaIO", "Enrichment", "Detection", "Runtime", "LoadGen",
+                              "KafkaIO", "Enrichment", "Detection", "Runtime", "LoadGen", "Observability",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
+                              .product(name: "Metrics", package: "swift-metrics"),
+                              .product(name: "Prometheus", package: "swift-prometheus"),
+                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                           ],
                           swiftSettings: strict),
 
@@ -120,10 +141,14 @@ let package = Package(
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "VigilCLITests",
+                    dependencies: ["KafkaIO", "KafkaIOTesting"],
                     swiftSettings: strict),
         .testTarget(name: "RuntimeTests",
                     dependencies: ["Runtime", "KafkaIO", "KafkaIOTesting", "AuditEvents", "Enrichment"],
                     exclude: ["Fixtures"],
+                    swiftSettings: strict),
+        .testTarget(name: "ObservabilityTests",
+                    dependencies: ["Observability", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         .testTarget(name: "KafkaIOTests",
                     dependencies: ["KafkaIO", "KafkaIOTesting"],

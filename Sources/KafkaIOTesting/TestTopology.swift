@@ -4,9 +4,11 @@ import Foundation
 /// groups and Vigil's topics prefixed with `name` (4 repartition and changelog partitions),
 /// `sources` as YAML flow mappings (`{topic: t, format: eks}`), the seed rules, the default
 /// GeoIP file and the Tor snapshot of the repository, consumer timings tuned for the test
-/// broker (DESIGN.md decision 2), 2 workers per stage.
+/// broker (DESIGN.md decision 2), 2 workers per stage, `/metrics` on any free loopback port
+/// (processes of one test never meet on a port); `statisticsInterval` turns librdkafka's
+/// statistics (consumer lag) on.
 public func testTopology(_ bootstrap: String, name: String, sources: [String], maxPollInterval: String = "7s",
-                         commitInterval: String = "1s") -> String {
+                         commitInterval: String = "1s", statisticsInterval: String? = nil) -> String {
     let path = { (relative: String) in repositoryRoot.appendingPathComponent(relative).path }
     return """
         kafka:
@@ -16,7 +18,7 @@ public func testTopology(_ bootstrap: String, name: String, sources: [String], m
           max_poll_interval: \(maxPollInterval)
           heartbeat_interval: 1s
           commit_interval: \(commitInterval)
-          linger: 1ms
+          linger: 1ms\(statisticsInterval.map { "\n  statistics_interval: \($0)" } ?? "")
           properties:
             topic.metadata.refresh.interval.ms: "1000"
         sources:
@@ -32,6 +34,7 @@ public func testTopology(_ bootstrap: String, name: String, sources: [String], m
           changelog: {name: \(name).changelog, partitions: 4}
         workers: {ingest: 2, detect: 2}
         limits: {shutdown_timeout: 10s, allowed_lateness: 10m, idle_advance: 1s}
+        observability: {listen: "127.0.0.1:0"}
         """
 }
 

@@ -34,6 +34,8 @@ struct StageLoop {
     let topics: [String]
     let tracker: OffsetTracker
     let logger: Logger
+    /// Phases for `/ready` and `/health` (``StageStatus``).
+    let status: StageStatus
     /// The first delivery failure, if any (set from producer callbacks).
     let failure: @Sendable () -> RuntimeError?
     /// How often `tick()` runs; nil: never.
@@ -51,15 +53,18 @@ struct StageLoop {
             throw RuntimeError(error, "\(name) producer")
         }
         let processorRef = ProcessorReference(nil)
+        let metrics = GroupMetrics(group: group, stage: name)
         let hooks = Self.hooks(name: name, tracker: tracker, logger: logger, processor: processorRef,
-                               wait: min(t.limits.shutdownTimeout, t.kafka.maxPollInterval / 2))
+                               wait: min(t.limits.shutdownTimeout, t.kafka.maxPollInterval / 2),
+                               status: status, metrics: metrics)
         do {
             consumer = try KafkaConsumer(settings: t.consumerSettings(group: group), topics: topics, hooks: hooks,
-                                         logger: logger)
+                                         logger: logger, onStatistics: metrics.statistics)
         } catch {
             await producer.close(timeout: .seconds(1))
             throw RuntimeError(error, "\(name) consumer")
         }
+        status.move(to: .joining)
         let processor: any BatchProcessor
         do {
             processor = try make(consumer, producer)
@@ -93,6 +98,8 @@ struct StageLoop {
             for try await batch in consumer.batches {
                 // Shielded from cancellation: a batch handed over is registered and produced
                 // whole, so shutdown finds no half-registered record.
+                let started = ContinuousClock.now
+                status.batch(started: true)
                 let outcome = await Task { () async -> RuntimeError? in
                     do throws(RuntimeError) {
                         try await processor.process(batch)
@@ -102,6 +109,8 @@ struct StageLoop {
                     }
                 }.value
                 monitor.sample(consumer, producer)
+                status.batch(started: false)
+                metrics.processed(in: .now - started)
                 if let error = outcome ?? self.failure() {
                     failure = error
                     break
@@ -113,6 +122,7 @@ struct StageLoop {
         }
         ticker?.cancel()
         sampler.cancel()
+        status.move(to: .stopping)
         await shutDown(consumer, producer)
         if let error = failure ?? self.failure() { throw error }
     }
@@ -121,10 +131,17 @@ struct StageLoop {
     /// their offsets are marked done and committed when the hook returns; then forget them.
     /// A lost assignment commits nothing.
     static func hooks(name: String, tracker: OffsetTracker, logger: Logger, processor: ProcessorReference,
-                      wait: Duration) -> RebalanceHooks {
+                      wait: Duration, status: StageStatus, metrics: GroupMetrics) -> RebalanceHooks {
         RebalanceHooks(
             onAssign: { partitions in
                 logger.info("\(name): partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
+                status.hook(started: true)
+                status.move(to: .restoring)
+                defer {
+                    metrics.assigned(partitions)
+                    status.hook(started: false)
+                    status.move(to: .running)
+                }
                 // The processor is made right after the consumer; an assignment cannot come sooner
                 // than a group join, but wait for it rather than skip its set-up.
                 var processorNow = processor.get()
@@ -136,6 +153,12 @@ struct StageLoop {
                 await processorNow?.assigned(partitions)
             },
             onRevoke: { partitions, lost in
+                status.hook(started: true)
+                defer {
+                    status.hook(started: false)
+                    // Everything revoked (an eager rebalance): not ready until the next assignment.
+                    if metrics.revoked(partitions, lost: lost) == 0 { status.move(to: .joining) }
+                }
                 if !lost {
                     await processor.get()?.revoking(partitions)
                     let deadline = ContinuousClock.now + wait

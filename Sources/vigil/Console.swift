@@ -1,5 +1,7 @@
+import ArgumentParser
 import Foundation
 import Logging
+import Observability
 
 /// What every subcommand shares for talking to the person at the terminal.
 enum Console {
@@ -8,12 +10,24 @@ enum Console {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// How log lines look: text for people (the default), or one JSON object per line.
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case text, json
+    }
+
     /// Logs to standard error at `level` and up; returns a logger labelled `label`.
-    static func logger(_ label: String, level: Logger.Level) -> Logger {
+    static func logger(_ label: String, level: Logger.Level, format: LogFormat = .text) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         return Logger(label: label)
     }

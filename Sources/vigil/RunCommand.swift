@@ -3,7 +3,10 @@ import Detection
 import Dispatch
 import Foundation
 import Logging
+import Metrics
+import Observability
 import Runtime
+import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -25,6 +28,10 @@ struct RunCommand: AsyncParsableCommand {
             Rule files, the GeoIP file and the Tor list reload when they change (rules.reload_check, \
             enrichment.geoip.reload_check, enrichment.tor.interval) or on SIGHUP; a rule set with \
             problems is refused (each logged with file:line) and the rules in force keep running. \
+            HTTP (observability.listen, default 0.0.0.0:9464): GET /metrics (Prometheus), /health \
+            (200 while the stages are alive, 503 when one failed or is stuck), /ready (200 once every \
+            stage has its assignment restored and is processing). It is up before the stages start \
+            and closes after they stopped. \
             SIGINT or SIGTERM stops fetching, flushes, commits and leaves the group (bounded by \
             limits.shutdown_timeout); a second signal exits at once.
             """)
@@ -45,11 +52,26 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: "Log lines as text (default) or json (one object per line: time, level, label, message, metadata, source).")
+    var logFormat: Console.LogFormat = .text
+
+    @Option(name: .long, help: "Override observability.listen: HOST:PORT for /metrics, /health, /ready (port 0: any free port, logged).")
+    var httpListen: String?
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown --log-level \(logLevel)")
         }
-        let logger = Console.logger("vigil.run", level: level)
+        let listenOverride = try httpListen.map { text in
+            guard let address = Topology.ListenAddress(text) else {
+                throw ValidationError("--http-listen must be HOST:PORT (port 0...65535; [v6]:PORT for IPv6), not '\(text)'")
+            }
+            return address
+        }
+        let logger = Console.logger("vigil.run", level: level, format: logFormat)
+        // Before anything makes a metric (a metric made earlier would count nowhere).
+        let registry = PrometheusBootstrap.bootstrap()
+        Gauge(label: "vigil_build_info", dimensions: [("version", VigilVersion.string)]).record(1)
         let loaded: (Topology, [Rule])
         do {
             loaded = try TopologyLoader.load(file: topology, bootstrap: bootstrap.map(Self.servers))
@@ -58,7 +80,9 @@ struct RunCommand: AsyncParsableCommand {
             Console.error(error.problems.isEmpty ? "vigil run: \(error)" : "\(topology): \(error.problems.count) problem(s)")
             throw ExitCode(1)
         }
-        let (topology, rules) = loaded
+        var topology = loaded.0
+        let rules = loaded.1
+        if let listenOverride { topology.observability.listen = listenOverride }
         var ingest: IngestStage?
         if stage != .detect {
             do {
@@ -69,47 +93,51 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let detect = stage == .ingest ? nil : DetectStage(topology: topology, rules: rules, logger: logger)
-        let task = Task { [ingest, detect] () async -> RuntimeError? in
-            await withTaskGroup(of: RuntimeError?.self) { group in
-                if let ingest { group.addTask { await Self.outcome { () throws(RuntimeError) in try await ingest.run() } } }
-                if let detect { group.addTask { await Self.outcome { () throws(RuntimeError) in try await detect.run() } } }
-                var first: RuntimeError?
-                for await failure in group {
-                    // One stage failed: stop the other one too.
-                    if let failure, first == nil {
-                        first = failure
-                        group.cancelAll()
-                    }
-                }
-                return first
-            }
+        let stages = StagesService(ingest: ingest, detect: detect)
+        // Ordered start and stop: the HTTP listener is bound first (so /health answers while
+        // state is restored, and a taken port fails here, before any connection), the stages
+        // run, and a shutdown stops the stages before the listener (ServiceGroup stops its
+        // services in reverse order).
+        let address = topology.observability.listen
+        let server: ObservabilityServer
+        do {
+            server = try await ObservabilityServer.bind(host: address.host, port: address.port,
+                                                        endpoints: stages.endpoints(registry: registry), logger: logger)
+        } catch {
+            Console.error("vigil run: cannot listen on \(address) (observability.listen): \(error)")
+            throw ExitCode(1)
         }
-        let signals = Self.onTerminationSignals(logger: logger) { task.cancel() }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [
+            .init(service: server),
+            .init(service: stages, successTerminationBehavior: .gracefullyShutdownGroup),
+        ], logger: logger))
+        let signals = Self.onTerminationSignals(logger: logger) { Task { await group.triggerGracefulShutdown() } }
         let hangUp = Self.onHangUp(logger: logger) { [ingest, detect] in
             _ = await ingest?.reload()
             await detect?.reloadRules()
         }
-        let failure = await task.value
+        do {
+            try await group.run()
+        } catch {
+            logger.error("vigil run: service group failed", metadata: ["error": "\(error)"])
+        }
         (signals + [hangUp]).forEach { $0.cancel() }
+        let failure = stages.failure
+        // The closing summary: plain lines for a person, log records when every line must be JSON.
+        let json = logFormat == .json
+        func say(_ line: String) {
+            if json { logger.notice("\(line)") } else { Console.error(line) }
+        }
         if let s = ingest?.statistics {
-            Console.error("ingest: \(s.records) records, \(s.eventsAcknowledged) events repartitioned, "
+            say("ingest: \(s.records) records, \(s.eventsAcknowledged) events repartitioned, "
                 + "\(s.deadLettersAcknowledged) dead-lettered, \(s.skipped) skipped")
         }
         if let s = detect?.statistics {
-            Console.error("detect: \(s.records) events, \(s.alertsAcknowledged) alerts produced, \(s.undecodable) undecodable")
+            say("detect: \(s.records) events, \(s.alertsAcknowledged) alerts produced, \(s.undecodable) undecodable")
         }
         if let failure {
-            Console.error("vigil run: \(failure)")
+            say("vigil run: \(failure)")
             throw ExitCode(1)
-        }
-    }
-
-    static func outcome(_ body: () async throws(RuntimeError) -> Void) async -> RuntimeError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error
         }
     }
 

@@ -65,6 +65,18 @@ import Testing
         #expect(tor.refreshInterval == .seconds(3600) && tor.maximumAge == .seconds(6 * 3600))
         let geo = try #require(t.enrichment.geoIP).locatorConfiguration
         #expect(geo.cacheCapacity == 100_000 && geo.language == "en")
+        #expect(t.observability.listen == Topology.ListenAddress(host: "0.0.0.0", port: 9464))
+        #expect(consumer.client.statisticsInterval == .seconds(15))
+    }
+
+    @Test func listenAddressesParseAsHostAndPort() {
+        #expect(Topology.ListenAddress("127.0.0.1:0") == Topology.ListenAddress(host: "127.0.0.1", port: 0))
+        #expect(Topology.ListenAddress("localhost:9464")?.host == "localhost")
+        #expect(Topology.ListenAddress("[::1]:9464") == Topology.ListenAddress(host: "::1", port: 9464))
+        #expect(Topology.ListenAddress("[::1]:9464")?.description == "[::1]:9464")
+        for bad in ["9464", ":9464", "host:", "host:65536", "host:-1", "ho st:80", "[::1]9464", "[]:80", "a:b:80", "host:0x50"] {
+            #expect(Topology.ListenAddress(bad) == nil, "\(bad)")
+        }
     }
 
     @Test func brokenFileListsEveryProblemWithLineAndColumn() throws {
@@ -94,6 +106,8 @@ import Testing
               ingest: many
             limits:
               max_in_flight: -5
+            observability:
+              listen: 0.0.0.0:http
             """
         let file = dir + "/broken.yaml"
         try write(text, to: file)
@@ -108,6 +122,7 @@ import Testing
             "topology:18:18",  // topic name
             "topology:22:11",  // workers.ingest
             "topology:24:18",  // max_in_flight
+            "topology:26:11",  // listen address
         ]
         for position in expected {
             #expect(found.contains(position), "missing \(position) in \(found)\n\(outcome.problems.map(\.message).joined(separator: "\n"))")

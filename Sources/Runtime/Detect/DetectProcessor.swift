@@ -1,4 +1,5 @@
 import Detection
+import Foundation
 import KafkaIO
 import Logging
 import Metrics
@@ -33,7 +34,7 @@ struct DetectProcessor: BatchProcessor {
     let consumer: KafkaConsumer
     let tracker: OffsetTracker
     let shared: DetectShared
-    let alertCounter = Counter(label: "vigil_alerts_total")
+    let metrics: DetectMetrics
 
     func process(_ batch: [ConsumerRecord]) async throws(RuntimeError) {
         try await serial.run { () async throws(RuntimeError) in try await processAlone(batch) }
@@ -87,10 +88,13 @@ struct DetectProcessor: BatchProcessor {
             }
             switch outcome {
             case .success(let alerts):
+                let arrival = alerts.isEmpty ? nil : RepartitionCodec.arrival(of: record)
                 for alert in alerts {
-                    try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: ticket, what: "alert \(alert.id)")
+                    try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: ticket, what: "alert \(alert.id)",
+                                      alert: (alert.ruleID, alert.severity, arrival))
                 }
             case .failure(let undecodable):
+                metrics.deadLettered(undecodable.issue.reason)
                 try await produce(DeadLetterRecord.make(for: record, issue: undecodable.issue, topic: deadLetterTopic),
                                   ticket: ticket, what: "dead letter")
             }
@@ -137,7 +141,8 @@ struct DetectProcessor: BatchProcessor {
         var dirty = held.partitions
         for worker in workers {
             for alert in worker.advanceIdle() {
-                try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: nil, what: "alert \(alert.id)")
+                try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: nil, what: "alert \(alert.id)",
+                                  alert: (alert.ruleID, alert.severity, nil))
             }
             dirty.formUnion(worker.dirtyPartitions)
         }
@@ -210,6 +215,7 @@ struct DetectProcessor: BatchProcessor {
                            metadata: ["partition": "\(tp)", "skipped": "\(skipped)"])
         }
         shared.update { $0.partitionsRestored += 1; $0.entriesRestored += entries; $0.restoreSkipped += skipped }
+        metrics.restoreTime.recordNanoseconds((ContinuousClock.now - start).wholeNanoseconds)
         logger.info("detect: state restored", metadata: [
             "partition": "\(tp)", "records": "\(snapshot.records)", "entries": "\(entries)",
             "took": "\(ContinuousClock.now - start)"])
@@ -237,17 +243,20 @@ struct DetectProcessor: BatchProcessor {
         return Int(hash % UInt64(count))
     }
 
+    /// Produces a record; `alert` (rule id, severity, the raw record's arrival in milliseconds)
+    /// when it is an alert, counted once the broker has it.
     private func produce(_ record: ProducerRecord, ticket: OffsetTracker.Ticket?, what: String,
+                         alert: (rule: String, severity: Severity, arrival: Int64?)? = nil,
                          then acknowledged: (@Sendable () -> Void)? = nil) async throws(RuntimeError) {
-        let tracker = self.tracker, consumer = self.consumer, shared = self.shared, counter = alertCounter
-        let isAlert = record.topic == alertsTopic
+        let tracker = self.tracker, consumer = self.consumer, shared = self.shared, metrics = self.metrics
         do {
             try await producer.enqueue(record) { result in
                 switch result {
                 case .success:
-                    if isAlert {
-                        counter.increment()
+                    if let alert {
                         shared.update { $0.alertsAcknowledged += 1 }
+                        metrics.alertDelivered(rule: alert.rule, severity: alert.severity, arrival: alert.arrival,
+                                               nowMilliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
                     }
                     if let ticket, let next = tracker.acknowledge(ticket) {
                         consumer.markDone(upTo: [ticket.partition: next])

@@ -31,13 +31,19 @@ public final class DetectStage: Sendable {
     /// Reloads one at a time, in order (a poll and a SIGHUP may meet).
     private let reloads = Serial()
     private let loadedGauge = Gauge(label: "vigil_rules_loaded")
+    private let metrics: DetectMetrics
+    /// Where the stage is (for `/ready` and `/health`).
+    public let status: StageStatus
 
+    /// Makes the stage's metrics: call after the metrics backend is bootstrapped.
     public init(topology: Topology, rules: [Rule], logger: Logger) {
         self.topology = topology
         self.logger = logger
         folder = RuleFolder(directory: topology.rulesDirectory)
         live = Mutex((rules, folder.signature(), nil))
         loadedGauge.record(rules.filter(\.enabled).count)
+        metrics = DetectMetrics(repartitionTopic: topology.topics.repartition.name, rules: rules)
+        status = StageStatus(name: "detect", stuckAfter: topology.kafka.maxPollInterval)
     }
 
     /// The rule set in force.
@@ -55,14 +61,26 @@ public final class DetectStage: Sendable {
         return total
     }
 
+    /// Brings the gauges and counters kept inside the engines (matches, state keys,
+    /// late events) up to date; `/metrics` calls it before each scrape.
+    public func sampleMetrics() {
+        var total = EngineStatistics()
+        for worker in workers.get() { total.add(worker.cumulativeStatistics) }
+        metrics.sample(total)
+    }
+
     /// Creates Vigil's topics when missing (if the topology says so), then consumes until the
     /// calling task is cancelled, then shuts down as the ingest stage does. Checks the rules
     /// folder every `rules.reload_check` meanwhile (``reloadRules(force:)``).
     public func run() async throws(RuntimeError) {
+        try await status.track { () async throws(RuntimeError) in try await runStage() }
+    }
+
+    private func runStage() async throws(RuntimeError) {
         let t = topology
         if t.topics.create { try await TopicSetup.ensure(t, logger: logger) }
         var loop = StageLoop(name: "detect", topology: t, group: t.kafka.detectGroup,
-                             topics: [t.topics.repartition.name], tracker: tracker, logger: logger,
+                             topics: [t.topics.repartition.name], tracker: tracker, logger: logger, status: status,
                              failure: { [shared] in shared.failure }, monitor: monitor)
         loop.tickInterval = min(.seconds(1), t.limits.idleAdvance)
         let watch = t.rulesReloadCheck > .zero ? Task.detached { [self] in
@@ -75,13 +93,13 @@ public final class DetectStage: Sendable {
             watch?.cancel()
             live.withLock { $0.processor = nil }
         }
-        try await loop.run { [tracker, shared, workers, logger] (consumer, producer) throws(RuntimeError) in
+        try await loop.run { [tracker, shared, workers, logger, metrics] (consumer, producer) throws(RuntimeError) in
             // Under the lock: a reload either lands before (these workers get its rules) or
             // after (it finds the processor and swaps them in).
             try self.live.withLock { (s) throws(RuntimeError) -> DetectProcessor in
                 var made: [DetectWorker] = []
                 for index in 0..<t.workers.detect {
-                    made.append(try DetectWorker(topology: t, rules: s.rules, shared: shared, index: index))
+                    made.append(try DetectWorker(topology: t, rules: s.rules, shared: shared, metrics: metrics, index: index))
                 }
                 workers.set(made)
                 let processor = DetectProcessor(
@@ -89,7 +107,8 @@ public final class DetectStage: Sendable {
                     changelogTopic: t.topics.changelog.name, repartitionTopic: t.topics.repartition.name,
                     client: t.consumerSettings(group: t.kafka.detectGroup).client,
                     restoreTimeout: t.kafka.maxPollInterval / 2, changelogInterval: t.kafka.commitInterval,
-                    logger: logger, producer: producer, consumer: consumer, tracker: tracker, shared: shared)
+                    logger: logger, producer: producer, consumer: consumer, tracker: tracker, shared: shared,
+                    metrics: metrics)
                 s.processor = processor
                 return processor
             }

@@ -111,6 +111,8 @@ final class DetectWorker: Sendable {
         }
         /// Rule id → its state shape's fingerprint, written with each changelog entry.
         var shapes: [String: String] = [:]
+        /// Counters of engines dropped (revoked partitions), so totals never go back.
+        var retired = EngineStatistics()
         let decoder: RepartitionDecoder
         let encoder: JSONEncoder
 
@@ -129,12 +131,15 @@ final class DetectWorker: Sendable {
     private let state: Mutex<State>
     private let settings: EngineSettings
     private let shared: DetectShared
+    private let metrics: DetectMetrics
     private let idleAfter: Duration
     /// This worker's place among the stage's workers (part of its changelog keys).
     let index: Int
     private let changelogTopic: String
 
-    init(topology: Topology, rules: [Rule], shared: DetectShared, index: Int) throws(RuntimeError) {
+    /// `metrics`: the stage's (one per stage); without, the worker makes its own.
+    init(topology: Topology, rules: [Rule], shared: DetectShared, metrics: DetectMetrics? = nil,
+         index: Int) throws(RuntimeError) {
         let decoder = try RepartitionDecoder(options: DecoderOptions(maxRecordBytes: topology.limits.maxRecordBytes,
                                                                      maxDepth: topology.limits.maxDepth))
         let encoder = JSONEncoder()
@@ -145,6 +150,7 @@ final class DetectWorker: Sendable {
         settings = EngineSettings(allowedLateness: topology.limits.allowedLateness.components.seconds,
                                   maxKeysPerRule: topology.limits.maxKeysPerRule)
         self.shared = shared
+        self.metrics = metrics ?? DetectMetrics(repartitionTopic: topology.topics.repartition.name, rules: rules)
         idleAfter = topology.limits.idleAdvance
     }
 
@@ -181,6 +187,8 @@ final class DetectWorker: Sendable {
             // Counted once per slice, not per record: the counts are shared by every worker.
             if !records.isEmpty {
                 shared.update { $0.records += records.count; $0.undecodable += undecodable; $0.alerts += alerted }
+                if records.count > undecodable { metrics.evaluated.increment(by: records.count - undecodable) }
+                if undecodable > 0 { metrics.undecodable.increment(by: undecodable) }
             }
             return (outcomes, changelog(of: diffing, in: &s))
         }
@@ -233,6 +241,7 @@ final class DetectWorker: Sendable {
         let written = out.values.reduce(0) { $0 + $1.count }
         if written > 0 || unwritable > 0 {
             shared.update { $0.changelogRecords += written; $0.changelogUnwritable += unwritable }
+            metrics.changelogWritten(out.values.joined(), clockKey: ChangelogRecord.clockKey(worker: index))
         }
         return out
     }
@@ -258,6 +267,7 @@ final class DetectWorker: Sendable {
             }
             let exact = skipped == 0 && expected.count == restored.written.count
                 && restored.written.keys.allSatisfy(expected.contains)
+            if let old = s.partitions[tp] { s.retired.retire(old.engine.statistics) }
             s.partitions[tp] = Partition(engine: engine, lastEventTime: last, lastActivity: now,
                                          written: restored.written, dirty: !exact, wholeDiff: !exact)
             return skipped
@@ -300,7 +310,19 @@ final class DetectWorker: Sendable {
     /// Forgets the engines of revoked partitions (their state is in the changelog).
     func drop(_ partitions: [TopicPartition]) {
         state.withLock { s in
-            for p in partitions { s.partitions[p] = nil }
+            for p in partitions {
+                if let old = s.partitions.removeValue(forKey: p) { s.retired.retire(old.engine.statistics) }
+            }
+        }
+    }
+
+    /// Engine counters since the worker started: its partitions' engines and those it
+    /// dropped (keys only of the partitions held now). For the metrics.
+    var cumulativeStatistics: EngineStatistics {
+        state.withLock { s in
+            var total = s.retired
+            for p in s.partitions.values { total.add(p.engine.statistics) }
+            return total
         }
     }
 
@@ -320,6 +342,13 @@ struct Undecodable: Error {
 }
 
 extension EngineStatistics {
+    /// Adds a dropped engine's counters: everything but the keys it tracked (gone with it).
+    mutating func retire(_ other: EngineStatistics) {
+        var counts = other
+        for id in counts.rules.keys { counts.rules[id]?.keys = 0 }
+        add(counts)
+    }
+
     /// Adds another engine's counters (keys tracked add up: engines hold disjoint keys).
     mutating func add(_ other: EngineStatistics) {
         events += other.events

@@ -21,11 +21,15 @@ public final class IngestStage: Sendable {
     /// The GeoIP database in use (reloaded when its file changes) and the Tor exit list.
     public let geo: GeoLocator?
     public let tor: TorExitList?
+    let enrichmentMetrics = EnrichmentMetrics()
+    /// Where the stage is (for `/ready` and `/health`).
+    public let status: StageStatus
 
     /// Opens the enrichment data (GeoIP file, saved Tor list); connects to nothing yet.
     public init(topology: Topology, logger: Logger) throws(RuntimeError) {
         self.topology = topology
         self.logger = logger
+        status = StageStatus(name: "ingest", stuckAfter: topology.kafka.maxPollInterval)
         if let g = topology.enrichment.geoIP {
             do {
                 geo = try GeoLocator(configuration: g.locatorConfiguration, logger: logger)
@@ -49,13 +53,17 @@ public final class IngestStage: Sendable {
     /// and leaves the group, each step bounded by `limits.shutdown_timeout`. Throws on an
     /// infrastructure failure (a record the broker would not take), after the same shutdown.
     public func run() async throws(RuntimeError) {
+        try await status.track { () async throws(RuntimeError) in try await runStage() }
+    }
+
+    private func runStage() async throws(RuntimeError) {
         let t = topology
         if t.topics.create { try await TopicSetup.ensure(t, logger: logger) }
         let background = startEnrichmentRefresh()
         defer { background.cancel() }
         await waitForTorList()
         let loop = StageLoop(name: "ingest", topology: t, group: t.kafka.ingestGroup, topics: t.sources.map(\.topic),
-                             tracker: tracker, logger: logger, failure: { [shared] in shared.failure },
+                             tracker: tracker, logger: logger, status: status, failure: { [shared] in shared.failure },
                              monitor: monitor)
         let enricher = Enricher(geo: geo, tor: tor)
         try await loop.run { [tracker, shared] (consumer, producer) throws(RuntimeError) in
@@ -103,5 +111,13 @@ public final class IngestStage: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if tor.snapshot == nil { logger.warning("ingest: no Tor exit list yet; events are not marked as Tor") }
+    }
+}
+
+extension IngestStage {
+    /// Brings the enrichment metrics read off the GeoIP cache and the Tor list up to date;
+    /// `/metrics` calls it before each scrape.
+    public func sampleMetrics() {
+        enrichmentMetrics.sample(geo: geo, tor: tor)
     }
 }

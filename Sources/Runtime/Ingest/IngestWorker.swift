@@ -11,7 +11,8 @@ import Metrics
 ///   a batch and waits for all of them before the next batch (that is why the
 ///   `@unchecked Sendable` is safe; decoders are not thread-safe).
 final class IngestWorker: @unchecked Sendable {
-    /// A source topic's decoder and its `vigil_ingest_records_total` counters: one lookup per record.
+    /// A source topic's decoder and its `vigil_ingest_records_total` and
+    /// `vigil_dead_letters_total` counters: one lookup per record, made once.
     private struct Source {
         let decoder: AuditRecordDecoder
         let decoded: Counter
@@ -19,6 +20,7 @@ final class IngestWorker: @unchecked Sendable {
         let skipped: Counter
         /// `vigil_oversized_records_total`: records over `limits.max_record_bytes` (dead-lettered).
         let oversized: Counter
+        let deadLetterReasons: [DecodeIssue.Reason: Counter]
 
         init(topic: String, decoder: AuditRecordDecoder) {
             self.decoder = decoder
@@ -26,12 +28,25 @@ final class IngestWorker: @unchecked Sendable {
             deadLetter = Self.counter(topic: topic, "dead_letter")
             skipped = Self.counter(topic: topic, "skipped")
             oversized = Counter(label: "vigil_oversized_records_total", dimensions: [("topic", topic)])
+            deadLetterReasons = Self.reasonCounters(topic: topic)
         }
 
         static func counter(topic: String, _ outcome: String) -> Counter {
             Counter(label: "vigil_ingest_records_total", dimensions: [("topic", topic), ("outcome", outcome)])
         }
+
+        /// `vigil_dead_letters_total{topic, reason}` for every reason that dead-letters.
+        static func reasonCounters(topic: String) -> [DecodeIssue.Reason: Counter] {
+            Dictionary(uniqueKeysWithValues: DecodeIssue.Reason.allCases.filter { !$0.isSkip }.map {
+                ($0, Counter(label: "vigil_dead_letters_total", dimensions: [("topic", topic), ("reason", $0.rawValue)]))
+            })
+        }
     }
+
+    /// `vigil_ingest_events_total{log_type}`, made once per log type.
+    private static let eventCounters: [LogType: Counter] = Dictionary(uniqueKeysWithValues: LogType.allCases.map {
+        ($0, Counter(label: "vigil_ingest_events_total", dimensions: [("log_type", $0.rawValue)]))
+    })
 
     private let topology: Topology
     private let sources: [String: Source]
@@ -41,6 +56,7 @@ final class IngestWorker: @unchecked Sendable {
     private let consumer: KafkaConsumer
     private let shared: IngestShared
     private var outcomes: [DecodeOutcome] = []
+    private let eventCounters = IngestWorker.eventCounters
 
     init(topology: Topology, enricher: Enricher, producer: KafkaProducer, consumer: KafkaConsumer,
          tracker: OffsetTracker, shared: IngestShared) throws(RuntimeError) {
@@ -68,6 +84,11 @@ final class IngestWorker: @unchecked Sendable {
         let repartition = topology.topics.repartition.name
         let deadLetter = topology.topics.deadLetter.name
         var produced: [(ProducerRecord, deadLetter: Bool)] = []
+        // Events per log type, added to the counters once per slice (not per event).
+        var eventsByType: [LogType: Int] = [:]
+        defer {
+            for (type, count) in eventsByType { eventCounters[type]?.increment(by: count) }
+        }
         for record in records {
             outcomes.removeAll(keepingCapacity: true)
             let source = sources[record.topic]
@@ -85,12 +106,18 @@ final class IngestWorker: @unchecked Sendable {
                     let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time?.date)
                     let origin = RawOrigin(record, index: several ? index : nil)
                     produced.append((RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
+                                                             arrival: record.timestamp?.milliseconds,
                                                              topic: repartition), false))
                     events += 1
+                    eventsByType[event.logType, default: 0] += 1
                 case .deadLetter(let issue):
                     produced.append((DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter), true))
                     deadLettered += 1
                     if issue.reason == .tooLarge { oversized += 1 }
+                    (source?.deadLetterReasons[issue.reason]
+                        ?? Counter(label: "vigil_dead_letters_total", dimensions: [("topic", record.topic),
+                                                                                   ("reason", issue.reason.rawValue)]))
+                        .increment()
                 case .skipped:
                     skipped += 1
                 }

@@ -13,6 +13,7 @@ import KafkaIO
 /// - headers (all text): `vigil-repartition` (format version, `1`), `vigil-log-type`,
 ///   `vigil-time` (`seconds.nanoseconds`, when the event has a time), `vigil-cluster`,
 ///   `vigil-source-topic` / `-partition` / `-offset` / `-index` (the raw record),
+///   `vigil-source-time` (the raw record's timestamp, milliseconds: its arrival),
 ///   `vigil-geo` (the location as a JSON object), `vigil-geo-db`, `vigil-geo-epoch`,
 ///   `vigil-tor-exits` (comma-separated), `vigil-tor-time`.
 ///
@@ -31,6 +32,8 @@ public enum RepartitionCodec {
         static let sourcePartition = "vigil-source-partition"
         static let sourceOffset = "vigil-source-offset"
         static let sourceIndex = "vigil-source-index"
+        /// The raw record's timestamp (milliseconds): the event's arrival, for the alert latency.
+        static let sourceTime = "vigil-source-time"
         static let geo = "vigil-geo"
         static let geoDatabase = "vigil-geo-db"
         static let geoEpoch = "vigil-geo-epoch"
@@ -46,17 +49,19 @@ public enum RepartitionCodec {
         return event.sourceIP ?? event.process?.containerID
     }
 
-    /// The record to produce for one decoded, enriched event.
+    /// The record to produce for one decoded, enriched event; `arrival` is the raw record's
+    /// timestamp (milliseconds), from which the detect stage measures alert latency.
     public static func encode(_ event: AuditEvent, enrichment: EventEnrichment, origin: RawOrigin,
-                              topic: String) -> ProducerRecord {
+                              arrival: Int64? = nil, topic: String) -> ProducerRecord {
         var headers: [KafkaHeader] = []
-        headers.reserveCapacity(14)
+        headers.reserveCapacity(15)
         func add(_ key: String, _ value: String?) {
             if let value { headers.append(KafkaHeader(key: key, string: value)) }
         }
         add(Header.version, version)
         add(Header.logType, event.logType.rawValue)
         origin.appendHeaders(to: &headers)
+        add(Header.sourceTime, arrival.map { String($0) })
         add(Header.time, event.time.map { "\($0.seconds).\($0.nanoseconds)" })
         add(Header.cluster, event.cluster)
         add(Header.geo, enrichment.geo.map(geoJSON))
@@ -67,6 +72,11 @@ public enum RepartitionCodec {
         let document = event.envelope?.bytes ?? event.raw.bytes
         return ProducerRecord(topic: topic, key: key(for: event).map { Array($0.utf8) }, value: document,
                               headers: headers, timestampMilliseconds: event.time?.milliseconds)
+    }
+
+    /// The raw record's timestamp a repartition record carries (milliseconds), if any.
+    static func arrival(of record: ConsumerRecord) -> Int64? {
+        record.header(Header.sourceTime).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
     }
 
     static func geoJSON(_ g: GeoLocation) -> String {

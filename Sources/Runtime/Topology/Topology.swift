@@ -18,6 +18,8 @@ public struct Topology: Sendable {
     public var topics: Topics
     public var workers: Workers
     public var limits: Limits
+    /// The HTTP listener of `/metrics`, `/health` and `/ready`.
+    public var observability = Observability()
 
     /// The Kafka cluster and the clients' shared settings.
     public struct KafkaSection: Sendable {
@@ -35,6 +37,7 @@ public struct Topology: Sendable {
         public var commitInterval: Duration = .seconds(5)
         public var deliveryTimeout: Duration = .seconds(120)
         public var linger: Duration = .milliseconds(5)
+        /// librdkafka statistics (consumer lag per partition for `vigil_consumer_lag`); off when nil.
         public var statisticsInterval: Duration?
     }
 
@@ -117,6 +120,45 @@ public struct Topology: Sendable {
     }
 
     public static let defaultRulesReloadCheck: Duration = .seconds(10)
+
+    public struct Observability: Sendable {
+        /// Where `/metrics`, `/health` and `/ready` listen (port 0: any free port).
+        public var listen = ListenAddress(host: "0.0.0.0", port: 9464)
+    }
+
+    /// A `HOST:PORT` to listen on (`[v6]:PORT` for an IPv6 address).
+    public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// Parses `HOST:PORT`, `[IPv6]:PORT`; nil when it is not one (port 0...65535, a host of
+        /// letters, digits, '.', '-' or an IPv6 address in brackets).
+        public init?(_ text: String) {
+            let hostPart: Substring, portPart: Substring
+            if text.hasPrefix("[") {
+                guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+                hostPart = text[text.index(after: text.startIndex)..<close]
+                portPart = text[text.index(close, offsetBy: 2)...]
+                guard !hostPart.isEmpty, hostPart.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+            } else {
+                guard let colon = text.lastIndex(of: ":") else { return nil }
+                hostPart = text[..<colon]
+                portPart = text[text.index(after: colon)...]
+                guard !hostPart.isEmpty, hostPart.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") })
+                else { return nil }
+            }
+            guard !portPart.isEmpty, portPart.count <= 5, portPart.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let port = Int(portPart), port <= 65_535 else { return nil }
+            self.init(host: String(hostPart), port: port)
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
 
     /// The source for a raw topic.
     public func source(forTopic topic: String) -> Source? {

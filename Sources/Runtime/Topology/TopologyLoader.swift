@@ -78,7 +78,7 @@ struct TopologyBuilder {
     var geoPathNode: Node?
     var torSourceNode: Node?
 
-    static let topKeys = ["kafka", "sources", "enrichment", "rules", "topics", "workers", "limits"]
+    static let topKeys = ["kafka", "sources", "enrichment", "rules", "topics", "workers", "limits", "observability"]
 
     /// A path as written, resolved against the topology file's folder.
     func resolve(_ path: String) -> String {
@@ -114,6 +114,7 @@ struct TopologyBuilder {
         let topics = top["topics"].flatMap { readTopics($0.value, &r) }
         let workers = top["workers"].map { readWorkers($0.value, &r) } ?? Topology.Workers()
         let limits = top["limits"].map { readLimits($0.value, &r) } ?? Topology.Limits()
+        let observability = top["observability"].map { readObservability($0.value, &r) } ?? Topology.Observability()
         if let topics {
             let outputs = [topics.repartition.name, topics.alerts.name, topics.deadLetter.name, topics.changelog.name]
             if Set(outputs).count != outputs.count, let node = top["topics"]?.value {
@@ -128,7 +129,7 @@ struct TopologyBuilder {
         guard r.problems.count == problemsBefore, let kafka, let rules, let topics else { return nil }
         return Topology(file: file, kafka: kafka, sources: sources, enrichment: enrichment,
                         rulesDirectory: rules, rulesReloadCheck: rulesReloadCheck, topics: topics, workers: workers,
-                        limits: limits)
+                        limits: limits, observability: observability)
     }
 
     // MARK: Sections
@@ -333,6 +334,19 @@ struct TopologyBuilder {
             r.problem(at: n, "limits.max_batch (\(l.maxBatch)) must not exceed limits.consumer_buffer (\(l.consumerBuffer))")
         }
         return l
+    }
+
+    func readObservability(_ node: Node, _ r: inout TopologyReader) -> Topology.Observability {
+        var o = Topology.Observability()
+        guard let m = r.mapping(node, "observability", allowed: ["listen"]) else { return o }
+        if let n = m["listen"]?.value, let text = r.string(n, "observability.listen", allowEmpty: false) {
+            if let address = Topology.ListenAddress(text) {
+                o.listen = address
+            } else {
+                r.problem(at: n, "observability.listen must be HOST:PORT (port 0...65535; [v6]:PORT for IPv6), not '\(text)'")
+            }
+        }
+        return o
     }
 
     // MARK: Checks of what the topology points at
