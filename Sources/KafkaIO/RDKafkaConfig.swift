@@ -28,6 +28,16 @@ final class RDKafkaConfig {
         return try RDKafkaConfig(typed: typed, passThrough: settings.properties, problems: problems)
     }
 
+    /// A consumer for ``KafkaGroupOffsets``: the group's id, but never subscribes or joins;
+    /// it commits only what it is told to, explicitly.
+    static func groupOffsets(_ settings: ClientSettings, group: String) throws(KafkaError) -> RDKafkaConfig {
+        var problems: [SettingsProblem] = []
+        if group.isEmpty { problems.append(SettingsProblem(key: "group.id", message: "the group id is empty")) }
+        let typed = settings.typedProperties(into: &problems)
+            + [("group.id", group), ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false")]
+        return try RDKafkaConfig(typed: typed, passThrough: settings.properties, problems: problems)
+    }
+
     static func admin(_ settings: ClientSettings) throws(KafkaError) -> RDKafkaConfig {
         var problems: [SettingsProblem] = []
         let typed = settings.typedProperties(into: &problems)
