@@ -188,6 +188,40 @@ import Testing
         return dir
     }
 
+    @Test func aPropertyWrittenAsAnEnvironmentVariableTakesItsValueAndAnUnsetOneIsAProblem() throws {
+        let dir = try temporaryDirectory()
+        let file = dir + "/t.yaml"
+        let set = "VIGIL_TEST_SECRET_\(UInt32.random(in: 0...UInt32.max))"
+        let unset = set + "_UNSET"
+        setenv(set, "s3cret", 1)
+        defer { unsetenv(set) }
+        try write("""
+            kafka:
+              bootstrap: 127.0.0.1:9092
+              properties:
+                security.protocol: SASL_PLAINTEXT
+                sasl.mechanisms: PLAIN
+                sasl.username: vigil
+                sasl.password: "${\(set)}"
+            sources:
+              - {topic: eks-audit, format: eks}
+            rules: \(repositoryPath("topology/rules"))
+            topics:
+              repartition: {name: r, partitions: 1}
+              alerts: {name: a, partitions: 1}
+              dead_letter: {name: d, partitions: 1}
+              changelog: {name: c, partitions: 1}
+            """, to: file)
+        let (t, _) = try TopologyLoader.load(file: file)
+        #expect(t.kafka.properties["sasl.password"] == "s3cret")
+        #expect(t.kafka.properties["sasl.username"] == "vigil", "other values are left alone")
+
+        try write(try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: set, with: unset), to: file)
+        let outcome = TopologyLoader.check(file: file)
+        #expect(outcome.problems.map(\.message).contains { $0.contains("t.yaml:7:20: environment variable \(unset) is not set") },
+                "\(outcome.problems.map(\.message))")
+    }
+
     @Test func invalidYAMLIsOneProblemAtItsPosition() throws {
         let dir = try temporaryDirectory()
         let file = dir + "/t.yaml"

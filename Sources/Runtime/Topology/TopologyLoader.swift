@@ -190,7 +190,7 @@ struct TopologyBuilder {
                           let text = r.string(value, "kafka.properties.\(key.string ?? "")", allowEmpty: true)
                     else { continue }
                     if k.properties[name] != nil { r.problem(at: key, "duplicate property '\(name)'") }
-                    k.properties[name] = text
+                    k.properties[name] = Self.expandEnvironment(text, at: value, &r)
                     kafkaNodes[name] = key
                 }
             } else {
@@ -198,6 +198,22 @@ struct TopologyBuilder {
             }
         }
         return k
+    }
+
+    /// A property written `${NAME}` takes the value of the environment variable NAME (a
+    /// Kubernetes Secret's key, a systemd credential), so secrets stay out of the topology
+    /// file; an unset variable is a problem at the value.
+    static func expandEnvironment(_ text: String, at node: Node, _ r: inout TopologyReader) -> String {
+        guard text.hasPrefix("${"), text.hasSuffix("}"), text.count > 3 else { return text }
+        let name = String(text.dropFirst(2).dropLast())
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic),
+              name.unicodeScalars.allSatisfy({ $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) })
+        else { return text }
+        guard let value = ProcessInfo.processInfo.environment[name] else {
+            r.problem(at: node, "environment variable \(name) is not set (the value is written ${\(name)})")
+            return ""
+        }
+        return value
     }
 
     func readSources(_ node: Node, _ r: inout TopologyReader) -> [Topology.Source] {
