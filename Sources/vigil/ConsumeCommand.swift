@@ -14,12 +14,15 @@ struct ConsumeCommand: AsyncParsableCommand {
             or from the beginning with --from-beginning. Formats: value (each record's value, one \
             line: the alerts topic gives the alerts' JSON lines), alert (an alert JSON line as a \
             person reads it: severity, rule, count, who, from where, title, alert_id), record \
-            (topic[partition]@offset, key, headers and value, for the dead-letter topic). Stops \
+            (topic[partition]@offset, key, headers and value, for the dead-letter topic), json (one \
+            JSON object per record: topic, partition, offset, timestamp_ms, key, headers, value; a \
+            value that is not UTF-8 as value_base64; the view ops/contract's record schemas \
+            describe). Stops \
             after --max records, after --timeout without a new record, or on SIGINT/SIGTERM.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case value, alert, record
+        case value, alert, record, json
     }
 
     @Option(help: "Brokers, host:port[,host:port...].")
@@ -37,7 +40,7 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds without a new record (the wait for the group to form included).")
     var timeout: Double?
 
-    @Option(help: "Output: value, alert or record.")
+    @Option(help: "Output: value, alert, record or json.")
     var format: Format = .value
 
     @Option(name: .customLong("property"), help: "A librdkafka property KEY=VALUE (repeatable).")
@@ -107,7 +110,32 @@ struct ConsumeCommand: AsyncParsableCommand {
             let shown = value.count > 120 ? String(value.prefix(120)) + "…" : value
             return "\(record.topic)[\(record.partition)]@\(record.offset) key=\(key)\n"
                 + headers.map { "    " + $0 + "\n" }.joined() + "    value: \(shown)"
+        case .json:
+            return json(record)
         }
+    }
+
+    /// One line of JSON: bytes as UTF-8 text where they are, else base64 (`value_base64`,
+    /// `key_base64`); a header without a value is null, a repeated header keeps its last value.
+    static func json(_ record: ConsumerRecord) -> String {
+        var object: [String: Any] = ["topic": record.topic, "partition": Int(record.partition), "offset": Int(record.offset)]
+        object["timestamp_ms"] = record.timestamp.map { Int($0.milliseconds) } ?? NSNull()
+        func bytes(_ value: [UInt8]?, _ name: String) {
+            guard let value else { object[name] = NSNull(); return }
+            if let text = String(validating: value, as: UTF8.self) { object[name] = text } else {
+                object[name] = NSNull()
+                object[name + "_base64"] = Data(value).base64EncodedString()
+            }
+        }
+        bytes(record.key, "key")
+        bytes(record.value, "value")
+        var headers: [String: Any] = [:]
+        for header in record.headers {
+            headers[header.key] = header.value.map { String(decoding: $0, as: UTF8.self) } ?? NSNull()
+        }
+        object["headers"] = headers
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

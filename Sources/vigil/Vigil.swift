@@ -9,7 +9,7 @@ struct Vigil: AsyncParsableCommand {
         version: "vigil \(VigilVersion.string) (librdkafka \(librdkafkaVersion))",
         subcommands: [DecodeCommand.self, GeoCommand.self, TorCommand.self, RulesCommand.self, ReplayCommand.self]
             + [LoadgenCommand.self, BenchCommand.self]
-            + [ValidateCommand.self, RunCommand.self, ProduceCommand.self, ConsumeCommand.self]
+            + [ValidateCommand.self, RunCommand.self, ProduceCommand.self, ConsumeCommand.self, OffsetsCommand.self]
     )
 }
 
