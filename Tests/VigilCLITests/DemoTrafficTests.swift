@@ -7,25 +7,14 @@ import Testing
     /// Runs the generator into a fresh folder; returns the folder.
     private func generate(now: Int? = nil) async throws -> URL {
         let folder = try temporaryFolder("vigil-demo")
-        let (status, output) = try await runVigil(["loadgen", "--preset", "demo", "--topology", fixture("topology/vigil.yaml"),
-                                                   "--out", folder.path] + (now.map { ["--now", "\($0)"] } ?? []))
-        #expect(status == 0, "\(output)")
+        try await generateDemoTraffic(into: folder, now: now)
         return folder
-    }
-
-    /// `expected.txt`: rule id → the number of alerts (kind alert) the traffic must raise.
-    private func expected(_ folder: URL) throws -> [String: Int] {
-        let text = try String(contentsOf: folder.appendingPathComponent("expected.txt"), encoding: .utf8)
-        return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").map { line in
-            let parts = line.split(separator: " ")
-            return (String(parts[0]), Int(parts[1]) ?? -1)
-        })
     }
 
     @Test func everySeedRuleFiresOnTheDemoTrafficAndTheMalformedRecordIsDeadLettered() async throws {
         let folder = try await generate()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let want = try expected(folder)
+        let want = try expectedAlerts(folder)
         let rules = try FileManager.default.contentsOfDirectory(atPath: fixture("topology/rules"))
             .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
         #expect(Set(want.keys) == Set(rules), "expected.txt names every seed rule")
@@ -53,5 +42,19 @@ import Testing
             #expect(scans.count == 1, "\(now): \(output)")
             #expect((scans.first?["count"] as? Int) == 8, "\(output)")
         }
+    }
+
+    /// The alert contract (ops/contract/alert.v1.schema.json) holds for every alert the demo
+    /// traffic raises, summaries included; a doctored alert fails it (the check can fail).
+    @Test func theDemoAlertsFollowTheAlertContract() async throws {
+        let folder = try await generate()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (_, output) = try await replayTraffic(folder)
+        let alerts = output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("{\"alert_id\":") }
+        #expect(alerts.count >= 9 && alerts.contains { $0.contains("\"kind\":\"dedup_summary\"") }, "\(output)")
+        try await expectValid(alerts, schema: "alert.v1.schema.json", in: folder)
+        let doctored = try #require(alerts.first).replacingOccurrences(of: "\"severity\":\"", with: "\"severity\":\"urgent-")
+        let (status, report) = try await checkJSONSchema([doctored], schema: "alert.v1.schema.json", in: folder)
+        #expect(status != 0 && report.contains("severity"), "\(report)")
     }
 }

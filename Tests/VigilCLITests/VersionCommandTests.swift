@@ -6,12 +6,27 @@ let vigilBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPat
 
 /// Runs the binary as a user would, without the test's environment tweaks.
 func runVigil(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = vigilBinary
-    process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment["LD_LIBRARY_PATH"] = nil // the binary must find librdkafka through its rpath
-    process.environment = environment
+    return try await runTool(vigilBinary.path, arguments, environment: environment)
+}
+
+/// Runs the binary for its standard output alone (errors dropped): output that must parse,
+/// which stderr lines written in between could split.
+func runVigilForOutput(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    var environment = ProcessInfo.processInfo.environment
+    environment["LD_LIBRARY_PATH"] = nil
+    return try await runTool("/bin/bash", ["-c", "exec \"$@\" 2>/dev/null", "vigil", vigilBinary.path] + arguments,
+                             environment: environment)
+}
+
+/// Runs a program to its end; standard output and error together.
+func runTool(_ path: String, _ arguments: [String],
+             environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
