@@ -126,7 +126,7 @@ import Testing
         let replacements = [
             ("vigil-ingest", "\(prefix)-ingest"), ("vigil-detect", "\(prefix)-detect"),
             ("name: vigil.", "name: \(prefix)."),
-            ("rules: rules", "rules: \(fixture("topology/rules"))"), ("../geo/", fixture("geo") + "/"),
+            ("  path: rules ", "  path: \(fixture("topology/rules")) "), ("../geo/", fixture("geo") + "/"),
         ]
         for (from, to) in replacements {
             #expect(text.contains(from), "topology/vigil.yaml has no '\(from)'")

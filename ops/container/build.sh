@@ -9,6 +9,8 @@
 #   DEST/etc/vigil/rules/*.yaml            the seed rules
 #
 #   ops/container/build.sh DEST
+# Environment: VIGIL_SCRATCH, SwiftPM's build folder (default .build; check-steps.sh uses
+# .build-container so that a development build can go on beside it).
 set -euo pipefail
 DEST="${1:?usage: build.sh DEST}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,9 +19,10 @@ bash ops/setup.sh --build-only
 # shellcheck source=ops/env.sh
 source ops/env.sh
 # $ORIGIN: the binary finds the librdkafka staged beside it, wherever the tree is put.
-swift build -c release --product vigil --static-swift-stdlib \
+SCRATCH="${VIGIL_SCRATCH:-.build}"
+swift build -c release --scratch-path "$SCRATCH" --product vigil --static-swift-stdlib \
     -Xlinker -rpath -Xlinker '$ORIGIN/../lib'
-BIN="$(swift build -c release --show-bin-path)"
+BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
 install -d "$DEST/opt/vigil/bin" "$DEST/opt/vigil/lib" "$DEST/etc/vigil/topology" "$DEST/etc/vigil/rules"
 install -m 0755 "$BIN/vigil" "$DEST/opt/vigil/bin/vigil"
 LIBDIR="$(pkg-config --variable=libdir rdkafka)"

@@ -43,7 +43,7 @@ bash "$ROOT/ops/container/runtime.sh" "$ROOTFS"
 result "runtime stage: runtime.sh in a minimal Debian 12 root" $?
 log "build stage: ops/container/build.sh (a release build)"
 rm -rf "$STAGE"
-bash "$ROOT/ops/container/build.sh" "$STAGE" >"$WORK/build.log" 2>&1
+VIGIL_SCRATCH=.build-container bash "$ROOT/ops/container/build.sh" "$STAGE" >"$WORK/build.log" 2>&1
 status=$?
 [ $status -eq 0 ] || tail -n 30 "$WORK/build.log" >&2
 result "build stage: build.sh (setup --build-only, release build, staging)" $status
