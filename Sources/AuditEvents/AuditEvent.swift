@@ -10,15 +10,16 @@
 /// events with the same content: setting an event's parts is one retain.
 public struct AuditEvent: Sendable, Hashable {
     /// The stored fields (see the public properties for their meaning).
+    @usableFromInline
     struct Fields: Sendable, Hashable {
-        var logType: LogType
-        var time: EventTime?
-        var cluster: String?
-        var isKubernetes: Bool
-        var parts: Shared<EventParts>
-        var auditID: String?
-        var process: ProcessDetails?
-        var warnings: DecodeWarnings
+        @usableFromInline var logType: LogType
+        @usableFromInline var time: EventTime?
+        @usableFromInline var cluster: String?
+        @usableFromInline var isKubernetes: Bool
+        @usableFromInline var parts: Shared<EventParts>
+        @usableFromInline var auditID: String?
+        @usableFromInline var process: ProcessDetails?
+        @usableFromInline var warnings: DecodeWarnings
         var raw: RawJSON
         var envelope: RawJSON?
         var extracted: [JSONValue?]
@@ -28,14 +29,17 @@ public struct AuditEvent: Sendable, Hashable {
     /// - Important: mutated only through `fields`' modify accessor, after a
     ///   uniqueness check; shared boxes are never written. That is why the
     ///   `@unchecked Sendable` is safe.
+    @usableFromInline
     final class Box: @unchecked Sendable {
         // Exclusivity is guaranteed by the uniqueness check above, not by the
         // runtime's access tracking (which cost ~5% of decoding).
-        @exclusivity(unchecked) var fields: Fields
+        @usableFromInline @exclusivity(unchecked) var fields: Fields
         init(_ fields: Fields) { self.fields = fields }
     }
 
-    private var box: Box
+    /// Read in place by the inlinable getters (`AuditEvent+Reading.swift`);
+    /// written only through `fields`.
+    @usableFromInline var box: Box
 
     var fields: Fields {
         get { box.fields }
@@ -59,13 +63,13 @@ public struct AuditEvent: Sendable, Hashable {
     }
 
     public var logType: LogType {
-        get { box.fields.logType }
+        @inlinable get { box.fields.logType }
         _modify { yield &fields.logType }
     }
 
     /// The event's own time; nil when the record had none (`warnings` says so).
     public var time: EventTime? {
-        get { box.fields.time }
+        @inlinable get { box.fields.time }
         _modify { yield &fields.time }
     }
 
@@ -73,13 +77,13 @@ public struct AuditEvent: Sendable, Hashable {
     /// group's cluster); AKS: the cluster in `resourceId`; GKE:
     /// `resource.labels.cluster_name`; process: `orchestrator.cluster.name`.
     public var cluster: String? {
-        get { box.fields.cluster }
+        @inlinable get { box.fields.cluster }
         _modify { yield &fields.cluster }
     }
 
     /// False for GCP entries of services other than `k8s.io` and for process events.
     public var isKubernetes: Bool {
-        get { box.fields.isKubernetes }
+        @inlinable get { box.fields.isKubernetes }
         _modify { yield &fields.isKubernetes }
     }
 
@@ -91,7 +95,7 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// All source IPs, in order, as written (GKE: `callerIp`).
     public var sourceIPs: [String] {
-        get { box.fields.parts.value.sourceIPs }
+        @inlinable get { box.fields.parts.value.sourceIPs }
         set { changeParts { $0.sourceIPs = newValue } }
     }
 
@@ -102,7 +106,7 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// Kubernetes verb (GKE: the last part of `methodName`).
     public var verb: String? {
-        get { box.fields.parts.value.request.value.verb }
+        @inlinable get { box.fields.parts.value.request.value.verb }
         set { changeParts { $0.request = $0.request.with { $0.verb = newValue } } }
     }
 
@@ -113,7 +117,7 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// Request URI (GKE has none: built from `resourceName`, see the GKE decoder).
     public var requestURI: String? {
-        get { box.fields.parts.value.request.value.requestURI }
+        @inlinable get { box.fields.parts.value.request.value.requestURI }
         set { changeParts { $0.request = $0.request.with { $0.requestURI = newValue } } }
     }
 
@@ -123,25 +127,25 @@ public struct AuditEvent: Sendable, Hashable {
     }
 
     public var userAgent: String? {
-        get { box.fields.parts.value.request.value.userAgent }
+        @inlinable get { box.fields.parts.value.request.value.userAgent }
         set { changeParts { $0.request = $0.request.with { $0.userAgent = newValue } } }
     }
 
     /// `RequestReceived`, `ResponseStarted`, `ResponseComplete`, `Panic`.
     public var stage: String? {
-        get { box.fields.parts.value.request.value.stage }
+        @inlinable get { box.fields.parts.value.request.value.stage }
         set { changeParts { $0.request = $0.request.with { $0.stage = newValue } } }
     }
 
     /// `auditID` (GKE: `operation.id`, else `insertId`).
     public var auditID: String? {
-        get { box.fields.auditID }
+        @inlinable get { box.fields.auditID }
         _modify { yield &fields.auditID }
     }
 
     /// Audit policy level (`Metadata`, `Request`, `RequestResponse`).
     public var level: String? {
-        get { box.fields.parts.value.request.value.level }
+        @inlinable get { box.fields.parts.value.request.value.level }
         set { changeParts { $0.request = $0.request.with { $0.level = newValue } } }
     }
 
@@ -152,12 +156,12 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// Process fields; nil for audit events.
     public var process: ProcessDetails? {
-        get { box.fields.process }
+        @inlinable get { box.fields.process }
         _modify { yield &fields.process }
     }
 
     public var warnings: DecodeWarnings {
-        get { box.fields.warnings }
+        @inlinable get { box.fields.warnings }
         _modify { yield &fields.warnings }
     }
 
@@ -180,7 +184,7 @@ public struct AuditEvent: Sendable, Hashable {
     }
 
     /// The first source IP: the one threshold keys and GeoIP use.
-    public var sourceIP: String? { box.fields.parts.value.sourceIPs.first }
+    @inlinable public var sourceIP: String? { box.fields.parts.value.sourceIPs.first }
 
     public init(logType: LogType, raw: RawJSON = RawJSON([UInt8]())) {
         box = Box(Fields(
@@ -198,14 +202,15 @@ public struct AuditEvent: Sendable, Hashable {
 /// An immutable value shared by reference: a part of an event that many
 /// events have in common (the same user, object, response), made once by the
 /// decoder and referenced by each. Equality and hashing are by value.
+@usableFromInline
 final class Shared<Value: Hashable & Sendable>: Sendable, Hashable {
-    let value: Value
+    @usableFromInline let value: Value
 
     init(_ value: Value) { self.value = value }
 
-    static func == (a: Shared, b: Shared) -> Bool { a === b || a.value == b.value }
+    @usableFromInline static func == (a: Shared, b: Shared) -> Bool { a === b || a.value == b.value }
 
-    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
+    @usableFromInline func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 
     /// A new part: this one with `change` applied.
     func with(_ change: (inout Value) -> Void) -> Shared {
@@ -217,25 +222,26 @@ final class Shared<Value: Hashable & Sendable>: Sendable, Hashable {
 
 /// The parts of an event that repeat across events, each shared on its own
 /// too (events of one user with different objects share the user).
+@usableFromInline
 struct EventParts: Sendable, Hashable {
-    var request: Shared<RequestLine>
-    var user: Shared<UserInfo>
-    var object: Shared<ObjectReference>
-    var response: Shared<ResponseStatus>
-    var authorization: Shared<AuthorizationAnnotations>
-    var sourceIPs: [String]
+    @usableFromInline var request: Shared<RequestLine>
+    @usableFromInline var user: Shared<UserInfo>
+    @usableFromInline var object: Shared<ObjectReference>
+    @usableFromInline var response: Shared<ResponseStatus>
+    @usableFromInline var authorization: Shared<AuthorizationAnnotations>
+    @usableFromInline var sourceIPs: [String]
     /// What the decoder found wanting in these parts when it made them (no
     /// verb, no source IP, an invalid one), so an event that reuses them
     /// gets the same warnings without looking again. Not part of the value:
     /// equality and hashing ignore it.
     var derivedWarnings: DecodeWarnings = []
 
-    static func == (a: EventParts, b: EventParts) -> Bool {
+    @usableFromInline static func == (a: EventParts, b: EventParts) -> Bool {
         a.request == b.request && a.user == b.user && a.object == b.object && a.response == b.response
             && a.authorization == b.authorization && a.sourceIPs == b.sourceIPs
     }
 
-    func hash(into hasher: inout Hasher) {
+    @usableFromInline func hash(into hasher: inout Hasher) {
         hasher.combine(request)
         hasher.combine(user)
         hasher.combine(object)
@@ -246,12 +252,13 @@ struct EventParts: Sendable, Hashable {
 }
 
 /// The request fields of an event, which repeat together across events.
+@usableFromInline
 struct RequestLine: Sendable, Hashable {
-    var verb: String?
-    var requestURI: String?
-    var userAgent: String?
-    var stage: String?
-    var level: String?
+    @usableFromInline var verb: String?
+    @usableFromInline var requestURI: String?
+    @usableFromInline var userAgent: String?
+    @usableFromInline var stage: String?
+    @usableFromInline var level: String?
 }
 
 /// The parts of a new event (no user, object, response or annotations yet).

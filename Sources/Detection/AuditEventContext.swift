@@ -10,35 +10,30 @@ import Enrichment
 /// built from an ``EventEnrichment``, by its ``EventEnrichment/isTorExit(_:)``.
 public struct AuditEventContext: EvaluationContext {
     public let event: AuditEvent
-    public let geo: GeoLocation?
+    /// The location of the event's first source IP: the enrichment's, or the one given.
+    public var geo: GeoLocation? { enrichment == nil ? givenGeo : enrichment?.geo }
     public let torExit: (String) -> Bool
-    /// The enrichment the context was built from, if any (answers Tor membership).
+    /// The enrichment the context was built from, if any (answers geo fields and Tor membership).
     public let enrichment: EventEnrichment?
-    /// `response.code` and `response.grpc_code`, read once: rules test them
-    /// often, and each read of `event.response` copies the whole part.
-    let responseCode: Int?
-    let responseGRPCCode: Int?
+    /// The location given to ``init(event:geo:torExit:)``; the enrichment's
+    /// is not copied here (a context is built per event: each stored
+    /// reference is a retain and a release).
+    private let givenGeo: GeoLocation?
 
     public init(event: AuditEvent, geo: GeoLocation? = nil, torExit: @escaping (String) -> Bool = { _ in false }) {
         self.event = event
-        self.geo = geo
+        givenGeo = geo
         self.torExit = torExit
         enrichment = nil
-        let response = event.response
-        responseCode = response.code
-        responseGRPCCode = response.grpcCode
     }
 
     /// A context answering geo fields from `enrichment.geo` and Tor membership
     /// from `enrichment.isTorExit` (what ingest computed for this event).
     public init(event: AuditEvent, enrichment: EventEnrichment) {
         self.event = event
-        geo = enrichment.geo
+        givenGeo = nil
         torExit = { _ in false }
         self.enrichment = enrichment
-        let response = event.response
-        responseCode = response.code
-        responseGRPCCode = response.grpcCode
     }
 
     public func values(of field: FieldReference) -> FieldValues {
@@ -54,6 +49,12 @@ public struct AuditEventContext: EvaluationContext {
         if let normalized = field.normalized { return contains(normalized, where: predicate) }
         return values(of: field).contains(where: predicate)
     }
+
+    /// Whether `ip` is public: ``IPAddress/isGlobal`` (the protocol's default, stated
+    /// here so lowered conditions can ask without a context).
+    public func isPublic(_ ip: String) -> Bool { Self.isPublic(ip) }
+
+    static func isPublic(_ ip: String) -> Bool { IPAddress(ip)?.isGlobal ?? false }
 
     public func isTorExit(_ ip: String) -> Bool {
         // Optional chaining reads the stored enrichment in place (binding it

@@ -9,6 +9,9 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
     let root: ConditionNode
     /// `root` as evaluated (``ConditionNode/planned()``: cheap tests first).
     let plan: ConditionNode
+    /// `plan` lowered for ``AuditEventContext`` (``ConditionNode/lowered()``):
+    /// what `evaluate(_: AuditEventContext)` runs.
+    let program: EventTest
     /// The fields the condition reads, in order of first mention (for rule
     /// validation and for choosing what an alert carries).
     public let fields: [FieldReference]
@@ -23,6 +26,7 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
         let root = try parser.parseCondition()
         self.root = root
         plan = root.planned()
+        program = plan.lowered()
         self.fields = root.fields
     }
 
@@ -36,7 +40,7 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
     /// generic form, compiled for ``AuditEventContext`` inside this module so
     /// callers in other modules get the specialized evaluation.
     public func evaluate(_ context: AuditEventContext) -> Bool {
-        plan.evaluate(context)
+        program.holds(context)
     }
 
     @usableFromInline
@@ -45,4 +49,13 @@ public struct Condition: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { text }
+
+    /// Equal when written alike and compiled alike (plan and program derive from `root`).
+    public static func == (a: Condition, b: Condition) -> Bool {
+        a.text == b.text && a.root == b.root
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(text)
+    }
 }
