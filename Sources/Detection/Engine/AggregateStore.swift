@@ -59,38 +59,57 @@ struct AggregateStore {
             case .values(let f), .distinctCount(let f), .min(let f), .max(let f): return context.values(of: f).all
             }
         }
+        let specs = aggregate.stats
+        let maxReferences = self.maxReferences, maxValues = self.maxValues
         for values in combinations {
             let key = GroupKey.text(values.lazy.map(FieldValues.one))
-            var group = windows[start]?[key] ?? AggregateGroupState(
-                groupValues: values, count: 0, firstSeen: match.time, lastSeen: match.time,
-                statistics: aggregate.stats.map { statistic in
-                    switch statistic.function {
-                    case .count: return .count
-                    case .values, .distinctCount: return .distinct([], dropped: 0)
-                    case .min, .max: return .extreme(nil)
-                    }
-                },
-                matches: [], source: nil, dataVersions: nil, representative: nil)
-            let isNew = group.count == 0
-            group.count += 1
-            group.firstSeen = min(group.firstSeen, match.time)
-            group.lastSeen = max(group.lastSeen, match.time)
-            for (i, statistic) in aggregate.stats.enumerated() {
-                accumulate(&group.statistics[i], statistic.function, statValues[i], stats: &stats)
-            }
-            group.matches.insert(sorted: match, cap: maxReferences)
-            if group.representative.map({ match < $0 }) ?? true {
-                group.representative = match
-                group.source = AlertBuilder.source(context.event, enrichment)
-                group.dataVersions = Alert.DataVersions(enrichment)
-            }
-            windows[start, default: [:]][key] = group
+            var isNew = false
+            // In place: copying the group out and storing it back copied its
+            // statistics and references (the dictionary still held them) per match.
+            Self.add(match, statValues, specs: specs, maxReferences: maxReferences, maxValues: maxValues,
+                     to: &windows[start, default: [:]][key, default: Self.newGroup(values, time: match.time, specs)],
+                     isNew: &isNew, context: context, enrichment: enrichment, stats: &stats)
             changed?.insert(Slot(start: start, key: key))
             nextClose = min(nextClose, start.plus(window))
             if isNew {
                 groupCount += 1
                 if groupCount > maxKeys { evict(stats: &stats, into: &alerts) }
             }
+        }
+    }
+
+    /// A group of `values` with no match yet.
+    private static func newGroup(_ values: [FieldValue], time: Int64,
+                                 _ specs: [Rule.Statistic]) -> AggregateGroupState {
+        AggregateGroupState(
+            groupValues: values, count: 0, firstSeen: time, lastSeen: time,
+            statistics: specs.map { statistic in
+                switch statistic.function {
+                case .count: return .count
+                case .values, .distinctCount: return .distinct([], dropped: 0)
+                case .min, .max: return .extreme(nil)
+                }
+            },
+            matches: [], source: nil, dataVersions: nil, representative: nil)
+    }
+
+    /// One match (with its statistics' values) into `group`.
+    private static func add(_ match: MatchReference, _ statValues: [[FieldValue]], specs: [Rule.Statistic],
+                            maxReferences: Int, maxValues: Int, to group: inout AggregateGroupState,
+                            isNew: inout Bool, context: AuditEventContext, enrichment: EventEnrichment,
+                            stats: inout RuleStatistics) {
+        isNew = group.count == 0
+        group.count += 1
+        group.firstSeen = min(group.firstSeen, match.time)
+        group.lastSeen = max(group.lastSeen, match.time)
+        for (i, statistic) in specs.enumerated() where i < group.statistics.count {
+            accumulate(&group.statistics[i], statistic.function, statValues[i], maxValues: maxValues, stats: &stats)
+        }
+        group.matches.insert(sorted: match, cap: maxReferences)
+        if group.representative.map({ match < $0 }) ?? true {
+            group.representative = match
+            group.source = AlertBuilder.source(context.event, enrichment)
+            group.dataVersions = Alert.DataVersions(enrichment)
         }
     }
 
@@ -107,8 +126,8 @@ struct AggregateStore {
         return values.filter { seen.insert($0).inserted }
     }
 
-    private func accumulate(_ state: inout StatisticState, _ function: StatisticFunction, _ values: [FieldValue],
-                            stats: inout RuleStatistics) {
+    private static func accumulate(_ state: inout StatisticState, _ function: StatisticFunction,
+                                   _ values: [FieldValue], maxValues: Int, stats: inout RuleStatistics) {
         switch state {
         case .count: return
         case .distinct(var sorted, let dropped):

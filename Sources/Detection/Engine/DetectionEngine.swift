@@ -60,10 +60,10 @@ public struct DetectionEngine {
         let late = time < horizonNanos
         if late { counters.lateEvents += 1 }
         let context = AuditEventContext(event: event, enrichment: enrichment)
-        let plan = self.plan
-        for i in plan.rules(for: event.logType) where plan.conditions[i].evaluate(context) {
-            evaluators[i].match(time: time, late: late, origin: origin, context: context,
-                                enrichment: enrichment, into: &alerts)
+        let rules = plan.rules(for: event.logType)
+        for rule in rules where rule.condition.holds(context) {
+            evaluators[rule.index].match(time: time, late: late, origin: origin, context: context,
+                                         enrichment: enrichment, into: &alerts)
         }
         return alerts
     }
@@ -105,24 +105,29 @@ public struct DetectionEngine {
     }
 }
 
-/// The conditions of the engine's rules and which rules apply to each log
-/// type, computed once and shared by reference (the per-event loop reads it
-/// without copying rule values).
+/// Which rules apply to each log type, with their lowered conditions,
+/// computed once and shared by reference (the per-event loop reads it
+/// without copying rule or condition values).
 final class EnginePlan: Sendable {
-    let conditions: [Condition]
-    /// Per log type, the indexes of the rules that apply (a short list: scanned, not hashed).
-    private let byLogType: [(type: LogType, rules: [Int])]
+    /// A rule that applies: its index in the engine's rules and its condition as evaluated.
+    struct Entry: Sendable {
+        let index: Int
+        let condition: EventTest
+    }
+
+    /// Per log type, the rules that apply (a short list: scanned, not hashed).
+    private let byLogType: [(type: LogType, rules: [Entry])]
 
     init(rules: [Rule]) {
-        conditions = rules.map(\.condition)
         byLogType = LogType.allCases.map { type in
-            (type, rules.indices.filter { rules[$0].reads(type) })
+            (type, rules.indices.filter { rules[$0].reads(type) }
+                .map { Entry(index: $0, condition: rules[$0].condition.program) })
         }
     }
 
-    /// Indexes of the rules that apply to `logType`, in rule order.
+    /// The rules that apply to `logType`, in rule order.
     @inline(__always)
-    func rules(for logType: LogType) -> [Int] {
+    func rules(for logType: LogType) -> [Entry] {
         for entry in byLogType where entry.type == logType { return entry.rules }
         return []
     }

@@ -19,8 +19,18 @@ extension Array where Element == MatchReference {
     /// Inserts `match` in order into this sorted list, which keeps only its
     /// `cap` earliest (a match after the last of a full list is not kept).
     mutating func insert(sorted match: MatchReference, cap: Int) {
-        if count >= cap, let last, !(match < last) { return }
-        insert(match, at: firstIndex { match < $0 } ?? count)
+        if let last, !(match < last) {
+            // In time order (the common case): it goes last, if there is room.
+            if count < cap { append(match) }
+            return
+        }
+        // After the last element not greater than `match` (binary search: lists run to the cap).
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if match < self[mid] { high = mid } else { low = mid + 1 }
+        }
+        insert(match, at: low)
         if count > cap { removeLast() }
     }
 }
