@@ -173,10 +173,15 @@ import Testing
             #expect(origins.count == expectedOrigins && expectedOrigins >= 400,
                     "distinct events repartitioned: \(origins.count) of \(expectedOrigins) (\(records.count) records)")
 
-            let extra = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array("{}".utf8), partition: 1))
             await producer.close()
-            let again = try await readAfterJoin(broker, group: topology.kafka.ingestGroup, topics: [raw.topic])
-            #expect(again.map(\.offset) == [extra.offset], "re-read after commit: \(again.map { "\($0.partition)@\($0.offset)" })")
+            // Every record is committed: the group resumes after the last one on each partition.
+            // Read from the group's commits, not by joining it: a consumer joining right after both
+            // members left sometimes got no assignment within 30 s on a busy machine (Tansu's join
+            // hold and librdkafka's metadata-triggered rejoins), which said nothing about ingest.
+            let admin = try KafkaAdmin(settings: ClientSettings(bootstrapServers: [broker.bootstrap]), logger: testLogger)
+            let partitions = (0..<4).map { TopicPartition(raw.topic, Int32($0)) }
+            let committed = try await admin.committedOffsets(group: topology.kafka.ingestGroup, partitions: partitions)
+            #expect(partitions.map { committed[$0] } == Array(repeating: 100, count: 4), "committed: \(committed)")
         }
     }
 
