@@ -316,6 +316,13 @@ struct LoadgenCommand: AsyncParsableCommand {
         }
         let began = ContinuousClock.now
         for record in TrafficGenerator(configuration) {
+            if rate > 0 {
+                // Paced by event time: a record leaves when its (last) event happens, relative
+                // to the stream's start (an attack's later steps wait for their time).
+                let due = began + .microseconds(record.micros - configuration.startMicros)
+                let wait = due - ContinuousClock.now
+                if wait > .milliseconds(1) { try? await Task.sleep(for: wait) }
+            }
             let topic = topics[record.cloud] ?? record.cloud.rawValue
             do {
                 try await producer.enqueue(ProducerRecord(topic: topic, key: record.key, value: record.value)) { result in
@@ -327,13 +334,6 @@ struct LoadgenCommand: AsyncParsableCommand {
                 failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
             }
             summary.add(record)
-            if rate > 0 {
-                // Paced by event time: a record leaves when its (last) event happens, relative
-                // to the stream's start.
-                let due = began + .microseconds(record.micros - configuration.startMicros)
-                let wait = due - ContinuousClock.now
-                if wait > .milliseconds(1) { try? await Task.sleep(for: wait) }
-            }
         }
         do { try await producer.flush(timeout: settings.deliveryTimeout) } catch {
             failures.withLock { f in if f.first == nil { f.first = "\(error)" } }
