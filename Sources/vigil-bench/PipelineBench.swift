@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditEvents
 import Foundation
 import KafkaIO
 import Logging
@@ -97,7 +98,9 @@ struct DrainBench: AsyncParsableCommand {
 }
 
 /// `vigil-bench latency`: reads the alerts topic from its end and measures, per rule, the time
-/// from an alert's event (its record timestamp: the last event's time) to its arrival here.
+/// from an alert's event (its `last_seen`, read from the alert's JSON) to its arrival here.
+/// Not the record timestamp: Tansu hands records of one batch back with one timestamp, so
+/// earlier alerts of a batch looked younger than their events.
 /// With `vigil loadgen --rate R` producing events as they happen (event time = send time),
 /// that is the pipeline's alert latency.
 struct LatencyBench: AsyncParsableCommand {
@@ -134,11 +137,15 @@ struct LatencyBench: AsyncParsableCommand {
             for try await batch in consumer.batches {
                 let now = Date().timeIntervalSince1970 * 1000
                 for record in batch {
-                    guard let stamp = record.timestamp?.milliseconds,
-                          record.header("vigil-alert-kind").map({ String(decoding: $0, as: UTF8.self) }) == "alert",
-                          let rule = record.header("vigil-rule-id").map({ String(decoding: $0, as: UTF8.self) })
+                    guard record.header("vigil-alert-kind").map({ String(decoding: $0, as: UTF8.self) }) == "alert",
+                          let rule = record.header("vigil-rule-id").map({ String(decoding: $0, as: UTF8.self) }),
+                          let value = record.value, let seen = Self.lastSeen(value)
                     else { continue }
-                    latencies[rule, default: []].append(now - Double(stamp))
+                    let eventMs = Double(seen.seconds) * 1000 + Double(seen.nanoseconds) / 1e6
+                    // Alerts of events from before the join (a consumer starting at "latest" on
+                    // Tansu re-reads the end of the last batch) are not this measurement's.
+                    if eventMs < joined.at { continue }
+                    latencies[rule, default: []].append(now - eventMs)
                 }
                 if Task.isCancelled { break }
             }
@@ -157,11 +164,20 @@ struct LatencyBench: AsyncParsableCommand {
         }
         print("{" + parts.joined(separator: ",") + "}")
     }
+
+    /// The `"last_seen":"<RFC 3339>"` member of an alert's JSON line.
+    static func lastSeen(_ value: [UInt8]) -> EventTime? {
+        let marker = Array("\"last_seen\":\"".utf8)
+        guard let start = value.firstRange(of: marker)?.upperBound,
+              let end = value[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return EventTime(parsing: String(decoding: value[start..<end], as: UTF8.self))
+    }
 }
 
-/// Set once, from the consumer's rebalance hook.
+/// Set once, from the consumer's rebalance hook, with the time (ms since the epoch).
 final class JoinFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func set() { flag.store(true, ordering: .relaxed) }
-    var value: Bool { flag.load(ordering: .relaxed) }
+    private let time = Mutex<Double?>(nil)
+    func set() { time.withLock { $0 = $0 ?? Date().timeIntervalSince1970 * 1000 } }
+    var value: Bool { time.withLock { $0 != nil } }
+    var at: Double { time.withLock { $0 ?? .infinity } }
 }
