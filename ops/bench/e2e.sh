@@ -63,7 +63,7 @@ PRODUCED_EVENTS="$(json '["events"]' < "$STATE/loadgen.out")"
 BYTES="$(json '["bytes"]' < "$STATE/loadgen.out")"
 
 LOAD1="$(load)"
-"$VIGIL" run --topology "$STATE/topology.yaml" --bootstrap "$BOOT" --log-level warning > "$STATE/vigil.log" 2>&1 &
+"$VIGIL" run --topology "$STATE/topology.yaml" --bootstrap "$BOOT" --http-listen 127.0.0.1:0 --log-level warning > "$STATE/vigil.log" 2>&1 &
 VIGIL_PID=$!
 PERF_PID=""
 if [ "${PERF:-0}" = 1 ]; then
