@@ -39,6 +39,18 @@ public struct TestBroker: Sendable {
     public func stop() async {
         _ = try? await runBrokerScript(["stop", state])
     }
+
+    /// The loopback port it listens on.
+    public var port: Int { Int(bootstrap.split(separator: ":").last ?? "") ?? 0 }
+
+    /// Stops this broker, waits `pause`, and starts a new one on the same port: clients see the
+    /// broker go away and come back. Tansu keeps its data in memory: the new one has no topics,
+    /// records, groups or producer ids.
+    public func restart(after pause: Duration) async throws -> TestBroker {
+        await stop()
+        try await Task.sleep(for: pause)
+        return try await TestBroker.start(port: port)
+    }
 }
 
 /// Runs `body` with a fresh broker and always stops it.

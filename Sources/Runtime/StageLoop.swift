@@ -38,12 +38,47 @@ struct StageLoop {
     let status: StageStatus
     /// The first delivery failure, if any (set from producer callbacks).
     let failure: @Sendable () -> RuntimeError?
+    /// Clears the failure before the stage starts again.
+    let recover: @Sendable () -> Void
     /// How often `tick()` runs; nil: never.
     var tickInterval: Duration?
     /// Samples the stage's bounds while it runs (`vigil_queue_depth`, pauses).
     let monitor: BackPressureMonitor
 
+    /// Runs the stage until the calling task is cancelled. An infrastructure failure (a record
+    /// the broker would not take, a fenced producer, a failed restore, a consumer error) ends
+    /// the attempt (its clients shut down as on a stop: what was acknowledged is committed,
+    /// nothing else) and the stage starts again with new clients after a pause (1 s, doubling
+    /// to 30 s; back to 1 s after a minute of running), its topics ensured again: a broker that
+    /// was away, or came back without its topics or producer state, is waited for.
     func run(_ make: (KafkaConsumer, KafkaProducer) throws(RuntimeError) -> any BatchProcessor) async throws(RuntimeError) {
+        var pause = Duration.seconds(1)
+        while true {
+            let started = ContinuousClock.now
+            do {
+                try await attempt(make)
+                return
+            } catch {
+                if Task.isCancelled { throw error }
+                if ContinuousClock.now - started > .seconds(60) { pause = .seconds(1) }
+                logger.error("\(name): failed; starting again", metadata: ["error": "\(error)", "after": "\(pause)"])
+                do { try await Task.sleep(for: pause) } catch { throw RuntimeError(code: .kafka, detail: "\(name): stopped") }
+                pause = min(pause * 2, .seconds(30))
+                recover()
+                status.restarting()
+                if topology.topics.create {
+                    do throws(RuntimeError) {
+                        try await TopicSetup.ensure(topology, logger: logger)
+                    } catch {
+                        logger.error("\(name): creating topics failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    /// One life of the stage: clients made, batches processed until cancelled or a failure.
+    private func attempt(_ make: (KafkaConsumer, KafkaProducer) throws(RuntimeError) -> any BatchProcessor) async throws(RuntimeError) {
         let t = topology
         let producer: KafkaProducer
         let consumer: KafkaConsumer
@@ -93,32 +128,48 @@ struct StageLoop {
                 try? await Task.sleep(for: BackPressureMonitor.interval)
             }
         }
-        var failure: RuntimeError?
-        do {
-            for try await batch in consumer.batches {
-                // Shielded from cancellation: a batch handed over is registered and produced
-                // whole, so shutdown finds no half-registered record.
-                let started = ContinuousClock.now
-                status.batch(started: true)
-                let outcome = await Task { () async -> RuntimeError? in
-                    do throws(RuntimeError) {
-                        try await processor.process(batch)
-                        return nil
-                    } catch {
-                        return error
+        // The batch loop, and a watch that ends it when a failure is flagged between batches
+        // (a producer callback, a restore): a stage that cannot go on stops without waiting for
+        // a batch that may never come.
+        let failure: RuntimeError? = await withTaskGroup(of: RuntimeError?.self) { [name, failure = self.failure] group in
+            group.addTask {
+                do {
+                    for try await batch in consumer.batches {
+                        // Shielded from cancellation: a batch handed over is registered and produced
+                        // whole, so shutdown finds no half-registered record.
+                        let started = ContinuousClock.now
+                        status.batch(started: true)
+                        let outcome = await Task { () async -> RuntimeError? in
+                            do throws(RuntimeError) {
+                                try await processor.process(batch)
+                                return nil
+                            } catch {
+                                return error
+                            }
+                        }.value
+                        monitor.sample(consumer, producer)
+                        status.batch(started: false)
+                        metrics.processed(in: .now - started)
+                        if let error = outcome ?? failure() { return error }
+                        if Task.isCancelled { break }
                     }
-                }.value
-                monitor.sample(consumer, producer)
-                status.batch(started: false)
-                metrics.processed(in: .now - started)
-                if let error = outcome ?? self.failure() {
-                    failure = error
-                    break
+                    return nil
+                } catch {
+                    return Task.isCancelled ? nil : RuntimeError(code: .kafka, detail: "\(name) consumer: \(error)")
                 }
-                if Task.isCancelled { break }
             }
-        } catch {
-            failure = RuntimeError(code: .kafka, detail: "\(name) consumer: \(error)")
+            group.addTask {
+                while !Task.isCancelled {
+                    if let error = failure() { return error }
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+                return nil
+            }
+            var first: RuntimeError?
+            if let done = await group.next() { first = done }
+            group.cancelAll()
+            for await other in group where first == nil { first = other }
+            return first
         }
         ticker?.cancel()
         sampler.cancel()

@@ -7,7 +7,7 @@ public protocol StageStatistics: Sendable {
 }
 
 /// State a stage's workers and the producer's delivery callbacks share: counts and the
-/// first delivery failure (which stops the stage).
+/// first delivery failure (which ends the stage's attempt; it starts again with new clients).
 final class StageShared<Statistics: StageStatistics>: Sendable {
     private let state = Mutex<(statistics: Statistics, failure: RuntimeError?)>((Statistics(), nil))
 
@@ -20,6 +20,11 @@ final class StageShared<Statistics: StageStatistics>: Sendable {
             s.statistics.deliveryFailures += 1
             if s.failure == nil { s.failure = error }
         }
+    }
+
+    /// Forgets the failure: the stage starts again with new clients.
+    func recover() {
+        state.withLock { $0.failure = nil }
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }

@@ -89,6 +89,15 @@ public final class StageStatus: Sendable {
         readyGauge.record(ready ? 1 : 0)
     }
 
+    /// An attempt failed and the stage starts again with new clients (`StageLoop.run`): from
+    /// `stopping` back to `starting` (not ready until its assignment is restored again).
+    func restarting() {
+        state.withLock { s in
+            if s.phase == .stopping { s.phase = .starting }
+        }
+        readyGauge.record(0)
+    }
+
     func fail(_ detail: String) {
         state.withLock { s in
             s.phase = .failed

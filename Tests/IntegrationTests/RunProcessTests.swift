@@ -113,4 +113,52 @@ import Testing
             }
         }
     }
+
+    /// The broker stops while `vigil run` is running, stays away longer than a session timeout
+    /// and comes back empty (Tansu keeps nothing: topics, offsets, groups and producer ids are
+    /// gone). The topics are created again at once, as an operator would (the raw one is the
+    /// shippers'; Vigil's own it would make itself on its next start, but on Tansu a client's
+    /// metadata request for a missing topic auto-creates it first, and a group subscribed to
+    /// such a topic is never assigned). Vigil waits, its stages fail on producers the new broker
+    /// does not know and start again with new clients, and it goes on: the events sent after the
+    /// restart raise their alerts, and the process never exits. What the old broker held went
+    /// with it.
+    @Test(.timeLimit(.minutes(5)))
+    func theBrokerStoppedAndRestartedEmptyVigilWaitsReconnectsAndGoesOn() async throws {
+        var broker = try await TestBroker.start(port: freePort())
+        do {
+            try await withProcesses { processes in
+                let run = try await RunSetup(broker, "restart", maxPollInterval: "10s")
+                let before = try Self.denials(run.name, 0..<10, ips: Array(publicIPs[..<4]))
+                let after = try Self.denials(run.name, 0..<10, ips: Array(publicIPs[4...]))
+                let expectedBefore = try await replayedAlertIDs(before.map(\.line))
+                let expectedAfter = try await replayedAlertIDs(after.map(\.line))
+                #expect(expectedBefore.count == 8 && expectedAfter.count == 8)
+
+                let vigil = try run.start("vigil", in: processes)
+                let assigned = await vigil.waitFor("detect: partitions assigned")
+                #expect(assigned, "\(processes.logs)")
+                try await Self.send(before, to: run.raw, broker)
+                let first = try await readTopic(broker, "\(run.name).alerts") { alertIDs($0).count >= expectedBefore.count }
+                #expect(alertIDs(first) == expectedBefore, "\(processes.logs)")
+
+                broker = try await broker.restart(after: .seconds(8))
+                for (topic, partitions) in [(run.raw, 4), ("\(run.name).events", 4), ("\(run.name).changelog", 4),
+                                            ("\(run.name).alerts", 1), ("\(run.name).dlq", 1)] {
+                    try await broker.createTopic(topic, partitions: partitions)
+                }
+                try await Self.send(after, to: run.raw, broker)
+                let second = try await readTopic(broker, "\(run.name).alerts", timeout: .seconds(150)) {
+                    alertIDs($0).count >= expectedAfter.count
+                }
+                #expect(vigil.exitStatus == nil, "vigil run kept running: \(processes.logs)")
+                #expect(alertIDs(second) == expectedAfter, "\(processes.logs)")
+                #expect(await vigil.stop() == 0, "\(processes.logs)")
+            }
+        } catch {
+            await broker.stop()
+            throw error
+        }
+        await broker.stop()
+    }
 }

@@ -136,12 +136,12 @@ struct RunSetup {
     let folder: String
     var topology: String { folder + "/topology.yaml" }
 
-    init(_ broker: TestBroker, _ prefix: String) async throws {
+    init(_ broker: TestBroker, _ prefix: String, maxPollInterval: String = "30s") async throws {
         name = uniqueName(prefix)
         raw = "\(name)-eks"
         folder = try temporaryFolder("vigil-\(prefix)")
         try await broker.createTopic(raw, partitions: 4)
-        try testTopology(broker.bootstrap, name: name, sources: ["{topic: \(raw), format: eks}"], maxPollInterval: "30s")
+        try testTopology(broker.bootstrap, name: name, sources: ["{topic: \(raw), format: eks}"], maxPollInterval: maxPollInterval)
             .write(toFile: topology, atomically: true, encoding: .utf8)
     }
 

@@ -185,14 +185,10 @@ struct DetectProcessor: BatchProcessor {
 
     func restore(_ tp: TopicPartition) async throws(RuntimeError) {
         let start = ContinuousClock.now
-        let end: Int64
-        do {
-            let marker = ChangelogRecord.record(topic: changelogTopic, partition: tp.partition,
-                                                key: ChangelogRecord.markerKey, value: Array("\(start)".utf8))
-            end = try await producer.send(marker).offset
-        } catch {
-            throw RuntimeError(error, "restore marker to \(changelogTopic)[\(tp.partition)]")
-        }
+        let marker = ChangelogRecord.record(topic: changelogTopic, partition: tp.partition,
+                                            key: ChangelogRecord.markerKey, value: Array("\(start)".utf8))
+        let end = try await Self.offset(of: marker, sentBy: producer, within: restoreTimeout,
+                                        what: "restore marker to \(changelogTopic)[\(tp.partition)]")
         let snapshot: ChangelogRecord.Snapshot
         do {
             let reader = try KafkaPartitionReader(settings: client, topic: changelogTopic, partition: tp.partition,
@@ -227,6 +223,33 @@ struct DetectProcessor: BatchProcessor {
         try? await serial.run { () async throws(RuntimeError) in
             for worker in workers { worker.reload(rules) }
         }
+    }
+
+    /// Where the broker stored `record`; gives up after `timeout` (the record may still be
+    /// delivered later): a broker that is away, or that no longer knows the producer, must not
+    /// hold the consumer's poll thread, which waits for the restore, for a whole delivery timeout.
+    static func offset(of record: ProducerRecord, sentBy producer: KafkaProducer, within timeout: Duration,
+                       what: String) async throws(RuntimeError) -> Int64 {
+        let once = Once()
+        let result: Result<Int64, RuntimeError> = await withCheckedContinuation { continuation in
+            let finish: @Sendable (Result<Int64, RuntimeError>) -> Void = { result in
+                if once.claim() { continuation.resume(returning: result) }
+            }
+            Task {
+                do throws(KafkaError) {
+                    try await producer.enqueue(record) { delivery in
+                        finish(delivery.map(\.offset).mapError { RuntimeError($0, what) })
+                    }
+                } catch {
+                    finish(.failure(RuntimeError(error, what)))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                finish(.failure(RuntimeError(code: .kafka, detail: "\(what): not acknowledged within \(timeout)")))
+            }
+        }
+        return try result.get()
     }
 
     func revoked(_ partitions: [TopicPartition]) {
@@ -311,6 +334,12 @@ final class HeldTickets: Sendable {
             }
         }
     }
+}
+
+/// True for the first caller only.
+final class Once: Sendable {
+    private let done = Mutex(false)
+    func claim() -> Bool { done.withLock { d in defer { d = true }; return !d } }
 }
 
 /// Counts acknowledgements down; true for the one that reaches zero.

@@ -81,7 +81,7 @@ public final class DetectStage: Sendable {
         if t.topics.create { try await TopicSetup.ensure(t, logger: logger) }
         var loop = StageLoop(name: "detect", topology: t, group: t.kafka.detectGroup,
                              topics: [t.topics.repartition.name], tracker: tracker, logger: logger, status: status,
-                             failure: { [shared] in shared.failure }, monitor: monitor)
+                             failure: { [shared] in shared.failure }, recover: { [shared] in shared.recover() }, monitor: monitor)
         loop.tickInterval = min(.seconds(1), t.limits.idleAdvance)
         let watch = t.rulesReloadCheck > .zero ? Task.detached { [self] in
             while !Task.isCancelled {

@@ -63,7 +63,7 @@ public final class IngestStage: Sendable {
         defer { background.cancel() }
         await waitForTorList()
         let loop = StageLoop(name: "ingest", topology: t, group: t.kafka.ingestGroup, topics: t.sources.map(\.topic),
-                             tracker: tracker, logger: logger, status: status, failure: { [shared] in shared.failure },
+                             tracker: tracker, logger: logger, status: status, failure: { [shared] in shared.failure }, recover: { [shared] in shared.recover() },
                              monitor: monitor)
         let enricher = Enricher(geo: geo, tor: tor)
         try await loop.run { [tracker, shared] (consumer, producer) throws(RuntimeError) in
