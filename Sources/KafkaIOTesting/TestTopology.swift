@@ -8,7 +8,8 @@ import Foundation
 /// (processes of one test never meet on a port); `statisticsInterval` turns librdkafka's
 /// statistics (consumer lag) on.
 public func testTopology(_ bootstrap: String, name: String, sources: [String], maxPollInterval: String = "7s",
-                         commitInterval: String = "1s", statisticsInterval: String? = nil) -> String {
+                         commitInterval: String = "1s", statisticsInterval: String? = nil,
+                         deliveryTimeout: String = "120s") -> String {
     let path = { (relative: String) in repositoryRoot.appendingPathComponent(relative).path }
     return """
         kafka:
@@ -18,7 +19,8 @@ public func testTopology(_ bootstrap: String, name: String, sources: [String], m
           max_poll_interval: \(maxPollInterval)
           heartbeat_interval: 1s
           commit_interval: \(commitInterval)
-          linger: 1ms\(statisticsInterval.map { "\n  statistics_interval: \($0)" } ?? "")
+          linger: 1ms
+          delivery_timeout: \(deliveryTimeout)\(statisticsInterval.map { "\n  statistics_interval: \($0)" } ?? "")
           properties:
             topic.metadata.refresh.interval.ms: "1000"
         sources:

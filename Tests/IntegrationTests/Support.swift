@@ -136,12 +136,13 @@ struct RunSetup {
     let folder: String
     var topology: String { folder + "/topology.yaml" }
 
-    init(_ broker: TestBroker, _ prefix: String, maxPollInterval: String = "30s") async throws {
+    init(_ broker: TestBroker, _ prefix: String, maxPollInterval: String = "30s", deliveryTimeout: String = "120s") async throws {
         name = uniqueName(prefix)
         raw = "\(name)-eks"
         folder = try temporaryFolder("vigil-\(prefix)")
         try await broker.createTopic(raw, partitions: 4)
-        try testTopology(broker.bootstrap, name: name, sources: ["{topic: \(raw), format: eks}"], maxPollInterval: maxPollInterval)
+        try testTopology(broker.bootstrap, name: name, sources: ["{topic: \(raw), format: eks}"], maxPollInterval: maxPollInterval,
+                         deliveryTimeout: deliveryTimeout)
             .write(toFile: topology, atomically: true, encoding: .utf8)
     }
 

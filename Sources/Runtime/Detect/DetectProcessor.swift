@@ -26,6 +26,8 @@ struct DetectProcessor: BatchProcessor {
     let restoreTimeout: Duration
     let changelogInterval: Duration
     let held = HeldTickets()
+    /// Alerts and dead letters produced and not yet acknowledged (a diff waits for none).
+    let outputs = InFlight()
     /// Batches, ticks and revoke flushes one at a time: diffs of a partition are produced in
     /// the order they were taken, so the changelog's latest value per key is the newest state.
     let serial = Serial()
@@ -67,6 +69,7 @@ struct DetectProcessor: BatchProcessor {
             for (tp, records) in result.changes { changes[tp, default: []] += records }
         }
         var seen = Set<TopicPartition>()
+        var releases: [(records: [ProducerRecord], tickets: [OffsetTracker.Ticket])] = []
         for (record, outcome) in zip(batch, outcomes) {
             // The partition's first record in the batch also waits for a diff that covers it.
             let tp = record.topicPartition
@@ -80,7 +83,7 @@ struct DetectProcessor: BatchProcessor {
             if let next { consumer.markDone(upTo: [tp: next]) }
             if first {
                 if due.contains(tp) {
-                    try await release(changes.removeValue(forKey: tp) ?? [], tickets: (released[tp] ?? []) + [ticket])
+                    releases.append((changes.removeValue(forKey: tp) ?? [], (released[tp] ?? []) + [ticket]))
                 } else {
                     held.hold(ticket)
                     shared.update { $0.changelogDeferred += 1 }
@@ -99,10 +102,18 @@ struct DetectProcessor: BatchProcessor {
                                   ticket: ticket, what: "dead letter")
             }
         }
+        // After the batch's alerts: a diff is written only once they are acknowledged.
+        for r in releases { try await release(r.records, tickets: r.tickets) }
     }
 
     /// Produces a diff's changelog records; once all are acknowledged, releases the held unit
     /// of each ticket the diff covers.
+    ///
+    /// The records go out only after every alert and dead letter produced before them is
+    /// acknowledged (``outputs``): state in the changelog that says a window fired must never
+    /// outlive the loss of its alert (a crash between the two would leave the restored window
+    /// fired, the record read again joining it, and the alert never raised). Every record gets
+    /// its delivery report within the delivery timeout, so the wait ends.
     private func release(_ records: [ProducerRecord], tickets: [OffsetTracker.Ticket]) async throws(RuntimeError) {
         let tracker = self.tracker, consumer = self.consumer
         let done: @Sendable () -> Void = {
@@ -111,6 +122,8 @@ struct DetectProcessor: BatchProcessor {
             }
         }
         guard !records.isEmpty else { return done() }
+        await outputs.drained()
+        if let failure = shared.failure { throw failure }
         let remaining = Countdown(records.count)
         for change in records {
             try await produce(change, ticket: nil, what: "changelog record") {
@@ -272,8 +285,11 @@ struct DetectProcessor: BatchProcessor {
                          alert: (rule: String, severity: Severity, arrival: Int64?)? = nil,
                          then acknowledged: (@Sendable () -> Void)? = nil) async throws(RuntimeError) {
         let tracker = self.tracker, consumer = self.consumer, shared = self.shared, metrics = self.metrics
+        let outputs = record.topic == changelogTopic ? nil : self.outputs
+        outputs?.add()
         do {
             try await producer.enqueue(record) { result in
+                defer { outputs?.done() }
                 switch result {
                 case .success:
                     if let alert {
@@ -290,6 +306,7 @@ struct DetectProcessor: BatchProcessor {
                 }
             }
         } catch {
+            outputs?.done()
             throw RuntimeError(error, "producing to \(record.topic)")
         }
     }
@@ -332,6 +349,35 @@ final class HeldTickets: Sendable {
                 s.tickets[tp] = nil
                 s.lastDiff[tp] = nil
             }
+        }
+    }
+}
+
+/// Records in flight, and those waiting until none is.
+final class InFlight: Sendable {
+    private let state = Mutex<(count: Int, waiters: [CheckedContinuation<Void, Never>])>((0, []))
+
+    func add() { state.withLock { $0.count += 1 } }
+
+    func done() {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
+            s.count -= 1
+            guard s.count == 0 else { return [] }
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once no record is in flight.
+    func drained() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s in
+                if s.count == 0 { return true }
+                s.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 }
