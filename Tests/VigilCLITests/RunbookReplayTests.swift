@@ -105,7 +105,9 @@ import Testing
     private func runUntilAlerts(_ topology: String, alertsTopic: String, count: Int, broker: LocalBroker,
                                 log: URL) async throws -> (records: [Record], log: String) {
         try broker.createTopic(alertsTopic)
-        let vigil = try await VigilProcess.start(["run", "--topology", topology, "--bootstrap", broker.bootstrap], log: log)
+        // Any free port for /metrics: the default 0.0.0.0:9464 may be taken on a shared machine.
+        let vigil = try await VigilProcess.start(["run", "--topology", topology, "--bootstrap", broker.bootstrap,
+                                                  "--http-listen", "127.0.0.1:0"], log: log)
         let (status, output) = try await runVigilForOutput(["consume", "--bootstrap", broker.bootstrap, "--topic", alertsTopic,
                                                    "--from-beginning", "--format", "json", "--max", String(count),
                                                    "--timeout", "90"])
