@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// Counts a stage keeps; every stage counts the records the broker would not take.
@@ -20,6 +21,13 @@ final class StageShared<Statistics: StageStatistics>: Sendable {
             s.statistics.deliveryFailures += 1
             if s.failure == nil { s.failure = error }
         }
+    }
+
+    /// A record the producer could not deliver to `topic`: counted
+    /// (`vigil_produce_failures_total{topic}`) and failing the attempt like ``fail(_:)``.
+    func failDelivery(_ error: RuntimeError, topic: String) {
+        Counter(label: "vigil_produce_failures_total", dimensions: [("topic", topic)]).increment()
+        fail(error)
     }
 
     /// Forgets the failure: the stage starts again with new clients.

@@ -302,7 +302,8 @@ struct DetectProcessor: BatchProcessor {
                     }
                     acknowledged?()
                 case .failure(let error):
-                    shared.fail(RuntimeError(code: .deliveryFailed, detail: "\(what) to \(record.topic): \(error)"))
+                    shared.failDelivery(RuntimeError(code: .deliveryFailed, detail: "\(what) to \(record.topic): \(error)"),
+                                        topic: record.topic)
                 }
             }
         } catch {

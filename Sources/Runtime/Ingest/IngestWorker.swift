@@ -154,8 +154,9 @@ final class IngestWorker: @unchecked Sendable {
                             }
                         case .failure(let error):
                             // Not marked done: the input is read again after a restart.
-                            shared.fail(RuntimeError(code: .deliveryFailed,
-                                                     detail: "\(out.topic) for input \(ticket.partition)@\(ticket.offset): \(error)"))
+                            shared.failDelivery(RuntimeError(code: .deliveryFailed,
+                                                             detail: "\(out.topic) for input \(ticket.partition)@\(ticket.offset): \(error)"),
+                                                topic: out.topic)
                         }
                     }
                 } catch {
