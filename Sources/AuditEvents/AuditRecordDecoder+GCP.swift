@@ -68,8 +68,7 @@ extension AuditRecordDecoder {
         // before (its members are the key), else part by part.
         let parts = self.parts
         let all = !parts.enabled ? Shared(entryParts(f, isKubernetes, &w)) : parts.entries.part(
-            Self.hasPlainEntryContainers(f) ? parts.key(f, Self.entryPartsSpec, region: 1) : PartKey.unusable,
-            make: { quiet { entryParts(f, isKubernetes, &$0) } }, slow: { entryParts(f, isKubernetes, &w) })
+            Self.hasPlainEntryContainers(f) ? parts.key(f, Self.entryPartsSpec, region: 1) : PartKey.unusable, &w) { entryParts(f, isKubernetes, &$0) }
         event.parts = all
         w.formUnion(all.value.derivedWarnings)
 
@@ -102,8 +101,7 @@ extension AuditRecordDecoder {
         var userKey = parts.key()
         userKey.string(f[EntryKey.principalEmail])
         made.user = parts.users.part(
-            userKey, make: { quiet { UserInfo(name: FieldReader.string(f[EntryKey.principalEmail], &$0, strings)) } },
-            slow: { UserInfo(name: FieldReader.string(f[EntryKey.principalEmail], &w, strings)) })
+            userKey, &w) { UserInfo(name: FieldReader.string(f[EntryKey.principalEmail], &$0, strings)) }
         if FieldReader.object(f[EntryKey.requestMetadata], &w) != nil {
             let caller = f[EntryKey.callerIp] ?? f[EntryKey.callerIP]
             if let bytes = caller?.stringBytes {
@@ -141,7 +139,7 @@ extension AuditRecordDecoder {
             key.string(f[EntryKey.methodName])
             key.string(f[EntryKey.resourceName])
         }
-        let line = parts.resources.part(key, make: { quiet { resource(&$0) } }, slow: { resource(&w) }).value
+        let line = parts.resources.part(key, &w) { resource(&$0) }.value
         made.request = line.request
         made.object = line.object
 
@@ -164,7 +162,7 @@ extension AuditRecordDecoder {
         var responseKey = parts.key()
         responseKey.value(grpc ?? Int.min)
         responseKey.string(message)
-        made.response = parts.responses.part(responseKey, make: { quiet { response(&$0) } }, slow: { response(&w) })
+        made.response = parts.responses.part(responseKey, &w) { response(&$0) }
 
         if FieldReader.object(f[EntryKey.labels], &w) != nil {
             func annotations(_ w: inout DecodeWarnings) -> AuthorizationAnnotations {
@@ -177,7 +175,7 @@ extension AuditRecordDecoder {
             key.string(f[EntryKey.decision])
             key.string(f[EntryKey.reason])
             made.authorization = parts.authorizations.part(
-                key, make: { quiet { annotations(&$0) } }, slow: { annotations(&w) })
+                key, &w) { annotations(&$0) }
         }
         if made.request.value.verb == nil { made.derivedWarnings.insert(.missingField) }
         FieldReader.sourceIPWarnings(made.sourceIPs, &made.derivedWarnings, strings)

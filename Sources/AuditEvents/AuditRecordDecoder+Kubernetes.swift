@@ -85,8 +85,7 @@ extension AuditRecordDecoder {
         // member of an unexpected type.
         let parts = self.parts
         let all = !parts.enabled ? Shared(eventParts(f, &w)) : parts.events.part(
-            Self.hasPlainContainers(f) ? parts.key(f, Self.eventPartsSpec, region: 1) : PartKey.unusable,
-            make: { quiet { eventParts(f, &$0) } }, slow: { eventParts(f, &w) })
+            Self.hasPlainContainers(f) ? parts.key(f, Self.eventPartsSpec, region: 1) : PartKey.unusable, &w) { eventParts(f, &$0) }
         event.parts = all
         w.formUnion(all.value.derivedWarnings)
 
@@ -115,29 +114,25 @@ extension AuditRecordDecoder {
         let strings = self.strings
         var out = noParts.value
         out.request = parts.requests.part(
-            parts.key(f, Self.requestSpec), make: { quiet { requestPart(f, &$0) } }, slow: { requestPart(f, &w) })
+            parts.key(f, Self.requestSpec), &w) { requestPart(f, &$0) }
         if FieldReader.object(f[EventKey.user], &w) != nil {
             out.user = parts.users.part(
-                parts.key(f, Self.userSpec), make: { quiet { userPart(f, &$0) } }, slow: { userPart(f, &w) })
+                parts.key(f, Self.userSpec), &w) { userPart(f, &$0) }
         }
         if FieldReader.object(f[EventKey.objectRef], &w) != nil {
             out.object = parts.objects.part(
-                parts.key(f, Self.objectSpec), make: { quiet { objectPart(f, &$0) } }, slow: { objectPart(f, &w) })
+                parts.key(f, Self.objectSpec), &w) { objectPart(f, &$0) }
         }
         if FieldReader.object(f[EventKey.responseStatus], &w) != nil {
             out.response = parts.responses.part(
-                parts.key(f, Self.responseSpec), make: { quiet { responsePart(f, &$0) } },
-                slow: { responsePart(f, &w) })
+                parts.key(f, Self.responseSpec), &w) { responsePart(f, &$0) }
         }
         if FieldReader.object(f[EventKey.annotations], &w) != nil {
             out.authorization = parts.authorizations.part(
-                parts.key(f, Self.authorizationSpec), make: { quiet { authorizationPart(f, &$0) } },
-                slow: { authorizationPart(f, &w) })
+                parts.key(f, Self.authorizationSpec), &w) { authorizationPart(f, &$0) }
         }
         out.sourceIPs = parts.lists.part(
-            parts.key(f, Self.sourceIPsSpec),
-            make: { quiet { FieldReader.strings(f[EventKey.sourceIPs], &$0, strings) } },
-            slow: { FieldReader.strings(f[EventKey.sourceIPs], &w, strings) }).value
+            parts.key(f, Self.sourceIPsSpec), &w) { FieldReader.strings(f[EventKey.sourceIPs], &$0, strings) }.value
         if out.request.value.verb == nil { out.derivedWarnings.insert(.missingField) }
         if out.user.value.name == nil { out.derivedWarnings.insert(.missingField) }
         FieldReader.sourceIPWarnings(out.sourceIPs, &out.derivedWarnings, strings)

@@ -142,6 +142,13 @@ final class PartCache<Value: Hashable & Sendable> {
         return memcmp(x, y, b.count) == 0
     }
 
+    /// ``part(_:make:slow:)`` with one builder: quiet when the part is shared (its warnings are
+    /// derived from it), with `w` field by field when `key` is unusable.
+    @inline(__always)
+    func part(_ key: PartKey, _ w: inout DecodeWarnings, _ build: (inout DecodeWarnings) -> Value) -> Shared<Value> {
+        part(key, make: { quiet(build) }, slow: { build(&w) })
+    }
+
     /// The part for `key`: the cached one when the same bytes made it, else
     /// `make()`'s (remembered). Field by field with `slow` when `key` is unusable.
     @inline(__always)
