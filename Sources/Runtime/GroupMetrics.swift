@@ -69,15 +69,6 @@ final class GroupMetrics: Sendable {
 
     /// One batch's processing time (taken off the consumer → its records enqueued).
     func processed(in duration: Duration) {
-        processing.recordNanoseconds(duration.wholeNanoseconds)
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating).
-    var wholeNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : product + attoseconds / 1_000_000_000
+        processing.record(duration: duration)
     }
 }

@@ -74,8 +74,10 @@ final class StagesService: Service, Sendable {
                                    detail: answers.map { "\($0.0): \($0.1.detail)\n" }.joined())
             },
             ready: {
-                ProbeResult(ok: statuses.allSatisfy(\.isReady),
-                            detail: statuses.map { "\($0.name): \($0.phase.rawValue)\n" }.joined())
+                // Each stage's phase read once: the status code and the body agree.
+                let phases = statuses.map { ($0.name, $0.phase) }
+                return ProbeResult(ok: phases.allSatisfy { $0.1 == .running },
+                                   detail: phases.map { "\($0.0): \($0.1.rawValue)\n" }.joined())
             })
     }
 }

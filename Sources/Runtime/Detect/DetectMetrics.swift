@@ -8,9 +8,9 @@ import Synchronization
 /// and cached; per-rule ones are made the first time a rule shows up (rules are few, and a
 /// reloaded rule set may bring new ones).
 ///
-/// The engine's own counters (matches, keys, late events) live in each partition's engine
-/// (evictions are counted per slice by ``DetectWorker``); ``sample(_:)`` turns their totals into counter increments and gauges
-/// when `/metrics` is scraped, so evaluation pays nothing for them.
+/// The engine's own counters (matches, evictions, keys, late events) live in each partition's
+/// engine; ``sample(_:)`` turns their totals into counter increments and gauges when `/metrics`
+/// is scraped, so evaluation pays nothing for them.
 final class DetectMetrics: Sendable {
     let evaluated = Counter(label: "vigil_detect_records_total", dimensions: [("outcome", "evaluated")])
     let undecodable = Counter(label: "vigil_detect_records_total", dimensions: [("outcome", "undecodable")])
@@ -23,6 +23,8 @@ final class DetectMetrics: Sendable {
 
     private struct RuleMetrics {
         var matches: Counter
+        /// Keys evicted at `limits.max_keys_per_rule`.
+        var evictions: Counter
         var keys: Gauge
         var latency: Timer
         var alerts: [Severity: Counter] = [:]
@@ -37,9 +39,7 @@ final class DetectMetrics: Sendable {
     private let state = Mutex(State())
 
     init(repartitionTopic: String, rules: [Rule]) {
-        deadLetters = Dictionary(uniqueKeysWithValues: DecodeIssue.Reason.allCases.filter { !$0.isSkip }.map {
-            ($0, Counter(label: "vigil_dead_letters_total", dimensions: [("topic", repartitionTopic), ("reason", $0.rawValue)]))
-        })
+        deadLetters = DeadLetterRecord.counters(topic: repartitionTopic)
         state.withLock { s in
             for rule in rules where rule.enabled { _ = Self.metrics(of: rule.id, in: &s) }
         }
@@ -48,6 +48,7 @@ final class DetectMetrics: Sendable {
     private static func metrics(of rule: String, in s: inout State) -> RuleMetrics {
         if let m = s.rules[rule] { return m }
         let m = RuleMetrics(matches: Counter(label: "vigil_rule_matches_total", dimensions: [("rule", rule)]),
+                            evictions: Counter(label: "vigil_state_evictions_total", dimensions: [("rule", rule)]),
                             keys: Gauge(label: "vigil_state_keys", dimensions: [("rule", rule)]),
                             latency: Timer(label: "vigil_alert_latency_seconds", dimensions: [("rule", rule)]))
         m.keys.record(0)
@@ -95,24 +96,26 @@ final class DetectMetrics: Sendable {
     }
 
     /// The engines' totals now (dropped partitions' counts included, keys only of live ones):
-    /// matches and late events move by what they grew since the last sample.
+    /// matches, evictions and late events move by what they grew since the last sample.
     func sample(_ totals: EngineStatistics) {
-        // (rule's metrics, new matches, keys now)
-        let updates: [(RuleMetrics, Int, Int)] = state.withLock { s in
-            var out: [(RuleMetrics, Int, Int)] = []
+        // (rule's metrics, new matches, new evictions, keys now)
+        let updates: [(RuleMetrics, Int, Int, Int)] = state.withLock { s in
+            var out: [(RuleMetrics, Int, Int, Int)] = []
             for (rule, now) in totals.rules {
                 let before = s.sampled.rules[rule] ?? RuleStatistics()
-                out.append((Self.metrics(of: rule, in: &s), max(0, now.matches - before.matches), now.keys))
+                out.append((Self.metrics(of: rule, in: &s), max(0, now.matches - before.matches),
+                            max(0, now.evictions - before.evictions), now.keys))
             }
             // Rules that no engine holds any more (all partitions revoked): no keys.
-            for (rule, m) in s.rules where totals.rules[rule] == nil { out.append((m, 0, 0)) }
+            for (rule, m) in s.rules where totals.rules[rule] == nil { out.append((m, 0, 0, 0)) }
             let late = max(0, totals.lateEvents - s.sampled.lateEvents)
             if late > 0 { lateEvents.increment(by: late) }
             s.sampled = totals
             return out
         }
-        for (m, matches, keys) in updates {
+        for (m, matches, evictions, keys) in updates {
             if matches > 0 { m.matches.increment(by: matches) }
+            if evictions > 0 { m.evictions.increment(by: evictions) }
             m.keys.record(keys)
         }
     }

@@ -224,10 +224,10 @@ struct DetectProcessor: BatchProcessor {
                            metadata: ["partition": "\(tp)", "skipped": "\(skipped)"])
         }
         shared.update { $0.partitionsRestored += 1; $0.entriesRestored += entries; $0.restoreSkipped += skipped }
-        metrics.restoreTime.recordNanoseconds((ContinuousClock.now - start).wholeNanoseconds)
+        let took = ContinuousClock.now - start
+        metrics.restoreTime.record(duration: took)
         logger.info("detect: state restored", metadata: [
-            "partition": "\(tp)", "records": "\(snapshot.records)", "entries": "\(entries)",
-            "took": "\(ContinuousClock.now - start)"])
+            "partition": "\(tp)", "records": "\(snapshot.records)", "entries": "\(entries)", "took": "\(took)"])
     }
 
     /// Swaps the rule set in every worker between batches (batches, ticks and revoke flushes

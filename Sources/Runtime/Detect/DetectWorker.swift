@@ -161,8 +161,6 @@ final class DetectWorker: Sendable {
         let now = ContinuousClock.now
         return state.withLock { s in
             var undecodable = 0, alerted = 0
-            let touched = Set(records.map(\.1.topicPartition))
-            let evictedBefore = Self.evictions(of: touched, in: s)
             let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
                 switch s.decoder.decode(record) {
                 case .issue(let issue):
@@ -178,11 +176,6 @@ final class DetectWorker: Sendable {
                     alerted += alerts.count
                     return (position, .success(alerts))
                 }
-            }
-            // Keys evicted at `limits.max_keys_per_rule` (the engine counts them per rule).
-            for (rule, count) in Self.evictions(of: touched, in: s) where count > evictedBefore[rule, default: 0] {
-                Counter(label: "vigil_state_evictions_total", dimensions: [("rule", rule)])
-                    .increment(by: count - evictedBefore[rule, default: 0])
             }
             // Counted once per slice, not per record: the counts are shared by every worker.
             if !records.isEmpty {
@@ -207,16 +200,6 @@ final class DetectWorker: Sendable {
             }
             return changelog(of: partitions, in: &s)
         }
-    }
-
-    /// Keys evicted so far per rule, over these partitions' engines.
-    private static func evictions(of partitions: Set<TopicPartition>, in s: State) -> [String: Int] {
-        var out: [String: Int] = [:]
-        for tp in partitions {
-            guard let p = s.partitions[tp] else { continue }
-            for (rule, r) in p.engine.statistics.rules where r.evictions > 0 { out[rule, default: 0] += r.evictions }
-        }
-        return out
     }
 
     /// Partitions changed since their last diff.

@@ -1,5 +1,6 @@
 import AuditEvents
 import KafkaIO
+import Metrics
 
 /// The dead-letter record of a raw record that could not be decoded: the original key,
 /// bytes and headers, plus where it came from and why it failed.
@@ -8,6 +9,14 @@ import KafkaIO
 /// `vigil-dlq-position` (batch element), `vigil-source-topic`, `vigil-source-partition`,
 /// `vigil-source-offset`.
 public enum DeadLetterRecord {
+    /// `vigil_dead_letters_total{topic, reason}` for every reason that dead-letters records of
+    /// `topic` (made once per topic: ingest's raw topics, detect's repartition topic).
+    static func counters(topic: String) -> [DecodeIssue.Reason: Counter] {
+        Dictionary(uniqueKeysWithValues: DecodeIssue.Reason.allCases.filter { !$0.isSkip }.map {
+            ($0, Counter(label: "vigil_dead_letters_total", dimensions: [("topic", topic), ("reason", $0.rawValue)]))
+        })
+    }
+
     public static func make(for record: ConsumerRecord, issue: DecodeIssue, topic: String) -> ProducerRecord {
         var headers = record.headers
         headers.reserveCapacity(headers.count + 6)

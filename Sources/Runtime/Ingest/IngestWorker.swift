@@ -28,18 +28,11 @@ final class IngestWorker: @unchecked Sendable {
             deadLetter = Self.counter(topic: topic, "dead_letter")
             skipped = Self.counter(topic: topic, "skipped")
             oversized = Counter(label: "vigil_oversized_records_total", dimensions: [("topic", topic)])
-            deadLetterReasons = Self.reasonCounters(topic: topic)
+            deadLetterReasons = DeadLetterRecord.counters(topic: topic)
         }
 
         static func counter(topic: String, _ outcome: String) -> Counter {
             Counter(label: "vigil_ingest_records_total", dimensions: [("topic", topic), ("outcome", outcome)])
-        }
-
-        /// `vigil_dead_letters_total{topic, reason}` for every reason that dead-letters.
-        static func reasonCounters(topic: String) -> [DecodeIssue.Reason: Counter] {
-            Dictionary(uniqueKeysWithValues: DecodeIssue.Reason.allCases.filter { !$0.isSkip }.map {
-                ($0, Counter(label: "vigil_dead_letters_total", dimensions: [("topic", topic), ("reason", $0.rawValue)]))
-            })
         }
     }
 
