@@ -3,12 +3,8 @@
 /// caller writes the records to Kafka or to files.
 
 /// Where a record comes from: one raw topic each.
-public enum Cloud: String, CaseIterable, Sendable, Comparable {
+public enum Cloud: String, CaseIterable, Sendable {
     case eks, aks, gke, process
-
-    public static func < (a: Cloud, b: Cloud) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
 }
 
 /// The seed attacks the generator can inject, each raising known alerts of the seed rules.

@@ -20,9 +20,6 @@ public struct TrafficGenerator: Sequence, IteratorProtocol {
     private let cumulative: [(Cloud, Double)]
     private let interval: Double
 
-    /// Background events emitted so far.
-    public var backgroundEvents: Int { index }
-
     public init(_ configuration: TrafficConfiguration) {
         self.configuration = configuration
         var catalogRandom = SplitMix64(seed: configuration.seed ^ 0x5EED_CA7A)
@@ -113,7 +110,7 @@ public struct TrafficGenerator: Sequence, IteratorProtocol {
     }
 
     private mutating func record(_ events: [GeneratedEvent], cloud: Cloud, batch: Bool) -> GeneratedRecord {
-        let last = events.map(\.micros).max() ?? 0
+        let last = events.reduce(0) { Swift.max($0, $1.micros) }  // no array per record
         switch cloud {
         case .eks:
             let stream = catalog.logStreams[background.below(catalog.logStreams.count)]

@@ -107,7 +107,7 @@ struct BenchCommand: AsyncParsableCommand {
             return events
         }
         func enrich(_ event: AuditEvent) -> EventEnrichment {
-            enricher.enrich(sourceIPs: event.sourceIPs, at: event.time.map(Self.date))
+            enricher.enrich(sourceIPs: event.sourceIPs, at: event.time?.date)
         }
 
         var rows: [(String, Double, Int)] = []
@@ -204,10 +204,6 @@ struct BenchCommand: AsyncParsableCommand {
             records.append(BenchRecord(topic: topic, value: record.value))
         }
         return records
-    }
-
-    static func date(_ time: EventTime) -> Date {
-        Date(timeIntervalSince1970: Double(time.seconds) + Double(time.nanoseconds) / 1e9)
     }
 
     static func threadCPU() -> Double {

@@ -213,10 +213,8 @@ struct LoadgenCommand: AsyncParsableCommand {
             return Int64(((value + offset) * 1e6).rounded())
         }
         if let seconds = Double(text) { return Int64((seconds * 1e6).rounded()) }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) {
-            return Int64((date.timeIntervalSince1970 * 1e6).rounded())
+        if let time = EventTime(parsing: text) {  // RFC 3339, exact to the microsecond
+            return Int64(time.seconds) * 1_000_000 + Int64(time.nanoseconds / 1_000)
         }
         throw ValidationError("--start \(text): not now, hour, Unix seconds nor an RFC 3339 time")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditEvents
 import Foundation
 import KafkaIO
 import Runtime
@@ -118,11 +119,8 @@ struct OffsetsCommand: AsyncParsableCommand {
             case "earliest": return .earliest
             case "latest": return .latest
             default:
-                let formatter = ISO8601DateFormatter()
-                formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-                let plain = ISO8601DateFormatter()
-                guard let date = formatter.date(from: text) ?? plain.date(from: text) else { return nil }
-                return .time(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+                // RFC 3339 (AuditEvents' parser, the one the decoders use).
+                return EventTime(parsing: text).map { .time(milliseconds: $0.milliseconds) }
             }
         }
     }
