@@ -49,16 +49,8 @@ extension AuditRecordDecoder {
     ])
     static let sourceIPsSpec = PartSpec([(EventKey.sourceIPs, VJ_KEY_STRINGS)])
     /// Every member of the parts above, for the combined lookup.
-    static let eventPartsSpec = PartSpec([
-        (EventKey.verb, VJ_KEY_STRING), (EventKey.requestURI, VJ_KEY_STRING), (EventKey.userAgent, VJ_KEY_STRING),
-        (EventKey.stage, VJ_KEY_STRING), (EventKey.level, VJ_KEY_STRING),
-        (EventKey.userName, VJ_KEY_STRING), (EventKey.userUID, VJ_KEY_STRING), (EventKey.userGroups, VJ_KEY_STRINGS),
-        (EventKey.resource, VJ_KEY_STRING), (EventKey.subresource, VJ_KEY_STRING), (EventKey.namespace, VJ_KEY_STRING),
-        (EventKey.name, VJ_KEY_STRING), (EventKey.apiGroup, VJ_KEY_STRING), (EventKey.apiVersion, VJ_KEY_STRING),
-        (EventKey.code, VJ_KEY_INT), (EventKey.status, VJ_KEY_STRING), (EventKey.reason, VJ_KEY_STRING),
-        (EventKey.message, VJ_KEY_STRING),
-        (EventKey.decision, VJ_KEY_STRING), (EventKey.authorizationReason, VJ_KEY_STRING),
-        (EventKey.sourceIPs, VJ_KEY_STRINGS),
+    static let eventPartsSpec = PartSpec(concatenating: [
+        requestSpec, userSpec, objectSpec, responseSpec, authorizationSpec, sourceIPsSpec,
     ])
 
     /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1) in one walk.

@@ -101,6 +101,23 @@ struct PartSpec: @unchecked Sendable {
         count = members.count
         maxPosition = members.map(\.0.rawValue).max() ?? 0
     }
+
+    /// The members of `parts`, in order: the key of several parts looked up as one.
+    init(concatenating parts: [PartSpec]) {
+        let total = parts.reduce(0) { $0 + $1.count }
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+        let m = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+        var at = 0
+        for part in parts {
+            (p + at).update(from: part.positions, count: part.count)
+            (m + at).update(from: part.modes, count: part.count)
+            at += part.count
+        }
+        positions = UnsafePointer(p)
+        modes = UnsafePointer(m)
+        count = total
+        maxPosition = parts.map(\.maxPosition).max() ?? 0
+    }
 }
 
 /// Event parts already made, by the bytes they were made from: a hit is a
