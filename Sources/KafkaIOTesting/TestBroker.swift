@@ -16,6 +16,24 @@ public let repositoryRoot: URL = {
     return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 }()
 
+/// A file or folder of the repository, by its path from the root.
+public func repositoryPath(_ relative: String) -> String {
+    repositoryRoot.appendingPathComponent(relative).path
+}
+
+/// The EKS fixture event (Tests/RuntimeTests/Fixtures/eks-event.jsonl: a 403 from the public IP
+/// 176.95.188.101) `second` seconds after 2023-12-07T14:45:00Z, with audit id `auditID`, from
+/// `ip` when given: ten of one IP within 30 minutes fire both 403 threshold rules.
+public func eksDenial(second: Int, auditID: String, ip: String? = nil) throws -> String {
+    let text = try String(contentsOfFile: repositoryPath("Tests/RuntimeTests/Fixtures/eks-event.jsonl"), encoding: .utf8)
+    guard let line = text.split(separator: "\n").first.map(String.init) else {
+        throw ScriptError(description: "eks-event.jsonl is empty")
+    }
+    let event = line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: auditID)
+        .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", second))
+    return ip.map { event.replacingOccurrences(of: "176.95.188.101", with: $0) } ?? event
+}
+
 /// A real broker (Tansu, through ops/broker.sh) on a loopback port, one per test.
 public struct TestBroker: Sendable {
     public let bootstrap: String

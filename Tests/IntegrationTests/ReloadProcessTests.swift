@@ -21,7 +21,7 @@ import Testing
                 try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
                 try testStatelessRule("Test.Hup.A").write(toFile: rules + "/a.yaml", atomically: true, encoding: .utf8)
                 let text = try String(contentsOfFile: run.topology, encoding: .utf8)
-                let seedRules = fixture("topology/rules")
+                let seedRules = repositoryPath("topology/rules")
                 #expect(text.contains("rules: \(seedRules)\n"))
                 try text.replacingOccurrences(of: "rules: \(seedRules)\n", with: "rules: {path: \(rules), reload_check: 0s}\n")
                     .write(toFile: run.topology, atomically: true, encoding: .utf8)

@@ -13,9 +13,6 @@ import Glibc
 /// The built `vigil` binary, next to the test bundle (`swift build --build-tests` builds both).
 let vigilBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil")
 
-func fixture(_ path: String) -> String {
-    repositoryRoot.appendingPathComponent(path).path
-}
 
 /// A fresh temporary folder.
 func temporaryFolder(_ prefix: String) throws -> String {
@@ -159,11 +156,7 @@ let publicIPs = ["176.95.188.101", "81.2.69.160", "89.160.20.112", "2.125.160.21
 /// The EKS fixture event as a 403 from `ip`, `i` seconds after 14:45:00, with its own audit id:
 /// ten of one IP within 30 minutes fire both 403 threshold rules.
 func denial(ip: String, _ i: Int, id: String) throws -> String {
-    let text = try String(contentsOfFile: fixture("Tests/RuntimeTests/Fixtures/eks-event.jsonl"), encoding: .utf8)
-    let line = try #require(text.split(separator: "\n").first.map(String.init))
-    return line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: "\(id)-\(ip)-\(i)")
-        .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", i))
-        .replacingOccurrences(of: "176.95.188.101", with: ip)
+    try eksDenial(second: i, auditID: "\(id)-\(ip)-\(i)", ip: ip)
 }
 
 /// The alert ids `vigil replay` (one uninterrupted engine, the same rules and data) gives for
@@ -172,8 +165,8 @@ func replayedAlertIDs(_ lines: [String]) async throws -> Set<String> {
     let dir = try temporaryFolder("vigil-replay")
     let file = dir + "/eks.jsonl"
     try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
-    let replay = try VigilProcess(["replay", "--rules", fixture("topology/rules"), "--geoip", fixture("geo/GeoLite2-City.mmdb"),
-                                   "--tor", fixture("geo/tor/torbulkexitlist-2024-03-12.txt"), "--allowed-lateness", "10m",
+    let replay = try VigilProcess(["replay", "--rules", repositoryPath("topology/rules"), "--geoip", repositoryPath("geo/GeoLite2-City.mmdb"),
+                                   "--tor", repositoryPath("geo/tor/torbulkexitlist-2024-03-12.txt"), "--allowed-lateness", "10m",
                                    "eks:" + file], log: dir + "/replay.log", stdout: dir + "/alerts.jsonl")
     _ = await eventually(timeout: .seconds(60)) { replay.exitStatus != nil }
     var ids = Set<String>()

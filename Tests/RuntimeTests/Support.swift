@@ -8,9 +8,6 @@ import Logging
 import Runtime
 import Testing
 
-func repositoryPath(_ relative: String) -> String {
-    repositoryRoot.appendingPathComponent(relative).path
-}
 
 /// The lines of a fixture file (blank lines dropped).
 func fixtureLines(_ name: String) throws -> [String] {
@@ -56,11 +53,7 @@ func readAfterJoin(_ broker: TestBroker, group: String, topics: [String]) async 
 /// `count` copies of the EKS fixture event, one second apart from 14:45:00, with ids
 /// `<id>-<i>`: 403s from one public IP (the 403 thresholds fire at ten).
 func eksDenials(_ range: Range<Int>, id: String) throws -> [String] {
-    let line = try #require(try fixtureLines("eks-event.jsonl").first)
-    return range.map { i in
-        line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: "\(id)-\(i)")
-            .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", i))
-    }
+    try range.map { i in try eksDenial(second: i, auditID: "\(id)-\(i)") }
 }
 
 extension IngestStageTests.Raw {

@@ -1,9 +1,10 @@
 import Foundation
+import KafkaIOTesting
 import Testing
 
 @Suite struct DecodeCommandTests {
     @Test func decodePrintsNormalizedEventsAndAnOutcomeForEveryBadLine() async throws {
-        let sample = try String(contentsOfFile: fixture("Tests/AuditEventsTests/Fixtures/eks/panther-eks-audit-tests.jsonl"),
+        let sample = try String(contentsOfFile: repositoryPath("Tests/AuditEventsTests/Fixtures/eks/panther-eks-audit-tests.jsonl"),
                                 encoding: .utf8)
         let good = sample.split(separator: "\n").prefix(2)
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-decode-\(UUID().uuidString).jsonl")

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaIOTesting
 import Testing
 
 /// The demo's sample traffic (`vigil loadgen --preset demo`, what `make demo` sends through
@@ -15,7 +16,7 @@ import Testing
         let folder = try await generate()
         defer { try? FileManager.default.removeItem(at: folder) }
         let want = try expectedAlerts(folder)
-        let rules = try FileManager.default.contentsOfDirectory(atPath: fixture("topology/rules"))
+        let rules = try FileManager.default.contentsOfDirectory(atPath: repositoryPath("topology/rules"))
             .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
         #expect(Set(want.keys) == Set(rules), "expected.txt names every seed rule")
         let (status, output) = try await replayTraffic(folder)

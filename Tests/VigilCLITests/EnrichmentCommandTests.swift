@@ -1,19 +1,6 @@
 import Foundation
+import KafkaIOTesting
 import Testing
-
-/// The repository root, found from this file's path.
-let repositoryRoot: URL = {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.path != "/" {
-        url.deleteLastPathComponent()
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-    }
-    return url
-}()
-
-func fixture(_ path: String) -> String {
-    repositoryRoot.appendingPathComponent(path).path
-}
 
 /// One JSON object per output line.
 func jsonLines(_ output: String) -> [[String: Any]] {
@@ -24,7 +11,7 @@ func jsonLines(_ output: String) -> [[String: Any]] {
 
 @Suite struct EnrichmentCommandTests {
     @Test func geoLookupPrintsIplocationFieldsAndNothingForUnknownAddresses() async throws {
-        let db = fixture("Tests/EnrichmentTests/Fixtures/GeoIP2-City-Test.mmdb")
+        let db = repositoryPath("Tests/EnrichmentTests/Fixtures/GeoIP2-City-Test.mmdb")
         let (status, output) = try await runVigil(["geo", "lookup", "--db", db, "81.2.69.142", "10.0.0.1", "2001:480:10::1"])
         #expect(status == 0, "\(output)")
         let lines = jsonLines(output)
@@ -38,7 +25,7 @@ func jsonLines(_ output: String) -> [[String: Any]] {
     }
 
     @Test func torCheckJudgesAnEventByTheListOfItsOwnTime() async throws {
-        let list = fixture("Tests/EnrichmentTests/Fixtures/tor/exit-addresses-2024-03-12.txt")
+        let list = repositoryPath("Tests/EnrichmentTests/Fixtures/tor/exit-addresses-2024-03-12.txt")
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-tor-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let (status, output) = try await runVigil(["tor", "check", "--source", list, "--state", state,

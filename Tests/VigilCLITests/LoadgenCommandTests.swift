@@ -1,4 +1,5 @@
 import Foundation
+import KafkaIOTesting
 import Testing
 
 /// Replays the folder's files; the alerts (stdout) apart from the summary (stderr), which
@@ -10,8 +11,8 @@ func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String
     _ = FileManager.default.createFile(atPath: alerts.path, contents: nil)
     let process = Process()
     process.executableURL = vigilBinary
-    process.arguments = ["replay", "--rules", fixture("topology/rules"), "--geoip", fixture("geo/GeoLite2-City.mmdb"),
-                         "--tor", fixture("geo/tor/torbulkexitlist-2024-03-12.txt")] + files
+    process.arguments = ["replay", "--rules", repositoryPath("topology/rules"), "--geoip", repositoryPath("geo/GeoLite2-City.mmdb"),
+                         "--tor", repositoryPath("geo/tor/torbulkexitlist-2024-03-12.txt")] + files
     let out = try FileHandle(forWritingTo: alerts)
     process.standardOutput = out
     let errors = Pipe()
@@ -33,7 +34,7 @@ func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String
     /// Runs loadgen into a fresh folder; returns the folder and loadgen's summary (its JSON line).
     private func generate(_ arguments: [String]) async throws -> (URL, [String: Any]) {
         let folder = try temporaryFolder("vigil-loadgen")
-        let (status, output) = try await runVigil(["loadgen", "--topology", fixture("topology/vigil.yaml"),
+        let (status, output) = try await runVigil(["loadgen", "--topology", repositoryPath("topology/vigil.yaml"),
                                                    "--out", folder.path] + arguments)
         #expect(status == 0, "\(output)")
         return (folder, jsonLines(output).last ?? [:])

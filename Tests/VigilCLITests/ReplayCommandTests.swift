@@ -1,12 +1,13 @@
 import Foundation
+import KafkaIOTesting
 import Testing
 
 @Suite struct ReplayCommandTests {
-    static let logs = ["eks-a.jsonl", "eks-b.jsonl"].map { fixture("Tests/DetectionTests/Fixtures/replay/" + $0) }
-    static let tor = fixture("Tests/EnrichmentTests/Fixtures/tor/exit-addresses-2024-03-12.txt")
+    static let logs = ["eks-a.jsonl", "eks-b.jsonl"].map { repositoryPath("Tests/DetectionTests/Fixtures/replay/" + $0) }
+    static let tor = repositoryPath("Tests/EnrichmentTests/Fixtures/tor/exit-addresses-2024-03-12.txt")
 
     private func replay(_ extra: [String] = []) async throws -> (status: Int32, output: String, alerts: [[String: Any]]) {
-        let (status, output) = try await runVigil(["replay", "--rules", fixture("topology/rules"), "--tor", Self.tor]
+        let (status, output) = try await runVigil(["replay", "--rules", repositoryPath("topology/rules"), "--tor", Self.tor]
                                                   + extra + Self.logs)
         return (status, output, jsonLines(output).filter { $0["alert_id"] != nil })
     }
@@ -36,11 +37,11 @@ import Testing
 
     @Test func aFormatPrefixOverridesTheLogTypeOption() async throws {
         let file = Self.logs[0]
-        let (status, output) = try await runVigil(["replay", "--rules", fixture("topology/rules"), "--log-type", "gke", file])
+        let (status, output) = try await runVigil(["replay", "--rules", repositoryPath("topology/rules"), "--log-type", "gke", file])
         #expect(status == 1, "\(output)")
         #expect(output.contains("20 records, 0 events") && output.contains("20 dead-lettered"), "\(output)")
         #expect(output.contains("eks-a.jsonl:1: missing_field"), "every rejected line is listed: \(output)")
-        let (_, prefixed) = try await runVigil(["replay", "--rules", fixture("topology/rules"), "--log-type", "gke", "eks:" + file])
+        let (_, prefixed) = try await runVigil(["replay", "--rules", repositoryPath("topology/rules"), "--log-type", "gke", "eks:" + file])
         #expect(prefixed.contains("20 records, 19 events") && prefixed.contains("1 dead-lettered"), "\(prefixed)")
     }
 
@@ -49,7 +50,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let bulk = folder.appendingPathComponent("bulk.txt")
         try "185.241.208.232\n".write(to: bulk, atomically: true, encoding: .utf8)
-        let base = ["replay", "--rules", fixture("topology/rules"), "--tor", bulk.path]
+        let base = ["replay", "--rules", repositoryPath("topology/rules"), "--tor", bulk.path]
         let (_, atEventTime) = try await runVigil(base + Self.logs)
         let rules = jsonLines(atEventTime).compactMap { $0["rule_id"] as? String }
         #expect(!rules.contains("Kubernetes.API.IOC.Activity"), "a list fetched today says nothing of 2024: \(atEventTime)")

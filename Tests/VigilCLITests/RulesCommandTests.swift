@@ -1,4 +1,5 @@
 import Foundation
+import KafkaIOTesting
 import Testing
 
 /// A fresh temporary folder, removed by the caller.
@@ -18,7 +19,7 @@ func temporaryFolder(_ prefix: String) throws -> URL {
         """
 
     @Test func rulesTestPassesTheSeedRulesAndAllFifteenPantherCases() async throws {
-        let (status, output) = try await runVigil(["rules", "test", "--verbose", fixture("topology/rules")])
+        let (status, output) = try await runVigil(["rules", "test", "--verbose", repositoryPath("topology/rules")])
         #expect(status == 0, "\(output)")
         let lines = output.split(separator: "\n")
         let panther = lines.filter { $0.hasPrefix("ok   ") && $0.contains("/tests/panther/") }
@@ -32,13 +33,13 @@ func temporaryFolder(_ prefix: String) throws -> URL {
     @Test func aFailingCaseIsPrintedWithWhyAndFailsTheRun() async throws {
         let folder = try temporaryFolder("vigil-rules")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let source = fixture("topology/rules/tests/panther/Kubernetes.API.Multiple403.PublicIP/05-200-response-not-403.json")
+        let source = repositoryPath("topology/rules/tests/panther/Kubernetes.API.Multiple403.PublicIP/05-200-response-not-403.json")
         let text = try String(contentsOfFile: source, encoding: .utf8)
         let flipped = text.replacingOccurrences(of: #""expected": false"#, with: #""expected": true"#)
         #expect(flipped != text)
         let file = folder.appendingPathComponent("flipped.json")
         try flipped.write(to: file, atomically: true, encoding: .utf8)
-        let (status, output) = try await runVigil(["rules", "test", fixture("topology/rules/Kubernetes.API.Multiple403.PublicIP.yaml"), file.path])
+        let (status, output) = try await runVigil(["rules", "test", repositoryPath("topology/rules/Kubernetes.API.Multiple403.PublicIP.yaml"), file.path])
         #expect(status == 1, "\(output)")
         #expect(output.contains("FAIL Kubernetes.API.Multiple403.PublicIP \"200 Response (Not 403)\" (\(file.path))"), "\(output)")
         #expect(output.contains("expected a match; the rule did not match"), "\(output)")
@@ -47,11 +48,11 @@ func temporaryFolder(_ prefix: String) throws -> URL {
 
     @Test func sequenceTestsRunThroughTheEngineAndAWrongOneFails() async throws {
         let (status, output) = try await runVigil(["rules", "test", "--geoip",
-                                                   fixture("Tests/EnrichmentTests/Fixtures/GeoIP2-City-Test.mmdb"),
-                                                   fixture("Tests/DetectionTests/Fixtures/rule-tests")])
+                                                   repositoryPath("Tests/EnrichmentTests/Fixtures/GeoIP2-City-Test.mmdb"),
+                                                   repositoryPath("Tests/DetectionTests/Fixtures/rule-tests")])
         #expect(status == 0, "\(output)")
         #expect(output.hasSuffix("8 passed, 0 failed\n"), "\(output)")
-        let (failStatus, failOutput) = try await runVigil(["rules", "test", fixture("Tests/DetectionTests/Fixtures/rule-tests-failing")])
+        let (failStatus, failOutput) = try await runVigil(["rules", "test", repositoryPath("Tests/DetectionTests/Fixtures/rule-tests-failing")])
         #expect(failStatus == 1, "\(failOutput)")
         #expect(failOutput.contains("expected 1 alert; the engine raised 0 from 9 events"), "\(failOutput)")
         #expect(failOutput.hasSuffix("3 passed, 1 failed\n"), "\(failOutput)")
@@ -62,7 +63,7 @@ func temporaryFolder(_ prefix: String) throws -> URL {
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("broken.yaml")
         try Self.brokenRule.write(to: file, atomically: true, encoding: .utf8)
-        try String(contentsOfFile: fixture("topology/rules/Kubernetes.API.IOC.Activity.yaml"), encoding: .utf8)
+        try String(contentsOfFile: repositoryPath("topology/rules/Kubernetes.API.IOC.Activity.yaml"), encoding: .utf8)
             .write(to: folder.appendingPathComponent("good.yaml"), atomically: true, encoding: .utf8)
 
         let (status, output) = try await runVigil(["rules", "validate", folder.path])
@@ -78,7 +79,7 @@ func temporaryFolder(_ prefix: String) throws -> URL {
         #expect(testOutput.contains("FAIL \(file.path):5:"), "\(testOutput)")
         #expect(testOutput.hasSuffix(" passed, 3 failed\n"), "the good rule's tests pass, each problem fails: \(testOutput)")
 
-        let (cleanStatus, cleanOutput) = try await runVigil(["rules", "validate", fixture("topology/rules")])
+        let (cleanStatus, cleanOutput) = try await runVigil(["rules", "validate", repositoryPath("topology/rules")])
         #expect(cleanStatus == 0, "\(cleanOutput)")
         #expect(cleanOutput.contains("5 rules, ") && cleanOutput.contains(" 0 problems"), "\(cleanOutput)")
     }

@@ -49,12 +49,7 @@ import FoundationNetworking
 
     /// `count` copies of the EKS fixture event (one public IP, 403s), a second apart.
     static func denials(_ count: Int, id: String) throws -> [String] {
-        let line = try #require(try String(contentsOfFile: fixture("Tests/RuntimeTests/Fixtures/eks-event.jsonl"), encoding: .utf8)
-            .split(separator: "\n").first.map(String.init))
-        return (0..<count).map { i in
-            line.replacingOccurrences(of: "582c31ab-4906-49bb-9ff9-872f980ccb84", with: "\(id)-\(i)")
-                .replacingOccurrences(of: "2023-12-07T14:44:53.358394Z", with: String(format: "2023-12-07T14:45:%02d.000000Z", i))
-        }
+        try (0..<count).map { i in try eksDenial(second: i, auditID: "\(id)-\(i)") }
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -165,7 +160,7 @@ import FoundationNetworking
     }
 
     @Test func aBadListenAddressIsRefusedBeforeAnythingConnects() async throws {
-        let (status, output) = try await runVigil(["run", "--topology", fixture("topology/vigil.yaml"), "--http-listen", "nowhere"])
+        let (status, output) = try await runVigil(["run", "--topology", repositoryPath("topology/vigil.yaml"), "--http-listen", "nowhere"])
         #expect(status != 0 && output.contains("--http-listen must be HOST:PORT"), "\(output)")
     }
 }

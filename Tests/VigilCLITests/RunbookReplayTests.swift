@@ -1,4 +1,5 @@
 import Foundation
+import KafkaIOTesting
 import Testing
 
 /// ops/runbook.md, "Replay a time range", run as an operator runs it against a real broker:
@@ -86,7 +87,7 @@ import Testing
 
     /// A refused reset says why and commits nothing: an unknown topic, a malformed time.
     @Test func aResetWithABadTargetIsRefusedAndNamesTheProblem() async throws {
-        let (status, output) = try await runVigil(["offsets", "reset", "--topology", fixture("topology/vigil.yaml"),
+        let (status, output) = try await runVigil(["offsets", "reset", "--topology", repositoryPath("topology/vigil.yaml"),
                                                    "--to", "yesterday"])
         #expect(status != 0)
         #expect(output.contains("--to must be earliest, latest or an RFC 3339 time"), "\(output)")
@@ -124,11 +125,11 @@ import Testing
     /// The default topology with Vigil's groups and topics renamed after `prefix`, its paths
     /// absolute, and the broker's session settings.
     private func topology(in folder: URL, prefix: String, broker: LocalBroker) throws -> String {
-        var text = try String(contentsOfFile: fixture("topology/vigil.yaml"), encoding: .utf8)
+        var text = try String(contentsOfFile: repositoryPath("topology/vigil.yaml"), encoding: .utf8)
         let replacements = [
             ("vigil-ingest", "\(prefix)-ingest"), ("vigil-detect", "\(prefix)-detect"),
             ("name: vigil.", "name: \(prefix)."),
-            ("  path: rules ", "  path: \(fixture("topology/rules")) "), ("../geo/", fixture("geo") + "/"),
+            ("  path: rules ", "  path: \(repositoryPath("topology/rules")) "), ("../geo/", repositoryPath("geo") + "/"),
         ]
         for (from, to) in replacements {
             #expect(text.contains(from), "topology/vigil.yaml has no '\(from)'")
@@ -162,14 +163,14 @@ func checkJSONSchema(_ documents: [String], schema: String, in folder: URL) asyn
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }
-    return try await runTool(fixture(".deps/prefix/bin/check-jsonschema"),
-                             ["--schemafile", fixture("ops/contract/" + schema)] + files)
+    return try await runTool(repositoryPath(".deps/prefix/bin/check-jsonschema"),
+                             ["--schemafile", repositoryPath("ops/contract/" + schema)] + files)
 }
 
 /// The demo's traffic (`vigil loadgen --preset demo`, what `make demo` sends) into `folder`:
 /// one JSON-lines file per raw topic and expected.txt.
 func generateDemoTraffic(into folder: URL, now: Int? = nil) async throws {
-    let (status, output) = try await runVigil(["loadgen", "--preset", "demo", "--topology", fixture("topology/vigil.yaml"),
+    let (status, output) = try await runVigil(["loadgen", "--preset", "demo", "--topology", repositoryPath("topology/vigil.yaml"),
                                                "--out", folder.path] + (now.map { ["--now", "\($0)"] } ?? []))
     #expect(status == 0, "\(output)")
 }
@@ -189,7 +190,7 @@ struct LocalBroker {
     let state: String
 
     static func start(state: String) async throws -> LocalBroker {
-        let (status, output) = try await runTool("/bin/bash", [fixture("ops/broker.sh"), "start", "--state", state])
+        let (status, output) = try await runTool("/bin/bash", [repositoryPath("ops/broker.sh"), "start", "--state", state])
         guard status == 0, let address = output.split(separator: "\n").last(where: { $0.hasPrefix("127.0.0.1:") }).map(String.init) else {
             throw BrokerError(description: "broker.sh start: \(output)")
         }
@@ -207,7 +208,7 @@ struct LocalBroker {
     private static func script(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [fixture("ops/broker.sh")] + arguments
+        process.arguments = [repositoryPath("ops/broker.sh")] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

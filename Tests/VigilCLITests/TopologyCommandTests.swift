@@ -1,10 +1,11 @@
 import Foundation
+import KafkaIOTesting
 import Testing
 
 /// `vigil validate` and the parts of `vigil run` that need no broker, run as a user runs them.
 @Suite struct TopologyCommandTests {
     @Test func validateAcceptsTheDefaultTopology() async throws {
-        let (status, output) = try await runVigil(["validate", "--topology", fixture("topology/vigil.yaml")])
+        let (status, output) = try await runVigil(["validate", "--topology", repositoryPath("topology/vigil.yaml")])
         #expect(status == 0, "\(output)")
         #expect(output.contains("OK") && output.contains("5 rule(s)"), "\(output)")
     }
@@ -19,7 +20,7 @@ import Testing
               linger: soon
             sources:
               - {topic: raw, format: nope}
-            rules: \(fixture("topology/rules"))
+            rules: \(repositoryPath("topology/rules"))
             topics:
               repartition: {name: r, partitions: 0}
               alerts: {name: a, partitions: 1}
