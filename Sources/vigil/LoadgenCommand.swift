@@ -6,7 +6,6 @@ import Foundation
 import KafkaIO
 import LoadGen
 import Runtime
-import Synchronization
 
 /// `vigil loadgen`: realistic multi-cloud audit traffic with attacks inside, to the
 /// topology's raw topics or to JSON-lines files (the demo, the benchmarks, the tests).
@@ -304,7 +303,7 @@ struct LoadgenCommand: AsyncParsableCommand {
             Console.error("vigil loadgen: \(error)")
             throw ExitCode(1)
         }
-        let failures = Mutex<(count: Int, first: String?)>((0, nil))
+        let tally = DeliveryTally()
         var configuration = configuration
         let live = rate > 0 && (start ?? "now").hasPrefix("now") && now == nil
         if live {
@@ -322,22 +321,10 @@ struct LoadgenCommand: AsyncParsableCommand {
                 if wait > .milliseconds(1) { try? await Task.sleep(for: wait) }
             }
             let topic = topics[record.cloud] ?? record.cloud.rawValue
-            do {
-                try await producer.enqueue(ProducerRecord(topic: topic, key: record.key, value: record.value)) { result in
-                    if case .failure(let error) = result {
-                        failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
-                    }
-                }
-            } catch {
-                failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
-            }
+            await tally.send(ProducerRecord(topic: topic, key: record.key, value: record.value), with: producer)
             summary.add(record)
         }
-        do { try await producer.flush(timeout: settings.deliveryTimeout) } catch {
-            failures.withLock { f in if f.first == nil { f.first = "\(error)" } }
-        }
-        await producer.close()
-        let (failed, first) = failures.withLock { ($0.count, $0.first) }
+        let (failed, first) = await tally.finish(producer, timeout: settings.deliveryTimeout)
         summary.failed = failed
         if failed > 0 || first != nil {
             Console.error("vigil loadgen: \(failed) records failed: \(first ?? "")")

@@ -40,7 +40,7 @@ struct ProduceCommand: AsyncParsableCommand {
             Console.error("vigil produce: \(error)")
             throw ExitCode(1)
         }
-        let failures = Mutex<(count: Int, first: String?)>((0, nil))
+        let tally = DeliveryTally()
         var sent = 0
         for file in files {
             let data: Data
@@ -62,23 +62,10 @@ struct ProduceCommand: AsyncParsableCommand {
                     key = Array(bytes[..<cut.lowerBound])
                     bytes = Array(bytes[cut.upperBound...])
                 }
-                do {
-                    try await producer.enqueue(ProducerRecord(topic: topic, key: key, value: bytes)) { result in
-                        if case .failure(let error) = result {
-                            failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
-                        }
-                    }
-                    sent += 1
-                } catch {
-                    failures.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
-                }
+                if await tally.send(ProducerRecord(topic: topic, key: key, value: bytes), with: producer) { sent += 1 }
             }
         }
-        do { try await producer.flush(timeout: settings.deliveryTimeout) } catch {
-            failures.withLock { f in if f.first == nil { f.first = "\(error)" } }
-        }
-        await producer.close()
-        let (failed, first) = failures.withLock { ($0.count, $0.first) }
+        let (failed, first) = await tally.finish(producer, timeout: settings.deliveryTimeout)
         Console.error("produced \(sent - failed) records to \(topic)" + (failed > 0 ? ", \(failed) failed: \(first ?? "")" : ""))
         if failed > 0 || first != nil { throw ExitCode(1) }
     }
@@ -94,5 +81,38 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         return ClientSettings(bootstrapServers: RunCommand.servers(bootstrap), clientID: "vigil-cli",
                               properties: props)
+    }
+}
+
+/// What a command handed the producer and what failed: a record refused at once or whose
+/// delivery failed counts, the first error is kept for the message (a failed flush too).
+final class DeliveryTally: Sendable {
+    private let state = Mutex<(count: Int, first: String?)>((0, nil))
+
+    /// Enqueues `record`; false when the producer refused it (counted).
+    @discardableResult
+    func send(_ record: ProducerRecord, with producer: KafkaProducer) async -> Bool {
+        do {
+            try await producer.enqueue(record) { [self] result in
+                if case .failure(let error) = result { failed(error) }
+            }
+            return true
+        } catch {
+            failed(error)
+            return false
+        }
+    }
+
+    /// Flushes (within `timeout`) and closes the producer: the failed count and the first error.
+    func finish(_ producer: KafkaProducer, timeout: Duration) async -> (failed: Int, first: String?) {
+        do { try await producer.flush(timeout: timeout) } catch {
+            state.withLock { f in if f.first == nil { f.first = "\(error)" } }
+        }
+        await producer.close()
+        return state.withLock { ($0.count, $0.first) }
+    }
+
+    private func failed(_ error: any Error) {
+        state.withLock { f in f.count += 1; if f.first == nil { f.first = "\(error)" } }
     }
 }
