@@ -18,11 +18,15 @@ protocol BatchProcessor: Sendable {
     /// Partitions are being revoked (not lost): called before their in-flight work is waited
     /// for (the detect stage writes their state to the changelog here).
     func revoking(_ partitions: [TopicPartition]) async
+    /// The attempt failed: called after the producer was flushed, before the consumer leaves
+    /// the group (ingest writes its gap notices here, ``RepartitionGap``).
+    func failed() async
 }
 
 extension BatchProcessor {
     func assigned(_ partitions: [TopicPartition]) async {}
     func revoking(_ partitions: [TopicPartition]) async {}
+    func failed() async {}
 }
 
 /// The consume → process → acknowledge → commit loop both stages share, with the
@@ -174,8 +178,9 @@ struct StageLoop {
         ticker?.cancel()
         sampler.cancel()
         status.move(to: .stopping)
-        await shutDown(consumer, producer)
-        if let error = failure ?? self.failure() { throw error }
+        let failed = failure ?? self.failure()
+        await shutDown(consumer, producer, failed: failed == nil ? nil : processor)
+        if let failed { throw failed }
     }
 
     /// Revoke: wait (bounded) until the partitions' in-flight records are acknowledged, so
@@ -223,15 +228,17 @@ struct StageLoop {
             })
     }
 
-    /// Flush (acknowledgements mark offsets done), then close the consumer (final revoke,
-    /// commit, leave the group), then close the producer; bounded by the shutdown timeout.
-    func shutDown(_ consumer: KafkaConsumer, _ producer: KafkaProducer) async {
+    /// Flush (acknowledgements mark offsets done), then (after a failure) the processor's
+    /// ``BatchProcessor/failed()``, then close the consumer (final revoke, commit, leave the
+    /// group), then close the producer; bounded by the shutdown timeout.
+    func shutDown(_ consumer: KafkaConsumer, _ producer: KafkaProducer, failed processor: (any BatchProcessor)? = nil) async {
         do {
             try await producer.flush(timeout: topology.limits.shutdownTimeout)
         } catch {
             logger.warning("\(name): records still unacknowledged at shutdown; their input stays uncommitted",
                            metadata: ["error": "\(error)"])
         }
+        await processor?.failed()
         await consumer.close()
         await producer.close(timeout: .seconds(1))
         logger.info("\(name): stopped", metadata: ["pending": "\(tracker.pendingTotal)"])
@@ -245,6 +252,7 @@ final class Reference<Value: Sendable>: Sendable {
     init(_ value: Value) { self.value = Mutex(value) }
     func set(_ new: Value) { value.withLock { $0 = new } }
     func get() -> Value { value.withLock { $0 } }
+    func update(_ body: (inout Value) -> Void) { value.withLock { body(&$0) } }
 }
 
 typealias ProcessorReference = Reference<(any BatchProcessor)?>

@@ -133,7 +133,8 @@ struct RunCommand: AsyncParsableCommand {
                 + "\(s.deadLettersAcknowledged) dead-lettered, \(s.skipped) skipped")
         }
         if let s = detect?.statistics {
-            say("detect: \(s.records) events, \(s.alertsAcknowledged) alerts produced, \(s.undecodable) undecodable")
+            say("detect: \(s.records) events (\(s.duplicates) already in state, skipped), \(s.alertsAcknowledged) alerts produced, "
+                + "\(s.undecodable) undecodable")
         }
         if let failure {
             say("vigil run: \(failure)")

@@ -28,6 +28,15 @@ import Testing
         return try TopologyLoader.load(file: dir + "/t.yaml")
     }
 
+    /// A raw topic (one partition) of ten denials from one public IP, and the test topology.
+    static func tenDenials(_ broker: TestBroker, _ prefix: String,
+                           commitInterval: String = "1s") async throws -> (IngestStageTests.Raw, Topology, [Rule]) {
+        let name = uniqueName(prefix)
+        let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: try denials(0..<10))
+        let (topology, rules) = try await setUp(broker, name: name, raw: raw, commitInterval: commitInterval)
+        return (raw, topology, rules)
+    }
+
     /// Every alert id on the alerts topic (read until nothing more comes).
     static func alertIDs(_ broker: TestBroker, _ topology: Topology) async throws -> [String] {
         let records = try await readAfterJoin(broker, group: uniqueName("alerts"), topics: [topology.topics.alerts.name])
@@ -40,10 +49,8 @@ import Testing
     @Test(.timeLimit(.minutes(4)))
     func thresholdStateSurvivesARestartOfTheDetectStage() async throws {
         try await withBroker { broker in
-            let name = uniqueName("s")
-            let lines = try Self.denials(0..<10)
-            let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: lines)
-            let (topology, rules) = try await Self.setUp(broker, name: name, raw: raw, commitInterval: "5s")
+            let (raw, topology, rules) = try await Self.tenDenials(broker, "s", commitInterval: "5s")
+            let lines = raw.lines
 
             // The uninterrupted run, in one engine.
             let producer = try testProducer(broker)
@@ -143,12 +150,7 @@ import Testing
             let after = ips.indices.map { line($0, 9) }
             let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: before + after)
             let (topology, rules) = try await Self.setUp(broker, name: name, raw: raw)
-            var reference = try await ReferenceRun(topology, rules: rules)
-            let decoder = try raw.decoder(topology)
-            var expected: [Alert] = []
-            for (i, l) in raw.lines.enumerated() {
-                expected += reference.process(l, decoder: decoder, topic: raw.topic, partition: 0, offset: Int64(i))
-            }
+            let expected = try await ReferenceRun.alerts(raw, topology, rules: rules)
             #expect(expected.count == 16)
 
             let producer = try testProducer(broker)

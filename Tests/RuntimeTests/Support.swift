@@ -84,6 +84,17 @@ struct ReferenceRun {
                                                                         maxKeysPerRule: topology.limits.maxKeysPerRule))
     }
 
+    /// The alerts an uninterrupted run raises over `raw`'s lines (partition 0, offsets from 0).
+    static func alerts(_ raw: IngestStageTests.Raw, _ topology: Topology, rules: [Rule]) async throws -> [Alert] {
+        var run = try await ReferenceRun(topology, rules: rules)
+        let decoder = try raw.decoder(topology)
+        var alerts: [Alert] = []
+        for (i, line) in raw.lines.enumerated() {
+            alerts += run.process(line, decoder: decoder, topic: raw.topic, partition: 0, offset: Int64(i))
+        }
+        return alerts
+    }
+
     /// The alerts the raw line at (topic, partition, offset) completes.
     mutating func process(_ line: String, decoder: AuditRecordDecoder, topic: String, partition: Int32, offset: Int64) -> [Alert] {
         var alerts: [Alert] = []

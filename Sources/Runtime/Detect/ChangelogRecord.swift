@@ -26,10 +26,60 @@ enum ChangelogRecord {
         var shape: String?
     }
 
+    /// A worker's event-time clock and how far its state has applied the input. Written last
+    /// in each of the worker's diffs, so it also closes the diff: a restore takes the worker's
+    /// entries only up to its last clock (a diff cut short by a crash is not taken half).
     struct Clock: Codable, Hashable {
         var worker: Int
         var eventTime: Int64?
+        /// The stage's worker count when written: the progress below is per worker, so after a
+        /// change of the count a restore takes the lowest of the old workers'. Absent (like
+        /// `applied` and `sources`) in records written before the state was idempotent.
+        var workers: Int?
+        /// The highest repartition offset of this partition the worker's state has applied
+        /// (-1: none): a record read again at or below it is skipped.
+        var applied: Int64?
+        /// Per raw partition (`topic/partition`), the highest raw position (offset, index) the
+        /// worker's state has applied from it: a copy of a raw event that ingest produced again
+        /// (a crash after producing, before committing) is skipped.
+        var sources: [String: RawPosition]?
+
+        /// A clock written with the progress fields (a diff closed by it).
+        var closesDiffs: Bool { applied != nil }
     }
+
+    /// Where an event stands in its raw partition: the raw offset and the index among the
+    /// record's events (-1 for a record of one event). Encoded as `[offset, index]`.
+    struct RawPosition: Codable, Hashable, Comparable, Sendable {
+        var offset: Int64
+        var index: Int
+
+        init(offset: Int64, index: Int) {
+            self.offset = offset
+            self.index = index
+        }
+
+        init(_ origin: RawOrigin) {
+            self.init(offset: origin.offset, index: origin.index ?? -1)
+        }
+
+        init(from decoder: any Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            offset = try c.decode(Int64.self)
+            index = try c.decode(Int.self)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.unkeyedContainer()
+            try c.encode(offset)
+            try c.encode(index)
+        }
+
+        static func < (a: RawPosition, b: RawPosition) -> Bool { (a.offset, a.index) < (b.offset, b.index) }
+    }
+
+    /// A raw partition as a `sources` key: `topic/partition` (topic names have no `/`).
+    static func sourceKey(topic: String, partition: Int32) -> String { "\(topic)/\(partition)" }
 
     static func key(worker: Int, _ id: RuleStateEntry.ID) -> String {
         let kind = id.windowStart.map { "a\($0)" } ?? "t"
@@ -44,41 +94,139 @@ enum ChangelogRecord {
         return record
     }
 
-    /// A partition's changelog read back: the latest value per key (tombstones remove).
+    /// A partition's changelog read back: the latest value per key (tombstones remove), taking
+    /// a worker's entry records only once a later clock record of the same worker closed their
+    /// diff (``Clock``). Entries after a worker's last clock are its diff in progress: taken
+    /// when that clock is of a writer that did not close its diffs (records written before the
+    /// state was idempotent), dropped otherwise (a crash cut the diff short; the state and the
+    /// progress it claims must go together).
     struct Snapshot: Sendable {
+        /// Closed state: latest value per key.
         var values: [String: [UInt8]] = [:]
+        /// Per worker (the number in the key), its entry records since its last clock, in order.
+        var open: [Int: [(key: String, value: [UInt8]?)]] = [:]
         var records = 0
 
         mutating func apply(_ record: ConsumerRecord) {
             records += 1
             let key = String(decoding: record.key ?? [], as: UTF8.self)
+            if key.hasPrefix("e/"), let worker = Self.worker(in: key) {
+                open[worker, default: []].append((key, record.value))
+                return
+            }
+            if key.hasPrefix("c/"), let worker = Self.worker(in: key), let entries = open.removeValue(forKey: worker) {
+                for (k, v) in entries { values[k] = v }
+            }
             if let value = record.value { values[key] = value } else { values[key] = nil }
         }
 
+        /// The worker number after the key's two-character prefix (`e/3/...`, `c/3`).
+        static func worker(in key: String) -> Int? {
+            let rest = key.utf8.dropFirst(2)
+            let digits = rest.prefix { $0 != UInt8(ascii: "/") }
+            guard !digits.isEmpty, digits.count < 10 else { return nil }
+            return Int(String(decoding: digits, as: UTF8.self))
+        }
+
         /// The state per worker (entries of worker w go to worker w modulo `workers`), with
-        /// the keys and value hashes as written (so the next diff starts from them), and how
-        /// many records could not be read (counted, skipped).
+        /// the keys and value hashes as written (so the next diff starts from them), each
+        /// worker's progress (``Clock/applied``, ``Clock/sources``), and how many records could
+        /// not be read (counted, skipped).
         func states(workers: Int) -> (states: [Int: Restored], unreadable: Int) {
             var out: [Int: Restored] = [:]
             var unreadable = 0
             let decoder = JSONDecoder()
+            var clocks: [Int: Clock] = [:]
+            var values = self.values
+            for (key, value) in values where key.hasPrefix("c/") {
+                if let c = try? decoder.decode(Clock.self, from: Data(value)), c.worker >= 0 {
+                    clocks[c.worker] = c
+                } else {
+                    values[key] = nil
+                    unreadable += 1
+                }
+            }
+            // Open diffs: taken from writers that did not close them, dropped otherwise. A dropped
+            // record is still the log's latest for its key: the next diff must replace it.
+            var dropped: [String: [UInt8]?] = [:]
+            for (worker, entries) in open {
+                if clocks[worker]?.closesDiffs == true {
+                    for (k, v) in entries { dropped[k] = v }
+                } else {
+                    for (k, v) in entries { values[k] = v }
+                }
+            }
             for (key, value) in values {
                 if key == markerKey { continue }
                 if key.hasPrefix("e/"), let e = try? decoder.decode(Entry.self, from: Data(value)), e.worker >= 0 {
                     out[e.worker % workers, default: Restored()].state.entries.append(e.entry)
                     out[e.worker % workers, default: Restored()].written[key] = e.hashValue
                     if let shape = e.shape { out[e.worker % workers, default: Restored()].shapes[e.entry.id] = shape }
-                } else if key.hasPrefix("c/"), let c = try? decoder.decode(Clock.self, from: Data(value)), c.worker >= 0 {
+                } else if key.hasPrefix("c/"), let c = clocks[Self.worker(in: key) ?? -1] {
                     var r = out[c.worker % workers, default: Restored()]
                     if let time = c.eventTime { r.state.eventTime = max(r.state.eventTime ?? time, time) }
                     r.written[key] = c.hashValue
                     out[c.worker % workers] = r
-                } else {
+                } else if !key.hasPrefix("c/") {
                     unreadable += 1
                 }
             }
+            for (key, value) in dropped {
+                guard let worker = Self.worker(in: key) else { continue }
+                var r = out[worker % workers, default: Restored()]
+                r.written[key] = value == nil ? nil : Restored.rewrite
+                r.dropped += 1
+                out[worker % workers] = r
+            }
+            Self.progress(clocks, workers: workers, into: &out)
             return (out, unreadable)
         }
+
+        /// Each worker's progress from its clock when the worker count is the one they were
+        /// written under; after a change of the count (a key's records now reach another
+        /// worker), every worker gets the lowest of the old workers' (a raw partition only
+        /// when every old worker had it): records it skips were applied by some old worker.
+        private static func progress(_ clocks: [Int: Clock], workers: Int, into out: inout [Int: Restored]) {
+            let closing = clocks.values.filter(\.closesDiffs)
+            guard !closing.isEmpty else { return }
+            if closing.allSatisfy({ $0.workers == workers && $0.worker < workers }) {
+                for c in closing {
+                    out[c.worker, default: Restored()].applied = c.applied
+                    out[c.worker, default: Restored()].sources = Self.sources(c.sources ?? [:])
+                }
+                return
+            }
+            guard closing.count == clocks.count else { return }
+            let applied = closing.compactMap(\.applied).min()
+            var sources = closing[0].sources ?? [:]
+            for c in closing.dropFirst() {
+                let theirs = c.sources ?? [:]
+                var both: [String: RawPosition] = [:]
+                for (k, v) in sources { if let t = theirs[k] { both[k] = min(v, t) } }
+                sources = both
+            }
+            for w in 0..<workers {
+                out[w, default: Restored()].applied = applied
+                out[w, default: Restored()].sources = Self.sources(sources)
+            }
+        }
+
+        static func sources(_ written: [String: RawPosition]) -> [RawPartition: RawPosition] {
+            var out: [RawPartition: RawPosition] = [:]
+            for (key, position) in written {
+                guard let slash = key.lastIndex(of: "/"), let partition = Int32(key[key.index(after: slash)...]) else { continue }
+                out[RawPartition(topic: String(key[..<slash]), partition: partition)] = position
+            }
+            return out
+        }
+    }
+
+    /// A raw topic's partition (the worker's progress per raw partition).
+    struct RawPartition: Hashable, Sendable {
+        var topic: String
+        var partition: Int32
+
+        var key: String { ChangelogRecord.sourceKey(topic: topic, partition: partition) }
     }
 
     /// One worker's share of a restored partition.
@@ -87,6 +235,16 @@ enum ChangelogRecord {
         var written: [String: Int] = [:]
         /// The rule state shape each entry was written under (when its record says).
         var shapes: [RuleStateEntry.ID: String] = [:]
+        /// The progress the state has (``Clock/applied``, ``Clock/sources``); nil / empty when
+        /// the records do not say (written before the state was idempotent).
+        var applied: Int64?
+        var sources: [RawPartition: RawPosition] = [:]
+        /// Entry records of a diff a crash cut short: not taken (the restore is inexact: the
+        /// next diff compares the whole state with what was written).
+        var dropped = 0
+        /// The `written` hash of a dropped record's key: equal to no value's, so the next diff
+        /// writes the key again.
+        static let rewrite = Int.min
 
         /// Takes out the entries written under another shape of their rule than `current`
         /// gives (rule id → fingerprint); returns how many.

@@ -14,6 +14,7 @@ import Synchronization
 final class DetectMetrics: Sendable {
     let evaluated = Counter(label: "vigil_detect_records_total", dimensions: [("outcome", "evaluated")])
     let undecodable = Counter(label: "vigil_detect_records_total", dimensions: [("outcome", "undecodable")])
+    let duplicates = Counter(label: "vigil_detect_records_total", dimensions: [("outcome", "duplicate")])
     private let changelogEntries = Counter(label: "vigil_changelog_records_total", dimensions: [("kind", "entry")])
     private let changelogTombstones = Counter(label: "vigil_changelog_records_total", dimensions: [("kind", "tombstone")])
     private let changelogClocks = Counter(label: "vigil_changelog_records_total", dimensions: [("kind", "clock")])

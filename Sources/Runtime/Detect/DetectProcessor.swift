@@ -46,9 +46,17 @@ struct DetectProcessor: BatchProcessor {
         // A failed restore must not let records run on empty state (nor their offsets commit).
         if let failure = shared.failure { throw failure }
         var slices = Array(repeating: [(Int, ConsumerRecord)](), count: workers.count)
+        var notices = 0
         for (position, record) in batch.enumerated() {
-            slices[Self.slot(record, workers.count)].append((position, record))
+            if RepartitionGap.isNotice(record) {
+                // Every worker's progress of that raw partition, in batch order.
+                for i in slices.indices { slices[i].append((position, record)) }
+                notices += 1
+            } else {
+                slices[Self.slot(record, workers.count)].append((position, record))
+            }
         }
+        if notices > 0 { shared.update { $0.records += notices; $0.gapNotices += notices } }
         var outcomes = Array(repeating: Result<[Alert], Undecodable>.success([]), count: batch.count)
         var changes: DetectWorker.Changes = [:]
         // Partitions due for a diff: their held tickets are taken *before* evaluating, so each

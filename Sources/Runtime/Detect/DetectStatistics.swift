@@ -5,6 +5,12 @@ public struct DetectStatistics: StageStatistics, Equatable {
     /// Records whose event could not be rebuilt (not written by Vigil's ingest, or damaged): they
     /// go to the dead-letter topic with the reason, as raw records do.
     public var undecodable = 0
+    /// Records whose event the state already held, skipped (not evaluated again): read again
+    /// after a restore whose state was ahead of the committed offsets, or a raw event ingest
+    /// produced twice (Runtime README, "Idempotent state").
+    public var duplicates = 0
+    /// Gap notices read (``RepartitionGap``: an ingest attempt ended on a failed delivery).
+    public var gapNotices = 0
     /// Alerts (and dedup summaries) handed to the producer, and acknowledged by the broker.
     public var alerts = 0
     public var alertsAcknowledged = 0

@@ -30,15 +30,52 @@ final class DetectWorker: Sendable {
         /// entries: after a restore whose records the engine did not take as they were (another
         /// worker count, entries of rules no longer loaded, unreadable records).
         var wholeDiff = false
+        /// The highest offset of this partition the engine applied (-1: none), and per raw
+        /// partition the highest raw position: written with the clock, so a restored state
+        /// says what it already holds.
+        var applied: Int64 = -1
+        var sources: [ChangelogRecord.RawPartition: ChangelogRecord.RawPosition] = [:]
+        /// After a restore: records at or below this offset are in the restored state already
+        /// (read again because the state was written before their offsets were committed).
+        var skipThrough: Int64 = -1
 
-        mutating func process(_ e: RepartitionedEvent, at now: ContinuousClock.Instant) -> [Alert] {
+        /// Whether the engine already holds this record's event: its offset is within the
+        /// restored state's, or its raw event was applied before (ingest produced it twice:
+        /// a crash after producing, before committing). A raw partition's events reach a
+        /// repartition partition in raw order (Runtime README, "Idempotent state").
+        func holds(_ position: ChangelogRecord.RawPosition, from source: ChangelogRecord.RawPartition, offset: Int64) -> Bool {
+            if offset <= skipThrough { return true }
+            guard let seen = sources[source] else { return false }
+            return position <= seen
+        }
+
+        /// A gap notice: the raw partition's events from the notice's offset on may be missing
+        /// here, so the ones produced again are applied, not taken for copies.
+        /// A notice the restored state already took (at or below `skipThrough`) is not taken again.
+        mutating func reopen(_ gap: RepartitionGap, offset: Int64) {
+            guard offset > skipThrough else { return }
+            let below = ChangelogRecord.RawPosition(offset: gap.offset - 1, index: Int.max)
+            if let seen = sources[gap.source], seen > below {
+                sources[gap.source] = below
+                dirty = true
+            }
+        }
+
+        /// The alerts the event completes; nil when the engine already holds it (skipped).
+        mutating func process(_ e: RepartitionedEvent, offset: Int64, at now: ContinuousClock.Instant) -> [Alert]? {
+            lastActivity = now
+            if offset > skipThrough { skipThrough = -1 }
+            let source = ChangelogRecord.RawPartition(topic: e.origin.topic, partition: e.origin.partition)
+            let position = ChangelogRecord.RawPosition(e.origin)
+            if holds(position, from: source, offset: offset) { return nil }
             let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset)
             let alerts = engine.process(e.event, enrichment: e.enrichment, origin: origin)
+            applied = max(applied, offset)
+            sources[source] = position
             if let time = e.event.time {
                 let date = time.date
                 lastEventTime = max(lastEventTime ?? date, date)
             }
-            lastActivity = now
             dirty = true
             return alerts
         }
@@ -58,16 +95,16 @@ final class DetectWorker: Sendable {
         /// when their value's hash differs from what was written), tombstones for written entries
         /// that ended, the clock when it moved. Costs what changed, not what the partition holds
         /// (a whole diff after an inexact restore).
-        mutating func changelog(worker: Int, topic: String, partition: Int32, encoder: JSONEncoder,
+        mutating func changelog(worker: Int, of workers: Int, topic: String, partition: Int32, encoder: JSONEncoder,
                                 shapes: [String: String]) -> (records: [ProducerRecord], unwritable: Int) {
             guard dirty else { return ([], 0) }
             dirty = false
             var records: [ProducerRecord] = []
             var unwritable = 0
             // Unchanged entries are recognised by the hash of their value, without encoding them.
-            func put<Value: Encodable & Hashable>(_ key: String, _ value: Value) {
+            func put<Value: Encodable & Hashable>(_ key: String, _ value: Value, always: Bool = false) {
                 let hash = value.hashValue
-                guard written[key] != hash else { return }
+                guard always || written[key] != hash else { return }
                 guard let bytes = try? encoder.encode(value) else {
                     unwritable += 1
                     return
@@ -98,7 +135,13 @@ final class DetectWorker: Sendable {
                 }
                 for id in changes.ended { end(ChangelogRecord.key(worker: worker, id)) }
             }
-            put(clockKey, ChangelogRecord.Clock(worker: worker, eventTime: changes.eventTime))
+            // Last, and whenever entries were written: the clock closes the diff (a restore takes
+            // the entries before it only), and says what the state holds.
+            var progress: [String: ChangelogRecord.RawPosition] = [:]
+            for (source, position) in sources { progress[source.key] = position }
+            put(clockKey, ChangelogRecord.Clock(worker: worker, eventTime: changes.eventTime, workers: workers,
+                                                applied: applied, sources: progress),
+                always: !records.isEmpty)
             return (records, unwritable)
         }
     }
@@ -133,8 +176,10 @@ final class DetectWorker: Sendable {
     private let shared: DetectShared
     private let metrics: DetectMetrics
     private let idleAfter: Duration
-    /// This worker's place among the stage's workers (part of its changelog keys).
+    /// This worker's place among the stage's workers (part of its changelog keys), and how
+    /// many there are (written with its progress).
     let index: Int
+    private let count: Int
     private let changelogTopic: String
 
     /// `metrics`: the stage's (one per stage); without, the worker makes its own.
@@ -146,6 +191,7 @@ final class DetectWorker: Sendable {
         encoder.outputFormatting = .sortedKeys
         state = Mutex(State(rules: rules, shapes: State.shapes(of: rules), decoder: decoder, encoder: encoder))
         self.index = index
+        count = topology.workers.detect
         changelogTopic = topology.topics.changelog.name
         settings = EngineSettings(allowedLateness: topology.limits.allowedLateness.components.seconds,
                                   maxKeysPerRule: topology.limits.maxKeysPerRule)
@@ -160,8 +206,19 @@ final class DetectWorker: Sendable {
     func evaluate(_ records: [(Int, ConsumerRecord)], diffing: Set<TopicPartition>) -> Evaluation {
         let now = ContinuousClock.now
         return state.withLock { s in
-            var undecodable = 0, alerted = 0
+            var undecodable = 0, alerted = 0, held = 0, notices = 0
             let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
+                if RepartitionGap.isNotice(record) {
+                    // Counted by the processor (every worker sees it).
+                    notices += 1
+                    if let gap = RepartitionGap(record) {
+                        s.partitions[record.topicPartition, default: Partition(
+                            engine: DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true),
+                            lastEventTime: nil, lastActivity: now)
+                        ].reopen(gap, offset: record.offset)
+                    }
+                    return (position, .success([]))
+                }
                 switch s.decoder.decode(record) {
                 case .issue(let issue):
                     undecodable += 1
@@ -169,19 +226,27 @@ final class DetectWorker: Sendable {
                 case .event(let e):
                     // Modified in place (`[key, default:]`): a copy taken out and stored back would
                     // copy the engine's state on every event.
-                    let alerts = s.partitions[record.topicPartition, default: Partition(
+                    guard let alerts = s.partitions[record.topicPartition, default: Partition(
                         engine: DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true),
                         lastEventTime: nil, lastActivity: now)
-                    ].process(e, at: now)
+                    ].process(e, offset: record.offset, at: now) else {
+                        held += 1
+                        return (position, .success([]))
+                    }
                     alerted += alerts.count
                     return (position, .success(alerts))
                 }
             }
             // Counted once per slice, not per record: the counts are shared by every worker.
-            if !records.isEmpty {
-                shared.update { $0.records += records.count; $0.undecodable += undecodable; $0.alerts += alerted }
-                if records.count > undecodable { metrics.evaluated.increment(by: records.count - undecodable) }
+            if records.count > notices {
+                shared.update {
+                    $0.records += records.count - notices; $0.undecodable += undecodable; $0.alerts += alerted
+                    $0.duplicates += held
+                }
+                let evaluated = records.count - notices - undecodable - held
+                if evaluated > 0 { metrics.evaluated.increment(by: evaluated) }
                 if undecodable > 0 { metrics.undecodable.increment(by: undecodable) }
+                if held > 0 { metrics.duplicates.increment(by: held) }
             }
             return (outcomes, changelog(of: diffing, in: &s))
         }
@@ -216,7 +281,7 @@ final class DetectWorker: Sendable {
         let encoder = s.encoder, shapes = s.shapes
         for tp in partitions {
             // In place (optional chaining): a copy would copy the engine's state.
-            let diff = s.partitions[tp]?.changelog(worker: index, topic: changelogTopic, partition: tp.partition,
+            let diff = s.partitions[tp]?.changelog(worker: index, of: count, topic: changelogTopic, partition: tp.partition,
                                                    encoder: encoder, shapes: shapes)
             out[tp] = diff?.records ?? []
             unwritable += diff?.unwritable ?? 0
@@ -248,11 +313,13 @@ final class DetectWorker: Sendable {
             if restored.written[ChangelogRecord.clockKey(worker: index)] != nil {
                 expected.insert(ChangelogRecord.clockKey(worker: index))
             }
-            let exact = skipped == 0 && expected.count == restored.written.count
+            let exact = skipped == 0 && restored.dropped == 0 && expected.count == restored.written.count
                 && restored.written.keys.allSatisfy(expected.contains)
             if let old = s.partitions[tp] { s.retired.retire(old.engine.statistics) }
             s.partitions[tp] = Partition(engine: engine, lastEventTime: last, lastActivity: now,
-                                         written: restored.written, dirty: !exact, wholeDiff: !exact)
+                                         written: restored.written, dirty: !exact, wholeDiff: !exact,
+                                         applied: restored.applied ?? -1, sources: restored.sources,
+                                         skipThrough: restored.applied ?? -1)
             return skipped
         }
     }

@@ -72,7 +72,8 @@ public final class IngestStage: Sendable {
                 workers.append(try IngestWorker(topology: t, enricher: enricher, producer: producer,
                                                 consumer: consumer, tracker: tracker, shared: shared))
             }
-            return IngestProcessor(workers: workers)
+            return IngestProcessor(workers: workers, tracker: tracker, producer: producer,
+                                   repartition: t.topics.repartition, timeout: t.limits.shutdownTimeout, logger: logger)
         }
     }
 

@@ -88,6 +88,15 @@ final class OffsetTracker: Sendable {
         state.withLock { s in partitions.reduce(0) { $0 + (s.partitions[$1]?.pending ?? 0) } }
     }
 
+    /// Per partition with records still waiting, the first of them (everything before it is done).
+    var firstOpen: [TopicPartition: Int64] {
+        state.withLock { s in
+            var out: [TopicPartition: Int64] = [:]
+            for (tp, p) in s.partitions where p.head < p.order.count { out[tp] = p.order[p.head] }
+            return out
+        }
+    }
+
     /// All input records still waiting.
     var pendingTotal: Int {
         state.withLock { s in s.partitions.values.reduce(0) { $0 + $1.pending } }
