@@ -8,8 +8,11 @@ import Synchronization
 /// inbox; it wakes for them via `rd_kafka_queue_yield`.
 ///
 /// Offsets: `enable.auto.offset.store=false`, so only offsets the caller marks done are
-/// stored; stored offsets are committed periodically (auto-commit of *stored* offsets),
-/// on `commit()`, before a revoked partition is unassigned, and on close.
+/// stored; stored offsets are committed every `commitInterval` when something new was stored
+/// (asynchronously, the outcome read from a queue of the loop's own), on `commit()`, before
+/// a revoked partition is unassigned, and on close (synchronously). Each outcome goes to
+/// `hooks.onCommit` (librdkafka's auto-commit would report them only through an
+/// offset_commit_cb, ops/metrics.md).
 ///
 /// - Important: every `var` below is touched only on the poll thread, except `inbox`
 ///   (a Mutex) and `assignmentSnapshot` (a Mutex).
@@ -31,6 +34,9 @@ final class ConsumerLoop: @unchecked Sendable {
     let handle: RDKafkaHandle
     let buffer: RecordBuffer
     private let queue: OpaquePointer
+    /// Where the outcomes of periodic commits arrive (served by the poll thread).
+    private let commitQueue: OpaquePointer
+    private let commitInterval: Duration?
     private let hooks: RebalanceHooks
     private let logger: Logger
     private let maxBatchSize: Int
@@ -49,15 +55,25 @@ final class ConsumerLoop: @unchecked Sendable {
     private let topicNames = TopicNameCache()
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopping = false
+    private var nextCommit = ContinuousClock.now
+    /// Offsets stored since the last commit was issued.
+    private var storedSinceCommit = false
 
     init(handle: RDKafkaHandle, buffer: RecordBuffer, hooks: RebalanceHooks, logger: Logger,
-         maxBatchSize: Int) throws(KafkaError) {
+         maxBatchSize: Int, commitInterval: Duration? = nil) throws(KafkaError) {
         guard let queue = rd_kafka_queue_get_consumer(handle.pointer) else {
             throw KafkaError(code: .state, detail: "the handle has no consumer queue")
+        }
+        guard let commitQueue = rd_kafka_queue_new(handle.pointer) else {
+            rd_kafka_queue_destroy(queue)
+            throw KafkaError(code: .state, detail: "no queue for commit outcomes")
         }
         self.handle = handle
         self.buffer = buffer
         self.queue = queue
+        self.commitQueue = commitQueue
+        self.commitInterval = commitInterval
+        if let commitInterval { nextCommit = .now + commitInterval }
         self.hooks = hooks
         self.logger = logger
         self.maxBatchSize = maxBatchSize
@@ -102,6 +118,8 @@ final class ConsumerLoop: @unchecked Sendable {
             processInbox()
             if stopping { break }
             pollBatch()
+            commitPeriodically()
+            serveCommitOutcomes()
             if let fatal = handle.recordedFatalError() {
                 logger.critical("consumer hit a fatal error; closing", metadata: ["error": "\(fatal)"])
                 buffer.finish(fatal)
@@ -219,6 +237,7 @@ final class ConsumerLoop: @unchecked Sendable {
         for (tp, offset, perr) in RDKafkaTopicPartitionList.entries(of: list.pointer) {
             if perr == RD_KAFKA_RESP_ERR_NO_ERROR {
                 highestStored[tp] = offset
+                storedSinceCommit = true
             } else {
                 logger.debug("offset not stored", metadata: ["partition": "\(tp)", "error": "\(KafkaError(perr))"])
             }
@@ -230,9 +249,45 @@ final class ConsumerLoop: @unchecked Sendable {
 
     /// Commits every stored offset of the current assignment, synchronously.
     private func commitStored() throws(KafkaError) {
+        storedSinceCommit = false
         let err = rd_kafka_commit(handle.pointer, nil, 0)
+        committed(err)
         if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
         throw KafkaError(err)
+    }
+
+    /// Every `commitInterval`, when offsets were stored since the last commit: commits them
+    /// without waiting (the outcome arrives on `commitQueue`).
+    private func commitPeriodically() {
+        guard let commitInterval, ContinuousClock.now >= nextCommit else { return }
+        nextCommit = .now + commitInterval
+        guard storedSinceCommit, !assigned.isEmpty else { return }
+        storedSinceCommit = false
+        let err = rd_kafka_commit_queue(handle.pointer, nil, commitQueue, nil, nil)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { committed(err) }
+    }
+
+    /// The outcomes of periodic commits that have arrived.
+    private func serveCommitOutcomes() {
+        while let event = rd_kafka_queue_poll(commitQueue, 0) {
+            defer { rd_kafka_event_destroy(event) }
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT { committed(rd_kafka_event_error(event)) }
+        }
+    }
+
+    /// One commit's outcome to `hooks.onCommit`; nothing when there was nothing to commit.
+    private func committed(_ err: rd_kafka_resp_err_t) {
+        switch err {
+        case RD_KAFKA_RESP_ERR__NO_OFFSET:
+            return
+        case RD_KAFKA_RESP_ERR_NO_ERROR:
+            hooks.onCommit(true)
+        default:
+            logger.warning("offset commit failed", metadata: ["error": "\(KafkaError(err))"])
+            // Tried again at the next interval (or on revoke, close).
+            storedSinceCommit = true
+            hooks.onCommit(false)
+        }
     }
 
     /// Makes librdkafka's paused set match: everything assigned while the buffer is full,
@@ -349,6 +404,8 @@ final class ConsumerLoop: @unchecked Sendable {
             logger.warning("consumer close", metadata: ["error": "\(KafkaError(err))"])
         }
         buffer.finish()
+        serveCommitOutcomes()
+        rd_kafka_queue_destroy(commitQueue)
         // Commands that arrived after the loop stopped; later ones are answered by send().
         let late = inbox.withLock { box in
             box.closed = true

@@ -12,11 +12,17 @@ public struct RebalanceHooks: Sendable {
     /// offsets are committed after this returns. `lost` means the group already gave them
     /// to someone else (session timeout): nothing is committed then.
     public var onRevoke: @Sendable (_ partitions: [TopicPartition], _ lost: Bool) async -> Void
+    /// The outcome of each offset commit the consumer issued (periodic, ``KafkaConsumer/commit()``,
+    /// on revoke, on close): true when the broker took it. Not called when there was nothing new
+    /// to commit. Runs on the poll thread: keep it short (count, don't wait).
+    public var onCommit: @Sendable (_ committed: Bool) -> Void
 
     public init(onAssign: @escaping @Sendable ([TopicPartition]) async -> Void = { _ in },
-                onRevoke: @escaping @Sendable ([TopicPartition], Bool) async -> Void = { _, _ in }) {
+                onRevoke: @escaping @Sendable ([TopicPartition], Bool) async -> Void = { _, _ in },
+                onCommit: @escaping @Sendable (Bool) -> Void = { _ in }) {
         self.onAssign = onAssign
         self.onRevoke = onRevoke
+        self.onCommit = onCommit
     }
 
     public static let none = RebalanceHooks()
@@ -58,7 +64,7 @@ public final class KafkaConsumer: Sendable {
         let loop: ConsumerLoop
         do {
             loop = try ConsumerLoop(handle: handle, buffer: buffer, hooks: hooks, logger: logger,
-                                    maxBatchSize: settings.maxBatchSize)
+                                    maxBatchSize: settings.maxBatchSize, commitInterval: settings.autoCommitInterval)
         } catch {
             handle.destroy()
             throw error

@@ -165,13 +165,12 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
                 problems.append(.init(key: "heartbeat.interval.ms", message: "must be a positive duration"))
             }
         }
-        if let interval = autoCommitInterval {
-            out.append(("enable.auto.commit", "true"))
-            if let ms = interval.positiveMilliseconds { out.append(("auto.commit.interval.ms", String(ms))) } else {
-                problems.append(.init(key: "auto.commit.interval.ms", message: "must be a positive duration"))
-            }
-        } else {
-            out.append(("enable.auto.commit", "false"))
+        // The consumer's poll thread commits the stored offsets every `autoCommitInterval`
+        // itself (ConsumerLoop), so it sees each commit's outcome; librdkafka's auto-commit
+        // reports outcomes only through an offset_commit_cb (ops/metrics.md).
+        out.append(("enable.auto.commit", "false"))
+        if let interval = autoCommitInterval, interval.positiveMilliseconds == nil {
+            problems.append(.init(key: "auto.commit.interval.ms", message: "must be a positive duration"))
         }
         if bufferCapacity < 1 {
             problems.append(.init(key: "bufferCapacity", message: "must be at least 1"))

@@ -4,7 +4,8 @@ import Synchronization
 
 /// The Kafka-side metrics of one stage's consumer group (ops/metrics.md, "Kafka"):
 /// `vigil_assigned_partitions`, `vigil_rebalances_total`, and `vigil_consumer_lag` per
-/// assigned partition from librdkafka's statistics. Also keeps the
+/// assigned partition from librdkafka's statistics, `vigil_commits_total` from the outcome of
+/// each commit the consumer issued (``RebalanceHooks/onCommit``). Also keeps the
 /// assignment, which tells the ``StageStatus`` whether a revoke left the stage with nothing.
 ///
 /// Every metric is made once (lag gauges once per partition while it is assigned), never per record.
@@ -14,6 +15,8 @@ final class GroupMetrics: Sendable {
     private let assignedCounter: Counter
     private let revokedCounter: Counter
     private let lostCounter: Counter
+    private let commitsOK: Counter
+    private let commitsFailed: Counter
     private let processing: Timer
     private let state = Mutex<(assigned: Set<TopicPartition>, lag: [TopicPartition: Gauge])>(([], [:]))
 
@@ -23,6 +26,8 @@ final class GroupMetrics: Sendable {
         assignedCounter = Counter(label: "vigil_rebalances_total", dimensions: [("group", group), ("kind", "assigned")])
         revokedCounter = Counter(label: "vigil_rebalances_total", dimensions: [("group", group), ("kind", "revoked")])
         lostCounter = Counter(label: "vigil_rebalances_total", dimensions: [("group", group), ("kind", "lost")])
+        commitsOK = Counter(label: "vigil_commits_total", dimensions: [("group", group), ("outcome", "ok")])
+        commitsFailed = Counter(label: "vigil_commits_total", dimensions: [("group", group), ("outcome", "failed")])
         processing = Timer(label: "vigil_processing_seconds", dimensions: [("stage", stage)])
         assignedGauge.record(0)
     }
@@ -65,6 +70,11 @@ final class GroupMetrics: Sendable {
             }
         }
         for (gauge, lag) in gauges { gauge.record(lag) }
+    }
+
+    /// An offset commit's outcome (true: the broker took it).
+    func committed(_ ok: Bool) {
+        (ok ? commitsOK : commitsFailed).increment()
     }
 
     /// One batch's processing time (taken off the consumer → its records enqueued).

@@ -225,7 +225,8 @@ struct StageLoop {
                 tracker.drop(partitions)
                 processor.get()?.revoked(partitions)
                 logger.info("\(name): partitions revoked", metadata: ["partitions": "\(partitions.sorted())", "lost": "\(lost)"])
-            })
+            },
+            onCommit: { metrics.committed($0) })
     }
 
     /// Flush (acknowledgements mark offsets done), then (after a failure) the processor's

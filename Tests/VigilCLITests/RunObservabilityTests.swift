@@ -113,6 +113,8 @@ import FoundationNetworking
                 samples = Self.parse(await Self.get(http, "/metrics")?.body ?? "")
                 return Self.value(samples, "vigil_alerts_total", ["rule": "Amazon.EKS.Audit.Multiple403"]) == 1
                     && Self.value(samples, "vigil_consumer_lag", ["group": "\(name)-ingest"]) != nil
+                    && (Self.value(samples, "vigil_commits_total", ["group": "\(name)-detect", "outcome": "ok"]) ?? 0) >= 1
+                    && (Self.value(samples, "vigil_commits_total", ["group": "\(name)-ingest", "outcome": "ok"]) ?? 0) >= 1
             }
             #expect(counted, "\(samples.filter { $0.name.hasPrefix("vigil_") }.map { "\($0.name)\($0.labels) \($0.value)" })")
             func v(_ metric: String, _ labels: [String: String] = [:]) -> Double? { Self.value(samples, metric, labels) }
@@ -128,6 +130,10 @@ import FoundationNetworking
             #expect(v("vigil_assigned_partitions", ["group": "\(name)-ingest"]) == 2)
             #expect(v("vigil_assigned_partitions", ["group": "\(name)-detect"]) == 4)
             #expect((v("vigil_rebalances_total", ["group": "\(name)-detect", "kind": "assigned"]) ?? 0) >= 1)
+            let commits = samples.filter { $0.name == "vigil_commits_total" }.map { "\($0.labels) \($0.value)" }
+            #expect((v("vigil_commits_total", ["group": "\(name)-ingest", "outcome": "ok"]) ?? 0) >= 1, "\(commits)")
+            #expect((v("vigil_commits_total", ["group": "\(name)-detect", "outcome": "ok"]) ?? 0) >= 1)
+            #expect((v("vigil_commits_total", ["group": "\(name)-ingest", "outcome": "failed"]) ?? 0) == 0)
             #expect((v("vigil_processing_seconds_count", ["stage": "ingest"]) ?? 0) >= 1)
             #expect((v("vigil_processing_seconds_count", ["stage": "detect"]) ?? 0) >= 1)
             #expect((v("vigil_geoip_lookups_total") ?? 0) >= 12)
