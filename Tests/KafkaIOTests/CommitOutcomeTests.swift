@@ -16,6 +16,34 @@ import Testing
         }
     }
 
+    /// On librdkafka's mock cluster: a periodic commit the coordinator refuses is reported as
+    /// failed and tried again at the next interval (then reported ok); a refused explicit commit
+    /// is reported failed too.
+    @Test(.timeLimit(.minutes(2)))
+    func aRefusedCommitIsReportedFailedAndTriedAgain() async throws {
+        let cluster = try MockKafkaCluster(brokers: 1)
+        try cluster.createTopic("t", partitions: 1)
+        let producer = try KafkaProducer(settings: testProducerSettings(cluster.bootstrapServers), logger: testLogger)
+        try await producer.send(ProducerRecord(topic: "t", key: "k", value: "v"))
+        try await producer.send(ProducerRecord(topic: "t", key: "k", value: "w"))
+        await producer.close()
+        let outcomes = Outcomes()
+        var settings = mockConsumerSettings(cluster)
+        settings.autoCommitInterval = .milliseconds(300)
+        let consumer = try KafkaConsumer(settings: settings, topics: ["t"], hooks: outcomes.hooks, logger: testLogger)
+        let records = try await collect(consumer, count: 2)
+        cluster.pushRequestErrors(.offsetCommit, [.groupAuthorizationFailed])
+        consumer.markDone(records[0])
+        let retried = await eventually(timeout: .seconds(20)) { outcomes.failed == 1 && outcomes.ok >= 1 }
+        #expect(retried, "failed \(outcomes.failed), ok \(outcomes.ok)")
+
+        cluster.pushRequestErrors(.offsetCommit, [.groupAuthorizationFailed])
+        consumer.markDone(records[1])
+        await #expect(throws: KafkaError.self) { try await consumer.commit() }
+        #expect(outcomes.failed == 2)
+        await consumer.close()
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func periodicCommitsCommitWhatWasMarkedDoneAndReportTheirOutcome() async throws {
         try await withBroker { broker in
