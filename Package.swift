@@ -144,7 +144,7 @@ let package = Package(
                     dependencies: ["KafkaIO", "KafkaIOTesting"],
                     swiftSettings: strict),
         .testTarget(name: "RuntimeTests",
-                    dependencies: ["Runtime", "KafkaIO", "KafkaIOTesting", "AuditEvents", "Enrichment"],
+                    dependencies: ["Runtime", "KafkaIO", "KafkaIOTesting", "AuditEvents", "Enrichment", "Observability"],
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "ObservabilityTests",

@@ -68,6 +68,12 @@ public final class MockKafkaCluster: @unchecked Sendable {
         _ = up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id)
     }
 
+    /// Moves a partition's leadership to broker `leader`; -1 leaves it without a leader (records
+    /// for it wait in the producer's queue until they time out).
+    public func setLeader(_ topic: String, partition: Int32, _ leader: Int32) {
+        _ = rd_kafka_mock_partition_set_leader(cluster, topic, partition, leader)
+    }
+
     /// Adds round-trip latency to a broker.
     public func setRoundTrip(_ id: Int32, milliseconds: Int32) {
         _ = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds)

@@ -34,7 +34,12 @@ func testProducer(_ broker: TestBroker) throws -> KafkaProducer {
 
 /// Reads a topic from the start in a fresh group: up to `count` records within `timeout`.
 func readTopic(_ topic: String, _ broker: TestBroker, count: Int, timeout: Duration = .seconds(30)) async throws -> [ConsumerRecord] {
-    let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("check")),
+    try await readTopic(topic, [broker.bootstrap], count: count, timeout: timeout)
+}
+
+/// The same from any brokers (librdkafka's mock cluster).
+func readTopic(_ topic: String, _ servers: [String], count: Int, timeout: Duration = .seconds(30)) async throws -> [ConsumerRecord] {
+    let reader = try KafkaConsumer(settings: testConsumerSettings(servers, group: uniqueName("check")),
                                    topics: [topic], logger: testLogger)
     let records = try await collect(reader, count: count, timeout: timeout)
     await reader.close()
