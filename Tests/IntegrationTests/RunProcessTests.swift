@@ -105,6 +105,11 @@ import Testing
                 #expect(await second.stop() == 0, "\(processes.logs)")
                 // Complete; records read again after the kill may raise an alert again: same id.
                 #expect(alertIDs(alerts) == expected, "\(processes.logs)")
+                // Each alert counts the ten denials of its IP once (nothing read again counted twice).
+                let counts = alerts.filter { $0.headerText("vigil-alert-kind") == "alert" }.map { r in
+                    ((try? JSONSerialization.jsonObject(with: Data(r.value ?? []))) as? [String: Any])?["count"] as? Int
+                }
+                #expect(!counts.isEmpty && counts.allSatisfy { $0 == 10 }, "\(counts)")
                 #expect((second.count("detect: ") ?? .max) < nine.count, "the nine were not read again: \(second.output.suffix(3000))")
                 // The restarted process read the state back from the changelog.
                 let restored = second.output.split(separator: "\n").filter { $0.contains("detect: state restored") }
