@@ -2,9 +2,12 @@ import ArgumentParser
 import AuditEvents
 import Foundation
 
-/// `vigil-bench decode`: events/s on one core for a realistic mix of EKS, AKS
-/// and GKE records (1–3 KB), next to simdjson alone and Foundation's
-/// JSONSerialization on the same bytes, and allocations per event.
+/// `vigil-bench decode`: events/s on one core for three mixes of records, each
+/// next to simdjson alone on the same bytes, with allocations per event: the
+/// bench mix (real EKS, AKS and GKE fixture lines of 0.6–3 KB, repeated; with
+/// Foundation's JSONSerialization too), the unique-value mix (copies of it
+/// whose per-request values differ) and the loadgen mix (`vigil loadgen`'s
+/// generated traffic, see ``LoadgenMix``).
 ///
 /// Allocations are counted in a child run with a malloc-counting shim
 /// preloaded (every malloc, from Swift and C++ alike); the timed runs use
@@ -38,14 +41,32 @@ struct DecodeBench: ParsableCommand {
         """)
     var uniqueCopies: Int = 40
 
+    @Option(help: """
+        Records in the loadgen mix: the background traffic of `vigil loadgen`'s generator (EKS, AKS, \
+        GKE and process events in its default proportions, fixed seed); 0 skips it.
+        """)
+    var loadgenRecords: Int = 3000
+
+    @Option(help: """
+        For profiling (perf, callgrind): only decode MIX (bench, unique, loadgen) with the auto-detect \
+        decoder for --passes passes (with VIGIL_BENCH_PARSE_ONLY=1 only parse it), and print the count.
+        """)
+    var profile: String?
+
+    @Option(help: "Passes over the mix with --profile.")
+    var passes: Int = 20
+
     @Option(help: .hidden)
     var allocationPass: String?
-
 
     func run() throws {
         let mix = try Self.loadMix(from: fixtures)
         if let allocationPass {
-            try self.allocationPass(allocationPass, mix: mix)
+            try self.allocationPass(allocationPass, bench: mix)
+            return
+        }
+        if let profile {
+            try self.profile(try records(of: profile, bench: mix))
             return
         }
         let bytes = mix.reduce(0) { $0 + $1.bytes.count }
@@ -70,18 +91,8 @@ struct DecodeBench: ParsableCommand {
             }
             return
         }
-        let baseline = try ParseOnlyBaseline()
-        let parseOnly = best(of: runs) { measure(mix) { _ = baseline.parse($0.bytes); return 1 } }
-        let decoder = try AuditRecordDecoder()
+        let rates = try compare(mix)
         var outcomes: [DecodeOutcome] = []
-        outcomes.reserveCapacity(8)
-        let decode = best(of: runs) {
-            measure(mix) { record in
-                outcomes.removeAll(keepingCapacity: true)
-                decoder.decode(record.bytes, into: &outcomes)
-                return outcomes.count
-            }
-        }
         let uncachedDecoder = try AuditRecordDecoder(options: DecoderOptions(stringCacheSlots: 0))
         let uncached = best(of: runs) {
             measure(mix) { record in
@@ -90,29 +101,17 @@ struct DecodeBench: ParsableCommand {
                 return outcomes.count
             }
         }
-        // Production chooses the decoder per topic: one configured decoder per cloud.
-        let eks = try AuditRecordDecoder(format: .eks)
-        let aks = try AuditRecordDecoder(format: .aks)
-        let gke = try AuditRecordDecoder(format: .gke)
-        let configured = best(of: runs) {
-            measure(mix) { record in
-                outcomes.removeAll(keepingCapacity: true)
-                let topic = record.cloud == "eks" ? eks : record.cloud == "aks" ? aks : gke
-                topic.decode(record.bytes, into: &outcomes)
-                return outcomes.count
-            }
-        }
         func line(_ name: String, _ rate: Double) {
             let mbps = rate * Double(bytes) / Double(mix.count) / 1_000_000
             print(name.padding(toLength: 40, withPad: " ", startingAt: 0)
                 + String(format: "%10.0f /s  %7.1f MB/s", rate, mbps))
         }
-        line("simdjson parse only (records)", parseOnly)
-        line("AuditEvents decode, auto-detect (events)", decode)
-        line("AuditEvents decode, per-topic format", configured)
+        line("simdjson parse only (records)", rates.parseOnly)
+        line("AuditEvents decode, auto-detect (events)", rates.auto)
+        line("AuditEvents decode, per-topic format", rates.perTopic)
         line("AuditEvents decode, auto, no string cache", uncached)
         print(String(format: "decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic)",
-                     decode / parseOnly * 100, configured / parseOnly * 100))
+                     rates.auto / rates.parseOnly * 100, rates.perTopic / rates.parseOnly * 100))
         if !noFoundation {
             let foundation = best(of: 1) {
                 measure(mix) { record in
@@ -122,54 +121,92 @@ struct DecodeBench: ParsableCommand {
             line("Foundation JSONSerialization (records)", foundation)
         }
         for cloud in ["all", "eks", "aks", "gke"] {
-            print("heap allocations per event (\(cloud)): \(allocationsPerEvent(cloud: cloud) ?? "n/a (needs cc)")")
+            print("heap allocations per event (\(cloud)): \(allocationsPerEvent("bench:" + cloud) ?? "n/a (needs cc)")")
         }
-        if uniqueCopies > 0 { try runUnique(mix) }
+        for name in ["unique", "loadgen"] {
+            let records = try records(of: name, bench: mix)
+            if records.isEmpty { continue }
+            let size = records.reduce(0) { $0 + $1.bytes.count }
+            print(name == "unique"
+                ? "unique-value mix: \(records.count) records (\(uniqueCopies) copies of the mix, each with its own "
+                    + "audit IDs, times, object names, source IPs), \(size / 1_000_000) MB"
+                : "loadgen mix: \(records.count) records of vigil loadgen's generator (\(Self.describe(records))), "
+                    + "average \(size / records.count) bytes, \(size / 1_000_000) MB")
+            let r = try compare(records)
+            func row(_ name: String, _ rate: Double) {
+                print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%10.0f /s", rate))
+            }
+            row("  simdjson parse only (records)", r.parseOnly)
+            row("  AuditEvents decode, auto-detect", r.auto)
+            row("  AuditEvents decode, per-topic format", r.perTopic)
+            print(String(format: "  decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic)",
+                         r.auto / r.parseOnly * 100, r.perTopic / r.parseOnly * 100))
+            print("  heap allocations per event: \(allocationsPerEvent(name + ":all") ?? "n/a (needs cc)")")
+        }
     }
 
-    /// The same comparison on a mix whose per-event values do not repeat:
-    /// `uniqueCopies` copies of the records, each copy with its own audit
-    /// IDs, times, object names and source IPs (so the decoder's string and
-    /// part caches miss on them, as in a stream of distinct requests), and
-    /// too large to stay in the CPU caches.
-    func runUnique(_ mix: [Record]) throws {
-        let unique = (1...uniqueCopies).flatMap { copy in
-            mix.map { Record(cloud: $0.cloud, bytes: UniqueValues.rewrite($0.bytes, copy: copy)) }
-        }
-        let bytes = unique.reduce(0) { $0 + $1.bytes.count }
-        print("unique-value mix: \(unique.count) records (\(uniqueCopies) copies of the mix, each with its own "
-            + "audit IDs, times, object names, source IPs), \(bytes / 1_000_000) MB")
+    /// simdjson alone, the auto-detect decoder and per-topic decoders on the same records.
+    func compare(_ records: [Record]) throws -> (parseOnly: Double, auto: Double, perTopic: Double) {
         let baseline = try ParseOnlyBaseline()
-        let parseOnly = best(of: runs) { measure(unique) { _ = baseline.parse($0.bytes); return 1 } }
+        let parseOnly = best(of: runs) { measure(records) { _ = baseline.parse($0.bytes); return 1 } }
         let decoder = try AuditRecordDecoder()
         var outcomes: [DecodeOutcome] = []
         outcomes.reserveCapacity(8)
-        let decode = best(of: runs) {
-            measure(unique) { record in
+        let auto = best(of: runs) {
+            measure(records) { record in
                 outcomes.removeAll(keepingCapacity: true)
                 decoder.decode(record.bytes, into: &outcomes)
                 return outcomes.count
             }
         }
-        let eks = try AuditRecordDecoder(format: .eks)
-        let aks = try AuditRecordDecoder(format: .aks)
-        let gke = try AuditRecordDecoder(format: .gke)
-        let configured = best(of: runs) {
-            measure(unique) { record in
+        // Production chooses the decoder per topic: one configured decoder per source.
+        var decoders: [String: AuditRecordDecoder] = [:]
+        for (cloud, format) in [("eks", SourceFormat.eks), ("aks", .aks), ("gke", .gke), ("process", .process)] {
+            decoders[cloud] = try AuditRecordDecoder(format: format)
+        }
+        let perTopic = best(of: runs) {
+            measure(records) { record in
                 outcomes.removeAll(keepingCapacity: true)
-                let topic = record.cloud == "eks" ? eks : record.cloud == "aks" ? aks : gke
-                topic.decode(record.bytes, into: &outcomes)
+                decoders[record.cloud]?.decode(record.bytes, into: &outcomes)
                 return outcomes.count
             }
         }
-        func line(_ name: String, _ rate: Double) {
-            print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%10.0f /s", rate))
+        return (parseOnly, auto, perTopic)
+    }
+
+    /// The records of a mix by name: `bench` (the fixture lines), `unique`, `loadgen`.
+    func records(of name: String, bench: [Record]) throws -> [Record] {
+        switch name {
+        case "bench": return bench
+        case "unique": return UniqueValues.mix(bench, copies: uniqueCopies)
+        case "loadgen": return LoadgenMix.records(loadgenRecords)
+        default: throw ValidationError("unknown mix \(name): use bench, unique or loadgen")
         }
-        line("  simdjson parse only (records)", parseOnly)
-        line("  AuditEvents decode, auto-detect", decode)
-        line("  AuditEvents decode, per-topic format", configured)
-        print(String(format: "  decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic)",
-                     decode / parseOnly * 100, configured / parseOnly * 100))
+    }
+
+    /// `--profile`: one decoder (or the parse alone) over `records`, `passes` times.
+    func profile(_ records: [Record]) throws {
+        let parseOnly = ProcessInfo.processInfo.environment["VIGIL_BENCH_PARSE_ONLY"] != nil
+        let baseline = try ParseOnlyBaseline()
+        let decoder = try AuditRecordDecoder()
+        var outcomes: [DecodeOutcome] = []
+        outcomes.reserveCapacity(8)
+        var count = 0
+        let start = Self.threadCPUNanoseconds()
+        for _ in 0..<max(passes, 1) {
+            for record in records {
+                if parseOnly {
+                    count += baseline.parse(record.bytes) ? 1 : 0
+                } else {
+                    outcomes.removeAll(keepingCapacity: true)
+                    decoder.decode(record.bytes, into: &outcomes)
+                    count += outcomes.count
+                }
+            }
+        }
+        let seconds = Double(Self.threadCPUNanoseconds() - start) / 1e9
+        print("\(parseOnly ? "parsed" : "decoded") \(count) in \(String(format: "%.3f", seconds)) s CPU: "
+            + String(format: "%.0f /s", Double(count) / max(seconds, 1e-9)))
     }
 
     struct Record {
@@ -201,8 +238,10 @@ struct DecodeBench: ParsableCommand {
     }
 
     static func describe(_ mix: [Record]) -> String {
-        ["eks", "aks", "gke"].map { cloud in "\(mix.filter { $0.cloud == cloud }.count) \(cloud)" }
-            .joined(separator: ", ")
+        ["eks", "aks", "gke", "process"].compactMap { cloud in
+            let n = mix.filter { $0.cloud == cloud }.count
+            return n == 0 ? nil : "\(n) \(cloud)"
+        }.joined(separator: ", ")
     }
 
     /// Events (or records) per second of this thread's CPU time (so other
@@ -253,9 +292,10 @@ struct DecodeBench: ParsableCommand {
         }
         """
 
-    /// Heap allocations per event (every malloc, Swift and C++ alike) for
-    /// `cloud`'s records; nil when no C compiler is available for the shim.
-    func allocationsPerEvent(cloud: String) -> String? {
+    /// Heap allocations per event (every malloc, Swift and C++ alike) for a
+    /// mix's records (`mix:cloud`, e.g. `bench:eks`, `loadgen:all`); nil when no
+    /// C compiler is available for the shim.
+    func allocationsPerEvent(_ which: String) -> String? {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: dir) }
         do {
@@ -268,7 +308,9 @@ struct DecodeBench: ParsableCommand {
             var env = ProcessInfo.processInfo.environment
             env["LD_PRELOAD"] = library.path
             let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-            return run(me, ["decode", "--fixtures", fixtures, "--allocation-pass", cloud], env: env)?
+            let arguments = ["decode", "--fixtures", fixtures, "--unique-copies", String(uniqueCopies),
+                             "--loadgen-records", String(loadgenRecords), "--allocation-pass", which]
+            return run(me, arguments, env: env)?
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {
             return nil
@@ -289,12 +331,16 @@ struct DecodeBench: ParsableCommand {
         return child.terminationStatus == 0 ? String(decoding: output, as: UTF8.self) : nil
     }
 
-    /// The child side: decode `cloud`'s records 10 times after a warm-up and
-    /// print allocations per event, read from the preloaded shim.
-    func allocationPass(_ cloud: String, mix: [Record]) throws {
+    /// The child side: decode the records of `which` (`mix:cloud`) 10 times
+    /// after a warm-up and print allocations per event, read from the
+    /// preloaded shim.
+    func allocationPass(_ which: String, bench: [Record]) throws {
         typealias Counter = @convention(c) () -> UInt
         guard let symbol = dlsym(nil, "vigil_malloc_count") else { throw ExitCode(3) }
         let counter = unsafeBitCast(symbol, to: Counter.self)
+        let parts = which.split(separator: ":").map(String.init)
+        let mix = try records(of: parts[0], bench: bench)
+        let cloud = parts.count > 1 ? parts[1] : "all"
         let records = cloud == "all" ? mix : mix.filter { $0.cloud == cloud }
         let decoder = try AuditRecordDecoder()
         var outcomes: [DecodeOutcome] = []
@@ -314,102 +360,5 @@ struct DecodeBench: ParsableCommand {
         }
         let allocations = counter() - before
         print(String(format: "%.1f", Double(allocations) / Double(max(events, 1))))
-    }
-}
-
-/// Rewrites the values that differ from one request to the next (audit IDs,
-/// times, object names, source IPs) in a record's bytes, for copy `copy` of
-/// the mix: same keys and shape, same lengths, valid values. Finds the
-/// members by their keys as written, plain or escaped inside a string (AKS
-/// `properties.log`).
-enum UniqueValues {
-    static let ids = ["auditID", "insertId", "id"]
-    static let times = ["requestReceivedTimestamp", "stageTimestamp", "timestamp", "receiveTimestamp", "time",
-                        "p_event_time"]
-    static let names = ["name", "resourceName", "requestURI"]
-    static let ips = ["sourceIPs", "callerIp", "callerIP"]
-
-    static func rewrite(_ input: [UInt8], copy: Int) -> [UInt8] {
-        var b = input
-        for (keys, kind) in [(ids, 0), (times, 1), (names, 2), (ips, 3)] {
-            for key in keys {
-                for quote in [Array("\"".utf8), Array("\\\"".utf8)] {
-                    let pattern = quote + Array(key.utf8) + quote + Array(":".utf8)
-                    var i = 0
-                    while let at = find(pattern, in: b, from: i) {
-                        i = at + pattern.count
-                        rewriteValue(&b, at: i, kind: kind, copy: copy)
-                    }
-                }
-            }
-        }
-        return b
-    }
-
-    static func find(_ pattern: [UInt8], in b: [UInt8], from start: Int) -> Int? {
-        guard pattern.count <= b.count, start <= b.count - pattern.count else { return nil }
-        for i in start...(b.count - pattern.count) where b[i] == pattern[0] && Array(b[i..<i + pattern.count]) == pattern {
-            return i
-        }
-        return nil
-    }
-
-    /// The string value(s) starting at `i` (after the key's colon): a string,
-    /// or an array of strings (source IPs).
-    static func rewriteValue(_ b: inout [UInt8], at i: Int, kind: Int, copy: Int) {
-        var j = i
-        let end = min(b.count, i + 4096)
-        var inArray = false
-        while j < end {
-            let c = b[j]
-            if c == UInt8(ascii: "[") && !inArray { inArray = true; j += 1; continue }
-            if c == UInt8(ascii: "]") || c == UInt8(ascii: "}") || c == UInt8(ascii: "{") { return }
-            if c == UInt8(ascii: ",") && !inArray { return }
-            if isValueByte(c) {
-                guard j > 0, b[j - 1] == UInt8(ascii: "\"") else { return }  // strings only
-                var k = j
-                while k < end && isValueByte(b[k]) { k += 1 }
-                rewrite(&b, j..<k, kind: kind, copy: copy)
-                if !inArray { return }
-                j = k
-                continue
-            }
-            j += 1
-        }
-    }
-
-    static func isValueByte(_ c: UInt8) -> Bool {
-        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 46 || c == 58
-            || c == 95 || c == 47 || c == 32 || c == 64
-    }
-
-    static func rewrite(_ b: inout [UInt8], _ r: Range<Int>, kind: Int, copy: Int) {
-        let digits = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
-        func isAlnum(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 122) }
-        switch kind {
-        case 1:  // YYYY-MM-DDTHH:MM:SS...: minutes and seconds from the copy number
-            guard r.count >= 19, b[r.lowerBound + 13] == 58, b[r.lowerBound + 16] == 58 else { return }
-            let m = (copy / 60) % 60, s = copy % 60
-            b[r.lowerBound + 14] = UInt8(48 + m / 10); b[r.lowerBound + 15] = UInt8(48 + m % 10)
-            b[r.lowerBound + 17] = UInt8(48 + s / 10); b[r.lowerBound + 18] = UInt8(48 + s % 10)
-        case 3:  // IPv4: the last octet from the copy number, as many digits as before
-            let text = b[r]
-            guard text.filter({ $0 == 46 }).count == 3, let dot = text.lastIndex(of: 46) else {
-                // IPv6 or a name: the last hex digits
-                var n = copy
-                for k in r.reversed() where n > 0 && b[k] >= 48 && b[k] <= 57 { b[k] = UInt8(48 + n % 10); n /= 10 }
-                return
-            }
-            let width = r.upperBound - dot - 1
-            let value = width == 1 ? copy % 10 : width == 2 ? 10 + copy % 90 : 100 + copy % 156
-            var v = value
-            for k in (dot + 1..<r.upperBound).reversed() { b[k] = UInt8(48 + v % 10); v /= 10 }
-        default:  // IDs and names: the last alphanumeric characters spell the copy number
-            var n = copy
-            for k in r.reversed() where n > 0 && isAlnum(b[k]) {
-                b[k] = digits[n % 36]
-                n /= 36
-            }
-        }
     }
 }
