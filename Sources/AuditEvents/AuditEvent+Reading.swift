@@ -31,7 +31,7 @@ extension AuditEvent {
     /// Whether any source IP satisfies `predicate`, visiting the list in place.
     @inlinable
     public func containsSourceIP(where predicate: (String) throws -> Bool) rethrows -> Bool {
-        try box.fields.parts.value.sourceIPs.contains(where: predicate)
+        try box.fields.sourceIPs.contains(where: predicate)
     }
 
     /// `object.resource` (``ObjectReference/resource``).

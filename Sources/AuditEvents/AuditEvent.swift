@@ -4,7 +4,7 @@
 /// A value type whose fields live in one shared, copy-on-write box: copying an
 /// event (into an outcome, a channel, a batch) is one retain, not thirty. The
 /// parts that repeat across events (``user``, ``object``, ``response``,
-/// ``authorization``, ``sourceIPs`` and the request fields ``verb``,
+/// ``authorization`` and the request fields ``verb``,
 /// ``requestURI``, ``userAgent``, ``stage``, ``level``) are one immutable
 /// shared value inside it (``EventParts``), which the decoder reuses across
 /// events with the same content: setting an event's parts is one retain.
@@ -17,6 +17,9 @@ public struct AuditEvent: Sendable, Hashable {
         @usableFromInline var cluster: String?
         @usableFromInline var isKubernetes: Bool
         @usableFromInline var parts: Shared<EventParts>
+        /// Apart from `parts`: the same user, object and request come from
+        /// many addresses, and the decoder's list cache shares the lists.
+        @usableFromInline var sourceIPs: [String]
         @usableFromInline var auditID: String?
         @usableFromInline var process: ProcessDetails?
         @usableFromInline var warnings: DecodeWarnings
@@ -95,8 +98,8 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// All source IPs, in order, as written (GKE: `callerIp`).
     public var sourceIPs: [String] {
-        @inlinable get { box.fields.parts.value.sourceIPs }
-        set { changeParts { $0.sourceIPs = newValue } }
+        @inlinable get { box.fields.sourceIPs }
+        _modify { yield &fields.sourceIPs }
     }
 
     public var user: UserInfo {
@@ -184,12 +187,12 @@ public struct AuditEvent: Sendable, Hashable {
     }
 
     /// The first source IP: the one threshold keys and GeoIP use.
-    @inlinable public var sourceIP: String? { box.fields.parts.value.sourceIPs.first }
+    @inlinable public var sourceIP: String? { box.fields.sourceIPs.first }
 
     public init(logType: LogType, raw: RawJSON = RawJSON([UInt8]())) {
         box = Box(Fields(
             logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, parts: noParts,
-            auditID: nil, process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
+            sourceIPs: [], auditID: nil, process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
     }
 
     /// A raw field of the event by dotted path; the envelope is searched when
@@ -229,16 +232,15 @@ struct EventParts: Sendable, Hashable {
     @usableFromInline var object: Shared<ObjectReference>
     @usableFromInline var response: Shared<ResponseStatus>
     @usableFromInline var authorization: Shared<AuthorizationAnnotations>
-    @usableFromInline var sourceIPs: [String]
     /// What the decoder found wanting in these parts when it made them (no
-    /// verb, no source IP, an invalid one), so an event that reuses them
+    /// verb, no user), so an event that reuses them
     /// gets the same warnings without looking again. Not part of the value:
     /// equality and hashing ignore it.
     var derivedWarnings: DecodeWarnings = []
 
     @usableFromInline static func == (a: EventParts, b: EventParts) -> Bool {
         a.request == b.request && a.user == b.user && a.object == b.object && a.response == b.response
-            && a.authorization == b.authorization && a.sourceIPs == b.sourceIPs
+            && a.authorization == b.authorization
     }
 
     @usableFromInline func hash(into hasher: inout Hasher) {
@@ -247,7 +249,6 @@ struct EventParts: Sendable, Hashable {
         hasher.combine(object)
         hasher.combine(response)
         hasher.combine(authorization)
-        hasher.combine(sourceIPs)
     }
 }
 
@@ -268,5 +269,11 @@ let noResponse = Shared(ResponseStatus())
 let noAuthorization = Shared(AuthorizationAnnotations())
 let noRequest = Shared(RequestLine())
 let noParts = Shared(EventParts(
-    request: noRequest, user: noUser, object: noObject, response: noResponse, authorization: noAuthorization,
-    sourceIPs: []))
+    request: noRequest, user: noUser, object: noObject, response: noResponse, authorization: noAuthorization))
+
+/// A list of source IPs and the warnings it gives (none, missing, invalid),
+/// decided once per distinct list by the decoder's list cache.
+struct SourceIPList: Sendable, Hashable {
+    var ips: [String]
+    var warnings: DecodeWarnings
+}

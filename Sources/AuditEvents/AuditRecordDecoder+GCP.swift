@@ -50,10 +50,9 @@ extension AuditRecordDecoder {
     }
 
     /// The members an entry's shared parts are made of (``entryParts``):
-    /// one key for all of them.
+    /// one key for all of them (the caller IP apart, see ``callerIPs``).
     static let entryPartsSpec = PartSpec([
         (EntryKey.serviceName, VJ_KEY_STRING), (EntryKey.principalEmail, VJ_KEY_STRING),
-        (EntryKey.callerIp, VJ_KEY_STRING), (EntryKey.callerIP, VJ_KEY_STRING),
         (EntryKey.callerSuppliedUserAgent, VJ_KEY_STRING), (EntryKey.methodName, VJ_KEY_STRING),
         (EntryKey.resourceName, VJ_KEY_STRING), (EntryKey.code, VJ_KEY_INT), (EntryKey.message, VJ_KEY_STRING),
         (EntryKey.decision, VJ_KEY_STRING), (EntryKey.reason, VJ_KEY_STRING),
@@ -68,9 +67,14 @@ extension AuditRecordDecoder {
         // before (its members are the key), else part by part.
         let parts = self.parts
         let all = !parts.enabled ? Shared(entryParts(f, isKubernetes, &w)) : parts.entries.part(
-            Self.hasPlainEntryContainers(f) ? parts.key(f, Self.entryPartsSpec, region: 1) : PartKey.unusable, &w) { entryParts(f, isKubernetes, &$0) }
+            Self.hasPlainEntryContainers(f) ? parts.keys(f, Self.entryPartsSpec).all : PartKey.unusable, &w) {
+                entryParts(f, isKubernetes, &$0)
+            }
         event.parts = all
         w.formUnion(all.value.derivedWarnings)
+        let ips = callerIPs(f, &w)
+        event.sourceIPs = ips.ips
+        w.formUnion(ips.warnings)
 
         event.auditID = FieldReader.string(f[EntryKey.operationID], &w, strings, unique: true)
             ?? FieldReader.string(f[EntryKey.insertId], &w, strings, unique: true)
@@ -102,16 +106,6 @@ extension AuditRecordDecoder {
         userKey.string(f[EntryKey.principalEmail])
         made.user = parts.users.part(
             userKey, &w) { UserInfo(name: FieldReader.string(f[EntryKey.principalEmail], &$0, strings)) }
-        if FieldReader.object(f[EntryKey.requestMetadata], &w) != nil {
-            let caller = f[EntryKey.callerIp] ?? f[EntryKey.callerIP]
-            if let bytes = caller?.stringBytes {
-                made.sourceIPs = withUnsafePointer(to: bytes) { one in
-                    strings.list(UnsafeBufferPointer(start: one, count: 1))
-                } ?? [String(decoding: bytes, as: UTF8.self)]
-            } else if let ip = FieldReader.string(caller, &w) {
-                made.sourceIPs = [ip]
-            }
-        }
         // Request line and object come from methodName, resourceName and the
         // user agent: one part-cache lookup for all of them.
         func resource(_ w: inout DecodeWarnings) -> GKEResource {
@@ -178,8 +172,31 @@ extension AuditRecordDecoder {
                 key, &w) { annotations(&$0) }
         }
         if made.request.value.verb == nil { made.derivedWarnings.insert(.missingField) }
-        FieldReader.sourceIPWarnings(made.sourceIPs, &made.derivedWarnings, strings)
         return made
+    }
+
+    /// `requestMetadata.callerIp` (or `callerIP`) as the source IP list, through the list cache.
+    private func callerIPs(_ f: PickedFields, _ w: inout DecodeWarnings) -> SourceIPList {
+        guard FieldReader.object(f[EntryKey.requestMetadata], &w) != nil else {
+            return SourceIPList(ips: [], warnings: .missingSourceIP)
+        }
+        let strings = self.strings
+        let caller = f[EntryKey.callerIp] ?? f[EntryKey.callerIP]
+        var key = parts.key()
+        key.string(caller)
+        return parts.lists.part(key, &w) { w in
+            var list: [String] = []
+            if let bytes = caller?.stringBytes {
+                list = withUnsafePointer(to: bytes) { one in
+                    strings.list(UnsafeBufferPointer(start: one, count: 1))
+                } ?? [String(decoding: bytes, as: UTF8.self)]
+            } else if let ip = FieldReader.string(caller, &w) {
+                list = [ip]
+            }
+            var warnings = DecodeWarnings()
+            FieldReader.sourceIPWarnings(list, &warnings, strings)
+            return SourceIPList(ips: list, warnings: warnings)
+        }.value
     }
 
     /// `core/v1/namespaces/default/pods/web/exec` and the like.

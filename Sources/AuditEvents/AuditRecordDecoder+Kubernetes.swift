@@ -48,9 +48,10 @@ extension AuditRecordDecoder {
         (EventKey.stage, VJ_KEY_STRING), (EventKey.level, VJ_KEY_STRING),
     ])
     static let sourceIPsSpec = PartSpec([(EventKey.sourceIPs, VJ_KEY_STRINGS)])
-    /// Every member of the parts above, for the combined lookup.
+    /// Every member of the parts above but the source IPs, for the combined
+    /// lookup; its parts in this order (``eventParts(_:_:_:)``).
     static let eventPartsSpec = PartSpec(concatenating: [
-        requestSpec, userSpec, objectSpec, responseSpec, authorizationSpec, sourceIPsSpec,
+        requestSpec, userSpec, objectSpec, responseSpec, authorizationSpec,
     ])
 
     /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1) in one walk.
@@ -74,12 +75,23 @@ extension AuditRecordDecoder {
         // The parts that repeat across events come from the part caches: all
         // of them in one lookup when this combination was seen before, else
         // one lookup per part, and field by field (with its warning) for a
-        // member of an unexpected type.
+        // member of an unexpected type. The parts' keys are written once:
+        // together they are the combined key.
         let parts = self.parts
-        let all = !parts.enabled ? Shared(eventParts(f, &w)) : parts.events.part(
-            Self.hasPlainContainers(f) ? parts.key(f, Self.eventPartsSpec, region: 1) : PartKey.unusable, &w) { eventParts(f, &$0) }
+        let keys = parts.keys(f, Self.eventPartsSpec)
+        let all = !parts.enabled ? Shared(eventParts(f, keys, &w)) : parts.events.part(
+            Self.hasPlainContainers(f) ? keys.all : PartKey.unusable, &w) { eventParts(f, keys, &$0) }
         event.parts = all
         w.formUnion(all.value.derivedWarnings)
+        // The source IPs apart: the same user, object and request come from many addresses.
+        let ips = parts.lists.part(parts.key(f, Self.sourceIPsSpec), &w) { w in
+            let list = FieldReader.strings(f[EventKey.sourceIPs], &w, strings)
+            var warnings = DecodeWarnings()
+            FieldReader.sourceIPWarnings(list, &warnings, strings)
+            return SourceIPList(ips: list, warnings: warnings)
+        }.value
+        event.sourceIPs = ips.ips
+        w.formUnion(ips.warnings)
 
         event.time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
             ?? FieldReader.time(f[EventKey.stageTimestamp], &w)
@@ -100,34 +112,26 @@ extension AuditRecordDecoder {
         return true
     }
 
-    /// The parts one by one, through their part caches.
-    private func eventParts(_ f: PickedFields, _ w: inout DecodeWarnings) -> EventParts {
+    /// The parts one by one, through their part caches (`keys`: the keys of
+    /// ``eventPartsSpec``'s parts).
+    private func eventParts(_ f: PickedFields, _ keys: PartKeys, _ w: inout DecodeWarnings) -> EventParts {
         let parts = self.parts
-        let strings = self.strings
         var out = noParts.value
-        out.request = parts.requests.part(
-            parts.key(f, Self.requestSpec), &w) { requestPart(f, &$0) }
+        out.request = parts.requests.part(keys[0], &w) { requestPart(f, &$0) }
         if FieldReader.object(f[EventKey.user], &w) != nil {
-            out.user = parts.users.part(
-                parts.key(f, Self.userSpec), &w) { userPart(f, &$0) }
+            out.user = parts.users.part(keys[1], &w) { userPart(f, &$0) }
         }
         if FieldReader.object(f[EventKey.objectRef], &w) != nil {
-            out.object = parts.objects.part(
-                parts.key(f, Self.objectSpec), &w) { objectPart(f, &$0) }
+            out.object = parts.objects.part(keys[2], &w) { objectPart(f, &$0) }
         }
         if FieldReader.object(f[EventKey.responseStatus], &w) != nil {
-            out.response = parts.responses.part(
-                parts.key(f, Self.responseSpec), &w) { responsePart(f, &$0) }
+            out.response = parts.responses.part(keys[3], &w) { responsePart(f, &$0) }
         }
         if FieldReader.object(f[EventKey.annotations], &w) != nil {
-            out.authorization = parts.authorizations.part(
-                parts.key(f, Self.authorizationSpec), &w) { authorizationPart(f, &$0) }
+            out.authorization = parts.authorizations.part(keys[4], &w) { authorizationPart(f, &$0) }
         }
-        out.sourceIPs = parts.lists.part(
-            parts.key(f, Self.sourceIPsSpec), &w) { FieldReader.strings(f[EventKey.sourceIPs], &$0, strings) }.value
         if out.request.value.verb == nil { out.derivedWarnings.insert(.missingField) }
         if out.user.value.name == nil { out.derivedWarnings.insert(.missingField) }
-        FieldReader.sourceIPWarnings(out.sourceIPs, &out.derivedWarnings, strings)
         return out
     }
 

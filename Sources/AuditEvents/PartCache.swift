@@ -13,8 +13,9 @@ import Darwin
 /// Only members that decode without a warning can be keyed (strings, exact
 /// integers, lists of strings, absent or null); anything else makes the key
 /// unusable and the caller decodes that part field by field, with warnings.
-/// Keys of picked members are written by `vj_part_key` (C); the few keys
-/// built member by member here (GKE) use the same encoding.
+/// Keys of picked members are written by `vj_part_key` (C), the parts of an
+/// event once for the combined lookup and its parts (``PartKeys``); the few
+/// keys built member by member here (GKE) use the same encoding.
 struct PartKey {
     private let base: UnsafeMutablePointer<UInt8>?
     private let capacity: Int
@@ -46,6 +47,13 @@ struct PartKey {
         }
         let n = vj_part_key(values, found, spec.positions, spec.modes, spec.count, scratch, capacity)
         if n < 0 { usable = false } else { count = n }
+    }
+
+    /// A key already written (a slice of ``PartKeys``); nothing is added to it.
+    init(written: UnsafeMutablePointer<UInt8>, count: Int) {
+        base = written
+        capacity = count
+        self.count = count
     }
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
@@ -88,6 +96,9 @@ struct PartSpec: @unchecked Sendable {
     let modes: UnsafePointer<UInt8>
     let count: Int
     let maxPosition: Int
+    /// Where each part ends (one part unless built by concatenating).
+    let ends: UnsafePointer<UInt8>
+    let parts: Int
 
     init<K: RawRepresentable>(_ members: [(K, vj_key_mode)]) where K.RawValue == Int {
         let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(members.count, 1))
@@ -100,6 +111,10 @@ struct PartSpec: @unchecked Sendable {
         modes = UnsafePointer(m)
         count = members.count
         maxPosition = members.map(\.0.rawValue).max() ?? 0
+        let e = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        e[0] = UInt8(truncatingIfNeeded: members.count)
+        ends = UnsafePointer(e)
+        parts = 1
     }
 
     /// The members of `parts`, in order: the key of several parts looked up as one.
@@ -107,16 +122,50 @@ struct PartSpec: @unchecked Sendable {
         let total = parts.reduce(0) { $0 + $1.count }
         let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
         let m = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+        let e = UnsafeMutablePointer<UInt8>.allocate(capacity: max(parts.count, 1))
         var at = 0
-        for part in parts {
+        for (k, part) in parts.enumerated() {
             (p + at).update(from: part.positions, count: part.count)
             (m + at).update(from: part.modes, count: part.count)
             at += part.count
+            e[k] = UInt8(truncatingIfNeeded: at)
         }
         positions = UnsafePointer(p)
         modes = UnsafePointer(m)
         count = total
         maxPosition = parts.map(\.maxPosition).max() ?? 0
+        ends = UnsafePointer(e)
+        self.parts = parts.count
+    }
+}
+
+/// The keys of a concatenated spec's parts (``PartCaches/keys(_:_:)``),
+/// written once, one after another: all of them together are the key of
+/// the combined lookup, and each part's key is its slice, so a combined miss
+/// looks its parts up without writing their keys again.
+struct PartKeys {
+    let base: UnsafeMutablePointer<UInt8>
+    let lengths: UnsafeMutablePointer<Int>
+    let parts: Int
+    let usable: Bool
+
+    /// The key of part `k`.
+    subscript(_ k: Int) -> PartKey {
+        guard usable, k < parts, lengths[k] >= 0 else { return .unusable }
+        var offset = 0
+        for i in 0..<k where lengths[i] > 0 { offset += lengths[i] }
+        return PartKey(written: base + offset, count: lengths[k])
+    }
+
+    /// The key of all the parts together (unusable when one part's is).
+    var all: PartKey {
+        guard usable else { return .unusable }
+        var total = 0
+        for i in 0..<parts {
+            guard lengths[i] >= 0 else { return .unusable }
+            total += lengths[i]
+        }
+        return PartKey(written: base, count: total)
     }
 }
 
@@ -205,14 +254,16 @@ final class PartCaches {
     /// GKE: what an entry's method, resource name and user agent make.
     let resources: PartCache<AuditRecordDecoder.GKEResource>
     /// Lists of strings (source IPs).
-    let lists: PartCache<[String]>
+    let lists: PartCache<SourceIPList>
     let events: PartCache<EventParts>
     /// GKE: an entry's parts (``AuditRecordDecoder/entryPartsSpec``).
     let entries: PartCache<EventParts>
-    /// Two regions: the combined key of an event's parts stays in region 1
-    /// while its parts' own keys are written in region 0.
+    /// Two regions: ``keys(_:_:)`` writes in the second, ``key()`` and
+    /// ``key(_:_:)`` in the first.
     private let scratch: UnsafeMutablePointer<UInt8>
     private static let scratchBytes = 4096
+    /// The part lengths of ``keys(_:_:)`` (up to 16 parts).
+    private let lengths: UnsafeMutablePointer<Int>
 
     /// False when the decoder runs without caches (`stringCacheSlots` 0).
     let enabled: Bool
@@ -229,15 +280,33 @@ final class PartCaches {
         events = PartCache(slots: slots)
         entries = PartCache(slots: slots)
         scratch = .allocate(capacity: 2 * Self.scratchBytes)
+        lengths = .allocate(capacity: 16)
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        lengths.deallocate()
+    }
+
+    /// The keys of `spec`'s parts, written one after another in the
+    /// scratch buffer's second region, so the keys made by ``key()`` while
+    /// they are looked up leave them intact (valid until the next call).
+    func keys(_ f: PickedFields, _ spec: PartSpec) -> PartKeys {
+        let base = scratch + Self.scratchBytes
+        guard let values = f.values.baseAddress, let found = f.found.baseAddress,
+              spec.maxPosition < f.found.count, spec.parts <= 16 else {
+            return PartKeys(base: base, lengths: lengths, parts: 0, usable: false)
+        }
+        vj_part_keys(values, found, spec.positions, spec.modes, spec.ends, spec.parts, base, Self.scratchBytes, lengths)
+        return PartKeys(base: base, lengths: lengths, parts: spec.parts, usable: true)
+    }
+
+    /// The key of picked members in the first region (valid until the next key).
+    func key(_ f: PickedFields, _ spec: PartSpec) -> PartKey {
+        PartKey(scratch, capacity: Self.scratchBytes, f, spec)
+    }
 
     /// A key written into the scratch buffer (valid until the next key).
     func key() -> PartKey { PartKey(scratch, capacity: Self.scratchBytes) }
 
-    /// The key of picked members (valid until the next key).
-    func key(_ f: PickedFields, _ spec: PartSpec, region: Int = 0) -> PartKey {
-        PartKey(scratch + (region == 0 ? 0 : Self.scratchBytes), capacity: Self.scratchBytes, f, spec)
-    }
 }

@@ -540,3 +540,17 @@ extern "C" ptrdiff_t vj_part_key(const vj_value *values, const uint8_t *found, c
     }
     return ptrdiff_t(w.count);
 }
+
+extern "C" size_t vj_part_keys(const vj_value *values, const uint8_t *found, const uint8_t *positions,
+                               const uint8_t *modes, const uint8_t *ends, size_t parts, uint8_t *out,
+                               size_t capacity, ptrdiff_t *lengths) {
+    size_t written = 0, start = 0;
+    for (size_t k = 0; k < parts; k++) {
+        const ptrdiff_t n = vj_part_key(values, found, positions + start, modes + start, ends[k] - start,
+                                        out + written, capacity - written);
+        lengths[k] = n;
+        if (n > 0) { written += size_t(n); }
+        start = ends[k];
+    }
+    return written;
+}

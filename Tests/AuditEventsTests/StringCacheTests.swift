@@ -56,3 +56,70 @@ import Testing
         #expect(second.user.name == "bob" && second.verb == "get")
     }
 }
+
+/// Source IPs are looked up apart from the other shared parts: events that
+/// share a user, object and request keep their own addresses and warnings.
+@Suite struct SourceIPPartTests {
+    static func event(ips: String) -> String {
+        #"{"kind":"Event","verb":"list","requestURI":"/api/v1/pods","user":{"username":"kubelet"},"objectRef":{"resource":"pods"},"responseStatus":{"code":200},"sourceIPs":\#(ips)}"#
+    }
+
+    @Test func eventsWithTheSamePartsKeepTheirOwnSourceIPs() throws {
+        let decoder = try AuditRecordDecoder()
+        let cases: [(String, [String], DecodeWarnings)] = [
+            (#"["10.0.0.1"]"#, ["10.0.0.1"], []),
+            (#"["203.0.113.9","10.0.0.1"]"#, ["203.0.113.9", "10.0.0.1"], []),
+            (#"["not-an-ip"]"#, ["not-an-ip"], .invalidSourceIP),
+            ("[]", [], .missingSourceIP),
+            ("null", [], .missingSourceIP),
+            (#""10.0.0.7""#, ["10.0.0.7"], .coercedType),
+            (#"["10.0.0.1"]"#, ["10.0.0.1"], []),
+        ]
+        for round in 0..<2 {
+            for (ips, expected, warnings) in cases {
+                let event = try #require(decoder.decode(Self.event(ips: ips)).first?.event)
+                #expect(event.sourceIPs == expected, "round \(round): \(ips)")
+                #expect(event.sourceIP == expected.first)
+                #expect(event.warnings.intersection([.invalidSourceIP, .missingSourceIP, .coercedType]) == warnings,
+                        "round \(round): \(ips)")
+                #expect(event.verb == "list" && event.user.name == "kubelet" && event.response.code == 200)
+            }
+        }
+    }
+
+    @Test func gkeEntriesWithTheSamePartsKeepTheirOwnCallerIP() throws {
+        let decoder = try AuditRecordDecoder(format: .gke)
+        func entry(_ metadata: String) -> String {
+            #"{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.list","resourceName":"core/v1/namespaces/a/pods","authenticationInfo":{"principalEmail":"a@b.c"},"requestMetadata":\#(metadata)},"timestamp":"2024-01-01T00:00:00Z"}"#
+        }
+        let cases: [(String, [String], DecodeWarnings)] = [
+            (#"{"callerIp":"203.0.113.5"}"#, ["203.0.113.5"], []),
+            (#"{"callerIP":"198.51.100.7"}"#, ["198.51.100.7"], []),
+            (#"{"callerIp":"gce-internal"}"#, ["gce-internal"], .invalidSourceIP),
+            ("{}", [], .missingSourceIP),
+            (#""203.0.113.5""#, [], [.missingSourceIP, .wrongType]),
+            (#"{"callerIp":7}"#, ["7"], [.coercedType, .invalidSourceIP]),
+            (#"{"callerIp":"203.0.113.5"}"#, ["203.0.113.5"], []),
+        ]
+        for (metadata, expected, warnings) in cases {
+            let event = try #require(decoder.decode(entry(metadata)).first?.event)
+            #expect(event.sourceIPs == expected, "\(metadata)")
+            #expect(event.warnings.intersection([.invalidSourceIP, .missingSourceIP, .coercedType, .wrongType])
+                    == warnings, "\(metadata)")
+            #expect(event.verb == "list" && event.object.namespace == "a")
+        }
+    }
+
+    @Test func aksRecordsOfAlternatingClustersEachNameTheirOwn() throws {
+        let decoder = try AuditRecordDecoder(format: .aks)
+        func record(_ cluster: String) -> String {
+            let log = #"{\"kind\":\"Event\",\"verb\":\"get\",\"sourceIPs\":[\"10.0.0.1\"]}"#
+            return #"{"category":"kube-audit","resourceId":"/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/\#(cluster)","properties":{"log":"\#(log)"}}"#
+        }
+        for cluster in ["AKS-ONE", "AKS-ONE", "aks-two", "AKS-ONE", "aks-two", "aks-two"] {
+            #expect(decoder.decode(record(cluster)).first?.event?.cluster == cluster)
+        }
+        let noID = #"{"category":"kube-audit","properties":{"log":"{\"kind\":\"Event\",\"verb\":\"get\"}"}}"#
+        #expect(decoder.decode(noID).first?.event?.cluster == nil)
+    }
+}

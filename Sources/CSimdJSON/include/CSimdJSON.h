@@ -204,6 +204,15 @@ enum vj_key_mode { VJ_KEY_STRING = 1, VJ_KEY_INT = 2, VJ_KEY_STRINGS = 3 };
 ptrdiff_t vj_part_key(const vj_value *values, const uint8_t *found, const uint8_t *positions,
                       const uint8_t *modes, size_t n, uint8_t *out, size_t capacity);
 
+/// vj_part_key for each of parts consecutive parts (part k holds members
+/// ends[k - 1] ..< ends[k], from 0), written one after another into out, so
+/// the whole is the key of all of them together and each part's key is a
+/// slice of it: lengths[k] receives part k's length, or -1 when it is
+/// unusable (it then takes no room). Returns the bytes written.
+size_t vj_part_keys(const vj_value *values, const uint8_t *found, const uint8_t *positions,
+                    const uint8_t *modes, const uint8_t *ends, size_t parts, uint8_t *out,
+                    size_t capacity, ptrdiff_t *lengths);
+
 /// The byte offsets, in buf (the input of the parser's last successful
 /// vj_parse, len bytes), of the values of doc at the given tape positions
 /// (vj_value.index, ascending; repeats allowed): a value's first character,
