@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// AKS: Azure Monitor diagnostic records (`category` kube-audit or
 /// kube-audit-admin, `properties.log` an audit Event as a JSON string or an
 /// object), alone or in an Event Hubs `{"records": [...]}` batch.
@@ -126,7 +132,7 @@ extension AuditRecordDecoder {
         }
         mapKubernetesEvent(document, into: &event)
         var w = event.warnings
-        event.cluster = f.resourceId?.stringBytes.flatMap { Self.aksCluster(fromResourceID: $0, strings) }
+        event.cluster = f.resourceId?.stringBytes.flatMap { aksCluster(fromResourceID: $0) }
             ?? FieldReader.string(f.pSourceLabel, &w, strings)
             ?? options.clusterLabel
         if event.time == nil {
@@ -137,6 +143,18 @@ extension AuditRecordDecoder {
         if let envelopeBytes { event.envelope = RawJSON(envelopeBytes) }
         finish(&event, document: document, envelope: record)
         return .decoded(event)
+    }
+
+    /// The cluster of a `resourceId`, remembered for the next record with the same one.
+    private func aksCluster(fromResourceID bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let same = bytes.count == lastResourceID.count && lastResourceID.withUnsafeBufferPointer { last in
+            guard let a = last.baseAddress, let b = bytes.baseAddress else { return true }
+            return memcmp(a, b, bytes.count) == 0
+        }
+        if same { return lastAKSCluster }
+        lastAKSCluster = Self.aksCluster(fromResourceID: bytes, strings)
+        lastResourceID = Array(bytes)
+        return lastAKSCluster
     }
 
     /// `/SUBSCRIPTIONS/.../MANAGEDCLUSTERS/<name>` → `<name>` (as written).

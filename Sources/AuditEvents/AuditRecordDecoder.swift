@@ -18,6 +18,10 @@ public final class AuditRecordDecoder: AuditDecoder {
     let strings: StringCache
     /// Repeated event parts (users, objects, responses, annotations).
     let parts: PartCaches
+    /// AKS: the last `resourceId` and its cluster (a topic's records nearly
+    /// all name the same cluster).
+    var lastResourceID: [UInt8] = []
+    var lastAKSCluster: String?
 
     public init(format: SourceFormat = .auto, options: DecoderOptions = DecoderOptions()) throws(AuditEventsError) {
         guard options.maxRecordBytes > 0, options.maxDepth > 1 else {
