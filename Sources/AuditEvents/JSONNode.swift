@@ -47,6 +47,16 @@ struct JSONNode {
         return found ? JSONNode(value: out) : nil
     }
 
+    /// The member whose key is these bytes.
+    func field(bytes key: UnsafeBufferPointer<UInt8>) -> JSONNode? {
+        var out = vj_value()
+        let found = key.withMemoryRebound(to: CChar.self) { name -> Bool in
+            guard let base = name.baseAddress else { return vj_object_find(value, "", 0, &out) }
+            return vj_object_find(value, base, name.count, &out)
+        }
+        return found ? JSONNode(value: out) : nil
+    }
+
     /// Follows nested object keys; nil as soon as one is missing.
     func field(_ first: StaticString, _ second: StaticString) -> JSONNode? {
         field(first)?.field(second)
