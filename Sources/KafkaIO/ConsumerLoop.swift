@@ -58,6 +58,12 @@ final class ConsumerLoop: @unchecked Sendable {
     private var nextCommit = ContinuousClock.now
     /// Offsets stored since the last commit was issued.
     private var storedSinceCommit = false
+    /// Since when a full buffer has held the thread (not taking records); nil: not holding.
+    private var heldSince: ContinuousClock.Instant?
+
+    /// How long a full buffer may hold the poll thread before the assignment is paused in
+    /// librdkafka instead (see ``holdForRoom()``).
+    static let holdLimit: Duration = .seconds(1)
 
     init(handle: RDKafkaHandle, buffer: RecordBuffer, hooks: RebalanceHooks, logger: Logger,
          maxBatchSize: Int, commitInterval: Duration? = nil) throws(KafkaError) {
@@ -108,8 +114,10 @@ final class ConsumerLoop: @unchecked Sendable {
     // MARK: The thread
 
     func start(name: String) {
-        let thread = Thread { [self] in run() }
-        thread.name = name
+        let thread = Thread { [self] in
+            nameCurrentThread(name)
+            run()
+        }
         thread.start()
     }
 
@@ -117,7 +125,8 @@ final class ConsumerLoop: @unchecked Sendable {
         while !stopping {
             processInbox()
             if stopping { break }
-            pollBatch()
+            // While a full buffer holds the thread, commits still go out.
+            if !holdForRoom() { pollBatch() }
             commitPeriodically()
             serveCommitOutcomes()
             if let fatal = handle.recordedFatalError() {
@@ -139,11 +148,46 @@ final class ConsumerLoop: @unchecked Sendable {
         guard !pending.isEmpty else { return }
         let batch = pending
         pending = []
-        if buffer.push(batch) && !capacityPaused {
-            capacityPaused = true
-            pauseSnapshot.withLock { $0.capacityPauses += 1 }
-            applyPauseState()
+        // A full buffer is dealt with before the next poll (holdForRoom).
+        _ = buffer.push(batch)
+    }
+
+    /// Back-pressure from a full hand-over buffer. The thread first stops taking records: the
+    /// records librdkafka fetched stay in its own queue, which is bounded
+    /// (`queued.min.messages`, `queued.max.messages.kbytes`), so its fetching stops too, and
+    /// nothing fetched is thrown away. Pausing the partitions in librdkafka instead purges its
+    /// fetch queue (a pause bumps the partitions' op version), and every record in it is
+    /// fetched again after the resume: while a drain outruns the stage, that had the broker
+    /// serve much of the backlog twice. The hold ends when the reader has taken the buffer
+    /// down to half. Not polling also delays rebalance callbacks and counts against
+    /// `max.poll.interval.ms`, so a buffer still full after ``holdLimit`` (the stage is stuck:
+    /// a slow output, a hot key) pauses the assignment as before and the thread polls on.
+    /// A hold counts as a capacity pause, and its partitions as paused, in `pauses`.
+    /// - Returns: true while the thread should not take records.
+    private func holdForRoom() -> Bool {
+        if capacityPaused { return false }
+        let count = buffer.count
+        if let since = heldSince {
+            if count <= buffer.capacity / 2 {
+                heldSince = nil
+                let paused = pausedInLibrary.count
+                pauseSnapshot.withLock { $0.paused = paused }
+                return false
+            }
+            if ContinuousClock.now - since >= Self.holdLimit {
+                heldSince = nil
+                capacityPaused = true
+                applyPauseState()
+                return false
+            }
+        } else {
+            guard count >= buffer.capacity else { return false }
+            heldSince = .now
+            let held = assigned.count
+            pauseSnapshot.withLock { $0.capacityPauses += 1; $0.paused = held }
         }
+        buffer.waitForReader(timeout: .milliseconds(5))
+        return true
     }
 
     /// Copies one message out and destroys it in the same scope.

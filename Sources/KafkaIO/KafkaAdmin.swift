@@ -59,7 +59,7 @@ public final class KafkaAdmin: Sendable {
     public func createTopics(_ topics: [NewTopic], timeout: Duration = .seconds(30)) async throws(KafkaError) -> [TopicCreation] {
         let handle = self.handle
         let ms = Int32(timeout.positiveMilliseconds ?? 30_000)
-        let result = await onDedicatedThread("vigil-kafka-admin") {
+        let result = await onDedicatedThread("vigil-admin") {
             KafkaAdmin.createTopicsBlocking(handle.pointer, topics, timeoutMs: ms)
         }
         return try result.get()
@@ -69,7 +69,7 @@ public final class KafkaAdmin: Sendable {
     public func describeTopics(_ names: [String], timeout: Duration = .seconds(30)) async throws(KafkaError) -> [TopicDescription] {
         let handle = self.handle
         let ms = Int32(timeout.positiveMilliseconds ?? 30_000)
-        let result = await onDedicatedThread("vigil-kafka-admin") {
+        let result = await onDedicatedThread("vigil-admin") {
             KafkaAdmin.describeBlocking(handle.pointer, names, timeoutMs: ms)
         }
         return try result.get()
@@ -82,7 +82,7 @@ public final class KafkaAdmin: Sendable {
                                  timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartition: Int64] {
         let handle = self.handle
         let ms = Int32(timeout.positiveMilliseconds ?? 10_000)
-        let result = await onDedicatedThread("vigil-kafka-admin") {
+        let result = await onDedicatedThread("vigil-admin") {
             KafkaAdmin.committedBlocking(handle.pointer, group: group, partitions, timeoutMs: ms)
         }
         return try result.get()

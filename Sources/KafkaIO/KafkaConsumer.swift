@@ -75,7 +75,7 @@ public final class KafkaConsumer: Sendable {
         self.loop = loop
         self.settings = settings
         self.latestStatistics = latest
-        loop.start(name: "vigil-kafka-consumer")
+        loop.start(name: "vigil-consumer")
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             loop.send(.close(nil))
             throw KafkaError(err)

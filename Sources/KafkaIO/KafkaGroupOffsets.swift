@@ -94,7 +94,7 @@ public struct KafkaGroupOffsets: Sendable {
     private func blocking<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer, Int32) throws(KafkaError) -> T)
         async throws(KafkaError) -> T {
         let (settings, group, logger) = (self.settings, self.group, self.logger)
-        let result: Result<T, KafkaError> = await onDedicatedThread("vigil-kafka-offsets") {
+        let result: Result<T, KafkaError> = await onDedicatedThread("vigil-offsets") {
             do throws(KafkaError) {
                 let handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER,
                                                config: try RDKafkaConfig.groupOffsets(settings, group: group),

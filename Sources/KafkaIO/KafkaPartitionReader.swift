@@ -34,7 +34,7 @@ public struct KafkaPartitionReader: Sendable {
         async throws(KafkaError) -> State {
         guard end > start else { return initial }
         let (settings, topic, partition, logger) = (self.settings, self.topic, self.partition, self.logger)
-        let result: Result<State, KafkaError> = await onDedicatedThread("vigil-kafka-reader") {
+        let result: Result<State, KafkaError> = await onDedicatedThread("vigil-reader") {
             do throws(KafkaError) {
                 return .success(try Self.readBlocking(settings: settings, topic: topic, partition: partition,
                                                       start: start, end: end, timeout: timeout, logger: logger,

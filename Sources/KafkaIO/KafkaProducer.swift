@@ -51,6 +51,7 @@ public final class KafkaProducer: Sendable {
         // The poll thread owns the handle's end: only it destroys the handle, after its last
         // poll has returned (destroying from another thread while it polls is a use-after-free).
         let thread = Thread { [handle, state] in
+            nameCurrentThread("vigil-producer")
             while !state.withLock({ $0.stopPolling }) {
                 rd_kafka_poll(handle.pointer, 100)
             }
@@ -62,7 +63,6 @@ public final class KafkaProducer: Sendable {
             }
             waiters.forEach { $0.resume() }
         }
-        thread.name = "vigil-kafka-producer"
         thread.start()
     }
 

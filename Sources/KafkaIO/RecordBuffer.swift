@@ -1,8 +1,10 @@
+import Foundation
 import Synchronization
 
 /// The bounded hand-over between a consumer's poll thread and the one task that reads
-/// its records. Past `capacity` the poll thread is told to pause its partitions (it keeps
-/// polling, so the member stays in the group); below `capacity / 2` it is told to resume.
+/// its records. Past `capacity` the poll thread stops taking records until the reader has
+/// taken it down to `capacity / 2`, pausing its partitions if that takes long (it then keeps
+/// polling, so the member stays in the group; told to resume below `capacity / 2`).
 /// Nothing is ever dropped except on revoke, where records of revoked partitions are
 /// purged because they were not marked done and the partition's next owner reads them.
 final class RecordBuffer: Sendable {
@@ -17,6 +19,8 @@ final class RecordBuffer: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Signalled when the reader takes a batch (the poll thread may wait for room on it).
+    private let taken = NSCondition()
     let capacity: Int
     private let onDrained: @Sendable () -> Void
 
@@ -47,6 +51,15 @@ final class RecordBuffer: Sendable {
         }
         waiter?.resume(returning: batch)
         return full
+    }
+
+    /// Waits (poll thread) until the reader takes a batch, at most `timeout`. A batch taken
+    /// just before the wait began is missed; the timeout bounds that.
+    func waitForReader(timeout: Duration) {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        taken.lock()
+        _ = taken.wait(until: Date(timeIntervalSinceNow: seconds))
+        taken.unlock()
     }
 
     /// Removes buffered records of these partitions (poll thread, on revoke).
@@ -104,6 +117,9 @@ final class RecordBuffer: Sendable {
                 }
                 switch outcome {
                 case .batch(let batch, let drained):
+                    taken.lock()
+                    taken.signal()
+                    taken.unlock()
                     if drained { onDrained() }
                     continuation.resume(returning: batch)
                 case .end(let failure?):
