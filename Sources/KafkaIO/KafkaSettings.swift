@@ -108,11 +108,16 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
     public var bufferCapacity: Int
     /// The most records handed over in one batch.
     public var maxBatchSize: Int
+    /// The longest a broker may hold a fetch that found nothing (`fetch.wait.max.ms`; nil:
+    /// librdkafka's 500 ms). A Kafka broker answers as soon as data arrives, so this only sets
+    /// how often an idle consumer asks; some brokers hold every fetch this long, data or not
+    /// (Tansu 0.6: see README.md), where it is a wait added to every fetch.
+    public var fetchWait: Duration?
 
     public init(client: ClientSettings, groupID: String, autoOffsetReset: OffsetReset = .earliest,
                 sessionTimeout: Duration = .seconds(45), maxPollInterval: Duration = .seconds(300),
                 heartbeatInterval: Duration? = nil, autoCommitInterval: Duration? = .seconds(5),
-                bufferCapacity: Int = 10_000, maxBatchSize: Int = 1_000) {
+                bufferCapacity: Int = 10_000, maxBatchSize: Int = 1_000, fetchWait: Duration? = nil) {
         self.client = client
         self.groupID = groupID
         self.autoOffsetReset = autoOffsetReset
@@ -122,6 +127,7 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
         self.autoCommitInterval = autoCommitInterval
         self.bufferCapacity = bufferCapacity
         self.maxBatchSize = maxBatchSize
+        self.fetchWait = fetchWait
     }
 
     public var description: String { "\(client) group.id=\(groupID) auto.offset.reset=\(autoOffsetReset.rawValue)" }
@@ -171,6 +177,11 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
         out.append(("enable.auto.commit", "false"))
         if let interval = autoCommitInterval, interval.positiveMilliseconds == nil {
             problems.append(.init(key: "auto.commit.interval.ms", message: "must be a positive duration"))
+        }
+        if let wait = fetchWait {
+            if let ms = wait.positiveMilliseconds { out.append(("fetch.wait.max.ms", String(ms))) } else {
+                problems.append(.init(key: "fetch.wait.max.ms", message: "must be a positive duration"))
+            }
         }
         if bufferCapacity < 1 {
             problems.append(.init(key: "bufferCapacity", message: "must be at least 1"))

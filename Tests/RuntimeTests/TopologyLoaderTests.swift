@@ -59,6 +59,11 @@ import Testing
         #expect(consumer.bufferCapacity == 10_000 && consumer.maxBatchSize == 1_000)
         #expect(t.producerSettings().maxInFlight == 100_000)
         #expect(t.producerSettings().linger == .milliseconds(5))
+        // Tansu, the demo broker, holds every fetch this long (KafkaIO README); unset: 100 ms.
+        #expect(consumer.fetchWait == .milliseconds(10))
+        let dir = try temporaryDirectory()
+        try write(testTopology("127.0.0.1:9092", name: "t", sources: ["{topic: eks-audit, format: eks}"]), to: dir + "/t.yaml")
+        #expect(try TopologyLoader.load(file: dir + "/t.yaml").0.consumerSettings(group: "g").fetchWait == .milliseconds(100))
         let changelog = try #require(t.outputTopics.first { $0.name == "vigil.state.changelog" })
         #expect(changelog.configs["cleanup.policy"] == "compact" && changelog.partitions == 4)
         let tor = try #require(t.enrichment.tor).listConfiguration
@@ -147,6 +152,7 @@ import Testing
               properties:
                 enable.auto.offset.store: "true"
                 no.such.property: x
+              fetch_wait: 10m
             sources:
               - {topic: eks-audit, format: eks}
             enrichment:
@@ -168,8 +174,9 @@ import Testing
         #expect(has(4, "max.poll.interval.ms"), "\(messages)")
         #expect(has(6, "enable.auto.offset.store"), "\(messages)")
         #expect(has(7, "no.such.property"), "\(messages)")
-        #expect(has(11, "enrichment.geoip.path"), "\(messages)")
-        #expect(has(12, "no such file"), "\(messages)")
+        #expect(has(8, "fetch.wait.max.ms"), "\(messages)")
+        #expect(has(12, "enrichment.geoip.path"), "\(messages)")
+        #expect(has(13, "no such file"), "\(messages)")
         #expect(outcome.problems.contains { $0.file.hasSuffix("rules/broken.yaml") && $0.line == 5 }, "\(messages)")
         #expect(throws: RuntimeError.self) { try TopologyLoader.load(file: file) }
     }

@@ -15,7 +15,7 @@ extension Topology {
                          autoOffsetReset: OffsetReset(rawValue: kafka.autoOffsetReset) ?? .earliest,
                          sessionTimeout: kafka.sessionTimeout, maxPollInterval: kafka.maxPollInterval,
                          heartbeatInterval: kafka.heartbeatInterval, autoCommitInterval: kafka.commitInterval,
-                         bufferCapacity: limits.consumerBuffer, maxBatchSize: limits.maxBatch)
+                         bufferCapacity: limits.consumerBuffer, maxBatchSize: limits.maxBatch, fetchWait: kafka.fetchWait)
     }
 
     /// The producer every stage writes with (idempotent, bounded in flight).

@@ -37,6 +37,8 @@ public struct Topology: Sendable {
         public var commitInterval: Duration = .seconds(5)
         public var deliveryTimeout: Duration = .seconds(120)
         public var linger: Duration = .milliseconds(5)
+        /// How long the broker may hold a consumer's fetch that found nothing (`fetch.wait.max.ms`).
+        public var fetchWait: Duration = .milliseconds(100)
         /// librdkafka statistics (consumer lag per partition for `vigil_consumer_lag`); off when nil.
         public var statisticsInterval: Duration?
     }

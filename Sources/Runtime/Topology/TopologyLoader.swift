@@ -137,7 +137,7 @@ struct TopologyBuilder {
     mutating func readKafka(_ node: Node, _ r: inout TopologyReader) -> Topology.KafkaSection? {
         kafkaNode = node
         let keys = ["bootstrap", "client_id", "groups", "auto_offset_reset", "session_timeout", "max_poll_interval",
-                    "heartbeat_interval", "commit_interval", "delivery_timeout", "linger", "statistics_interval",
+                    "heartbeat_interval", "commit_interval", "delivery_timeout", "linger", "fetch_wait", "statistics_interval",
                     "properties"]
         guard let m = r.mapping(node, "kafka", allowed: keys, required: ["bootstrap"]) else { return nil }
         var k = Topology.KafkaSection(bootstrapServers: [])
@@ -182,6 +182,7 @@ struct TopologyBuilder {
         k.commitInterval = duration("commit_interval", "auto.commit.interval.ms") ?? k.commitInterval
         k.deliveryTimeout = duration("delivery_timeout", "delivery.timeout.ms") ?? k.deliveryTimeout
         k.linger = duration("linger", "linger.ms", allowZero: true) ?? k.linger
+        k.fetchWait = duration("fetch_wait", "fetch.wait.max.ms") ?? k.fetchWait
         k.statisticsInterval = duration("statistics_interval", "statistics.interval.ms") ?? k.statisticsInterval
         if let n = m["properties"]?.value {
             if case .mapping(let props) = n {
