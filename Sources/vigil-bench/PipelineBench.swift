@@ -113,6 +113,10 @@ struct LatencyBench: AsyncParsableCommand {
     @Option(help: "Listen for this many seconds after joining.") var seconds: Double = 60
     @Option(help: "Write this file once the group has joined (the script then starts the traffic).")
     var readyFile: String?
+    @Option(help: "This reader's fetch.wait.max.ms. Tansu holds every fetch this long (half of it from 500 ms), data or not, so librdkafka's 500 would add up to 250 ms of the reader's own to each alert.")
+    var fetchWaitMs: Int64 = 10
+    @Option(help: "Also write every alert measured here: rule, event time (ms since the epoch), latency (ms), one per line.")
+    var dump: String?
 
     func run() async throws {
         var logger = Logger(label: "vigil.bench.latency")
@@ -126,7 +130,8 @@ struct LatencyBench: AsyncParsableCommand {
         let settings = ConsumerSettings(client: ClientSettings(bootstrapServers: [bootstrap], clientID: "vigil-bench"),
                                         groupID: "vigil-bench-latency-\(getpid())-\(Int(Date().timeIntervalSince1970))",
                                         autoOffsetReset: .latest, sessionTimeout: .seconds(6),
-                                        maxPollInterval: .seconds(7), heartbeatInterval: .seconds(1))
+                                        maxPollInterval: .seconds(7), heartbeatInterval: .seconds(1),
+                                        fetchWait: .milliseconds(fetchWaitMs))
         let consumer = try KafkaConsumer(settings: settings, topics: [topic], hooks: hooks, logger: logger)
         let deadline = Task {
             while !joined.value { try? await Task.sleep(for: .milliseconds(50)) }
@@ -134,6 +139,7 @@ struct LatencyBench: AsyncParsableCommand {
         }
         let reader = Task {
             var latencies: [String: [Double]] = [:]
+            var lines = ""
             for try await batch in consumer.batches {
                 let now = Date().timeIntervalSince1970 * 1000
                 for record in batch {
@@ -146,9 +152,11 @@ struct LatencyBench: AsyncParsableCommand {
                     // Tansu re-reads the end of the last batch) are not this measurement's.
                     if eventMs < joined.at { continue }
                     latencies[rule, default: []].append(now - eventMs)
+                    if dump != nil { lines += "\(rule) \(Int64(eventMs)) \(Int64(now - eventMs))\n" }
                 }
                 if Task.isCancelled { break }
             }
+            if let dump { try? lines.write(toFile: dump, atomically: true, encoding: .utf8) }
             return latencies
         }
         await deadline.value
