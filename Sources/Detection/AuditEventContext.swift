@@ -11,20 +11,28 @@ import Enrichment
 public struct AuditEventContext: EvaluationContext {
     public let event: AuditEvent
     /// The location of the event's first source IP: the enrichment's, or the one given.
-    public var geo: GeoLocation? { enrichment == nil ? givenGeo : enrichment?.geo }
+    public var geo: GeoLocation? {
+        if let borrowed { return borrowed.pointee.geo }
+        return ownEnrichment == nil ? givenGeo : ownEnrichment?.geo
+    }
     public let torExit: (String) -> Bool
     /// The enrichment the context was built from, if any (answers geo fields and Tor membership).
-    public let enrichment: EventEnrichment?
+    public var enrichment: EventEnrichment? { borrowed?.pointee ?? ownEnrichment }
     /// The location given to ``init(event:geo:torExit:)``; the enrichment's
     /// is not copied here (a context is built per event: each stored
     /// reference is a retain and a release).
     private let givenGeo: GeoLocation?
+    private let ownEnrichment: EventEnrichment?
+    /// The engine's contexts borrow the enrichment for one call (``withBorrowed(event:enrichment:_:)``)
+    /// instead of copying it: its location's strings and lists were retained and released per event.
+    private let borrowed: UnsafePointer<EventEnrichment>?
 
     public init(event: AuditEvent, geo: GeoLocation? = nil, torExit: @escaping (String) -> Bool = { _ in false }) {
         self.event = event
         givenGeo = geo
         self.torExit = torExit
-        enrichment = nil
+        ownEnrichment = nil
+        borrowed = nil
     }
 
     /// A context answering geo fields from `enrichment.geo` and Tor membership
@@ -33,7 +41,31 @@ public struct AuditEventContext: EvaluationContext {
         self.event = event
         givenGeo = nil
         torExit = { _ in false }
-        self.enrichment = enrichment
+        ownEnrichment = enrichment
+        borrowed = nil
+    }
+
+    private init(event: AuditEvent, borrowing enrichment: UnsafePointer<EventEnrichment>) {
+        self.event = event
+        givenGeo = nil
+        torExit = { _ in false }
+        ownEnrichment = nil
+        borrowed = enrichment
+    }
+
+    /// Runs `body` with a context over `event` and `enrichment` that reads the
+    /// enrichment in place; the context must not outlive the call.
+    @inline(__always)
+    static func withBorrowed<R>(event: AuditEvent, enrichment: EventEnrichment,
+                                _ body: (AuditEventContext) -> R) -> R {
+        withUnsafePointer(to: enrichment) { body(AuditEventContext(event: event, borrowing: $0)) }
+    }
+
+    /// Whether the enrichment says none of the event's source IPs is a Tor exit
+    /// (false when the context has no enrichment: then `torExit` is asked).
+    var enrichmentHasNoTorExit: Bool {
+        if let borrowed { return borrowed.pointee.torExitIPs.isEmpty }
+        return ownEnrichment?.torExitIPs.isEmpty == true
     }
 
     public func values(of field: FieldReference) -> FieldValues {
@@ -59,7 +91,8 @@ public struct AuditEventContext: EvaluationContext {
     public func isTorExit(_ ip: String) -> Bool {
         // Optional chaining reads the stored enrichment in place (binding it
         // with `if let` copied the whole value per call).
-        if let answer = enrichment?.isTorExit(ip) { return answer }
+        if let borrowed { return borrowed.pointee.isTorExit(ip) }
+        if let answer = ownEnrichment?.isTorExit(ip) { return answer }
         return torExit(ip)
     }
 

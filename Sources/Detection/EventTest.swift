@@ -197,7 +197,7 @@ final class AddressTest: EventTest, @unchecked Sendable {  // immutable, as Even
             return field.contains(in: context.event) { AuditEventContext.isPublic($0) }
         case .isTorExit:
             // An enrichment that found no Tor exit among the event's source IPs answers no for each.
-            if context.enrichment?.torExitIPs.isEmpty == true { return false }
+            if context.enrichmentHasNoTorExit { return false }
             return field.contains(in: context.event) { context.isTorExit($0) }
         }
     }

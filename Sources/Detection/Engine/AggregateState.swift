@@ -14,6 +14,12 @@ public enum StatisticState: Sendable, Hashable, Codable {
 
 /// One group of an aggregate window: the group-by values and what is known of
 /// its matches so far. A plain value (see ``DetectionEngine/exportState()``).
+///
+/// Stored compactly (a scan makes groups by the thousand): the statistics and
+/// what enrichment said of the source sit in shared immutable boxes that the
+/// store interns (groups of one scanner repeat them), the representative is
+/// the first reference when it is one, and inside the engine the group-by
+/// values are read back from the group's key (``AggregateStore``).
 public struct AggregateGroupState: Sendable, Hashable, Codable {
     /// Values of the group-by fields, in rule order.
     public var groupValues: [FieldValue]
@@ -21,13 +27,112 @@ public struct AggregateGroupState: Sendable, Hashable, Codable {
     public var firstSeen: Int64
     public var lastSeen: Int64
     /// One per statistic of the rule, in rule order.
-    public var statistics: [StatisticState]
+    public var statistics: [StatisticState] {
+        get { statisticsBox.value }
+        set { statisticsBox = Shared(newValue) }
+    }
     /// The earliest matches (capped).
     public var matches: [MatchReference]
     /// The source IP and data versions of the earliest match (the alert's
     /// `source` and `data_versions`: a choice that does not depend on arrival order).
-    public var source: Alert.Source?
-    public var dataVersions: Alert.DataVersions?
+    public var source: Alert.Source? {
+        get {
+            guard var source = described.value.source else { return nil }
+            source.ip = sourceIP
+            return source
+        }
+        set {
+            sourceIP = newValue?.ip ?? ""
+            var source = newValue
+            source?.ip = ""
+            described = Shared(Described(source: source, dataVersions: described.value.dataVersions))
+        }
+    }
+    public var dataVersions: Alert.DataVersions? {
+        get { described.value.dataVersions }
+        set { described = Shared(Described(source: described.value.source, dataVersions: newValue)) }
+    }
     /// The match `source` came from.
-    public var representative: MatchReference?
+    public var representative: MatchReference? {
+        get { otherRepresentative?.value ?? (hasRepresentative ? matches.first : nil) }
+        set {
+            hasRepresentative = newValue != nil
+            otherRepresentative = newValue == nil || newValue == matches.first ? nil : newValue.map(Shared.init)
+        }
+    }
+
+    /// The source without its address, and the data versions (interned by the store).
+    struct Described: Sendable, Hashable, Codable {
+        var source: Alert.Source?
+        var dataVersions: Alert.DataVersions?
+    }
+
+    var statisticsBox: Shared<[StatisticState]>
+    var described: Shared<Described>
+    var sourceIP: String = ""
+    /// The representative when it is not the first reference (no references kept).
+    private var otherRepresentative: Shared<MatchReference>?
+    private var hasRepresentative = false
+
+    public init(groupValues: [FieldValue], count: Int, firstSeen: Int64, lastSeen: Int64,
+                statistics: [StatisticState], matches: [MatchReference], source: Alert.Source?,
+                dataVersions: Alert.DataVersions?, representative: MatchReference?) {
+        self.groupValues = groupValues
+        self.count = count
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        statisticsBox = Shared(statistics)
+        self.matches = matches
+        described = Shared(Described(source: nil, dataVersions: dataVersions))
+        self.source = source
+        self.representative = representative
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case groupValues, count, firstSeen, lastSeen, statistics, matches, source, dataVersions, representative
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(groupValues: try c.decode([FieldValue].self, forKey: .groupValues),
+                  count: try c.decode(Int.self, forKey: .count),
+                  firstSeen: try c.decode(Int64.self, forKey: .firstSeen),
+                  lastSeen: try c.decode(Int64.self, forKey: .lastSeen),
+                  statistics: try c.decode([StatisticState].self, forKey: .statistics),
+                  matches: try c.decode([MatchReference].self, forKey: .matches),
+                  source: try c.decodeIfPresent(Alert.Source.self, forKey: .source),
+                  dataVersions: try c.decodeIfPresent(Alert.DataVersions.self, forKey: .dataVersions),
+                  representative: try c.decodeIfPresent(MatchReference.self, forKey: .representative))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(groupValues, forKey: .groupValues)
+        try c.encode(count, forKey: .count)
+        try c.encode(firstSeen, forKey: .firstSeen)
+        try c.encode(lastSeen, forKey: .lastSeen)
+        try c.encode(statistics, forKey: .statistics)
+        try c.encode(matches, forKey: .matches)
+        try c.encodeIfPresent(source, forKey: .source)
+        try c.encodeIfPresent(dataVersions, forKey: .dataVersions)
+        try c.encodeIfPresent(representative, forKey: .representative)
+    }
+
+    public static func == (a: AggregateGroupState, b: AggregateGroupState) -> Bool {
+        a.groupValues == b.groupValues && a.count == b.count && a.firstSeen == b.firstSeen
+            && a.lastSeen == b.lastSeen && a.statisticsBox == b.statisticsBox && a.matches == b.matches
+            && a.source == b.source && a.dataVersions == b.dataVersions && a.representative == b.representative
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(groupValues)
+        hasher.combine(count)
+        hasher.combine(firstSeen)
+        hasher.combine(lastSeen)
+        hasher.combine(statisticsBox)
+        hasher.combine(matches)
+        hasher.combine(source)
+        hasher.combine(dataVersions)
+        hasher.combine(representative)
+    }
 }

@@ -13,7 +13,13 @@ struct AggregateStore {
     let maxReferences: Int
     let maxValues: Int
     /// Window start → group key → group.
-    var windows: [Int64: [String: AggregateGroupState]] = [:]
+    var windows: [Int64: GroupTable<AggregateGroupState>] = [:]
+    /// The group key of the match being added, as bytes (reused: no allocation per match).
+    private var scratch: [UInt8] = []
+    /// The group-by values of the match being added (reused).
+    private var values: [FieldValue] = []
+    /// Statistics and source descriptions shared by groups (emptied when windows close).
+    private var interned = Interned()
     /// Groups over all windows (for the key cap).
     var groupCount = 0
     /// The end of the earliest open window (`.max` when none): nothing to close before it.
@@ -41,75 +47,183 @@ struct AggregateStore {
     /// multi-valued group-by field counts the event in each of its values (SPL).
     mutating func add(match: MatchReference, context: AuditEventContext, enrichment: EventEnrichment,
                       stats: inout RuleStatistics, into alerts: inout [Alert]) {
+        values.removeAll(keepingCapacity: true)
+        var multiValued = false
+        for field in aggregate.groupBy {
+            switch context.values(of: field) {
+            case .none:
+                stats.missingGroupBy += 1
+                return
+            case .one(let value):
+                values.append(value)
+            case .many(let list):
+                guard let first = list.first else {
+                    stats.missingGroupBy += 1
+                    return
+                }
+                values.append(first)
+                multiValued = true
+            }
+        }
+        guard multiValued else {
+            add(match, group: values, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
+            return
+        }
+        // SPL's `by` over a multi-valued field: the event counts under each of its distinct values.
         var combinations: [[FieldValue]] = [[]]
         for field in aggregate.groupBy {
             let values = context.values(of: field).all
-            if values.isEmpty {
-                stats.missingGroupBy += 1
-                return
-            }
             combinations = values.count == 1
                 ? combinations.map { $0 + [values[0]] }
                 : combinations.flatMap { prefix in Self.distinct(values).map { prefix + [$0] } }
         }
-        let start = windowStart(match.time)
-        let statValues = aggregate.stats.map { statistic -> [FieldValue] in
-            switch statistic.function {
-            case .count: return []
-            case .values(let f), .distinctCount(let f), .min(let f), .max(let f): return context.values(of: f).all
-            }
+        for values in combinations {
+            add(match, group: values, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
         }
+    }
+
+    /// Adds a match to the group of `values` in its window.
+    private mutating func add(_ match: MatchReference, group values: [FieldValue], context: AuditEventContext,
+                              enrichment: EventEnrichment, stats: inout RuleStatistics, into alerts: inout [Alert]) {
+        let start = windowStart(match.time)
+        scratch.removeAll(keepingCapacity: true)
+        GroupKey.write(values: values, into: &scratch)
         let specs = aggregate.stats
         let maxReferences = self.maxReferences, maxValues = self.maxValues
-        for values in combinations {
-            let key = GroupKey.text(values.lazy.map(FieldValues.one))
-            var isNew = false
-            // In place: copying the group out and storing it back copied its
-            // statistics and references (the dictionary still held them) per match.
-            Self.add(match, statValues, specs: specs, maxReferences: maxReferences, maxValues: maxValues,
-                     to: &windows[start, default: [:]][key, default: Self.newGroup(values, time: match.time, specs)],
-                     isNew: &isNew, context: context, enrichment: enrichment, stats: &stats)
-            changed?.insert(Slot(start: start, key: key))
-            nextClose = min(nextClose, start.plus(window))
-            if isNew {
-                groupCount += 1
-                if groupCount > maxKeys { evict(stats: &stats, into: &alerts) }
+        let scratch = self.scratch
+        let fields = aggregate.groupBy.count
+        var interned = Interned()
+        swap(&interned, &self.interned)
+        defer { swap(&interned, &self.interned) }
+        // In place: copying the group out and storing it back copied its
+        // statistics and references (the table still held them) per match.
+        let (key, isNew) = Self.update(&windows[start, default: GroupTable()]) { table in
+            let (slot, isNew) = table.slot(for: scratch) {
+                Self.newGroup(values, time: match.time, specs, interned: &interned)
             }
+            if isNew, GroupKey.values(of: table.slots[slot].key, fields: fields) == values.map(FieldValues.one) {
+                table.slots[slot].state!.groupValues = []  // the key gives them back
+            }
+            Self.add(match, specs: specs, maxReferences: maxReferences, maxValues: maxValues,
+                     to: &table.slots[slot].state!, context: context, enrichment: enrichment, stats: &stats,
+                     interned: &interned)
+            return (table.slots[slot].key, isNew)
         }
+        changed?.insert(Slot(start: start, key: key))
+        nextClose = min(nextClose, start.plus(window))
+        if isNew {
+            groupCount += 1
+            if groupCount > maxKeys { evict(stats: &stats, into: &alerts) }
+        }
+    }
+
+    @inline(__always)
+    private static func update<R>(_ table: inout GroupTable<AggregateGroupState>,
+                                  _ body: (inout GroupTable<AggregateGroupState>) -> R) -> R {
+        body(&table)
     }
 
     /// A group of `values` with no match yet.
-    private static func newGroup(_ values: [FieldValue], time: Int64,
-                                 _ specs: [Rule.Statistic]) -> AggregateGroupState {
-        AggregateGroupState(
-            groupValues: values, count: 0, firstSeen: time, lastSeen: time,
-            statistics: specs.map { statistic in
-                switch statistic.function {
-                case .count: return .count
-                case .values, .distinctCount: return .distinct([], dropped: 0)
-                case .min, .max: return .extreme(nil)
-                }
-            },
-            matches: [], source: nil, dataVersions: nil, representative: nil)
+    private static func newGroup(_ values: [FieldValue], time: Int64, _ specs: [Rule.Statistic],
+                                 interned: inout Interned) -> AggregateGroupState {
+        var group = AggregateGroupState(groupValues: values, count: 0, firstSeen: time, lastSeen: time,
+                                        statistics: [], matches: [], source: nil, dataVersions: nil,
+                                        representative: nil)
+        group.statisticsBox = interned.statistics(specs.map { statistic in
+            switch statistic.function {
+            case .count: return .count
+            case .values, .distinctCount: return .distinct([], dropped: 0)
+            case .min, .max: return .extreme(nil)
+            }
+        })
+        group.described = interned.described(.init(source: nil, dataVersions: nil))
+        return group
     }
 
-    /// One match (with its statistics' values) into `group`.
-    private static func add(_ match: MatchReference, _ statValues: [[FieldValue]], specs: [Rule.Statistic],
-                            maxReferences: Int, maxValues: Int, to group: inout AggregateGroupState,
-                            isNew: inout Bool, context: AuditEventContext, enrichment: EventEnrichment,
-                            stats: inout RuleStatistics) {
-        isNew = group.count == 0
+    /// One match into `group`: each statistic reads its field from `context`;
+    /// statistics the match adds nothing to are left as they are (shared).
+    private static func add(_ match: MatchReference, specs: [Rule.Statistic], maxReferences: Int, maxValues: Int,
+                            to group: inout AggregateGroupState, context: AuditEventContext,
+                            enrichment: EventEnrichment, stats: inout RuleStatistics, interned: inout Interned) {
         group.count += 1
         group.firstSeen = min(group.firstSeen, match.time)
         group.lastSeen = max(group.lastSeen, match.time)
-        for (i, statistic) in specs.enumerated() where i < group.statistics.count {
-            accumulate(&group.statistics[i], statistic.function, statValues[i], maxValues: maxValues, stats: &stats)
+        let current = group.statisticsBox.value
+        var updated: [StatisticState]?
+        for (i, statistic) in specs.enumerated() where i < current.count {
+            let field: FieldReference
+            switch statistic.function {
+            case .count: continue
+            case .values(let f), .distinctCount(let f), .min(let f), .max(let f): field = f
+            }
+            let values = context.values(of: field)
+            if updated == nil {
+                guard changes(current[i], statistic.function, values) else { continue }
+                updated = current
+            }
+            accumulate(&updated![i], statistic.function, values, maxValues: maxValues, stats: &stats)
         }
+        if let updated { group.statisticsBox = interned.statistics(updated) }
+        // The representative is the earliest match: the first reference once inserted.
+        let earliest = group.representative.map { match < $0 } ?? true
         group.matches.insert(sorted: match, cap: maxReferences)
-        if group.representative.map({ match < $0 }) ?? true {
+        if earliest {
             group.representative = match
-            group.source = AlertBuilder.source(context.event, enrichment)
-            group.dataVersions = Alert.DataVersions(enrichment)
+            var source = AlertBuilder.source(context.event, enrichment)
+            group.sourceIP = source?.ip ?? ""
+            source?.ip = ""
+            group.described = interned.described(.init(source: source, dataVersions: Alert.DataVersions(enrichment)))
+        }
+    }
+
+    /// Whether `values` would change `state` (a value it lacks, a new extreme).
+    private static func changes(_ state: StatisticState, _ function: StatisticFunction, _ values: FieldValues) -> Bool {
+        switch state {
+        case .count: return false
+        case .distinct(let sorted, _):
+            return values.contains { value in
+                let text = value.text
+                let at = SPLOrder.insertionPoint(of: text, in: sorted)
+                return !(at < sorted.count && sorted[at] == text)
+            }
+        case .extreme(let current):
+            guard let current else { return !values.isEmpty }
+            if case .max = function { return values.contains { SPLOrder.less(current, $0) } }
+            return values.contains { SPLOrder.less($0, current) }
+        }
+    }
+
+    /// The group-by values of `group` under `key` (read back from the key inside the engine).
+    func groupValues(key: String, _ group: AggregateGroupState) -> [FieldValue] {
+        guard group.groupValues.isEmpty, !aggregate.groupBy.isEmpty,
+              let values = GroupKey.values(of: key, fields: aggregate.groupBy.count) else { return group.groupValues }
+        return values.map { if case .one(let v) = $0 { v } else { .string("") } }
+    }
+
+    /// `group` as exported: with its group-by values.
+    func exported(key: String, _ group: AggregateGroupState) -> AggregateGroupState {
+        var out = group
+        out.groupValues = groupValues(key: key, group)
+        return out
+    }
+
+    /// Statistics and source descriptions by value, each kept once.
+    struct Interned {
+        private var statistics: [[StatisticState]: Shared<[StatisticState]>] = [:]
+        private var descriptions: [AggregateGroupState.Described: Shared<AggregateGroupState.Described>] = [:]
+
+        mutating func statistics(_ value: [StatisticState]) -> Shared<[StatisticState]> {
+            if let box = statistics[value] { return box }
+            let box = Shared(value)
+            statistics[value] = box
+            return box
+        }
+
+        mutating func described(_ value: AggregateGroupState.Described) -> Shared<AggregateGroupState.Described> {
+            if let box = descriptions[value] { return box }
+            let box = Shared(value)
+            descriptions[value] = box
+            return box
         }
     }
 
@@ -117,7 +231,7 @@ struct AggregateStore {
     /// comes from the saved state.
     mutating func restore(key: String, windowStart start: Int64, _ group: AggregateGroupState) {
         if windows[start]?[key] == nil { groupCount += 1 }
-        windows[start, default: [:]][key] = group
+        windows[start, default: GroupTable()][key] = group
         nextClose = min(nextClose, start.plus(window))
     }
 
@@ -127,13 +241,13 @@ struct AggregateStore {
     }
 
     private static func accumulate(_ state: inout StatisticState, _ function: StatisticFunction,
-                                   _ values: [FieldValue], maxValues: Int, stats: inout RuleStatistics) {
+                                   _ values: FieldValues, maxValues: Int, stats: inout RuleStatistics) {
         switch state {
         case .count: return
         case .distinct(var sorted, let dropped):
             state = .count  // let `sorted` be uniquely referenced while it changes
             var extra = 0
-            for v in values {
+            for v in values.all {
                 let text = v.text
                 let at = SPLOrder.insertionPoint(of: text, in: sorted)
                 if at < sorted.count, sorted[at] == text { continue }
@@ -145,7 +259,7 @@ struct AggregateStore {
             var best = current
             let wantMax: Bool
             if case .max = function { wantMax = true } else { wantMax = false }
-            for v in values {
+            for v in values.all {
                 guard let b = best else { best = v; continue }
                 if wantMax ? SPLOrder.less(b, v) : SPLOrder.less(v, b) { best = v }
             }
@@ -156,12 +270,14 @@ struct AggregateStore {
     /// Closes the windows that end at or before `horizon`, in time order.
     mutating func close(through horizon: Int64, stats: inout RuleStatistics, into alerts: inout [Alert]) {
         guard horizon >= nextClose else { return }
-        defer { nextClose = windows.keys.min().map { $0.plus(window) } ?? .max }
+        defer {
+            nextClose = windows.keys.min().map { $0.plus(window) } ?? .max
+            interned = Interned()  // the groups that closed held most of them
+        }
         for start in windows.keys.sorted() where start.plus(window) <= horizon {
             guard let groups = windows.removeValue(forKey: start) else { continue }
             groupCount -= groups.count
-            for key in groups.keys.sorted() {
-                guard let group = groups[key] else { continue }
+            for (key, group) in groups.entries.sorted(by: { $0.key < $1.key }) {
                 changed?.insert(Slot(start: start, key: key))
                 if let alert = alert(key: key, start: start, group: group) {
                     alerts.append(alert)
@@ -175,9 +291,10 @@ struct AggregateStore {
     func alert(key: String, start: Int64, group: AggregateGroupState) -> Alert? {
         var fields: [String: FieldValues] = [:]
         var groupKey: [Alert.Field] = []
-        for (i, field) in aggregate.groupBy.enumerated() where i < group.groupValues.count {
-            fields[field.dottedName] = .one(group.groupValues[i])
-            groupKey.append(Alert.Field(name: field.name, values: [group.groupValues[i]]))
+        let groupValues = groupValues(key: key, group)
+        for (i, field) in aggregate.groupBy.enumerated() where i < groupValues.count {
+            fields[field.dottedName] = .one(groupValues[i])
+            groupKey.append(Alert.Field(name: field.name, values: [groupValues[i]]))
         }
         var statistics: [Alert.Field] = []
         for (i, statistic) in aggregate.stats.enumerated() where i < group.statistics.count {
@@ -207,12 +324,14 @@ struct AggregateStore {
     mutating func evict(stats: inout RuleStatistics, into alerts: inout [Alert]) {
         var order: [(activity: Int64, start: Int64, key: String)] = []
         for (start, groups) in windows {
-            for (key, group) in groups { order.append((group.lastSeen, start, key)) }
+            for (key, group) in groups.entries { order.append((group.lastSeen, start, key)) }
         }
         order.sort { ($0.activity, $0.start, $0.key) < ($1.activity, $1.start, $1.key) }
         for victim in order.prefix(EngineSettings.evictionCount(of: groupCount, maxKeys: maxKeys)) {
-            guard let group = windows[victim.start]?.removeValue(forKey: victim.key) else { continue }
-            if windows[victim.start]?.isEmpty == true { windows[victim.start] = nil }
+            guard let slot = windows[victim.start]?.find(victim.key),
+                  let group = windows[victim.start]?.slots[slot].state else { continue }
+            windows[victim.start]?.remove(at: slot)
+            if windows[victim.start]?.count == 0 { windows[victim.start] = nil }
             changed?.insert(Slot(start: victim.start, key: victim.key))
             groupCount -= 1
             stats.evictions += 1

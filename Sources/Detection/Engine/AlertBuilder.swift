@@ -2,10 +2,28 @@ import AuditEvents
 import Enrichment
 
 /// Builds the alerts of one rule from the event that completes them.
-struct AlertBuilder: Sendable {
+///
+/// A class: stores hold it and the per-match paths pass it around; as a struct
+/// each copy retained every reference in the rule it holds.
+final class AlertBuilder: Sendable {
     let rule: Rule
     let groupBy: [FieldReference]
     let maxReferences: Int
+    /// The fields an alert reads from its event besides the group-by fields: those
+    /// of the title, the dedup key and the output (each once, in that order).
+    let contentFields: [FieldReference]
+
+    init(rule: Rule, groupBy: [FieldReference], maxReferences: Int) {
+        self.rule = rule
+        self.groupBy = groupBy
+        self.maxReferences = maxReferences
+        var fields: [FieldReference] = []
+        for field in rule.title.fields + (rule.dedup?.key?.fields ?? []) + rule.output
+        where !groupBy.contains(field) && !fields.contains(field) {
+            fields.append(field)
+        }
+        contentFields = fields
+    }
 
     /// An alert for `window` of `key`, rendered over the event in `context`:
     /// as of the `threshold`-th match of the window (its matches are sorted),

@@ -94,6 +94,7 @@ extension DetectionEngine {
                   previous.rule.stateShape == next.evaluators[i].rule.stateShape else { continue }
             next.evaluators[i].adoptState(of: previous)
         }
+        next.nextDeadline = .min
         return next
     }
 }

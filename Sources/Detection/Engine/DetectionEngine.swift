@@ -19,6 +19,10 @@ public struct DetectionEngine {
     /// The latest event time seen or advanced to (nanoseconds; `.min` before any).
     var clock: Int64 = .min
     var counters = EngineStatistics()
+    /// No store has anything to close before this horizon (nanoseconds): the
+    /// earliest deadline of any rule's windows, sweeps or summaries, or
+    /// earlier. Stores are asked to close only once the horizon reaches it.
+    var nextDeadline: Int64 = .min
 
     /// - Parameter tracksChanges: keep the set of entries changed or ended since the last
     ///   ``takeChanges()`` (a runtime writing a changelog takes it regularly; without a taker
@@ -55,15 +59,17 @@ public struct DetectionEngine {
         var alerts: [Alert] = []
         if time > clock {
             clock = time
-            close(through: horizonNanos, into: &alerts)
+            if horizonNanos >= nextDeadline { close(through: horizonNanos, into: &alerts) }
         }
         let late = time < horizonNanos
         if late { counters.lateEvents += 1 }
-        let context = AuditEventContext(event: event, enrichment: enrichment)
         let rules = plan.rules(for: event.logType)
-        for rule in rules where rule.condition.holds(context) {
-            evaluators[rule.index].match(time: time, late: late, origin: origin, context: context,
-                                         enrichment: enrichment, into: &alerts)
+        AuditEventContext.withBorrowed(event: event, enrichment: enrichment) { context in
+            for rule in rules where rule.condition.holds(context) {
+                evaluators[rule.index].match(time: time, late: late, origin: origin, context: context,
+                                             enrichment: enrichment, into: &alerts)
+                nextDeadline = min(nextDeadline, evaluators[rule.index].nextDeadline)
+            }
         }
         return alerts
     }
@@ -77,7 +83,7 @@ public struct DetectionEngine {
         var alerts: [Alert] = []
         guard time > clock else { return alerts }
         clock = time
-        close(through: horizonNanos, into: &alerts)
+        if horizonNanos >= nextDeadline { close(through: horizonNanos, into: &alerts) }
         return alerts
     }
 
@@ -85,6 +91,7 @@ public struct DetectionEngine {
     public mutating func finish() -> [Alert] {
         var alerts: [Alert] = []
         for i in evaluators.indices { evaluators[i].finish(into: &alerts) }
+        nextDeadline = .min
         return alerts
     }
 
@@ -101,7 +108,12 @@ public struct DetectionEngine {
     }
 
     private mutating func close(through horizon: Int64, into alerts: inout [Alert]) {
-        for i in evaluators.indices { evaluators[i].close(through: horizon, into: &alerts) }
+        var next = Int64.max
+        for i in evaluators.indices {
+            evaluators[i].close(through: horizon, into: &alerts)
+            next = min(next, evaluators[i].nextDeadline)
+        }
+        nextDeadline = next
     }
 }
 
@@ -158,6 +170,9 @@ struct RuleEvaluator {
     }
 
     var keyCount: Int { threshold?.keys.count ?? aggregate?.groupCount ?? 0 }
+
+    /// The earliest horizon at which ``close(through:into:)`` has anything to do (`.max`: never).
+    var nextDeadline: Int64 { threshold?.nextDeadline ?? aggregate?.nextClose ?? .max }
 
     mutating func match(time: Int64, late: Bool, origin: EventOrigin, context: AuditEventContext,
                         enrichment: EventEnrichment, into alerts: inout [Alert]) {

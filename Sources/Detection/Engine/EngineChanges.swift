@@ -82,7 +82,8 @@ extension AggregateStore {
         for slot in touched {
             if let group = windows[slot.start]?[slot.key] {
                 changes.changed.append(RuleStateEntry(ruleID: ruleID, key: slot.key,
-                                                      state: .aggregate(windowStart: slot.start, group: group)))
+                                                      state: .aggregate(windowStart: slot.start,
+                                                                        group: exported(key: slot.key, group))))
             } else {
                 changes.ended.append(RuleStateEntry.ID(ruleID: ruleID, key: slot.key, windowStart: slot.start))
             }

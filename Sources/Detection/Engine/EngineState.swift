@@ -40,15 +40,16 @@ extension DetectionEngine {
         for evaluator in evaluators {
             let id = evaluator.rule.id
             if let store = evaluator.threshold {
-                for (key, state) in store.keys {
+                for (key, state) in store.keys.entries {
                     entries.append(RuleStateEntry(ruleID: id, key: key, state: .threshold(state)))
                 }
             }
             if let store = evaluator.aggregate {
                 for (start, groups) in store.windows {
-                    for (key, group) in groups {
+                    for (key, group) in groups.entries {
                         entries.append(RuleStateEntry(ruleID: id, key: key,
-                                                      state: .aggregate(windowStart: start, group: group)))
+                                                      state: .aggregate(windowStart: start,
+                                                                        group: store.exported(key: key, group))))
                     }
                 }
             }
@@ -63,6 +64,7 @@ extension DetectionEngine {
     @discardableResult
     public mutating func importState(_ state: EngineState) -> Int {
         if let time = state.eventTime, time > clock { clock = time }
+        nextDeadline = .min  // restored windows may end before the known deadline
         var skipped = 0
         var index: [String: Int] = [:]
         for (i, evaluator) in evaluators.enumerated() { index[evaluator.rule.id] = i }

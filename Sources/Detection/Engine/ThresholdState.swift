@@ -51,11 +51,23 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
     public var matches: [MatchReference]
     /// The alert raised for this window, once it fired (the summary repeats it).
     public var alert: Alert? {
-        get { raised?.value }
-        set { raised = newValue.map(Shared.init) }
+        get {
+            switch raised {
+            case nil: return nil
+            case .full(let alert)?: return alert.value
+            case .compact(let fired)?: return fired.alert(start: start, matches: matches)
+            }
+        }
+        set { raised = newValue.map { .full(Shared($0)) } }
     }
-    /// Kept behind a reference: an unfired window stays small.
-    private var raised: Shared<Alert>?
+    /// Kept beside the window: an unfired window stays small; the engine's
+    /// own windows keep the compact form (``FiredAlert``), restored ones the alert.
+    var raised: Raised?
+
+    enum Raised: Sendable {
+        case full(Shared<Alert>)
+        case compact(FiredAlert)
+    }
 
     public init(start: Int64, end: Int64, count: Int, lastSeen: Int64, matches: [MatchReference],
                 alert: Alert? = nil) {
@@ -64,7 +76,45 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
         self.count = count
         self.lastSeen = lastSeen
         self.matches = matches
-        raised = alert.map(Shared.init)
+        raised = alert.map { .full(Shared($0)) }
+    }
+
+    // Equal and encoded by value, the alert as raised, whichever form holds it
+    // (the keys are those of the stored properties before the compact form).
+    private enum CodingKeys: String, CodingKey {
+        case start, end, count, lastSeen, matches, raised
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(start: try c.decode(Int64.self, forKey: .start), end: try c.decode(Int64.self, forKey: .end),
+                  count: try c.decode(Int.self, forKey: .count), lastSeen: try c.decode(Int64.self, forKey: .lastSeen),
+                  matches: try c.decode([MatchReference].self, forKey: .matches),
+                  alert: try c.decodeIfPresent(Alert.self, forKey: .raised))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(start, forKey: .start)
+        try c.encode(end, forKey: .end)
+        try c.encode(count, forKey: .count)
+        try c.encode(lastSeen, forKey: .lastSeen)
+        try c.encode(matches, forKey: .matches)
+        try c.encodeIfPresent(alert, forKey: .raised)
+    }
+
+    public static func == (a: ThresholdWindow, b: ThresholdWindow) -> Bool {
+        a.start == b.start && a.end == b.end && a.count == b.count && a.lastSeen == b.lastSeen
+            && a.matches == b.matches && a.alert == b.alert
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(start)
+        hasher.combine(end)
+        hasher.combine(count)
+        hasher.combine(lastSeen)
+        hasher.combine(matches)
+        hasher.combine(alert)
     }
 }
 

@@ -10,11 +10,19 @@ struct ThresholdStore {
     /// The window length (the dedup period), nanoseconds.
     let period: Int64
     let maxKeys: Int
-    var keys: [String: ThresholdKeyState] = [:]
+    var keys = GroupTable<ThresholdKeyState>()
+    /// The group key of the match being added, as bytes (reused: no allocation per match).
+    private var scratch: [UInt8] = []
+    /// The contents of the alerts fired since the last sweep, shared by their windows
+    /// (emptied each sweep: windows keep theirs; later alerts share anew).
+    private var interned: Set<AlertContent> = []
     /// Fired windows by end, so summaries go out as the horizon passes them.
     var pending = MinHeap()
     /// When unfired windows past the horizon are next swept away.
     var nextSweep: Int64 = .min
+    /// The earliest horizon at which ``close(through:stats:into:)`` has work: a
+    /// fired window's end or the next sweep.
+    var nextDeadline: Int64 { min(pending.top?.end ?? .max, nextSweep) }
     /// Keys changed or removed since the last ``takeChanges(ruleID:into:)``; nil: not tracked.
     var changed: Set<String>?
 
@@ -29,23 +37,32 @@ struct ThresholdStore {
     /// group-by values in `context`; appends an alert when a window reaches the threshold.
     mutating func add(match: MatchReference, context: AuditEventContext,
                       enrichment: EventEnrichment, stats: inout RuleStatistics, into alerts: inout [Alert]) {
-        let key = GroupKey.text(of: builder.groupBy, in: context)
-        let before = keys.count
+        scratch.removeAll(keepingCapacity: true)
+        GroupKey.write(builder.groupBy, in: context, into: &scratch)
+        let (slot, isNew) = keys.slot(for: scratch) { ThresholdKeyState() }
+        let key = keys.slots[slot].key
         var fired: [Int64] = []
         let builder = self.builder
         let threshold = self.threshold
-        Self.add(match, to: &keys[key, default: ThresholdKeyState()], threshold: threshold, period: period,
+        var interned: Set<AlertContent> = []
+        swap(&interned, &self.interned)
+        defer { swap(&interned, &self.interned) }
+        Self.add(match, to: &keys.slots[slot].state!, threshold: threshold, period: period,
                  maxReferences: builder.maxReferences) { window in
             fired.append(window.end)
             let alert = builder.alert(key: key, window: window, threshold: threshold, context: context,
                                       enrichment: enrichment)
             alerts.append(alert)
-            return alert
+            let compact = builder.fired(alert, key: key, context: context, enrichment: enrichment,
+                                        interned: &interned)
+            assert(compact.alert(start: window.start, matches: window.matches) == alert,
+                   "a fired alert rebuilt from its compact form differs from the one raised")
+            return .compact(compact)
         }
         for end in fired { pending.push(end, key) }
         changed?.insert(key)
         stats.alerts += fired.count
-        if keys.count > before, keys.count > maxKeys { evict(stats: &stats, into: &alerts) }
+        if isNew, keys.count > maxKeys { evict(stats: &stats, into: &alerts) }
     }
 
     /// Puts back an exported key (replacing what the store holds for it); its
@@ -59,7 +76,7 @@ struct ThresholdStore {
     /// window joins it; any other joins `pending`, whose windows are re-chained
     /// from the earliest match, and each that reaches the threshold fires.
     static func add(_ match: MatchReference, to state: inout ThresholdKeyState, threshold: Int, period: Int64,
-                    maxReferences: Int, fire: (ThresholdWindow) -> Alert) {
+                    maxReferences: Int, fire: (ThresholdWindow) -> ThresholdWindow.Raised) {
         let t = match.time
         if let i = state.fired.firstIndex(where: { $0.start <= t && t < $0.end }) {
             state.fired[i].count += 1
@@ -81,9 +98,10 @@ struct ThresholdStore {
             var window = ThresholdWindow(start: start, end: end, count: stop - first,
                                          lastSeen: state.pending[stop - 1].time,
                                          matches: Array(state.pending[first..<stop]))
-            window.alert = fire(window)
+            window.raised = fire(window)
             cap(&window.matches, maxReferences)
             state.pending.removeSubrange(first..<stop)
+            if state.pending.isEmpty { state.pending = [] }  // free its buffer: a fired key may live a period
             let at = state.fired.firstIndex { $0.start > start } ?? state.fired.count
             state.fired.insert(window, at: at)
         }
@@ -117,24 +135,27 @@ struct ThresholdStore {
     mutating func close(through horizon: Int64, stats: inout RuleStatistics, into alerts: inout [Alert]) {
         while let top = pending.top, top.end <= horizon {
             pending.pop()
-            guard var state = keys[top.key],
-                  let i = state.fired.firstIndex(where: { $0.end == top.end }) else { continue }
-            if let summary = builder.summary(of: state.fired[i]) {
+            guard let slot = keys.find(top.key),
+                  let i = keys.slots[slot].state?.fired.firstIndex(where: { $0.end == top.end }) else { continue }
+            if let summary = builder.summary(of: keys.slots[slot].state!.fired[i]) {
                 alerts.append(summary)
                 stats.summaries += 1
             }
-            state.fired.remove(at: i)
-            Self.expire(&state, through: horizon, period: period)
-            keys[top.key] = state.isEmpty ? nil : state
+            keys.slots[slot].state!.fired.remove(at: i)
+            Self.expire(&keys.slots[slot].state!, through: horizon, period: period)
+            if keys.slots[slot].state!.isEmpty { keys.remove(at: slot) }
             changed?.insert(top.key)
         }
         guard horizon >= nextSweep else { return }
         nextSweep = horizon.plus(max(period, 1))
-        for key in Array(keys.keys) {
-            guard var state = keys[key], let first = state.pending.first,
-                  Self.windowEnd(first.time, period: period, fired: state.fired) <= horizon else { continue }
-            Self.expire(&state, through: horizon, period: period)
-            keys[key] = state.isEmpty ? nil : state
+        interned = []
+        for slot in keys.slots.indices {
+            guard let first = keys.slots[slot].state?.pending.first,
+                  Self.windowEnd(first.time, period: period, fired: keys.slots[slot].state!.fired) <= horizon
+            else { continue }
+            let key = keys.slots[slot].key
+            Self.expire(&keys.slots[slot].state!, through: horizon, period: period)
+            if keys.slots[slot].state!.isEmpty { keys.remove(at: slot) }
             changed?.insert(key)
         }
     }
@@ -142,10 +163,11 @@ struct ThresholdStore {
     /// Evicts the keys with the oldest activity until a tenth of the cap is free
     /// (at least one), emitting the summaries they owe.
     mutating func evict(stats: inout RuleStatistics, into alerts: inout [Alert]) {
-        let order = keys.map { (activity: $0.value.lastActivity, key: $0.key) }
+        let order = keys.entries.map { (activity: $0.state.lastActivity, key: $0.key) }
             .sorted { $0.activity != $1.activity ? $0.activity < $1.activity : $0.key < $1.key }
         for victim in order.prefix(EngineSettings.evictionCount(of: keys.count, maxKeys: maxKeys)) {
-            guard let state = keys.removeValue(forKey: victim.key) else { continue }
+            guard let slot = keys.find(victim.key), let state = keys.slots[slot].state else { continue }
+            keys.remove(at: slot)
             changed?.insert(victim.key)
             for window in state.fired {
                 if let summary = builder.summary(of: window) {

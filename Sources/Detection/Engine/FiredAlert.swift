@@ -1,0 +1,100 @@
+import AuditEvents
+import Enrichment
+
+/// The alert of a fired threshold / dedup window, kept for its summary in a
+/// few words instead of a whole rendered ``Alert``: the values the alert read
+/// from the event beyond the group key (and what enrichment said of its source)
+/// are shared through the store's interned ``AlertContent``s — a scan's keys
+/// repeat them — and the id, title, dedup key, group key and output are
+/// rendered again from those values and the key when the alert is needed
+/// (summary, exported state). Rendering over the same values gives the same
+/// text, so the alert is the one raised (checked at fire time in debug builds).
+struct FiredAlert: Sendable {
+    /// The group key text (the store's, shared).
+    let key: String
+    let content: AlertContent
+    /// The source IP (empty when the event had none; then the content has no source).
+    let sourceIP: String
+    let lastSeen: Int64
+    let count: Int
+
+    /// The alert as raised for the window opened at `start` (its references: the
+    /// window's earliest matches, as many as the alert counted).
+    func alert(start: Int64, matches: [MatchReference]) -> Alert {
+        let builder = content.builder
+        var fields: [String: FieldValues] = [:]
+        let groupValues = content.groupValues ?? GroupKey.values(of: key, fields: builder.groupBy.count) ?? []
+        for (i, field) in builder.groupBy.enumerated() where i < groupValues.count { fields[field.name] = groupValues[i] }
+        for (i, field) in builder.contentFields.enumerated() where i < content.values.count {
+            fields[field.name] = content.values[i]
+        }
+        let context = DictionaryContext(fields)
+        var source = content.source
+        source?.ip = sourceIP
+        let refs = Array(matches.prefix(min(builder.maxReferences, count)))
+        let windowStart = EventTime(nanos: start)
+        return Alert(rule: builder.rule, key: key, windowStart: windowStart, over: context,
+                     firstSeen: windowStart, lastSeen: EventTime(nanos: lastSeen), count: count,
+                     groupKey: Alert.fields(builder.groupBy, in: context), source: source, statistics: [],
+                     events: refs.map(\.origin), eventsOmitted: count - refs.count,
+                     dataVersions: content.dataVersions)
+    }
+}
+
+/// What a fired alert read of its event beyond the group key: the values of
+/// the fields its title, dedup key and output name (``AlertBuilder/contentFields``),
+/// the source's Tor flag and location (without the address) and the data
+/// versions. Immutable, compared by value, interned per store.
+final class AlertContent: Hashable, Sendable {
+    let builder: AlertBuilder
+    let values: [FieldValues]
+    /// The group-by values, only when the key text does not give them back
+    /// (a value holding one of the key's separators).
+    let groupValues: [FieldValues]?
+    /// The alert's source with an empty address.
+    let source: Alert.Source?
+    let dataVersions: Alert.DataVersions
+
+    init(builder: AlertBuilder, values: [FieldValues], groupValues: [FieldValues]?, source: Alert.Source?,
+         dataVersions: Alert.DataVersions) {
+        self.builder = builder
+        self.values = values
+        self.groupValues = groupValues
+        self.source = source
+        self.dataVersions = dataVersions
+    }
+
+    static func == (a: AlertContent, b: AlertContent) -> Bool {
+        a === b || (a.builder === b.builder && a.values == b.values && a.groupValues == b.groupValues
+            && a.source == b.source && a.dataVersions == b.dataVersions)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(values)
+        hasher.combine(source)
+    }
+}
+
+extension AlertBuilder {
+    /// The compact form of `alert`, raised for `window` of `key` over `context`;
+    /// its content is looked up in (or added to) `interned`.
+    func fired(_ alert: Alert, key: String, context: AuditEventContext, enrichment: EventEnrichment,
+               interned: inout Set<AlertContent>) -> FiredAlert {
+        let groupValues = groupBy.map { context.values(of: $0) }
+        let keyGives = GroupKey.values(of: key, fields: groupBy.count) == groupValues
+        var source = alert.source
+        source?.ip = ""
+        let candidate = AlertContent(builder: self, values: contentFields.map { context.values(of: $0) },
+                                     groupValues: keyGives ? nil : groupValues, source: source,
+                                     dataVersions: alert.dataVersions)
+        let content: AlertContent
+        if let existing = interned.firstIndex(of: candidate) {
+            content = interned[existing]
+        } else {
+            interned.insert(candidate)
+            content = candidate
+        }
+        return FiredAlert(key: key, content: content, sourceIP: alert.source?.ip ?? "",
+                          lastSeen: alert.lastSeen.nanos, count: alert.count)
+    }
+}

@@ -1,0 +1,104 @@
+import AuditEvents
+import Enrichment
+import Foundation
+import Testing
+@testable import Detection
+
+/// The engine keeps fired alerts and aggregate groups compactly (a fired
+/// window's alert rendered again from shared values, group-by values read
+/// back from the key): what comes out is what was raised, whatever the key holds.
+@Suite struct EngineCompactStateTests {
+    typealias F = EngineFixtures
+
+    static let berlin = GeoLocation(city: "Berlin", country: "Germany", countryCode: "DE", latitude: 52.5,
+                                    longitude: 13.4)
+
+    /// Users whose names hold the key's own separators (U+001F, U+001E), an empty one, a plain one;
+    /// as JSON string escapes (the fixture puts them into the record's JSON).
+    static let users = ["bob", #"a\u001fb"#, #"c\u001ed"#, ""]
+
+    func inputs() -> [F.Input] {
+        var out: [F.Input] = []
+        for (i, user) in Self.users.enumerated() {
+            for t in [0.0, 60, 120] {
+                let enrichment = EventEnrichment(geo: Self.berlin, torExitIPs: i % 2 == 0 ? ["5.5.5.5"] : [],
+                                                 geoDatabaseType: "GeoLite2-City", geoBuildEpoch: 1_700_000_000,
+                                                 torListTime: F.t0.seconds)
+                out.append(F.Input(event: F.event(at: t + Double(i), user: user, agent: "agent-\(i % 2)"),
+                                   line: out.count + 1, enrichment: enrichment))
+            }
+        }
+        return out
+    }
+
+    @Test func aSummaryRepeatsItsAlertWhateverTheKeyHolds() throws {
+        let rule = try F.rule(id: "Test.Dedup.User", dedupMinutes: 60, groupBy: ["user.name", "source.ip"],
+                              output: ["source.ip", "user.name", "user_agent", "verb"],
+                              title: "by [{user.name}] from [{source.ip}] with {user_agent}")
+        let alerts = F.run([rule], inputs()).alerts
+        let raised = alerts.filter { $0.kind == .alert }
+        let summaries = alerts.filter { $0.kind == .summary }
+        #expect(raised.count == Self.users.count)
+        #expect(summaries.count == Self.users.count)
+        #expect(Set(raised.map(\.title)).count == Self.users.count)
+        for alert in raised {
+            let summary = try #require(summaries.first { $0.id == alert.id })
+            var expected = alert
+            expected.kind = .summary
+            expected.count = 3
+            expected.lastSeen = summary.lastSeen
+            expected.events = summary.events
+            expected.eventsOmitted = summary.eventsOmitted
+            #expect(summary == expected)
+            #expect(summary.events.count == 3)
+        }
+    }
+
+    @Test func exportedFiredWindowsCarryTheAlertAsRaised() throws {
+        let rule = try F.rule(id: "Test.Dedup.User", dedupMinutes: 60, groupBy: ["user.name"],
+                              output: ["source.ip", "user.name", "user_agent"])
+        var engine = DetectionEngine(rules: [rule])
+        var raised: [Alert] = []
+        for input in inputs() {
+            raised += engine.process(input.event, enrichment: input.enrichment,
+                                     origin: .file(path: "events.jsonl", line: input.line))
+        }
+        let state = engine.exportState()
+        let exported = state.entries.compactMap { entry -> Alert? in
+            guard case .threshold(let key) = entry.state else { return nil }
+            return key.fired.first?.alert
+        }
+        #expect(exported.sorted { $0.id < $1.id } == raised.sorted { $0.id < $1.id })
+        // Through JSON (the changelog) into a fresh engine: the same summaries.
+        let decoded = try JSONDecoder().decode(EngineState.self, from: JSONEncoder().encode(state))
+        var restored = DetectionEngine(rules: [rule])
+        #expect(restored.importState(decoded) == 0)
+        #expect(restored.exportState() == state)
+        #expect(restored.finish().sorted { $0.id < $1.id } == engine.finish().sorted { $0.id < $1.id })
+    }
+
+    @Test func aggregateGroupsKeepTheirGroupByValuesWhateverTheyHold() throws {
+        let aggregate = Rule.Aggregate(
+            window: RuleDuration(seconds: 3600), groupBy: ["user.name", "Country"].compactMap(FieldReference.init),
+            stats: [Rule.Statistic(name: "count", function: .count),
+                    Rule.Statistic(name: "agents", function: .values(FieldReference("user_agent")!))],
+            having: try Condition("count > 2"))
+        let rule = try F.rule(id: "Test.Aggregate.User", aggregate: aggregate, output: ["user.name"],
+                              title: "{user.name} in {Country}")
+        var engine = DetectionEngine(rules: [rule])
+        for input in inputs() {
+            _ = engine.process(input.event, enrichment: input.enrichment,
+                               origin: .file(path: "events.jsonl", line: input.line))
+        }
+        let groups = engine.exportState().entries.compactMap { entry -> [FieldValue]? in
+            guard case .aggregate(_, let group) = entry.state else { return nil }
+            return group.groupValues
+        }
+        let names = ["bob", "a\u{1F}b", "c\u{1E}d", ""]
+        #expect(Set(groups) == Set(names.map { [FieldValue.string($0), "Germany"] }))
+        let alerts = engine.finish()
+        #expect(Set(alerts.map(\.title)) == Set(names.map { "\($0) in Germany" }))
+        #expect(Set(alerts.map { $0.groupKey.map(\.values) }) == Set(names.map { [[FieldValue.string($0)], ["Germany"]] }))
+        #expect(alerts.allSatisfy { $0.source?.city == "Berlin" && $0.statistics.first?.values == [3] })
+    }
+}

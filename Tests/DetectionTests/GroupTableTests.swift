@@ -1,0 +1,57 @@
+import Testing
+@testable import Detection
+
+/// The engine's key table (`GroupTable`) and the key text it is found by (`GroupKey`).
+@Suite struct GroupTableTests {
+    /// Keys whose hashes collide (two bits kept) are still told apart, found,
+    /// removed and found again; freed slots are reused.
+    @Test func collidingKeysAreToldApart() {
+        var table = GroupTable<Int>(hashMask: 0b11)
+        var expected: [String: Int] = [:]
+        for n in 0..<200 {
+            let key = "s10.0.\(n / 256).\(n % 256)"
+            let (slot, isNew) = table.slot(for: Array(key.utf8)) { n }
+            #expect(isNew)
+            #expect(table.slots[slot].key == key)
+            expected[key] = n
+        }
+        for (key, value) in expected {
+            let (slot, isNew) = table.slot(for: Array(key.utf8)) { -1 }
+            #expect(!isNew)
+            #expect(table.slots[slot].state == value)
+            #expect(table[key] == value)
+        }
+        // Remove every third key, from the middle of the chains too.
+        for (key, value) in expected where value % 3 == 0 {
+            let slot = try! #require(table.find(key))
+            table.remove(at: slot)
+            expected[key] = nil
+        }
+        #expect(table.count == expected.count)
+        #expect(table.find("s10.0.0.0") == nil)
+        for (key, value) in expected { #expect(table[key] == value) }
+        let slotsBefore = table.slots.count
+        table["s192.0.2.1"] = 7
+        #expect(table.slots.count == slotsBefore)  // a freed slot taken
+        #expect(table["s192.0.2.1"] == 7)
+        table["s192.0.2.1"] = nil
+        #expect(table["s192.0.2.1"] == nil)
+        #expect(Set(table.keys) == Set(expected.keys))
+    }
+
+    @Test func keyBytesAreTheKeyText() {
+        let values: [FieldValues] = [.one("prod"), .many(["a", 403, true]), .none, .one(1.5)]
+        var bytes: [UInt8] = []
+        for (i, v) in values.enumerated() {
+            if i > 0 { bytes.append(0x1F) }
+            GroupKey.write(v, into: &bytes)
+        }
+        let text = GroupKey.text(values)
+        #expect(String(decoding: bytes, as: UTF8.self) == text)
+        #expect(GroupKey.values(of: text, fields: 4) == values)
+        #expect(GroupKey.values(of: text, fields: 3) == nil)
+        // A value holding a separator does not read back as itself: callers compare.
+        let odd = GroupKey.text([.one("a\u{1F}b")])
+        #expect(GroupKey.values(of: odd, fields: 1) != [.one("a\u{1F}b")])
+    }
+}
