@@ -33,6 +33,8 @@ public struct DecodeIssue: Sendable, Hashable, CustomStringConvertible {
         case embeddedLogNotJSON = "embedded_log_not_json"
         /// The parser failed for a reason of its own (out of memory).
         case parserFailure = "parser_failure"
+        /// A binary record (Vigil's compact encoding) that is truncated or damaged.
+        case corruptRecord = "corrupt_record"
 
         /// True for reasons that skip; false for those that dead-letter.
         public var isSkip: Bool {

@@ -223,11 +223,36 @@ final class PartCache<Value: Hashable & Sendable> {
         guard mask >= 0 else { return Shared(make()) }
         let bytes = key.bytes
         let h = StringCache.hash(bytes, seed: 0x9E37_79B9_7F4A_7C15)
+        if let part = cached(bytes, hash: h) { return part }
+        let made = Shared(make())
+        remember(made, bytes, hash: h)
+        return made
+    }
+
+    /// The part these bytes made, if it is still cached; else `make()`'s, remembered only
+    /// when it is not nil (bytes that made nothing are never answered from the cache).
+    @inline(__always)
+    func part(_ bytes: UnsafeBufferPointer<UInt8>, make: () -> Value?) -> Shared<Value>? {
+        guard mask >= 0 else { return make().map(Shared.init) }
+        let h = StringCache.hash(bytes, seed: 0x9E37_79B9_7F4A_7C15)
+        if let part = cached(bytes, hash: h) { return part }
+        guard let value = make() else { return nil }
+        let made = Shared(value)
+        remember(made, bytes, hash: h)
+        return made
+    }
+
+    @inline(__always)
+    private func cached(_ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Shared<Value>? {
         let entry = entries + (Int(truncatingIfNeeded: h) & mask)
         if entry.pointee.hash == h, let part = entry.pointee.part, Self.same(entry.pointee, bytes) {
             return part
         }
-        let made = Shared(make())
+        return nil
+    }
+
+    private func remember(_ made: Shared<Value>, _ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) {
+        let entry = entries + (Int(truncatingIfNeeded: h) & mask)
         if entry.pointee.key.count < bytes.count {
             entry.pointee.key.deallocate()
             entry.pointee.key = .allocate(capacity: max(bytes.count, 64))
@@ -238,7 +263,6 @@ final class PartCache<Value: Hashable & Sendable> {
         entry.pointee.hash = h
         entry.pointee.length = bytes.count
         entry.pointee.part = made
-        return made
     }
 }
 

@@ -21,7 +21,8 @@ struct BenchCommand: AsyncParsableCommand {
             thread's CPU time (other processes on the machine do not count), best of --runs. \
             Stages: decode; + enrich; + detect (the goal: >= 250k events/s per core); and the \
             runtime's path, which also encodes each event as a repartition record and rebuilds it \
-            as the detect stage does (the record value is decoded a second time).
+            as the detect stage does (the compact version-2 record; and, for comparison, the \
+            version-1 record, whose JSON value is decoded a second time).
             """)
 
     @Option(help: "Topology file: decoders, GeoIP, Tor list, rules, limits.")
@@ -145,15 +146,16 @@ struct BenchCommand: AsyncParsableCommand {
             return (n, alerts)
         }
         if !fullOnly {
-            measure("runtime path: + repartition encode/decode") {
+            let carried = DocumentPolicy.carried(by: rules)
+            /// Encodes each event as ingest does, rebuilds it as the detect stage does, detects.
+            func runtimePath(_ encode: (AuditEvent, EventEnrichment, RawOrigin) -> ProducerRecord) -> (events: Int, alerts: Int) {
                 var engine = DetectionEngine(rules: rules, settings: settings)
                 var alerts = 0
                 var offset: Int64 = 0
                 let n = pass { event, record, index in
                     offset += 1
                     let origin = RawOrigin(topic: record.topic, partition: 0, offset: offset, index: index < 0 ? nil : index)
-                    let out = RepartitionCodec.encode(event, enrichment: enrich(event), origin: origin,
-                                                      topic: top.topics.repartition.name)
+                    let out = encode(event, enrich(event), origin)
                     let consumed = ConsumerRecord(topic: out.topic, partition: 0, offset: offset, key: out.key,
                                                   value: out.value, headers: out.headers,
                                                   timestamp: out.timestampMilliseconds.map { .init(kind: .createTime, milliseconds: $0) })
@@ -163,6 +165,18 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 alerts += engine.finish().count
                 return (n, alerts)
+            }
+            let topic = top.topics.repartition.name
+            measure("runtime path: + repartition encode/decode") {
+                runtimePath { event, enrichment, origin in
+                    RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
+                                            documents: DocumentPolicy.carries(carried, event.logType), topic: topic)
+                }
+            }
+            measure("  the same with version-1 records (JSON + headers)") {
+                runtimePath { event, enrichment, origin in
+                    RepartitionCodec.encodeVersion1(event, enrichment: enrichment, origin: origin, topic: topic)
+                }
             }
         }
         let full = rows.first { $0.0.hasPrefix("decode + enrich + detect") }?.1 ?? 0

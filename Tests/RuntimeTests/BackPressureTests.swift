@@ -88,9 +88,9 @@ import Testing
             // (Read to the count: a duplicate would take a missing record's place in it.)
             let records = try await readTopic(topology.topics.repartition.name, broker, count: count,
                                               timeout: .seconds(20))
+            let decoder = try RepartitionDecoder()
             let origins = records.compactMap { r -> String? in
-                guard let p = r.header("vigil-source-partition"), let o = r.header("vigil-source-offset") else { return nil }
-                return String(decoding: p, as: UTF8.self) + "@" + String(decoding: o, as: UTF8.self)
+                decoder.decode(r).event.map { "\($0.origin.partition)@\($0.origin.offset)" }
             }
             #expect(origins.count == count)
             #expect(Set(origins).count == count)

@@ -25,6 +25,16 @@ import Testing
         }
     }
 
+    /// A stateless rule over raw JSON paths of the EKS fixture (none of them a normalized field).
+    static let rawPathRule = #"""
+        id: Test.Raw.Paths
+        title: 'raw [{annotations."authorization.k8s.io/decision"}] for [{responseStatus.details.kind}] at [{stageTimestamp}]'
+        severity: low
+        log_types: [Amazon.EKS.Audit]
+        where: annotations."authorization.k8s.io/decision" == "forbid" and responseStatus.details.group == "batch"
+        output: [responseObject.kind, requestReceivedTimestamp, source.ip]
+        """#
+
     @Test(.timeLimit(.minutes(3)))
     func rawTopicsToAlertsWithDeterministicIDs() async throws {
         try await withBroker { broker in
@@ -35,8 +45,16 @@ import Testing
             ]
             for raw in raws { try await broker.createTopic(raw.topic, partitions: 2) }
             let dir = try temporaryDirectory()
-            try write(IngestStageTests.topology(broker.bootstrap, name: name, raws: raws), to: dir + "/t.yaml")
+            // The seed rules and one that reads raw JSON paths (condition, title and output), so
+            // the JSON documents travel for EKS events and the raw reads are checked end to end.
+            let rulesDir = dir + "/rules"
+            try FileManager.default.copyItem(atPath: repositoryPath("topology/rules"), toPath: rulesDir)
+            try write(Self.rawPathRule, to: rulesDir + "/raw.yaml")
+            try write(IngestStageTests.topology(broker.bootstrap, name: name, raws: raws)
+                        .replacingOccurrences(of: "rules: " + repositoryPath("topology/rules"), with: "rules: " + rulesDir),
+                      to: dir + "/t.yaml")
             let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
+            #expect(rules.contains { $0.id == "Test.Raw.Paths" })
 
             // Produce to partition 0 in order; the reference engine sees the same events and origins.
             let producer = try testProducer(broker)
@@ -59,6 +77,7 @@ import Testing
             #expect(byRule["Kubernetes.API.Multiple403.PublicIP"] == 1, "\(byRule)")
             #expect(byRule["Amazon.EKS.Audit.Multiple403"] == 1, "\(byRule)")
             #expect((byRule["Kubernetes.Direct.Interactive.API.Request"] ?? 0) >= 1, "\(byRule)")
+            #expect(byRule["Test.Raw.Paths"] == 12, "\(byRule)")
 
             let ingest = try IngestStage(topology: topology, logger: testLogger)
             let detect = DetectStage(topology: topology, rules: rules, logger: testLogger)

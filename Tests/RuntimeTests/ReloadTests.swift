@@ -179,11 +179,11 @@ import Testing
             try await runIngest.value
 
             let records = try await readTopic(topology.topics.repartition.name, broker, count: 3, timeout: .seconds(10))
-            let header = { (r: ConsumerRecord, name: String) in r.header(name).map { String(decoding: $0, as: UTF8.self) } }
-            let sorted = records.sorted { (header($0, "vigil-source-offset") ?? "") < (header($1, "vigil-source-offset") ?? "") }
-            #expect(sorted.map { header($0, "vigil-geo-db") } == [before.databaseType, after.databaseType, after.databaseType])
-            #expect(sorted.map { header($0, "vigil-geo-epoch") }
-                    == [before, after, after].map { String($0.buildEpoch) })
+            let decoder = try RepartitionDecoder()
+            let sorted = records.compactMap { decoder.decode($0).event }.sorted { $0.origin.offset < $1.origin.offset }
+            #expect(sorted.count == 3)
+            #expect(sorted.map(\.enrichment.geoDatabaseType) == [before.databaseType, after.databaseType, after.databaseType])
+            #expect(sorted.map(\.enrichment.geoBuildEpoch) == [before, after, after].map { Optional($0.buildEpoch) })
         }
     }
 

@@ -22,6 +22,8 @@ public final class IngestStage: Sendable {
     public let geo: GeoLocator?
     public let tor: TorExitList?
     let enrichmentMetrics = EnrichmentMetrics()
+    /// Which log types' events carry their JSON documents (rules reading raw paths).
+    let documents: DocumentPolicy
     /// Where the stage is (for `/ready` and `/health`).
     public let status: StageStatus
 
@@ -40,6 +42,7 @@ public final class IngestStage: Sendable {
             geo = nil
         }
         tor = topology.enrichment.tor.map { TorExitList(configuration: $0.listConfiguration, logger: logger) }
+        documents = DocumentPolicy(directory: topology.rulesDirectory, logger: logger)
     }
 
     /// Counts so far.
@@ -66,10 +69,10 @@ public final class IngestStage: Sendable {
                              tracker: tracker, logger: logger, status: status, failure: { [shared] in shared.failure }, recover: { [shared] in shared.recover() },
                              monitor: monitor)
         let enricher = Enricher(geo: geo, tor: tor)
-        try await loop.run { [tracker, shared] (consumer, producer) throws(RuntimeError) in
+        try await loop.run { [tracker, shared, documents] (consumer, producer) throws(RuntimeError) in
             var workers: [IngestWorker] = []
             for _ in 0..<t.workers.ingest {
-                workers.append(try IngestWorker(topology: t, enricher: enricher, producer: producer,
+                workers.append(try IngestWorker(topology: t, enricher: enricher, documents: documents, producer: producer,
                                                 consumer: consumer, tracker: tracker, shared: shared))
             }
             return IngestProcessor(workers: workers, tracker: tracker, producer: producer,
@@ -82,7 +85,9 @@ public final class IngestStage: Sendable {
     /// fetched again (a failed fetch keeps the last good list). Between SIGHUPs the GeoIP file is
     /// checked every `enrichment.geoip.reload_check` and the Tor list refreshed every
     /// `enrichment.tor.interval`. Events enriched from then on carry the new data versions.
+    /// The rules folder is read again too: which log types' JSON documents travel (``DocumentPolicy``).
     public func reload() async -> (geoIP: GeoLocator.ReloadOutcome?, tor: TorExitList.RefreshOutcome?) {
+        documents.refresh(force: true)
         var geoOutcome: GeoLocator.ReloadOutcome?
         if let geo {
             // Through the watch first, so a change it had not seen yet is not reloaded twice.
@@ -94,11 +99,12 @@ public final class IngestStage: Sendable {
     }
 
     private func startEnrichmentRefresh() -> Task<Void, Never> {
-        let geo = self.geo, tor = self.tor
+        let geo = self.geo, tor = self.tor, documents = self.documents, check = topology.rulesReloadCheck
         return Task.detached {
             await withTaskGroup(of: Void.self) { group in
                 if let geo { group.addTask { await geo.run() } }
                 if let tor { group.addTask { await tor.run() } }
+                group.addTask { await documents.run(every: check) }
             }
         }
     }

@@ -44,6 +44,7 @@ final class IngestWorker: @unchecked Sendable {
     private let topology: Topology
     private let sources: [String: Source]
     private let enricher: Enricher
+    private let documents: DocumentPolicy
     private let producer: KafkaProducer
     private let tracker: OffsetTracker
     private let consumer: KafkaConsumer
@@ -51,7 +52,7 @@ final class IngestWorker: @unchecked Sendable {
     private var outcomes: [DecodeOutcome] = []
     private let eventCounters = IngestWorker.eventCounters
 
-    init(topology: Topology, enricher: Enricher, producer: KafkaProducer, consumer: KafkaConsumer,
+    init(topology: Topology, enricher: Enricher, documents: DocumentPolicy, producer: KafkaProducer, consumer: KafkaConsumer,
          tracker: OffsetTracker, shared: IngestShared) throws(RuntimeError) {
         var sources: [String: Source] = [:]
         for source in topology.sources {
@@ -66,6 +67,7 @@ final class IngestWorker: @unchecked Sendable {
         self.topology = topology
         self.sources = sources
         self.enricher = enricher
+        self.documents = documents
         self.producer = producer
         self.consumer = consumer
         self.tracker = tracker
@@ -77,6 +79,8 @@ final class IngestWorker: @unchecked Sendable {
         let repartition = topology.topics.repartition.name
         let deadLetter = topology.topics.deadLetter.name
         var produced: [(ProducerRecord, deadLetter: Bool)] = []
+        // Taken once per slice: a rules change applies from the next one.
+        let carried = documents.carried
         // Events per log type, added to the counters once per slice (not per event).
         var eventsByType: [LogType: Int] = [:]
         defer {
@@ -100,6 +104,7 @@ final class IngestWorker: @unchecked Sendable {
                     let origin = RawOrigin(record, index: several ? index : nil)
                     produced.append((RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
                                                              arrival: record.timestamp?.milliseconds,
+                                                             documents: DocumentPolicy.carries(carried, event.logType),
                                                              topic: repartition), false))
                     events += 1
                     eventsByType[event.logType, default: 0] += 1

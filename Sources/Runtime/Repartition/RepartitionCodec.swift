@@ -6,23 +6,31 @@ import KafkaIO
 ///
 /// - key: the event's primary source IP; for process events the container id; else none
 ///   (such events carry no per-key state and may land on any partition).
-/// - value: the JSON document the event was decoded from, unchanged: the audit Event, the
-///   Cloud Audit Log entry, the ECS document, or for AKS the whole diagnostic record (its
-///   `resourceId` names the cluster). The detect stage decodes it again with the decoder of
-///   the log type, so rules see exactly what ingest saw, and can extract their own raw fields.
-/// - headers (all text): `vigil-repartition` (format version, `1`), `vigil-log-type`,
-///   `vigil-time` (`seconds.nanoseconds`, when the event has a time), `vigil-cluster`,
-///   `vigil-source-topic` / `-partition` / `-offset` / `-index` (the raw record),
-///   `vigil-source-time` (the raw record's timestamp, milliseconds: its arrival),
-///   `vigil-geo` (the location as a JSON object), `vigil-geo-db`, `vigil-geo-epoch`,
-///   `vigil-tor-exits` (comma-separated), `vigil-tor-time`.
+/// - value (version 2, written since issue 6 item 10): the compact binary encoding, no JSON
+///   and no headers:
 ///
-/// What decoding does not reproduce from the document alone travels in headers: the cluster
-/// (an EKS topic's configured label, a CloudWatch log group), the time (CloudWatch's entry
-/// timestamp), and the enrichment, which is computed once, at ingest.
+///   ```
+///   magic       "VGR" 0x02                 4 bytes: the format and its version
+///   arrival     byte 0/1, 8 bytes LE       the raw record's timestamp (ms), at a fixed place
+///   origin      string topic, int partition, int offset, optionalInt index
+///   enrichment  byte flags (1 geo), geo block, strings Tor exits, optionalString database
+///               type, optionalInt build epoch, optionalInt Tor list time
+///   event       AuditEvent.writeCompact: every model field, the raw document and the
+///               envelope only when the rule set reads raw JSON paths of the event's log type
+///   ```
+///   (``CompactWriter`` documents the primitives.) The detect stage rebuilds the event,
+///   its enrichment and origin without parsing JSON (``RepartitionDecoder``).
+/// - timestamp: the event time (milliseconds).
+///
+/// Version 1 (``encodeVersion1(_:enrichment:origin:arrival:topic:)``) carried the raw JSON
+/// document as the value and the rest in text headers; the detect stage still reads it, so
+/// records in flight during a rolling upgrade are not dead-lettered.
 public enum RepartitionCodec {
-    public static let version = "1"
+    public static let version = "2"
+    /// The first bytes of a version-2 value.
+    static let magic: [UInt8] = [0x56, 0x47, 0x52, 0x02]
 
+    /// Version 1's headers (all text).
     enum Header {
         static let version = "vigil-repartition"
         static let logType = "vigil-log-type"
@@ -51,14 +59,56 @@ public enum RepartitionCodec {
 
     /// The record to produce for one decoded, enriched event; `arrival` is the raw record's
     /// timestamp (milliseconds), from which the detect stage measures alert latency.
+    /// `documents`: carry the raw document (and envelope) for rules that read raw JSON paths.
     public static func encode(_ event: AuditEvent, enrichment: EventEnrichment, origin: RawOrigin,
-                              arrival: Int64? = nil, topic: String) -> ProducerRecord {
+                              arrival: Int64? = nil, documents: Bool = false, topic: String) -> ProducerRecord {
+        var w = CompactWriter(capacity: documents ? 512 + event.raw.bytes.count + (event.envelope?.bytes.count ?? 0) : 384)
+        w.raw(magic)
+        w.byte(arrival == nil ? 0 : 1)
+        w.fixed64(UInt64(bitPattern: arrival ?? 0))
+        w.string(origin.topic)
+        w.int(Int64(origin.partition))
+        w.int(origin.offset)
+        w.optionalInt(origin.index.map(Int64.init))
+        w.byte(enrichment.geo == nil ? 0 : 1)
+        if let g = enrichment.geo { w.block { write(g, into: &$0) } }
+        w.strings(enrichment.torExitIPs)
+        w.optionalString(enrichment.geoDatabaseType)
+        w.optionalInt(enrichment.geoBuildEpoch.map { Int64(bitPattern: $0) })
+        w.optionalInt(enrichment.torListTime)
+        event.writeCompact(into: &w, documents: documents)
+        return ProducerRecord(topic: topic, key: key(for: event).map { Array($0.utf8) }, value: w.bytes,
+                              timestampMilliseconds: event.time?.milliseconds)
+    }
+
+    /// A location's fields, in ``GeoLocation``'s order.
+    static func write(_ g: GeoLocation, into w: inout CompactWriter) {
+        w.optionalString(g.city)
+        w.optionalString(g.country)
+        w.optionalString(g.countryCode)
+        w.optionalString(g.region)
+        w.optionalString(g.regionCode)
+        w.optionalString(g.continent)
+        w.optionalString(g.continentCode)
+        w.optionalString(g.postalCode)
+        w.optionalString(g.timeZone)
+        w.optionalDouble(g.latitude)
+        w.optionalDouble(g.longitude)
+        w.optionalInt(g.accuracyRadius.map(Int64.init))
+        w.optionalInt(g.metroCode.map(Int64.init))
+    }
+
+    /// The record version 1 of the format made (the raw JSON document as the value, the rest
+    /// in text headers): what ingest wrote before version 2. Kept so the rolling upgrade
+    /// (version-1 records still in flight) is tested and `vigil bench` can compare.
+    public static func encodeVersion1(_ event: AuditEvent, enrichment: EventEnrichment, origin: RawOrigin,
+                                      arrival: Int64? = nil, topic: String) -> ProducerRecord {
         var headers: [KafkaHeader] = []
         headers.reserveCapacity(15)
         func add(_ key: String, _ value: String?) {
             if let value { headers.append(KafkaHeader(key: key, string: value)) }
         }
-        add(Header.version, version)
+        add(Header.version, "1")
         add(Header.logType, event.logType.rawValue)
         origin.appendHeaders(to: &headers)
         add(Header.sourceTime, arrival.map { String($0) })
@@ -74,9 +124,22 @@ public enum RepartitionCodec {
                               headers: headers, timestampMilliseconds: event.time?.milliseconds)
     }
 
-    /// The raw record's timestamp a repartition record carries (milliseconds), if any.
+    /// Whether a value is version 2 (starts with the magic bytes).
+    static func isVersion2(_ value: [UInt8]?) -> Bool {
+        guard let value, value.count >= magic.count else { return false }
+        return value[0] == magic[0] && value[1] == magic[1] && value[2] == magic[2] && value[3] == magic[3]
+    }
+
+    /// The raw record's timestamp a repartition record carries (milliseconds), if any: read at
+    /// its fixed place in a version-2 value, from the header in version 1.
     static func arrival(of record: ConsumerRecord) -> Int64? {
-        record.header(Header.sourceTime).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+        if let value = record.value, isVersion2(value) {
+            guard value.count >= 13, value[4] == 1 else { return nil }
+            var ms: UInt64 = 0
+            for i in 0..<8 { ms |= UInt64(value[5 + i]) << (8 * UInt64(i)) }
+            return Int64(bitPattern: ms)
+        }
+        return record.header(Header.sourceTime).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
     }
 
     static func geoJSON(_ g: GeoLocation) -> String {

@@ -27,13 +27,18 @@ public enum RepartitionOutcome: Sendable {
     }
 }
 
-/// Rebuilds events from repartition records (``RepartitionCodec``): one decode of the
-/// carried document with the decoder of its log type, plus the headers.
+/// Rebuilds events from repartition records (``RepartitionCodec``): a version-2 record from
+/// its compact encoding (no JSON parsed; repeated parts, strings and locations shared through
+/// caches), a version-1 record by one decode of the carried document with the decoder of its
+/// log type, plus the headers.
 ///
-/// - Important: not thread-safe (it owns decoders); one per worker.
+/// - Important: not thread-safe (it owns decoders and caches); one per worker.
 public final class RepartitionDecoder {
     private let decoders: [LogType: AuditRecordDecoder]
-    /// Recently seen `vigil-geo` headers: one location object shared by the events of an IP.
+    private let compact = CompactEventDecoder()
+    /// Locations by their encoded bytes: the events of an IP share one `GeoLocation`.
+    private let locations = CompactCache<GeoLocation>(slots: 4096)
+    /// Recently seen `vigil-geo` headers (version 1): one location object shared by the events of an IP.
     private var geoMemo: [[UInt8]: GeoLocation] = [:]
     private let geoMemoCapacity = 4096
     private var outcomes: [DecodeOutcome] = []
@@ -57,6 +62,70 @@ public final class RepartitionDecoder {
 
     /// The event a repartition record carries, or why it cannot be rebuilt.
     public func decode(_ record: ConsumerRecord) -> RepartitionOutcome {
+        if let value = record.value, RepartitionCodec.isVersion2(value) {
+            return value.withUnsafeBufferPointer { decodeVersion2($0) }
+        }
+        return decodeVersion1(record)
+    }
+
+    private func decodeVersion2(_ value: UnsafeBufferPointer<UInt8>) -> RepartitionOutcome {
+        func corrupt(_ detail: String) -> RepartitionOutcome {
+            .issue(DecodeIssue(.corruptRecord, "repartition record (version 2): \(detail)"))
+        }
+        var r = compact.reader(value, position: RepartitionCodec.magic.count + 9)
+        let topic = r.string()
+        let partition = r.int()
+        let offset = r.int()
+        let index = r.optionalInt()
+        guard !r.failed, let partition = Int32(exactly: partition),
+              index.map({ Int(exactly: $0) != nil && $0 >= 0 }) ?? true else {
+            return corrupt("origin damaged")
+        }
+        var enrichment = EventEnrichment()
+        switch r.byte() {
+        case 0: break
+        case 1:
+            let block = r.block()
+            guard !r.failed, let g = locations.value(block, make: { Self.location(r.reader(of: block)) }) else {
+                return corrupt("location damaged")
+            }
+            enrichment.geo = g
+        default: return corrupt("enrichment flags damaged")
+        }
+        enrichment.torExitIPs = r.strings()
+        enrichment.geoDatabaseType = r.optionalString()
+        enrichment.geoBuildEpoch = r.optionalInt().map { UInt64(bitPattern: $0) }
+        enrichment.torListTime = r.optionalInt()
+        guard !r.failed else { return corrupt("enrichment damaged") }
+        switch compact.readEvent(&r) {
+        case .deadLetter(var issue), .skipped(var issue):
+            issue.detail = "repartition record (version 2): " + issue.detail
+            return .issue(issue)
+        case .decoded(let event):
+            guard r.atEnd else { return corrupt("\(value.count - r.position) bytes after the event") }
+            let origin = RawOrigin(topic: topic, partition: partition, offset: offset, index: index.map { Int($0) })
+            return .event(RepartitionedEvent(event: event, enrichment: enrichment, origin: origin))
+        }
+    }
+
+    /// A location written by ``RepartitionCodec/write(_:into:)``; nil when damaged.
+    private static func location(_ reader: CompactReader) -> GeoLocation? {
+        var r = reader
+        let city = r.optionalString(), country = r.optionalString(), countryCode = r.optionalString()
+        let region = r.optionalString(), regionCode = r.optionalString(), continent = r.optionalString()
+        let continentCode = r.optionalString(), postalCode = r.optionalString(), timeZone = r.optionalString()
+        let latitude = r.optionalDouble(), longitude = r.optionalDouble()
+        let accuracy = r.optionalInt(), metro = r.optionalInt()
+        guard r.atEnd else { return nil }
+        func int(_ v: Int64?) -> Int? { v.flatMap { Int(exactly: $0) } }
+        return GeoLocation(city: city, country: country, countryCode: countryCode, region: region,
+                           regionCode: regionCode, continent: continent, continentCode: continentCode,
+                           postalCode: postalCode, timeZone: timeZone, latitude: latitude, longitude: longitude,
+                           accuracyRadius: int(accuracy), metroCode: int(metro))
+    }
+
+    /// A version-1 record: the document decoded again, the rest from the headers.
+    private func decodeVersion1(_ record: ConsumerRecord) -> RepartitionOutcome {
         var logType: LogType?
         var time: EventTime?
         var cluster: String?
