@@ -11,15 +11,17 @@
 /// cluster      optionalString
 /// audit id     optionalString
 /// parts        block { request block, user block, object block, response block,
-///                      authorization block, source IPs block }
+///                      authorization block }
+/// source IPs   block { strings }
 /// process      block                                       (flag 4)
 /// extracted    varint count, each byte 0 (absent) or 1 and the value's JSON text  (flag 32)
 /// raw          blob                                        (flag 8)
 /// envelope     blob                                        (flag 16)
 /// ```
 ///
-/// The parts are blocks so the reader can key its caches on their bytes: the events of one
-/// IP share their parts without building them again.
+/// The parts are blocks so the reader can key its caches on their bytes: events share their
+/// parts without building them again. The source IPs are a block of their own, outside the
+/// parts (as in the model): the same user, object and request come from many addresses.
 extension AuditEvent {
     enum CompactFlag {
         static let time: UInt8 = 1
@@ -100,8 +102,8 @@ extension AuditEvent {
                 w.optionalString(a.decision)
                 w.optionalString(a.reason)
             }
-            w.block { w in w.strings(parts.sourceIPs) }
         }
+        w.block { w in w.strings(f.sourceIPs) }
         if let p = f.process {
             w.block { w in
                 w.optionalString(p.name)

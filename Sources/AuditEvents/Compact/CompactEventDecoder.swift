@@ -1,8 +1,8 @@
 /// Reads events written by ``AuditEvent/writeCompact(into:documents:)``, parsing no JSON.
 ///
 /// Repeated parts come from caches keyed by their encoded bytes (the parts as a whole, then
-/// each part: user, object reference, request line, response, annotations, source IPs, the
-/// process fields), and repeated strings from a string cache, so the events of one source
+/// each part: user, object reference, request line, response, annotations; the source IPs and
+/// the process fields on their own), and repeated strings from a string cache, so the events of one source
 /// share their parts and a hit allocates nothing. Damaged input is a ``DecodeIssue``
 /// (`corrupt_record`), never a trap; bytes that made nothing are never cached.
 ///
@@ -49,6 +49,14 @@ public final class CompactEventDecoder {
         guard let eventParts = parts.events.part(partsBlock, make: { readParts(partsBlock, r) }) else {
             return .deadLetter(Self.corrupt("event parts damaged"))
         }
+        let sourceIPBytes = r.block()
+        guard !r.failed, let sourceIPs = parts.lists.part(sourceIPBytes, make: { () -> SourceIPList? in
+            var l = r.reader(of: sourceIPBytes)
+            let list = l.strings()
+            return l.atEnd ? SourceIPList(ips: list, warnings: []) : nil
+        }) else {
+            return .deadLetter(Self.corrupt("source IPs damaged"))
+        }
         var process: ProcessDetails?
         if flags & AuditEvent.CompactFlag.process != 0 {
             let block = r.block()
@@ -83,6 +91,7 @@ public final class CompactEventDecoder {
             f.cluster = cluster
             f.auditID = auditID
             f.parts = eventParts
+            f.sourceIPs = sourceIPs.value.ips
             f.process = process
             f.envelope = envelope
             f.extracted = extracted
@@ -98,7 +107,7 @@ public final class CompactEventDecoder {
     private func readParts(_ block: UnsafeBufferPointer<UInt8>, _ outer: CompactReader) -> EventParts? {
         var r = outer.reader(of: block)
         let requestBytes = r.block(), userBytes = r.block(), objectBytes = r.block(), responseBytes = r.block()
-        let authorizationBytes = r.block(), sourceIPBytes = r.block()
+        let authorizationBytes = r.block()
         guard r.atEnd else { return nil }
         guard let request = parts.requests.part(requestBytes, make: { readRequest(r.reader(of: requestBytes)) }),
               let user = parts.users.part(userBytes, make: { readUser(r.reader(of: userBytes)) }),
@@ -106,15 +115,10 @@ public final class CompactEventDecoder {
               let response = parts.responses.part(responseBytes, make: { readResponse(r.reader(of: responseBytes)) }),
               let authorization = parts.authorizations.part(authorizationBytes, make: {
                   readAuthorization(r.reader(of: authorizationBytes))
-              }),
-              let ips = parts.lists.part(sourceIPBytes, make: { () -> [String]? in
-                  var l = r.reader(of: sourceIPBytes)
-                  let list = l.strings()
-                  return l.atEnd ? list : nil
               })
         else { return nil }
         return EventParts(request: request, user: user, object: object, response: response,
-                          authorization: authorization, sourceIPs: ips.value)
+                          authorization: authorization)
     }
 
     private func readRequest(_ reader: CompactReader) -> RequestLine? {
