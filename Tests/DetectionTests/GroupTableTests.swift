@@ -39,6 +39,33 @@ import Testing
         #expect(Set(table.keys) == Set(expected.keys))
     }
 
+    /// Inserts and removals in a seeded random order, with hashes narrowed to eight bits
+    /// (long probe runs that removal shifts back), agree with a dictionary at every step.
+    @Test func randomInsertsAndRemovalsAgreeWithADictionary() {
+        var table = GroupTable<Int>(hashMask: 0xFF)
+        var model: [String: Int] = [:]
+        var seed: UInt64 = 0x5EED
+        func next() -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: seed >> 33)
+        }
+        for step in 0..<6_000 {
+            let key = "k\(next() % 700)"
+            if next() % 3 == 0 {
+                if let at = table.find(key) { table.remove(at: at) }
+                model[key] = nil
+            } else {
+                let (slot, isNew) = table.slot(for: Array(key.utf8)) { step }
+                #expect(isNew == (model[key] == nil))
+                if isNew { model[key] = step }
+                #expect(table.slots[slot].state == model[key])
+            }
+            #expect(table.count == model.count)
+        }
+        for n in 0..<700 { #expect(table["k\(n)"] == model["k\(n)"]) }
+        #expect(Set(table.keys) == Set(model.keys))
+    }
+
     @Test func keyBytesAreTheKeyText() {
         let values: [FieldValues] = [.one("prod"), .many(["a", 403, true]), .none, .one(1.5)]
         var bytes: [UInt8] = []

@@ -7,24 +7,26 @@ import Darwin
 /// Rule state by group key, found from the key's bytes: the per-match path
 /// writes the group-by values into a reused buffer (``GroupKey/write(_:in:into:)``),
 /// hashes it and compares it with the stored key text; the `String` is made
-/// only when the key is new. Keys with equal hashes are chained, so a
-/// collision costs a comparison, never a wrong answer.
+/// only when the key is new. The index is flat: open addressing with linear
+/// probing over slot numbers (4 bytes a position, at most three quarters
+/// full), each slot keeping its hash, so a collision costs a comparison,
+/// never a wrong answer; removal shifts the following run back (no tombstones).
 ///
 /// Slots are reused after removal; a slot index is valid until its key is removed.
 struct GroupTable<State> {
     struct Slot {
         /// The key text (``GroupKey``); empty in a free slot.
         var key: String
-        /// The next slot whose key has the same hash (-1: none).
-        var next: Int32
+        /// The key's hash (its low 32 bits, after the mask).
+        var hash: UInt32
         /// nil in a free slot.
         var state: State?
     }
 
     /// Live and free slots; a live slot has a state.
     var slots: [Slot] = []
-    /// Hash → the first slot of its chain.
-    private var index: [UInt64: Int32] = [:]
+    /// Position → slot number (-1: empty); a power of two long, or empty before the first key.
+    private var index: [Int32] = []
     private var free: [Int32] = []
     /// Live keys.
     private(set) var count = 0
@@ -37,11 +39,16 @@ struct GroupTable<State> {
 
     /// The slot holding the key whose text is `bytes`, made with `make()` when there is none.
     mutating func slot(for bytes: [UInt8], default make: () -> State) -> (slot: Int, isNew: Bool) {
-        let hash = Self.hash(bytes) & hashMask
-        var i = index[hash] ?? -1
-        while i >= 0 {
-            if Self.equal(slots[Int(i)].key, bytes) { return (Int(i), false) }
-            i = slots[Int(i)].next
+        let hash = UInt32(truncatingIfNeeded: Self.hash(bytes) & hashMask)
+        if !index.isEmpty {
+            let mask = index.count - 1
+            var at = Int(hash) & mask
+            while true {
+                let i = Int(index[at])
+                if i < 0 { break }
+                if slots[i].hash == hash, Self.equal(slots[i].key, bytes) { return (i, false) }
+                at = (at + 1) & mask
+            }
         }
         let at = insert(String(decoding: bytes, as: UTF8.self), hash: hash, make())
         return (at, true)
@@ -49,12 +56,16 @@ struct GroupTable<State> {
 
     /// The slot of `key`, if it is there.
     func find(_ key: String) -> Int? {
-        var i = index[Self.hash(key) & hashMask] ?? -1
-        while i >= 0 {
-            if slots[Int(i)].key == key { return Int(i) }
-            i = slots[Int(i)].next
+        guard !index.isEmpty else { return nil }
+        let hash = UInt32(truncatingIfNeeded: Self.hash(key) & hashMask)
+        let mask = index.count - 1
+        var at = Int(hash) & mask
+        while true {
+            let i = Int(index[at])
+            if i < 0 { return nil }
+            if slots[i].hash == hash, slots[i].key == key { return i }
+            at = (at + 1) & mask
         }
-        return nil
     }
 
     /// The state of `key`; setting nil removes it.
@@ -64,7 +75,7 @@ struct GroupTable<State> {
             if let at = find(key) {
                 if let newValue { slots[at].state = newValue } else { remove(at: at) }
             } else if let newValue {
-                _ = insert(key, hash: Self.hash(key) & hashMask, newValue)
+                _ = insert(key, hash: UInt32(truncatingIfNeeded: Self.hash(key) & hashMask), newValue)
             }
         }
     }
@@ -72,21 +83,24 @@ struct GroupTable<State> {
     /// Removes the key in slot `at` (its slot becomes free).
     mutating func remove(at: Int) {
         guard slots[at].state != nil else { return }
-        let hash = Self.hash(slots[at].key) & hashMask
-        let next = slots[at].next
-        if index[hash] == Int32(at) {
-            index[hash] = next >= 0 ? next : nil
-        } else {
-            var i = index[hash] ?? -1
-            while i >= 0 {
-                if slots[Int(i)].next == Int32(at) {
-                    slots[Int(i)].next = next
-                    break
-                }
-                i = slots[Int(i)].next
-            }
+        let mask = index.count - 1
+        var hole = Int(slots[at].hash) & mask
+        while index[hole] != Int32(at) { hole = (hole + 1) & mask }
+        // Shift back each following entry of the run that may not sit past the hole.
+        var next = hole
+        while true {
+            next = (next + 1) & mask
+            let i = Int(index[next])
+            if i < 0 { break }
+            let home = Int(slots[i].hash) & mask
+            // `home` cyclically in (hole, next]: the entry stays.
+            let stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
+            if stays { continue }
+            index[hole] = index[next]
+            hole = next
         }
-        slots[at] = Slot(key: "", next: -1, state: nil)
+        index[hole] = -1
+        slots[at] = Slot(key: "", hash: 0, state: nil)
         free.append(Int32(at))
         count -= 1
     }
@@ -101,9 +115,9 @@ struct GroupTable<State> {
 
     var keys: [String] { slots.compactMap { $0.state == nil ? nil : $0.key } }
 
-    private mutating func insert(_ key: String, hash: UInt64, _ state: State) -> Int {
-        let head = index[hash] ?? -1
-        let slot = Slot(key: key, next: head, state: state)
+    private mutating func insert(_ key: String, hash: UInt32, _ state: State) -> Int {
+        if (count + 1) * 4 > index.count * 3 { grow() }
+        let slot = Slot(key: key, hash: hash, state: state)
         let at: Int
         if let reused = free.popLast() {
             at = Int(reused)
@@ -112,9 +126,23 @@ struct GroupTable<State> {
             at = slots.count
             slots.append(slot)
         }
-        index[hash] = Int32(at)
+        place(Int32(at), hash: hash)
         count += 1
         return at
+    }
+
+    /// Puts slot number `slot` at the first empty position from its hash's.
+    private mutating func place(_ slot: Int32, hash: UInt32) {
+        let mask = index.count - 1
+        var at = Int(hash) & mask
+        while index[at] >= 0 { at = (at + 1) & mask }
+        index[at] = slot
+    }
+
+    /// Doubles the index (16 positions at first) and places every live slot again.
+    private mutating func grow() {
+        index = Array(repeating: -1, count: max(16, index.count * 2))
+        for i in slots.indices where slots[i].state != nil { place(Int32(i), hash: slots[i].hash) }
     }
 
     private static func equal(_ key: String, _ bytes: [UInt8]) -> Bool {
