@@ -32,7 +32,12 @@ public struct AggregateGroupState: Sendable, Hashable, Codable {
         set { statisticsBox = Shared(newValue) }
     }
     /// The earliest matches (capped).
-    public var matches: [MatchReference]
+    public var matches: [MatchReference] {
+        get { refs.array }
+        set { refs = MatchList(newValue) }
+    }
+    /// The matches as kept (one inline).
+    var refs: MatchList
     /// The source IP and data versions of the earliest match (the alert's
     /// `source` and `data_versions`: a choice that does not depend on arrival order).
     public var source: Alert.Source? {
@@ -54,10 +59,10 @@ public struct AggregateGroupState: Sendable, Hashable, Codable {
     }
     /// The match `source` came from.
     public var representative: MatchReference? {
-        get { otherRepresentative?.value ?? (hasRepresentative ? matches.first : nil) }
+        get { otherRepresentative?.value ?? (hasRepresentative ? refs.first : nil) }
         set {
             hasRepresentative = newValue != nil
-            otherRepresentative = newValue == nil || newValue == matches.first ? nil : newValue.map(Shared.init)
+            otherRepresentative = newValue == nil || newValue == refs.first ? nil : newValue.map(Shared.init)
         }
     }
 
@@ -82,7 +87,7 @@ public struct AggregateGroupState: Sendable, Hashable, Codable {
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
         statisticsBox = Shared(statistics)
-        self.matches = matches
+        refs = MatchList(matches)
         described = Shared(Described(source: nil, dataVersions: dataVersions))
         self.source = source
         self.representative = representative

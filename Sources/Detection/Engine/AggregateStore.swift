@@ -166,7 +166,7 @@ struct AggregateStore {
         if let updated { group.statisticsBox = interned.statistics(updated) }
         // The representative is the earliest match: the first reference once inserted.
         let earliest = group.representative.map { match < $0 } ?? true
-        group.matches.insert(sorted: match, cap: maxReferences)
+        group.refs.insert(sorted: match, cap: maxReferences)
         if earliest {
             group.representative = match
             var source = AlertBuilder.source(context.event, enrichment)
@@ -314,7 +314,7 @@ struct AggregateStore {
         return Alert(rule: rule, key: key, windowStart: EventTime(nanos: start), over: context,
                      firstSeen: EventTime(nanos: group.firstSeen), lastSeen: EventTime(nanos: group.lastSeen),
                      count: group.count, groupKey: groupKey, source: group.source, statistics: statistics,
-                     events: group.matches.map(\.origin), eventsOmitted: group.count - group.matches.count,
+                     events: group.refs.map(\.origin), eventsOmitted: group.count - group.refs.count,
                      dataVersions: group.dataVersions ?? Alert.DataVersions(.none))
     }
 

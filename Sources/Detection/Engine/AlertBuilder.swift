@@ -32,8 +32,8 @@ final class AlertBuilder: Sendable {
                enrichment: EventEnrichment) -> Alert {
         let start = EventTime(nanos: window.start)
         let count = min(window.count, max(threshold, 1))
-        let last = count - 1 < window.matches.count ? window.matches[count - 1].time : window.lastSeen
-        let refs = Array(window.matches.prefix(min(maxReferences, count)))
+        let last = count - 1 < window.refs.count ? window.refs[count - 1].time : window.lastSeen
+        let refs = window.refs.prefix(min(maxReferences, count))
         return Alert(rule: rule, key: key, windowStart: start, over: context,
                      firstSeen: start, lastSeen: EventTime(nanos: last), count: count,
                      groupKey: Alert.fields(groupBy, in: context), source: Self.source(context.event, enrichment),
@@ -48,7 +48,7 @@ final class AlertBuilder: Sendable {
         alert.kind = .summary
         alert.count = window.count
         alert.lastSeen = EventTime(nanos: window.lastSeen)
-        let refs = window.matches.prefix(maxReferences)
+        let refs = window.refs.prefix(maxReferences)
         alert.events = refs.map(\.origin)
         alert.eventsOmitted = window.count - refs.count
         return alert

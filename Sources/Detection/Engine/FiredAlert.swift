@@ -20,7 +20,7 @@ struct FiredAlert: Sendable {
 
     /// The alert as raised for the window opened at `start` (its references: the
     /// window's earliest matches, as many as the alert counted).
-    func alert(start: Int64, matches: [MatchReference]) -> Alert {
+    func alert(start: Int64, matches: MatchList) -> Alert {
         let builder = content.builder
         var fields: [String: FieldValues] = [:]
         let groupValues = content.groupValues ?? GroupKey.values(of: key, fields: builder.groupBy.count) ?? []

@@ -48,14 +48,19 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
     /// Event time of the latest match.
     public var lastSeen: Int64
     /// The earliest matches, at most ``EngineSettings/maxEventReferences``, sorted.
-    public var matches: [MatchReference]
+    public var matches: [MatchReference] {
+        get { refs.array }
+        set { refs = MatchList(newValue) }
+    }
+    /// The matches as kept (one inline).
+    var refs: MatchList
     /// The alert raised for this window, once it fired (the summary repeats it).
     public var alert: Alert? {
         get {
             switch raised {
             case nil: return nil
             case .full(let alert)?: return alert.value
-            case .compact(let fired)?: return fired.alert(start: start, matches: matches)
+            case .compact(let fired)?: return fired.alert(start: start, matches: refs)
             }
         }
         set { raised = newValue.map { .full(Shared($0)) } }
@@ -75,7 +80,7 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
         self.end = end
         self.count = count
         self.lastSeen = lastSeen
-        self.matches = matches
+        refs = MatchList(matches)
         raised = alert.map { .full(Shared($0)) }
     }
 

@@ -55,7 +55,7 @@ struct ThresholdStore {
             alerts.append(alert)
             let compact = builder.fired(alert, key: key, context: context, enrichment: enrichment,
                                         interned: &interned)
-            assert(compact.alert(start: window.start, matches: window.matches) == alert,
+            assert(compact.alert(start: window.start, matches: window.refs) == alert,
                    "a fired alert rebuilt from its compact form differs from the one raised")
             return .compact(compact)
         }
@@ -81,7 +81,7 @@ struct ThresholdStore {
         if let i = state.fired.firstIndex(where: { $0.start <= t && t < $0.end }) {
             state.fired[i].count += 1
             state.fired[i].lastSeen = max(state.fired[i].lastSeen, t)
-            state.fired[i].matches.insert(sorted: match, cap: maxReferences)
+            state.fired[i].refs.insert(sorted: match, cap: maxReferences)
             return
         }
         state.pending.insert(sorted: match, cap: .max)
@@ -96,10 +96,10 @@ struct ThresholdStore {
                 continue
             }
             var window = ThresholdWindow(start: start, end: end, count: stop - first,
-                                         lastSeen: state.pending[stop - 1].time,
-                                         matches: Array(state.pending[first..<stop]))
+                                         lastSeen: state.pending[stop - 1].time, matches: [])
+            window.refs = MatchList(state.pending[first..<stop])
             window.raised = fire(window)
-            cap(&window.matches, maxReferences)
+            window.refs.cap(maxReferences)
             state.pending.removeSubrange(first..<stop)
             if state.pending.isEmpty { state.pending = [] }  // free its buffer: a fired key may live a period
             let at = state.fired.firstIndex { $0.start > start } ?? state.fired.count
@@ -124,10 +124,6 @@ struct ThresholdStore {
             while drop < state.pending.count, state.pending[drop].time < end { drop += 1 }
         }
         if drop > 0 { state.pending.removeFirst(drop) }
-    }
-
-    private static func cap(_ list: inout [MatchReference], _ cap: Int) {
-        if list.count > cap { list.removeLast(list.count - cap) }
     }
 
     /// Ends the windows that end at or before `horizon`: summaries for fired

@@ -1,0 +1,67 @@
+/// A sorted list of match references that keeps a single reference inline:
+/// most windows and groups hold exactly one, and an array of one is a heap
+/// block of ~96 bytes. Two or more live in an array as before.
+struct MatchList: RandomAccessCollection, Sendable {
+    private enum Storage: Sendable {
+        case one(MatchReference)
+        /// Never exactly one element.
+        case many([MatchReference])
+    }
+
+    private var storage: Storage = .many([])
+
+    init() {}
+
+    init<C: Collection>(_ matches: C) where C.Element == MatchReference {
+        if matches.count == 1, let only = matches.first {
+            storage = .one(only)
+        } else {
+            storage = .many(Array(matches))
+        }
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int {
+        switch storage {
+        case .one: return 1
+        case .many(let list): return list.count
+        }
+    }
+
+    subscript(position: Int) -> MatchReference {
+        switch storage {
+        case .one(let only):
+            precondition(position == 0, "MatchList index out of range")
+            return only
+        case .many(let list): return list[position]
+        }
+    }
+
+    var array: [MatchReference] {
+        switch storage {
+        case .one(let only): return [only]
+        case .many(let list): return list
+        }
+    }
+
+    /// ``Swift/Array/insert(sorted:cap:)`` on this list.
+    mutating func insert(sorted match: MatchReference, cap: Int) {
+        switch storage {
+        case .many(let list) where list.isEmpty:
+            if cap >= 1 { storage = .one(match) }
+        case .one(let only):
+            var list = [only]
+            list.insert(sorted: match, cap: cap)
+            self = MatchList(list)
+        case .many(var list):
+            storage = .many([])  // the only reference: sorted in place
+            list.insert(sorted: match, cap: cap)
+            storage = .many(list)
+        }
+    }
+
+    /// Keeps the first `cap` references.
+    mutating func cap(_ cap: Int) {
+        if count > cap { self = MatchList(prefix(cap)) }
+    }
+}
