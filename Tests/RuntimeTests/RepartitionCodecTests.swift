@@ -3,6 +3,7 @@ import Detection
 import Enrichment
 import KafkaIO
 import KafkaIOTesting
+import LoadGen
 import Runtime
 import Testing
 
@@ -132,7 +133,7 @@ import Testing
     }
 
     @Test func randomlyMutatedEventsRoundTrip() throws {
-        var rng = SplitMix(seed: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         let events = try Self.events().map(\.0)
         let decoder = try RepartitionDecoder()
         for round in 0..<600 {
@@ -157,7 +158,7 @@ import Testing
 
     @Test func truncatedOrDamagedVersion2RecordsAreIssuesNeverCrashes() throws {
         let decoder = try RepartitionDecoder()
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var damagedButDecoded = 0, issues = 0
         for (index, (event, file)) in try Self.events().enumerated() {
             let record = RepartitionCodec.encode(event, enrichment: Self.enrichment, origin: Self.origin(file, index),
@@ -310,8 +311,8 @@ import Testing
 
 extension RepartitionCodecTests {
     /// Changes some of the event's fields to values of every shape: absent, empty, long, non-ASCII, extreme.
-    static func mutate(_ e: inout AuditEvent, _ rng: inout SplitMix) {
-        func maybe(_ body: (inout SplitMix) -> Void) { if rng.next() % 3 == 0 { body(&rng) } }
+    static func mutate(_ e: inout AuditEvent, _ rng: inout SplitMix64) {
+        func maybe(_ body: (inout SplitMix64) -> Void) { if rng.next() % 3 == 0 { body(&rng) } }
         maybe { e.logType = LogType.allCases[Int($0.next() % UInt64(LogType.allCases.count))] }
         maybe { r in e.time = r.bool() ? nil : EventTime(seconds: Int64(bitPattern: r.next()) >> 20,
                                                          nanoseconds: Int32(r.next() % 1_000_000_000)) }
@@ -365,7 +366,7 @@ extension RepartitionCodecTests {
         }
     }
 
-    static func randomEnrichment(_ rng: inout SplitMix) -> EventEnrichment {
+    static func randomEnrichment(_ rng: inout SplitMix64) -> EventEnrichment {
         var out = EventEnrichment()
         if rng.bool() {
             out.geo = rng.bool() ? enrichment.geo : GeoLocation(
@@ -383,19 +384,8 @@ extension RepartitionCodecTests {
     }
 }
 
-/// A seeded generator (SplitMix64), so a failing round can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The values the round trips draw from LoadGen's seeded generator (a failing round replays).
+extension SplitMix64 {
     mutating func bool() -> Bool { next() & 1 == 0 }
 
     /// nil, empty, short, non-ASCII, or long enough for a two-byte length.
