@@ -54,8 +54,10 @@ import Testing
 
         // The repartition topic: a notice per partition (raw offset 0: nothing was done), then
         // the events of the next attempt, after the notice on their partition.
-        // (The timed-out events are not there.)
-        let records = try await readTopic(topology.topics.repartition.name, cluster.bootstrapServers, count: 100, timeout: .seconds(10))
+        // (The timed-out events are not there.) Read until the 4 notices and 3 events are in.
+        let records = try await readTopic(topology.topics.repartition.name, cluster.bootstrapServers,
+                                          count: Int(partitions) + raw.lines.count, timeout: .seconds(60),
+                                          properties: mockClusterReader)
         let notices = records.filter { $0.headers.first?.key == "vigil-repartition-gap" }
         #expect(Set(notices.map(\.partition)) == [0, 1, 2, 3], "\(records.map { "\($0.partition)/\($0.offset) \($0.headers.first?.key ?? "")" })")
         #expect(notices.allSatisfy { String(decoding: $0.header("vigil-source-offset") ?? [], as: UTF8.self) == "0" })

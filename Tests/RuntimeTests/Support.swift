@@ -37,14 +37,21 @@ func readTopic(_ topic: String, _ broker: TestBroker, count: Int, timeout: Durat
     try await readTopic(topic, [broker.bootstrap], count: count, timeout: timeout)
 }
 
-/// The same from any brokers (librdkafka's mock cluster).
-func readTopic(_ topic: String, _ servers: [String], count: Int, timeout: Duration = .seconds(30)) async throws -> [ConsumerRecord] {
-    let reader = try KafkaConsumer(settings: testConsumerSettings(servers, group: uniqueName("check")),
+/// The same from any brokers (librdkafka's mock cluster: pass `properties` with librdkafka's
+/// default metadata refresh there, see `mockClusterReader`).
+func readTopic(_ topic: String, _ servers: [String], count: Int, timeout: Duration = .seconds(30),
+               properties: [String: String] = [:]) async throws -> [ConsumerRecord] {
+    let reader = try KafkaConsumer(settings: testConsumerSettings(servers, group: uniqueName("check"), properties: properties),
                                    topics: [topic], logger: testLogger)
     let records = try await collect(reader, count: count, timeout: timeout)
     await reader.close()
     return records
 }
+
+/// A reader on librdkafka's mock cluster keeps librdkafka's default metadata refresh: a refresh
+/// landing while the mock coordinator's slow JoinGroup waits for metadata makes the member join
+/// again, round after round (Sources/KafkaIO/README.md), and the reader gets nothing.
+let mockClusterReader = ["topic.metadata.refresh.interval.ms": "300000"]
 
 /// What a member of `group` reads from `topics` once it has joined (``readAfterJoin(_:join:settle:)``).
 func readAfterJoin(_ broker: TestBroker, group: String, topics: [String]) async throws -> [ConsumerRecord] {
