@@ -133,8 +133,10 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
     public var description: String { "\(client) group.id=\(groupID) auto.offset.reset=\(autoOffsetReset.rawValue)" }
 
     /// Properties Vigil owns: at-least-once depends on them, so they cannot be overridden.
-    static let managedKeys: Set<String> = ["enable.auto.offset.store", "group.id", "bootstrap.servers",
-                                           "enable.partition.eof", "client.id"]
+    /// `enable.auto.commit` among them: librdkafka's own commits would bypass the poll thread's
+    /// (which commit only offsets marked done), and were silently overridden before.
+    static let managedKeys: Set<String> = ["enable.auto.offset.store", "enable.auto.commit", "group.id",
+                                           "bootstrap.servers", "enable.partition.eof", "client.id"]
 
     /// Every problem in these settings, found without connecting.
     public func validate() -> [SettingsProblem] {

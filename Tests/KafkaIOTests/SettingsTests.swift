@@ -7,12 +7,13 @@ import Testing
         let settings = ConsumerSettings(
             client: ClientSettings(bootstrapServers: ["localhost", "broker:99999"], clientID: "",
                                    properties: ["no.such.property": "1", "fetch.max.bytes": "lots",
-                                                "enable.auto.offset.store": "true"]),
+                                                "enable.auto.offset.store": "true", "enable.auto.commit": "true"]),
             groupID: "", sessionTimeout: .seconds(10), maxPollInterval: .seconds(5))
         let problems = settings.validate()
         let keys = Set(problems.map(\.key))
         #expect(keys.isSuperset(of: ["bootstrap.servers", "client.id", "group.id", "max.poll.interval.ms",
-                                      "no.such.property", "fetch.max.bytes", "enable.auto.offset.store"]),
+                                      "no.such.property", "fetch.max.bytes", "enable.auto.offset.store",
+                                      "enable.auto.commit"]),
                 "\(problems)")
         #expect(problems.filter { $0.key == "bootstrap.servers" }.count == 2)
     }
