@@ -96,7 +96,7 @@ import Testing
 
         // An entry the changelog holds but the engine no longer does gets a tombstone.
         var stale = restored
-        stale.written["e/1/4:gone/t/198.51.100.7"] = 42
+        stale.written["e/1/4:gone/t/198.51.100.7"] = ChangelogRecord.Written(hash: 42, route: nil)
         let third = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
         _ = third.restore(tp, stale)
         let cleaned = try #require(third.evaluate(tenth, diffing: [tp]).changes[tp])

@@ -221,17 +221,25 @@ struct DetectProcessor: BatchProcessor {
             throw RuntimeError(error, "reading \(changelogTopic)[\(tp.partition)] to offset \(end)")
         }
         let (states, unreadable) = snapshot.states(workers: workers.count)
-        var skipped = unreadable, entries = 0
+        var skipped = unreadable, entries = 0, unrouted = 0
         for worker in workers {
             let restored = states[worker.index] ?? ChangelogRecord.Restored()
             skipped += worker.restore(tp, restored)
             entries += restored.state.entries.count
+            unrouted += restored.unrouted
+        }
+        if unrouted > 0 {
+            logger.warning("detect: changelog entries written before entries carried their route, restored under another worker count: placed by their old worker's number, their key's records may go to another worker (those windows start again there)",
+                           metadata: ["partition": "\(tp)", "entries": "\(unrouted)", "workers": "\(workers.count)"])
         }
         if skipped > 0 {
             logger.warning("detect: changelog records or entries not restored (unreadable, of rules no longer loaded, or whose shape changed)",
                            metadata: ["partition": "\(tp)", "skipped": "\(skipped)"])
         }
-        shared.update { $0.partitionsRestored += 1; $0.entriesRestored += entries; $0.restoreSkipped += skipped }
+        shared.update {
+            $0.partitionsRestored += 1; $0.entriesRestored += entries; $0.restoreSkipped += skipped
+            $0.entriesUnrouted += unrouted
+        }
         let took = ContinuousClock.now - start
         metrics.restoreTime.record(duration: took)
         logger.info("detect: state restored", metadata: [
@@ -278,13 +286,20 @@ struct DetectProcessor: BatchProcessor {
         for worker in workers { worker.drop(partitions) }
     }
 
-    /// FNV-1a of the key (the partition for keyless records), modulo the worker count.
+    /// The worker of a record: its ``route(_:)`` modulo the worker count.
     static func slot(_ record: ConsumerRecord, _ count: Int) -> Int {
         guard count > 1 else { return 0 }
-        guard let key = record.key else { return Int(record.partition) % count }
+        return Int(route(record) % UInt64(count))
+    }
+
+    /// A record's routing hash: FNV-1a of its key (the partition number for keyless records).
+    /// Kept with the state entries the record makes, so a restore under another worker count
+    /// gives each entry to the worker its key's records go to.
+    static func route(_ record: ConsumerRecord) -> UInt64 {
+        guard let key = record.key else { return UInt64(max(record.partition, 0)) }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in key { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Int(hash % UInt64(count))
+        return hash
     }
 
     /// Produces a record; `alert` (rule id, severity, the raw record's arrival in milliseconds)

@@ -29,6 +29,10 @@ public struct DetectStatistics: StageStatistics, Equatable {
     public var partitionsRestored = 0
     public var entriesRestored = 0
     public var restoreSkipped = 0
+    /// Entries restored under another worker count than written under, without the route of
+    /// the records that made them (written before entries carried it): placed by their old
+    /// worker's number, maybe not where their key's records now go.
+    public var entriesUnrouted = 0
     /// Rule-set reloads that swapped a new set in, and those refused (the old set kept running).
     public var rulesReloaded = 0
     public var rulesRefused = 0

@@ -22,8 +22,16 @@ final class DetectWorker: Sendable {
         var lastEventTime: Date?
         var lastActivity: ContinuousClock.Instant
         /// The changelog as this worker last wrote (or restored) it: key → hash of the value
-        /// (the `ChangelogRecord.Entry` / `.Clock`, not its bytes).
-        var written: [String: Int] = [:]
+        /// (the `ChangelogRecord.Entry` / `.Clock`, not its bytes) and the entry's route.
+        var written: [String: ChangelogRecord.Written] = [:]
+        /// Entries changed or ended since the last diff (taken from the engine after each event,
+        /// so each is known with the route of the record that first touched it since): the
+        /// state now (nil: ended) and that route.
+        var touched: [RuleStateEntry.ID: (entry: RuleStateEntry?, route: UInt64?)] = [:]
+        /// The engine's event time (nanoseconds) when its changes were last taken.
+        var eventTime: Int64?
+        /// After a restore, until the first diff: the routes the restored entries were written with.
+        var restoredRoutes: [RuleStateEntry.ID: UInt64] = [:]
         /// Changed since the last diff.
         var dirty = false
         /// The next diff compares the whole state with `written`, not only the engine's changed
@@ -38,15 +46,21 @@ final class DetectWorker: Sendable {
         /// After a restore: records at or below this offset are in the restored state already
         /// (read again because the state was written before their offsets were committed).
         var skipThrough: Int64 = -1
+        /// After a restore under another worker count: what the old workers' states held, per
+        /// old worker (``ChangelogRecord/Legacy``); nil once passed.
+        var legacy: ChangelogRecord.Legacy?
+        /// The highest offset of this partition the worker saw (applied or skipped).
+        var seen: Int64 = -1
 
         /// Whether the engine already holds this record's event: its offset is within the
         /// restored state's, or its raw event was applied before (ingest produced it twice:
         /// a crash after producing, before committing). A raw partition's events reach a
         /// repartition partition in raw order (Runtime README, "Idempotent state").
-        func holds(_ position: ChangelogRecord.RawPosition, from source: ChangelogRecord.RawPartition, offset: Int64) -> Bool {
+        func holds(_ position: ChangelogRecord.RawPosition, from source: ChangelogRecord.RawPartition, offset: Int64,
+                   route: UInt64) -> Bool {
             if offset <= skipThrough { return true }
-            guard let seen = sources[source] else { return false }
-            return position <= seen
+            if let mine = sources[source], position <= mine { return true }
+            return legacy?.holds(position, from: source, offset: offset, route: route) ?? false
         }
 
         /// A gap notice: the raw partition's events from the notice's offset on may be missing
@@ -59,17 +73,25 @@ final class DetectWorker: Sendable {
                 sources[gap.source] = below
                 dirty = true
             }
+            if legacy != nil {
+                legacy?.reopen(gap.source, below: below, offset: offset)
+                dirty = true
+            }
         }
 
         /// The alerts the event completes; nil when the engine already holds it (skipped).
-        mutating func process(_ e: RepartitionedEvent, offset: Int64, at now: ContinuousClock.Instant) -> [Alert]? {
+        /// `route`: the record's routing hash (``DetectProcessor/route(_:)``), kept with the
+        /// entries the event makes.
+        mutating func process(_ e: RepartitionedEvent, offset: Int64, route: UInt64, at now: ContinuousClock.Instant) -> [Alert]? {
             lastActivity = now
             if offset > skipThrough { skipThrough = -1 }
+            seen = max(seen, offset)
             let source = ChangelogRecord.RawPartition(topic: e.origin.topic, partition: e.origin.partition)
             let position = ChangelogRecord.RawPosition(e.origin)
-            if holds(position, from: source, offset: offset) { return nil }
+            if holds(position, from: source, offset: offset, route: route) { return nil }
             let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset)
             let alerts = engine.process(e.event, enrichment: e.enrichment, origin: origin)
+            takeChanges(route: route)
             applied = max(applied, offset)
             sources[source] = position
             if let time = e.event.time {
@@ -87,7 +109,28 @@ final class DetectWorker: Sendable {
             let idle = now - lastActivity
             let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
             dirty = true
-            return engine.advance(to: last.addingTimeInterval(seconds))
+            let alerts = engine.advance(to: last.addingTimeInterval(seconds))
+            takeChanges(route: nil)
+            return alerts
+        }
+
+        /// Moves the engine's changes into `touched`. An entry first touched since the last diff
+        /// keeps the route of that touch: a record's own match makes an entry, so an entry new
+        /// since is known with the route of the record that made it (a window closed by another
+        /// record's time touches only entries already made; their route is in `written`).
+        mutating func takeChanges(route: UInt64?) {
+            let changes = engine.takeChanges()
+            eventTime = changes.eventTime
+            for entry in changes.changed { touched[entry.id, default: (nil, route)].entry = entry }
+            for id in changes.ended { touched[id, default: (nil, route)].entry = nil }
+        }
+
+        /// The route an entry is written with: the one it was written (or restored) with, else
+        /// that of the record that made it.
+        func route(of id: RuleStateEntry.ID, key: String) -> UInt64? {
+            if let w = written[key] { return w.route }
+            if let r = restoredRoutes[id] { return r }
+            return touched[id]?.route ?? nil
         }
 
         /// The changelog records that bring the saved state (`written`) up to the engine's, if
@@ -102,45 +145,55 @@ final class DetectWorker: Sendable {
             var records: [ProducerRecord] = []
             var unwritable = 0
             // Unchanged entries are recognised by the hash of their value, without encoding them.
-            func put<Value: Encodable & Hashable>(_ key: String, _ value: Value, always: Bool = false) {
+            func put<Value: Encodable & Hashable>(_ key: String, _ value: Value, route: UInt64? = nil, always: Bool = false) {
                 let hash = value.hashValue
-                guard always || written[key] != hash else { return }
+                guard always || written[key]?.hash != hash else { return }
                 guard let bytes = try? encoder.encode(value) else {
                     unwritable += 1
                     return
                 }
-                written[key] = hash
+                written[key] = ChangelogRecord.Written(hash: hash, route: route)
                 records.append(ChangelogRecord.record(topic: topic, partition: partition, key: key, value: Array(bytes)))
             }
             func end(_ key: String) {
                 guard written.removeValue(forKey: key) != nil else { return }
                 records.append(ChangelogRecord.record(topic: topic, partition: partition, key: key, value: nil))
             }
+            func put(_ entry: RuleStateEntry) {
+                let key = ChangelogRecord.key(worker: worker, entry.id)
+                let r = self.route(of: entry.id, key: key)
+                put(key, ChangelogRecord.Entry(worker: worker, entry: entry, shape: shapes[entry.ruleID], route: r), route: r)
+            }
             let clockKey = ChangelogRecord.clockKey(worker: worker)
-            let changes = engine.takeChanges()
+            takeChanges(route: nil)
             if wholeDiff {
                 wholeDiff = false
                 let exported = engine.exportState()
                 var live: Set = [clockKey]
                 for entry in exported.entries {
-                    let key = ChangelogRecord.key(worker: worker, entry.id)
-                    live.insert(key)
-                    put(key, ChangelogRecord.Entry(worker: worker, entry: entry, shape: shapes[entry.ruleID]))
+                    live.insert(ChangelogRecord.key(worker: worker, entry.id))
+                    put(entry)
                 }
-                for key in written.keys where !live.contains(key) { end(key) }
+                // Clocks last: a tombstone of another worker number's entry is closed by that
+                // number's clock (its tombstone here, when that worker is gone).
+                for key in written.keys.filter({ !live.contains($0) }).sorted(by: { ($0.hasPrefix("c/") ? 1 : 0, $0) < ($1.hasPrefix("c/") ? 1 : 0, $1) }) {
+                    end(key)
+                }
             } else {
-                for entry in changes.changed {
-                    put(ChangelogRecord.key(worker: worker, entry.id),
-                        ChangelogRecord.Entry(worker: worker, entry: entry, shape: shapes[entry.ruleID]))
+                let ids = touched.keys.sorted { ($0.ruleID, $0.key, $0.windowStart ?? .min) < ($1.ruleID, $1.key, $1.windowStart ?? .min) }
+                for id in ids {
+                    if let entry = touched[id]?.entry { put(entry) } else { end(ChangelogRecord.key(worker: worker, id)) }
                 }
-                for id in changes.ended { end(ChangelogRecord.key(worker: worker, id)) }
             }
+            touched = [:]
+            restoredRoutes = [:]
+            legacy = legacy?.pruned(passed: seen, own: sources)
             // Last, and whenever entries were written: the clock closes the diff (a restore takes
             // the entries before it only), and says what the state holds.
             var progress: [String: ChangelogRecord.RawPosition] = [:]
             for (source, position) in sources { progress[source.key] = position }
-            put(clockKey, ChangelogRecord.Clock(worker: worker, eventTime: changes.eventTime, workers: workers,
-                                                applied: applied, sources: progress),
+            put(clockKey, ChangelogRecord.Clock(worker: worker, eventTime: eventTime, workers: workers,
+                                                applied: applied, sources: progress, legacy: legacy),
                 always: !records.isEmpty)
             return (records, unwritable)
         }
@@ -229,7 +282,7 @@ final class DetectWorker: Sendable {
                     guard let alerts = s.partitions[record.topicPartition, default: Partition(
                         engine: DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true),
                         lastEventTime: nil, lastActivity: now)
-                    ].process(e, offset: record.offset, at: now) else {
+                    ].process(e, offset: record.offset, route: DetectProcessor.route(record), at: now) else {
                         held += 1
                         return (position, .success([]))
                     }
@@ -317,9 +370,10 @@ final class DetectWorker: Sendable {
                 && restored.written.keys.allSatisfy(expected.contains)
             if let old = s.partitions[tp] { s.retired.retire(old.engine.statistics) }
             s.partitions[tp] = Partition(engine: engine, lastEventTime: last, lastActivity: now,
-                                         written: restored.written, dirty: !exact, wholeDiff: !exact,
+                                         written: restored.written, restoredRoutes: exact ? [:] : restored.routes,
+                                         dirty: !exact, wholeDiff: !exact,
                                          applied: restored.applied ?? -1, sources: restored.sources,
-                                         skipThrough: restored.applied ?? -1)
+                                         skipThrough: restored.applied ?? -1, legacy: restored.legacy)
             return skipped
         }
     }
