@@ -24,12 +24,18 @@ final class DetectWorker: Sendable {
         /// The changelog as this worker last wrote (or restored) it: key → hash of the value
         /// (the `ChangelogRecord.Entry` / `.Clock`, not its bytes) and the entry's route.
         var written: [String: ChangelogRecord.Written] = [:]
-        /// Entries changed or ended since the last diff (taken from the engine after each event,
-        /// so each is known with the route of the record that first touched it since): the
+        /// Entries changed or ended since the last diff (taken from the engine whenever the route
+        /// changes between events, so each is known with the route of the record that first
+        /// touched it since): the
         /// state now (nil: ended) and that route.
         var touched: [RuleStateEntry.ID: (entry: RuleStateEntry?, route: UInt64?)] = [:]
         /// The engine's event time (nanoseconds) when its changes were last taken.
         var eventTime: Int64?
+        /// The route of the events whose changes the engine still holds (not yet taken): they
+        /// are taken when an event of another route comes, or before a diff, an idle advance or a
+        /// reload, so a run of one key's events (a hot key, an attack) exports its entries once,
+        /// not once per event.
+        var untakenRoute: UInt64?
         /// After a restore, until the first diff: the routes the restored entries were written with.
         var restoredRoutes: [RuleStateEntry.ID: UInt64] = [:]
         /// Changed since the last diff.
@@ -90,8 +96,9 @@ final class DetectWorker: Sendable {
             let position = ChangelogRecord.RawPosition(e.origin)
             if holds(position, from: source, offset: offset, route: route) { return nil }
             let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset)
+            if let untaken = untakenRoute, untaken != route { takeChanges(route: untaken) }
             let alerts = engine.process(e.event, enrichment: e.enrichment, origin: origin)
-            takeChanges(route: route)
+            untakenRoute = route
             applied = max(applied, offset)
             sources[source] = position
             if let time = e.event.time {
@@ -109,6 +116,7 @@ final class DetectWorker: Sendable {
             let idle = now - lastActivity
             let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
             dirty = true
+            takeUntakenChanges()
             let alerts = engine.advance(to: last.addingTimeInterval(seconds))
             takeChanges(route: nil)
             return alerts
@@ -119,10 +127,16 @@ final class DetectWorker: Sendable {
         /// since is known with the route of the record that made it (a window closed by another
         /// record's time touches only entries already made; their route is in `written`).
         mutating func takeChanges(route: UInt64?) {
+            untakenRoute = nil
             let changes = engine.takeChanges()
             eventTime = changes.eventTime
             for entry in changes.changed { touched[entry.id, default: (nil, route)].entry = entry }
             for id in changes.ended { touched[id, default: (nil, route)].entry = nil }
+        }
+
+        /// Takes what the events of ``untakenRoute`` changed, with that route.
+        mutating func takeUntakenChanges() {
+            if let untaken = untakenRoute { takeChanges(route: untaken) }
         }
 
         /// The route an entry is written with: the one it was written (or restored) with, else
@@ -165,6 +179,7 @@ final class DetectWorker: Sendable {
                 put(key, ChangelogRecord.Entry(worker: worker, entry: entry, shape: shapes[entry.ruleID], route: r), route: r)
             }
             let clockKey = ChangelogRecord.clockKey(worker: worker)
+            takeUntakenChanges()
             takeChanges(route: nil)
             if wholeDiff {
                 wholeDiff = false
@@ -404,6 +419,7 @@ final class DetectWorker: Sendable {
         state.withLock { s in
             s.rules = rules
             for i in s.partitions.values.indices {
+                s.partitions.values[i].takeUntakenChanges()
                 s.partitions.values[i].engine = s.partitions.values[i].engine.reloading(rules, tracksChanges: true)
                 s.partitions.values[i].dirty = true
                 s.partitions.values[i].wholeDiff = true
