@@ -31,6 +31,16 @@ import Testing
         return out
     }
 
+    /// An engine of `rule` that has processed ``inputs()``.
+    func fed(_ rule: Rule) -> DetectionEngine {
+        var engine = DetectionEngine(rules: [rule])
+        for input in inputs() {
+            _ = engine.process(input.event, enrichment: input.enrichment,
+                               origin: .file(path: "events.jsonl", line: input.line))
+        }
+        return engine
+    }
+
     @Test func aSummaryRepeatsItsAlertWhateverTheKeyHolds() throws {
         let rule = try F.rule(id: "Test.Dedup.User", dedupMinutes: 60, groupBy: ["user.name", "source.ip"],
                               output: ["source.ip", "user.name", "user_agent", "verb"],
@@ -85,11 +95,7 @@ import Testing
             having: try Condition("count > 2"))
         let rule = try F.rule(id: "Test.Aggregate.User", aggregate: aggregate, output: ["user.name"],
                               title: "{user.name} in {Country}")
-        var engine = DetectionEngine(rules: [rule])
-        for input in inputs() {
-            _ = engine.process(input.event, enrichment: input.enrichment,
-                               origin: .file(path: "events.jsonl", line: input.line))
-        }
+        var engine = fed(rule)
         let groups = engine.exportState().entries.compactMap { entry -> [FieldValue]? in
             guard case .aggregate(_, let group) = entry.state else { return nil }
             return group.groupValues
@@ -100,5 +106,31 @@ import Testing
         #expect(Set(alerts.map(\.title)) == Set(names.map { "\($0) in Germany" }))
         #expect(Set(alerts.map { $0.groupKey.map(\.values) }) == Set(names.map { [[FieldValue.string($0)], ["Germany"]] }))
         #expect(alerts.allSatisfy { $0.source?.city == "Berlin" && $0.statistics.first?.values == [3] })
+        // No group-by value gives the source's address: the group keeps it.
+        #expect(alerts.allSatisfy { $0.source?.ip == "5.5.5.5" })
+    }
+
+    /// A group whose key gives the source's address (grouped by source.ip) keeps it
+    /// only there: the alert, the exported group and a restored engine still carry it.
+    @Test func aGroupsSourceAddressComesBackFromItsKey() throws {
+        let aggregate = Rule.Aggregate(
+            window: RuleDuration(seconds: 3600), groupBy: ["source.ip", "Country"].compactMap(FieldReference.init),
+            stats: [Rule.Statistic(name: "count", function: .count)], having: try Condition("count > 2"))
+        let rule = try F.rule(id: "Test.Aggregate.IP", aggregate: aggregate, output: ["source.ip"],
+                              title: "{source.ip} in {Country}")
+        var engine = fed(rule)
+        let state = engine.exportState()
+        let sources = state.entries.compactMap { entry -> Alert.Source? in
+            guard case .aggregate(_, let group) = entry.state else { return nil }
+            return group.source
+        }
+        #expect(sources.map(\.ip) == ["5.5.5.5"])
+        let decoded = try JSONDecoder().decode(EngineState.self, from: JSONEncoder().encode(state))
+        var restored = DetectionEngine(rules: [rule])
+        #expect(restored.importState(decoded) == 0)
+        #expect(restored.exportState() == state)
+        let alerts = engine.finish()
+        #expect(alerts.map { $0.source?.ip } == ["5.5.5.5"])
+        #expect(restored.finish() == alerts)
     }
 }

@@ -66,6 +66,25 @@ import Testing
         #expect(Set(table.keys) == Set(model.keys))
     }
 
+    /// A table past one page of slots (`PagedArray`) finds, changes and removes keys on every page.
+    @Test func keysOnManyPagesAreFoundAndChanged() {
+        var table = GroupTable<Int>()
+        let n = PagedArray<Int>.pageSize * 3 + 17
+        for i in 0..<n { _ = table.slot(for: Array("k\(i)".utf8)) { i } }
+        #expect(table.slots.count == n)
+        for i in stride(from: 0, to: n, by: 7) {
+            let (slot, isNew) = table.slot(for: Array("k\(i)".utf8)) { -1 }
+            #expect(!isNew)
+            table.slots[slot].state! += 1_000_000
+        }
+        for i in stride(from: 3, to: n, by: 5) { table["k\(i)"] = nil }
+        for i in 0..<n {
+            let expected = i % 5 == 3 ? nil : i + (i % 7 == 0 ? 1_000_000 : 0)
+            #expect(table["k\(i)"] == expected)
+        }
+        #expect(table.count == table.entries.count)
+    }
+
     @Test func keyBytesAreTheKeyText() {
         let values: [FieldValues] = [.one("prod"), .many(["a", 403, true]), .none, .one(1.5)]
         var bytes: [UInt8] = []

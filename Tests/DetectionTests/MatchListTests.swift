@@ -29,4 +29,22 @@ import Testing
             #expect(MatchList(array).array == array)
         }
     }
+
+    /// A reference kept inline (its topic or path as a number) gives back the one put in.
+    @Test func anInlineReferenceIsTheOnePutIn() throws {
+        let references = [
+            MatchReference(time: -5, origin: .kafka(topic: "eks-audit", partition: 3, offset: 1 << 40)),
+            MatchReference(time: 7, origin: .kafka(topic: "a topic name longer than fifteen bytes", partition: -1,
+                                                   offset: 0)),
+            MatchReference(time: .max, origin: .file(path: "/var/log/audit/kube-apiserver.jsonl", line: 123_456)),
+            MatchReference(time: .min, origin: .file(path: "", line: 0)),
+        ]
+        for reference in references {
+            let inline = try #require(InlineReference(reference))
+            #expect(inline.reference == reference)
+            #expect(MatchList([reference]).array == [reference])
+            #expect(MatchList([reference])[0] == reference)
+        }
+        #expect(MemoryLayout<InlineReference>.size == 24)
+    }
 }

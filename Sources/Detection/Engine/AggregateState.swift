@@ -21,8 +21,12 @@ public enum StatisticState: Sendable, Hashable, Codable {
 /// the first reference when it is one, and inside the engine the group-by
 /// values are read back from the group's key (``AggregateStore``).
 public struct AggregateGroupState: Sendable, Hashable, Codable {
-    /// Values of the group-by fields, in rule order.
-    public var groupValues: [FieldValue]
+    /// Values of the group-by fields, in rule order (empty inside the engine
+    /// when the group's key gives them back).
+    public var groupValues: [FieldValue] {
+        get { extra?.value.groupValues ?? [] }
+        set { updateExtra { $0.groupValues = newValue } }
+    }
     public var count: Int
     public var firstSeen: Int64
     public var lastSeen: Int64
@@ -36,60 +40,94 @@ public struct AggregateGroupState: Sendable, Hashable, Codable {
         get { refs.array }
         set { refs = MatchList(newValue) }
     }
-    /// The matches as kept (one inline).
-    var refs: MatchList
     /// The source IP and data versions of the earliest match (the alert's
     /// `source` and `data_versions`: a choice that does not depend on arrival order).
     public var source: Alert.Source? {
-        get {
-            guard var source = described.value.source else { return nil }
-            source.ip = sourceIP
-            return source
-        }
-        set {
-            sourceIP = newValue?.ip ?? ""
-            var source = newValue
-            source?.ip = ""
-            described = Shared(Described(source: source, dataVersions: described.value.dataVersions))
-        }
+        get { source(groupValues: groupValues) }
+        set { setSource(newValue, sourceIPField: nil, dataVersions: dataVersions) }
     }
     public var dataVersions: Alert.DataVersions? {
         get { described.value.dataVersions }
-        set { described = Shared(Described(source: described.value.source, dataVersions: newValue)) }
+        set {
+            described = Shared(Described(source: described.value.source, sourceIPField: described.value.sourceIPField,
+                                         dataVersions: newValue))
+        }
     }
     /// The match `source` came from.
     public var representative: MatchReference? {
-        get { otherRepresentative?.value ?? (hasRepresentative ? refs.first : nil) }
+        get { extra?.value.otherRepresentative ?? (hasRepresentative ? refs.first : nil) }
         set {
             hasRepresentative = newValue != nil
-            otherRepresentative = newValue == nil || newValue == refs.first ? nil : newValue.map(Shared.init)
+            let other = newValue == nil || newValue == refs.first ? nil : newValue
+            if other != extra?.value.otherRepresentative { updateExtra { $0.otherRepresentative = other } }
         }
     }
 
-    /// The source without its address, and the data versions (interned by the store).
+    /// The source without its address, which group-by value is the address
+    /// (if one is), and the data versions (interned by the store).
     struct Described: Sendable, Hashable, Codable {
         var source: Alert.Source?
+        var sourceIPField: Int?
         var dataVersions: Alert.DataVersions?
+    }
+
+    /// What most groups do not need, boxed (nil when all of it is empty): the
+    /// group-by values when the key does not give them, the source's address
+    /// when no group-by value gives it, the representative when it is not the
+    /// first reference (no references kept).
+    struct Extra: Sendable, Hashable, Codable {
+        var groupValues: [FieldValue] = []
+        var sourceIP = ""
+        var otherRepresentative: MatchReference?
     }
 
     var statisticsBox: Shared<[StatisticState]>
     var described: Shared<Described>
-    var sourceIP: String = ""
-    /// The representative when it is not the first reference (no references kept).
-    private var otherRepresentative: Shared<MatchReference>?
+    private var extra: Shared<Extra>?
+    /// The matches as kept (one inline).
+    var refs: MatchList
     private var hasRepresentative = false
+
+    /// The source, its address read from `groupValues` when a group-by value gives it.
+    func source(groupValues: [FieldValue]) -> Alert.Source? {
+        let described = described.value
+        guard var source = described.source else { return nil }
+        if let i = described.sourceIPField {
+            if i < groupValues.count, case .string(let ip) = groupValues[i] { source.ip = ip }
+        } else {
+            source.ip = extra?.value.sourceIP ?? ""
+        }
+        return source
+    }
+
+    /// Sets the source (its address left to group-by value `sourceIPField` if
+    /// given, else kept in ``extra``); `described` is the interned form of it.
+    mutating func setSource(_ source: Alert.Source?, sourceIPField: Int?, dataVersions: Alert.DataVersions?,
+                            intern: (Described) -> Shared<Described> = { Shared($0) }) {
+        var bare = source
+        bare?.ip = ""
+        let ip = sourceIPField == nil ? source?.ip ?? "" : ""
+        if ip != (extra?.value.sourceIP ?? "") { updateExtra { $0.sourceIP = ip } }
+        described = intern(Described(source: bare, sourceIPField: sourceIPField, dataVersions: dataVersions))
+    }
+
+    private mutating func updateExtra(_ change: (inout Extra) -> Void) {
+        var value = extra?.value ?? Extra()
+        change(&value)
+        extra = value == Extra() ? nil : Shared(value)
+    }
 
     public init(groupValues: [FieldValue], count: Int, firstSeen: Int64, lastSeen: Int64,
                 statistics: [StatisticState], matches: [MatchReference], source: Alert.Source?,
                 dataVersions: Alert.DataVersions?, representative: MatchReference?) {
-        self.groupValues = groupValues
         self.count = count
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
         statisticsBox = Shared(statistics)
         refs = MatchList(matches)
-        described = Shared(Described(source: nil, dataVersions: dataVersions))
+        described = Shared(Described(source: nil, sourceIPField: nil, dataVersions: dataVersions))
         self.source = source
+        self.groupValues = groupValues
         self.representative = representative
     }
 

@@ -99,12 +99,12 @@ struct AggregateStore {
         // statistics and references (the table still held them) per match.
         let (key, isNew) = Self.update(&windows[start, default: GroupTable()]) { table in
             let (slot, isNew) = table.slot(for: scratch) {
-                Self.newGroup(values, time: match.time, specs, interned: &interned)
+                // Kept only when the key does not give them back.
+                let keyGives = GroupKey.values(of: String(decoding: scratch, as: UTF8.self), fields: fields)
+                    == values.map(FieldValues.one)
+                return Self.newGroup(keyGives ? [] : values, time: match.time, specs, interned: &interned)
             }
-            if isNew, GroupKey.values(of: table.slots[slot].key, fields: fields) == values.map(FieldValues.one) {
-                table.slots[slot].state!.groupValues = []  // the key gives them back
-            }
-            Self.add(match, specs: specs, maxReferences: maxReferences, maxValues: maxValues,
+            Self.add(match, group: values, specs: specs, maxReferences: maxReferences, maxValues: maxValues,
                      to: &table.slots[slot].state!, context: context, enrichment: enrichment, stats: &stats,
                      interned: &interned)
             return (table.slots[slot].key, isNew)
@@ -136,13 +136,14 @@ struct AggregateStore {
             case .min, .max: return .extreme(nil)
             }
         })
-        group.described = interned.described(.init(source: nil, dataVersions: nil))
+        group.described = interned.described(.init(source: nil, sourceIPField: nil, dataVersions: nil))
         return group
     }
 
-    /// One match into `group`: each statistic reads its field from `context`;
+    /// One match into `group` (of group-by `values`): each statistic reads its field from `context`;
     /// statistics the match adds nothing to are left as they are (shared).
-    private static func add(_ match: MatchReference, specs: [Rule.Statistic], maxReferences: Int, maxValues: Int,
+    private static func add(_ match: MatchReference, group values: [FieldValue], specs: [Rule.Statistic],
+                            maxReferences: Int, maxValues: Int,
                             to group: inout AggregateGroupState, context: AuditEventContext,
                             enrichment: EventEnrichment, stats: inout RuleStatistics, interned: inout Interned) {
         group.count += 1
@@ -169,10 +170,12 @@ struct AggregateStore {
         group.refs.insert(sorted: match, cap: maxReferences)
         if earliest {
             group.representative = match
-            var source = AlertBuilder.source(context.event, enrichment)
-            group.sourceIP = source?.ip ?? ""
-            source?.ip = ""
-            group.described = interned.described(.init(source: source, dataVersions: Alert.DataVersions(enrichment)))
+            // The address is left to the group-by value that gives it (most groups: then shared).
+            let source = AlertBuilder.source(context.event, enrichment)
+            let field = source.flatMap { source in values.firstIndex(of: .string(source.ip)) }
+            group.setSource(source, sourceIPField: field, dataVersions: Alert.DataVersions(enrichment)) {
+                interned.described($0)
+            }
         }
     }
 
@@ -313,7 +316,8 @@ struct AggregateStore {
         if let having = aggregate.having, !having.evaluate(context) { return nil }
         return Alert(rule: rule, key: key, windowStart: EventTime(nanos: start), over: context,
                      firstSeen: EventTime(nanos: group.firstSeen), lastSeen: EventTime(nanos: group.lastSeen),
-                     count: group.count, groupKey: groupKey, source: group.source, statistics: statistics,
+                     count: group.count, groupKey: groupKey, source: group.source(groupValues: groupValues),
+                     statistics: statistics,
                      events: group.refs.map(\.origin), eventsOmitted: group.count - group.refs.count,
                      dataVersions: group.dataVersions ?? Alert.DataVersions(.none))
     }

@@ -41,10 +41,10 @@ final class AlertBuilder: Sendable {
                      dataVersions: Alert.DataVersions(enrichment))
     }
 
-    /// The dedup summary closing a fired window: the alert with the final count,
+    /// The dedup summary closing a fired window of `key`: the alert with the final count,
     /// last_seen and references.
-    func summary(of window: ThresholdWindow) -> Alert? {
-        guard var alert = window.alert, window.count > alert.count else { return nil }
+    func summary(of window: ThresholdWindow, key: String) -> Alert? {
+        guard var alert = window.alert(key: key), window.count > alert.count else { return nil }
         alert.kind = .summary
         alert.count = window.count
         alert.lastSeen = EventTime(nanos: window.lastSeen)

@@ -60,7 +60,8 @@ extension ThresholdStore {
         changed = []
         for key in touched {
             if let state = keys[key] {
-                changes.changed.append(RuleStateEntry(ruleID: ruleID, key: key, state: .threshold(state)))
+                changes.changed.append(RuleStateEntry(ruleID: ruleID, key: key,
+                                                      state: .threshold(exported(key: key, state))))
             } else {
                 changes.ended.append(RuleStateEntry.ID(ruleID: ruleID, key: key))
             }

@@ -41,7 +41,8 @@ extension DetectionEngine {
             let id = evaluator.rule.id
             if let store = evaluator.threshold {
                 for (key, state) in store.keys.entries {
-                    entries.append(RuleStateEntry(ruleID: id, key: key, state: .threshold(state)))
+                    entries.append(RuleStateEntry(ruleID: id, key: key,
+                                                  state: .threshold(store.exported(key: key, state))))
                 }
             }
             if let store = evaluator.aggregate {

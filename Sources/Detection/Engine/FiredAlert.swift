@@ -10,17 +10,13 @@ import Enrichment
 /// (summary, exported state). Rendering over the same values gives the same
 /// text, so the alert is the one raised (checked at fire time in debug builds).
 struct FiredAlert: Sendable {
-    /// The group key text (the store's, shared).
-    let key: String
     let content: AlertContent
-    /// The source IP (empty when the event had none; then the content has no source).
-    let sourceIP: String
+    /// The alert's `last_seen` (its count is the content's).
     let lastSeen: Int64
-    let count: Int
 
-    /// The alert as raised for the window opened at `start` (its references: the
-    /// window's earliest matches, as many as the alert counted).
-    func alert(start: Int64, matches: MatchList) -> Alert {
+    /// The alert as raised for the window of `key` opened at `start` (its
+    /// references: the window's earliest matches, as many as the alert counted).
+    func alert(key: String, start: Int64, matches: MatchList) -> Alert {
         let builder = content.builder
         var fields: [String: FieldValues] = [:]
         let groupValues = content.groupValues ?? GroupKey.values(of: key, fields: builder.groupBy.count) ?? []
@@ -30,7 +26,10 @@ struct FiredAlert: Sendable {
         }
         let context = DictionaryContext(fields)
         var source = content.source
-        source?.ip = sourceIP
+        if let i = content.sourceIPField, i < groupValues.count, case .one(.string(let ip)) = groupValues[i] {
+            source?.ip = ip
+        }
+        let count = content.count
         let refs = Array(matches.prefix(min(builder.maxReferences, count)))
         let windowStart = EventTime(nanos: start)
         return Alert(rule: builder.rule, key: key, windowStart: windowStart, over: context,
@@ -43,35 +42,43 @@ struct FiredAlert: Sendable {
 
 /// What a fired alert read of its event beyond the group key: the values of
 /// the fields its title, dedup key and output name (``AlertBuilder/contentFields``),
-/// the source's Tor flag and location (without the address) and the data
-/// versions. Immutable, compared by value, interned per store.
+/// the source (its Tor flag and location, and its address unless a group-by
+/// value gives it), the data versions and the alert's count (the rule's
+/// threshold). Immutable, compared by value, interned per store.
 final class AlertContent: Hashable, Sendable {
     let builder: AlertBuilder
     let values: [FieldValues]
     /// The group-by values, only when the key text does not give them back
     /// (a value holding one of the key's separators).
     let groupValues: [FieldValues]?
-    /// The alert's source with an empty address.
+    /// The alert's source, with an empty address when ``sourceIPField`` gives it.
     let source: Alert.Source?
+    /// The group-by field whose (single) value is the source's address.
+    let sourceIPField: Int?
     let dataVersions: Alert.DataVersions
+    let count: Int
 
     init(builder: AlertBuilder, values: [FieldValues], groupValues: [FieldValues]?, source: Alert.Source?,
-         dataVersions: Alert.DataVersions) {
+         sourceIPField: Int?, dataVersions: Alert.DataVersions, count: Int) {
         self.builder = builder
         self.values = values
         self.groupValues = groupValues
         self.source = source
+        self.sourceIPField = sourceIPField
         self.dataVersions = dataVersions
+        self.count = count
     }
 
     static func == (a: AlertContent, b: AlertContent) -> Bool {
         a === b || (a.builder === b.builder && a.values == b.values && a.groupValues == b.groupValues
-            && a.source == b.source && a.dataVersions == b.dataVersions)
+            && a.source == b.source && a.sourceIPField == b.sourceIPField && a.dataVersions == b.dataVersions
+            && a.count == b.count)
     }
 
     func hash(into hasher: inout Hasher) {
         hasher.combine(values)
         hasher.combine(source)
+        hasher.combine(count)
     }
 }
 
@@ -83,10 +90,13 @@ extension AlertBuilder {
         let groupValues = groupBy.map { context.values(of: $0) }
         let keyGives = GroupKey.values(of: key, fields: groupBy.count) == groupValues
         var source = alert.source
-        source?.ip = ""
+        // The address is left out when a group-by value gives it (then contents are shared by keys).
+        let sourceIPField = source.flatMap { source in groupValues.firstIndex(of: .one(.string(source.ip))) }
+        if sourceIPField != nil { source?.ip = "" }
         let candidate = AlertContent(builder: self, values: contentFields.map { context.values(of: $0) },
                                      groupValues: keyGives ? nil : groupValues, source: source,
-                                     dataVersions: alert.dataVersions)
+                                     sourceIPField: sourceIPField, dataVersions: alert.dataVersions,
+                                     count: alert.count)
         let content: AlertContent
         if let existing = interned.firstIndex(of: candidate) {
             content = interned[existing]
@@ -94,7 +104,6 @@ extension AlertBuilder {
             interned.insert(candidate)
             content = candidate
         }
-        return FiredAlert(key: key, content: content, sourceIP: alert.source?.ip ?? "",
-                          lastSeen: alert.lastSeen.nanos, count: alert.count)
+        return FiredAlert(content: content, lastSeen: alert.lastSeen.nanos)
     }
 }

@@ -1,10 +1,11 @@
 /// A sorted list of match references that keeps a single reference inline:
 /// most windows and groups hold exactly one, and an array of one is a heap
-/// block of ~96 bytes. Two or more live in an array as before.
+/// block of ~96 bytes. The inline one is an ``InlineReference`` (24 bytes, its
+/// origin's name numbered). Two or more live in an array as before.
 struct MatchList: RandomAccessCollection, Sendable {
     private enum Storage: Sendable {
-        case one(MatchReference)
-        /// Never exactly one element.
+        case one(InlineReference)
+        /// Not exactly one element, unless that one's origin name has no number.
         case many([MatchReference])
     }
 
@@ -13,8 +14,8 @@ struct MatchList: RandomAccessCollection, Sendable {
     init() {}
 
     init<C: Collection>(_ matches: C) where C.Element == MatchReference {
-        if matches.count == 1, let only = matches.first {
-            storage = .one(only)
+        if matches.count == 1, let only = matches.first, let inline = InlineReference(only) {
+            storage = .one(inline)
         } else {
             storage = .many(Array(matches))
         }
@@ -32,14 +33,14 @@ struct MatchList: RandomAccessCollection, Sendable {
         switch storage {
         case .one(let only):
             precondition(position == 0, "MatchList index out of range")
-            return only
+            return only.reference
         case .many(let list): return list[position]
         }
     }
 
     var array: [MatchReference] {
         switch storage {
-        case .one(let only): return [only]
+        case .one(let only): return [only.reference]
         case .many(let list): return list
         }
     }
@@ -48,9 +49,9 @@ struct MatchList: RandomAccessCollection, Sendable {
     mutating func insert(sorted match: MatchReference, cap: Int) {
         switch storage {
         case .many(let list) where list.isEmpty:
-            if cap >= 1 { storage = .one(match) }
+            if cap >= 1 { self = MatchList(CollectionOfOne(match)) }
         case .one(let only):
-            var list = [only]
+            var list = [only.reference]
             list.insert(sorted: match, cap: cap)
             self = MatchList(list)
         case .many(var list):

@@ -55,13 +55,14 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
     /// The matches as kept (one inline).
     var refs: MatchList
     /// The alert raised for this window, once it fired (the summary repeats it).
+    /// Inside the engine a fired window keeps it compact (``FiredAlert``, without
+    /// the group key it is rendered over): there this is nil, and the store
+    /// renders it with the key (``alert(key:)``); the engine's exported and
+    /// changed entries carry it whole (``ThresholdStore/exported(key:_:)``).
     public var alert: Alert? {
         get {
-            switch raised {
-            case nil: return nil
-            case .full(let alert)?: return alert.value
-            case .compact(let fired)?: return fired.alert(start: start, matches: refs)
-            }
+            if case .full(let alert)? = raised { return alert.value }
+            return nil
         }
         set { raised = newValue.map { .full(Shared($0)) } }
     }
@@ -72,6 +73,15 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
     enum Raised: Sendable {
         case full(Shared<Alert>)
         case compact(FiredAlert)
+    }
+
+    /// The alert raised for this window of group key `key`, in either form.
+    func alert(key: String) -> Alert? {
+        switch raised {
+        case nil: return nil
+        case .full(let alert)?: return alert.value
+        case .compact(let fired)?: return fired.alert(key: key, start: start, matches: refs)
+        }
     }
 
     public init(start: Int64, end: Int64, count: Int, lastSeen: Int64, matches: [MatchReference],

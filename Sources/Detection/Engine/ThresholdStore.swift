@@ -16,7 +16,7 @@ struct ThresholdStore {
     /// The contents of the alerts fired since the last sweep, shared by their windows
     /// (emptied each sweep: windows keep theirs; later alerts share anew).
     private var interned: Set<AlertContent> = []
-    /// Fired windows by end, so summaries go out as the horizon passes them.
+    /// Fired windows by end and key slot, so summaries go out as the horizon passes them.
     var pending = MinHeap()
     /// When unfired windows past the horizon are next swept away.
     var nextSweep: Int64 = .min
@@ -55,11 +55,11 @@ struct ThresholdStore {
             alerts.append(alert)
             let compact = builder.fired(alert, key: key, context: context, enrichment: enrichment,
                                         interned: &interned)
-            assert(compact.alert(start: window.start, matches: window.refs) == alert,
+            assert(compact.alert(key: key, start: window.start, matches: window.refs) == alert,
                    "a fired alert rebuilt from its compact form differs from the one raised")
             return .compact(compact)
         }
-        for end in fired { pending.push(end, key) }
+        for end in fired { pending.push(end, slot: slot) }
         changed?.insert(key)
         stats.alerts += fired.count
         if isNew, keys.count > maxKeys { evict(stats: &stats, into: &alerts) }
@@ -69,7 +69,8 @@ struct ThresholdStore {
     /// fired windows await their summaries again. Not a change: it comes from the saved state.
     mutating func restore(key: String, _ state: ThresholdKeyState) {
         keys[key] = state
-        for window in state.fired { pending.push(window.end, key) }
+        guard let slot = keys.find(key) else { return }
+        for window in state.fired { pending.push(window.end, slot: slot) }
     }
 
     /// The window logic on one key (see the README): a match inside a fired
@@ -131,16 +132,19 @@ struct ThresholdStore {
     mutating func close(through horizon: Int64, stats: inout RuleStatistics, into alerts: inout [Alert]) {
         while let top = pending.top, top.end <= horizon {
             pending.pop()
-            guard let slot = keys.find(top.key),
+            // An entry whose key was evicted (or replaced) finds no window ending then.
+            let slot = top.slot
+            guard slot < keys.slots.count,
                   let i = keys.slots[slot].state?.fired.firstIndex(where: { $0.end == top.end }) else { continue }
-            if let summary = builder.summary(of: keys.slots[slot].state!.fired[i]) {
+            let key = keys.slots[slot].key
+            if let summary = builder.summary(of: keys.slots[slot].state!.fired[i], key: key) {
                 alerts.append(summary)
                 stats.summaries += 1
             }
             keys.slots[slot].state!.fired.remove(at: i)
             Self.expire(&keys.slots[slot].state!, through: horizon, period: period)
             if keys.slots[slot].state!.isEmpty { keys.remove(at: slot) }
-            changed?.insert(top.key)
+            changed?.insert(key)
         }
         guard horizon >= nextSweep else { return }
         nextSweep = horizon.plus(max(period, 1))
@@ -166,13 +170,23 @@ struct ThresholdStore {
             keys.remove(at: slot)
             changed?.insert(victim.key)
             for window in state.fired {
-                if let summary = builder.summary(of: window) {
+                if let summary = builder.summary(of: window, key: victim.key) {
                     alerts.append(summary)
                     stats.summaries += 1
                 }
             }
             stats.evictions += 1
         }
+    }
+
+    /// `state` of `key` as exported: fired windows with their alerts whole
+    /// (the store keeps them compact, rendered over the key).
+    func exported(key: String, _ state: ThresholdKeyState) -> ThresholdKeyState {
+        var out = state
+        for i in out.fired.indices where out.fired[i].alert == nil {
+            out.fired[i].alert = out.fired[i].alert(key: key)
+        }
+        return out
     }
 
     /// Ends every window (end of input).
@@ -183,14 +197,15 @@ struct ThresholdStore {
     }
 }
 
-/// A binary min-heap of (window end, key).
+/// A binary min-heap of (window end, key slot): 16 bytes an entry, where the
+/// key's text took 24.
 struct MinHeap {
-    private var items: [(end: Int64, key: String)] = []
+    private var items: [(end: Int64, slot: Int)] = []
 
-    var top: (end: Int64, key: String)? { items.first }
+    var top: (end: Int64, slot: Int)? { items.first }
 
-    mutating func push(_ end: Int64, _ key: String) {
-        items.append((end, key))
+    mutating func push(_ end: Int64, slot: Int) {
+        items.append((end, slot))
         var i = items.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
