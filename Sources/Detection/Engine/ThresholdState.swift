@@ -146,17 +146,48 @@ public struct ThresholdKeyState: Sendable, Hashable, Codable {
     /// Matches outside every fired window, sorted by time then origin.
     public var pending: [MatchReference]
     /// Fired windows awaiting their end, sorted by start, not overlapping.
-    public var fired: [ThresholdWindow]
+    public var fired: [ThresholdWindow] {
+        get { windows.array }
+        set { windows = FiredWindows(newValue) }
+    }
+    /// The fired windows as kept (one in a box of its own).
+    var windows: FiredWindows
 
     public init(pending: [MatchReference] = [], fired: [ThresholdWindow] = []) {
         self.pending = pending
-        self.fired = fired
+        windows = FiredWindows(fired)
     }
 
     /// The latest event time in the key (for eviction: oldest activity first).
-    var lastActivity: Int64 { max(pending.last?.time ?? .min, fired.last?.lastSeen ?? .min) }
+    var lastActivity: Int64 { max(pending.last?.time ?? .min, windows.last?.lastSeen ?? .min) }
 
-    var isEmpty: Bool { pending.isEmpty && fired.isEmpty }
+    var isEmpty: Bool { pending.isEmpty && windows.isEmpty }
+
+    // Equal, hashed and encoded as the two lists (the keys of the stored properties before `windows`).
+    private enum CodingKeys: String, CodingKey {
+        case pending, fired
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(pending: try c.decode([MatchReference].self, forKey: .pending),
+                  fired: try c.decode([ThresholdWindow].self, forKey: .fired))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(pending, forKey: .pending)
+        try c.encode(fired, forKey: .fired)
+    }
+
+    public static func == (a: ThresholdKeyState, b: ThresholdKeyState) -> Bool {
+        a.pending == b.pending && a.windows.elementsEqual(b.windows)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(pending)
+        hasher.combine(fired)
+    }
 }
 
 /// An immutable value behind a reference (equal and hashed by value).

@@ -70,7 +70,7 @@ struct ThresholdStore {
     mutating func restore(key: String, _ state: ThresholdKeyState) {
         keys[key] = state
         guard let slot = keys.find(key) else { return }
-        for window in state.fired { pending.push(window.end, slot: slot) }
+        for window in state.windows { pending.push(window.end, slot: slot) }
     }
 
     /// The window logic on one key (see the README): a match inside a fired
@@ -79,17 +79,17 @@ struct ThresholdStore {
     static func add(_ match: MatchReference, to state: inout ThresholdKeyState, threshold: Int, period: Int64,
                     maxReferences: Int, fire: (ThresholdWindow) -> ThresholdWindow.Raised) {
         let t = match.time
-        if let i = state.fired.firstIndex(where: { $0.start <= t && t < $0.end }) {
-            state.fired[i].count += 1
-            state.fired[i].lastSeen = max(state.fired[i].lastSeen, t)
-            state.fired[i].refs.insert(sorted: match, cap: maxReferences)
+        if let i = state.windows.firstIndex(where: { $0.start <= t && t < $0.end }) {
+            state.windows[i].count += 1
+            state.windows[i].lastSeen = max(state.windows[i].lastSeen, t)
+            state.windows[i].refs.insert(sorted: match, cap: maxReferences)
             return
         }
         state.pending.insert(sorted: match, cap: .max)
         var first = 0
         while first < state.pending.count {
             let start = state.pending[first].time
-            let end = windowEnd(start, period: period, fired: state.fired)
+            let end = windowEnd(start, period: period, fired: state.windows)
             var stop = first + 1
             while stop < state.pending.count, state.pending[stop].time < end { stop += 1 }
             guard stop - first >= threshold else {
@@ -103,14 +103,14 @@ struct ThresholdStore {
             window.refs.cap(maxReferences)
             state.pending.removeSubrange(first..<stop)
             if state.pending.isEmpty { state.pending = [] }  // free its buffer: a fired key may live a period
-            let at = state.fired.firstIndex { $0.start > start } ?? state.fired.count
-            state.fired.insert(window, at: at)
+            let at = state.windows.firstIndex { $0.start > start } ?? state.windows.count
+            state.windows.insert(window, at: at)
         }
     }
 
     /// Where an unfired window opened at `start` ends: a period later, or where
     /// the next fired window starts if that is sooner.
-    static func windowEnd(_ start: Int64, period: Int64, fired: [ThresholdWindow]) -> Int64 {
+    static func windowEnd(_ start: Int64, period: Int64, fired: FiredWindows) -> Int64 {
         let end = start.plus(period)
         guard let next = fired.first(where: { $0.start > start }) else { return end }
         return min(end, next.start)
@@ -120,7 +120,7 @@ struct ThresholdStore {
     static func expire(_ state: inout ThresholdKeyState, through horizon: Int64, period: Int64) {
         var drop = 0
         while drop < state.pending.count {
-            let end = windowEnd(state.pending[drop].time, period: period, fired: state.fired)
+            let end = windowEnd(state.pending[drop].time, period: period, fired: state.windows)
             guard end <= horizon else { break }
             while drop < state.pending.count, state.pending[drop].time < end { drop += 1 }
         }
@@ -135,13 +135,13 @@ struct ThresholdStore {
             // An entry whose key was evicted (or replaced) finds no window ending then.
             let slot = top.slot
             guard slot < keys.slots.count,
-                  let i = keys.slots[slot].state?.fired.firstIndex(where: { $0.end == top.end }) else { continue }
+                  let i = keys.slots[slot].state?.windows.firstIndex(where: { $0.end == top.end }) else { continue }
             let key = keys.slots[slot].key
-            if let summary = builder.summary(of: keys.slots[slot].state!.fired[i], key: key) {
+            if let summary = builder.summary(of: keys.slots[slot].state!.windows[i], key: key) {
                 alerts.append(summary)
                 stats.summaries += 1
             }
-            keys.slots[slot].state!.fired.remove(at: i)
+            keys.slots[slot].state!.windows.remove(at: i)
             Self.expire(&keys.slots[slot].state!, through: horizon, period: period)
             if keys.slots[slot].state!.isEmpty { keys.remove(at: slot) }
             changed?.insert(key)
@@ -151,7 +151,7 @@ struct ThresholdStore {
         interned = []
         for slot in keys.slots.indices {
             guard let first = keys.slots[slot].state?.pending.first,
-                  Self.windowEnd(first.time, period: period, fired: keys.slots[slot].state!.fired) <= horizon
+                  Self.windowEnd(first.time, period: period, fired: keys.slots[slot].state!.windows) <= horizon
             else { continue }
             let key = keys.slots[slot].key
             Self.expire(&keys.slots[slot].state!, through: horizon, period: period)
@@ -169,7 +169,7 @@ struct ThresholdStore {
             guard let slot = keys.find(victim.key), let state = keys.slots[slot].state else { continue }
             keys.remove(at: slot)
             changed?.insert(victim.key)
-            for window in state.fired {
+            for window in state.windows {
                 if let summary = builder.summary(of: window, key: victim.key) {
                     alerts.append(summary)
                     stats.summaries += 1
@@ -183,8 +183,8 @@ struct ThresholdStore {
     /// (the store keeps them compact, rendered over the key).
     func exported(key: String, _ state: ThresholdKeyState) -> ThresholdKeyState {
         var out = state
-        for i in out.fired.indices where out.fired[i].alert == nil {
-            out.fired[i].alert = out.fired[i].alert(key: key)
+        for i in out.windows.indices where out.windows[i].alert == nil {
+            out.windows[i].alert = out.windows[i].alert(key: key)
         }
         return out
     }
