@@ -20,7 +20,8 @@ public struct AuditEvent: Sendable, Hashable {
         /// Apart from `parts`: the same user, object and request come from
         /// many addresses, and the decoder's list cache shares the lists.
         @usableFromInline var sourceIPs: [String]
-        @usableFromInline var auditID: String?
+        /// Kept inline: a distinct ID per event, mostly a 36-byte UUID.
+        @usableFromInline var auditID: InlineText?
         @usableFromInline var process: ProcessDetails?
         @usableFromInline var warnings: DecodeWarnings
         var raw: RawJSON
@@ -142,8 +143,8 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// `auditID` (GKE: `operation.id`, else `insertId`).
     public var auditID: String? {
-        @inlinable get { box.fields.auditID }
-        _modify { yield &fields.auditID }
+        @inlinable get { box.fields.auditID?.string }
+        set { fields.auditID = newValue.map(InlineText.init) }
     }
 
     /// Audit policy level (`Metadata`, `Request`, `RequestResponse`).

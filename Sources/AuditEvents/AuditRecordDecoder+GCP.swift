@@ -32,7 +32,7 @@ extension AuditRecordDecoder {
     }
 
     func decodeGCPEntry(_ entry: JSONNode, raw: [UInt8]) -> DecodeOutcome {
-        entry.pick(Self.autoTree) { f in decodeGCPEntry(entry, f, raw: raw) }
+        entry.pick(Self.autoTree, pickScratch) { f in decodeGCPEntry(entry, f, raw: raw) }
     }
 
     /// The same from the entry's members picked with ``autoTree``.
@@ -76,8 +76,8 @@ extension AuditRecordDecoder {
         event.sourceIPs = ips.ips
         w.formUnion(ips.warnings)
 
-        event.auditID = FieldReader.string(f[EntryKey.operationID], &w, strings, unique: true)
-            ?? FieldReader.string(f[EntryKey.insertId], &w, strings, unique: true)
+        event.auditID = FieldReader.inlineText(f[EntryKey.operationID], &w)
+            ?? FieldReader.inlineText(f[EntryKey.insertId], &w)
         event.cluster = FieldReader.string(f[EntryKey.clusterName], &w, strings)
             ?? FieldReader.string(f[EntryKey.pSourceLabel], &w, strings)
             ?? options.clusterLabel

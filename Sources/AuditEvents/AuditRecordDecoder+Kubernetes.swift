@@ -70,7 +70,7 @@ extension AuditRecordDecoder {
     private func mapKubernetesFields(_ f: PickedFields, into event: inout AuditEvent.Fields) {
         var w = event.warnings
         let strings = self.strings
-        event.auditID = FieldReader.string(f[EventKey.auditID], &w, strings, unique: true)
+        event.auditID = FieldReader.inlineText(f[EventKey.auditID], &w)
 
         // The parts that repeat across events come from the part caches: all
         // of them in one lookup when this combination was seen before, else

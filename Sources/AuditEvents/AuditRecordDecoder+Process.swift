@@ -3,44 +3,104 @@
 /// (`"process.name": ...`, `"container": {"image.name": ...}`) their keys;
 /// both are read.
 extension AuditRecordDecoder {
+    /// ECS key paths the process decoder reads (positions in ``ecsVariants``).
+    enum ECSPath: Int {
+        case processName, processExecutable, processArgs, processInteractive, processPID, processParentName, containerID
+        case containerImage, hostOSType, eventType, eventCategory, eventAction, eventKind, podNamespace
+        case podName, cluster, userName, processUserName, timestamp
+    }
+    /// Every spelling of every ``ECSPath``, nested and dotted (`process` → `parent` → `name`,
+    /// `process` → `parent.name`, `process.parent` → `name`, `process.parent.name`), as one tree
+    /// picked in one walk (generated; parents before children).
+    static let ecsTreeKeys: [(name: StaticString, parent: Int?)] = [
+        ("process", nil), ("name", 0), ("process.name", nil), ("executable", 0), ("process.executable", nil),
+        ("args", 0), ("process.args", nil), ("interactive", 0), ("process.interactive", nil), ("pid", 0),
+        ("process.pid", nil), ("parent", 0), ("name", 11), ("parent.name", 0), ("process.parent", nil), ("name", 14),
+        ("process.parent.name", nil), ("container", nil), ("id", 17), ("container.id", nil), ("image", 17),
+        ("name", 20), ("image.name", 17), ("container.image", nil), ("name", 23), ("container.image.name", nil),
+        ("host", nil), ("os", 26), ("type", 27), ("os.type", 26), ("host.os", nil), ("type", 30),
+        ("host.os.type", nil), ("event", nil), ("type", 33), ("event.type", nil), ("category", 33),
+        ("event.category", nil), ("action", 33), ("event.action", nil), ("kind", 33), ("event.kind", nil),
+        ("orchestrator", nil), ("namespace", 42), ("orchestrator.namespace", nil), ("resource", 42), ("name", 45),
+        ("resource.name", 42), ("orchestrator.resource", nil), ("name", 48), ("orchestrator.resource.name", nil),
+        ("cluster", 42), ("name", 51), ("cluster.name", 42), ("orchestrator.cluster", nil), ("name", 54),
+        ("orchestrator.cluster.name", nil), ("user", nil), ("name", 57), ("user.name", nil), ("user", 0),
+        ("name", 60), ("user.name", 0), ("process.user", nil), ("name", 63), ("process.user.name", nil),
+        ("@timestamp", nil),
+    ]
+    static let ecsTree = PickTree(ecsTreeKeys)
+    /// For each ``ECSPath``, its spellings' positions in ``ecsTreeKeys`` in the order they are
+    /// tried: nested keys first at each level, then the dotted ones; -1 pads.
+    static let ecsVariants: [(Int, Int, Int, Int)] = [
+        (1, 2, -1, -1),  // processName
+        (3, 4, -1, -1),  // processExecutable
+        (5, 6, -1, -1),  // processArgs
+        (7, 8, -1, -1),  // processInteractive
+        (9, 10, -1, -1),  // processPID
+        (12, 13, 15, 16),  // processParentName
+        (18, 19, -1, -1),  // containerID
+        (21, 22, 24, 25),  // containerImage
+        (28, 29, 31, 32),  // hostOSType
+        (34, 35, -1, -1),  // eventType
+        (36, 37, -1, -1),  // eventCategory
+        (38, 39, -1, -1),  // eventAction
+        (40, 41, -1, -1),  // eventKind
+        (43, 44, -1, -1),  // podNamespace
+        (46, 47, 49, 50),  // podName
+        (52, 53, 55, 56),  // cluster
+        (58, 59, -1, -1),  // userName
+        (61, 62, 64, 65),  // processUserName
+        (66, -1, -1, -1),  // timestamp
+    ]
+
     func decodeProcessEvent(_ doc: JSONNode, raw: [UInt8]) -> DecodeOutcome {
+        doc.pick(Self.ecsTree, pickScratch) { f in decodeProcessEvent(doc, f, raw: raw) }
+    }
+
+    /// The value of `path`: its first spelling present (``ecsVariants``).
+    private static func ecsValue(_ f: PickedFields, _ path: ECSPath) -> JSONNode? {
+        let v = ecsVariants[path.rawValue]
+        func probe(_ i: Int) -> JSONNode? {
+            i >= 0 && i < f.found.count && f.found[i] != 0 ? JSONNode(value: f.values[i]) : nil
+        }
+        return probe(v.0) ?? probe(v.1) ?? probe(v.2) ?? probe(v.3)
+    }
+
+    private func decodeProcessEvent(_ doc: JSONNode, _ f: PickedFields, raw: [UInt8]) -> DecodeOutcome {
         var event = makeEvent(.ecsProcess, raw: raw)
         var w = event.warnings
         var p = ProcessDetails()
         let strings = self.strings
-        func at(_ a: StaticString, _ b: StaticString? = nil, _ c: StaticString? = nil) -> JSONNode? {
-            Self.ecsLookup(doc, a, b, c)
-        }
+        func at(_ path: ECSPath) -> JSONNode? { Self.ecsValue(f, path) }
         // Through the string cache: names, images, container and pod ids repeat across events.
         func string(_ node: JSONNode?) -> String? { FieldReader.string(node, &w, strings) }
 
-        p.name = string(at("process", "name"))
-        p.executable = string(at("process", "executable"))
-        p.args = FieldReader.strings(at("process", "args"), &w, strings)
-        p.interactive = FieldReader.bool(at("process", "interactive"), &w)
-        p.pid = FieldReader.int(at("process", "pid"), &w).map(Int64.init)
-        p.parentName = string(at("process", "parent", "name"))
-        p.containerID = string(at("container", "id"))
-        p.containerImage = string(at("container", "image", "name"))
-        p.hostOSType = string(at("host", "os", "type"))
-        p.eventTypes = Self.stringList(at("event", "type"), &w, strings)
-        p.eventCategories = Self.stringList(at("event", "category"), &w, strings)
-        p.eventAction = string(at("event", "action"))
-        p.eventKind = string(at("event", "kind"))
-        p.podNamespace = string(at("orchestrator", "namespace"))
-        p.podName = string(at("orchestrator", "resource", "name"))
+        p.name = string(at(.processName))
+        p.executable = string(at(.processExecutable))
+        p.args = FieldReader.strings(at(.processArgs), &w, strings)
+        p.interactive = FieldReader.bool(at(.processInteractive), &w)
+        p.pid = FieldReader.int(at(.processPID), &w).map(Int64.init)
+        p.parentName = string(at(.processParentName))
+        p.containerID = string(at(.containerID))
+        p.containerImage = string(at(.containerImage))
+        p.hostOSType = string(at(.hostOSType))
+        p.eventTypes = Self.stringList(at(.eventType), &w, strings)
+        p.eventCategories = Self.stringList(at(.eventCategory), &w, strings)
+        p.eventAction = string(at(.eventAction))
+        p.eventKind = string(at(.eventKind))
+        p.podNamespace = string(at(.podNamespace))
+        p.podName = string(at(.podName))
         if p.name == nil { w.insert(.missingField) }
 
         event.isKubernetes = false
         var parts = noParts.value
-        parts.user = Shared(UserInfo(
-            name: string(at("user", "name")) ?? string(at("process", "user", "name"))))
-        event.cluster = string(at("orchestrator", "cluster", "name")) ?? options.clusterLabel
+        parts.user = Shared(UserInfo(name: string(at(.userName)) ?? string(at(.processUserName))))
+        event.cluster = string(at(.cluster)) ?? options.clusterLabel
         var object = ObjectReference()
         object.namespace = p.podNamespace
         parts.object = Shared(object)
         event.withFields { $0.parts = Shared(parts) }
-        event.time = FieldReader.time(at("@timestamp"), &w)
+        event.time = FieldReader.time(at(.timestamp), &w)
         event.process = p
         event.warnings = w
         finish(&event, document: doc, envelope: nil)
@@ -54,47 +114,5 @@ extension AuditRecordDecoder {
             return [cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self)]
         }
         return FieldReader.strings(node, &w, cache)
-    }
-
-    /// The value at the key path `a(.b(.c))`: nested keys first, falling
-    /// back at each level to dotted keys (`a.b` inside `a`'s parent), without
-    /// building strings (the dotted keys are joined in a stack buffer).
-    static func ecsLookup(_ node: JSONNode, _ a: StaticString, _ b: StaticString?, _ c: StaticString?) -> JSONNode? {
-        withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: 3) { keys in
-            var n = 0
-            for key in [a, b, c] {
-                guard let key else { break }
-                keys[n] = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-                n += 1
-            }
-            return ecsLookup(node, UnsafeBufferPointer(rebasing: keys[0..<n])[...])
-        }
-    }
-
-    /// Nested keys, falling back to dotted keys (`a.b` inside `a`'s parent).
-    static func ecsLookup(_ node: JSONNode, _ keys: Slice<UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>>) -> JSONNode? {
-        guard let first = keys.first else { return node }
-        guard node.kind == .object else { return nil }
-        if let child = node.field(bytes: first), let found = ecsLookup(child, keys.dropFirst()) {
-            return found
-        }
-        let total = keys.reduce(0) { $0 + $1.count + 1 }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer -> JSONNode? in
-            guard let base = buffer.baseAddress, let start = first.baseAddress else { return nil }
-            base.update(from: start, count: first.count)
-            var joined = first.count
-            var rest = keys.dropFirst()
-            while let next = rest.first {
-                base[joined] = UInt8(ascii: ".")
-                if let from = next.baseAddress { (base + joined + 1).update(from: from, count: next.count) }
-                joined += 1 + next.count
-                rest = rest.dropFirst()
-                if let child = node.field(bytes: UnsafeBufferPointer(start: base, count: joined)),
-                   let found = ecsLookup(child, rest) {
-                    return found
-                }
-            }
-            return nil
-        }
     }
 }

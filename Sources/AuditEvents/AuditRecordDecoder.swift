@@ -18,6 +18,9 @@ public final class AuditRecordDecoder: AuditDecoder {
     let strings: StringCache
     /// Repeated event parts (users, objects, responses, annotations).
     let parts: PartCaches
+    /// The members of the largest picks (``autoTree``, ``ecsTree``), picked
+    /// into buffers reused per record.
+    let pickScratch = PickScratch(capacity: 512)
     /// AKS: the last `resourceId` and its cluster (a topic's records nearly
     /// all name the same cluster).
     var lastResourceID: [UInt8] = []
@@ -78,7 +81,7 @@ public final class AuditRecordDecoder: AuditDecoder {
             // One walk over the record's members (and those of the objects
             // an audit Event or a Cloud Audit Log entry nests) serves
             // detection and the event's fields.
-            root.pick(Self.autoTree) { f in
+            root.pick(Self.autoTree, pickScratch) { f in
                 let detected: Shape
                 switch format {
                 case .eks: detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.eksAudit)
@@ -149,7 +152,7 @@ public final class AuditRecordDecoder: AuditDecoder {
         case .process:
             return .ecsProcess
         case .auto:
-            return root.pick(Self.autoTree) { detectShape($0) }
+            return root.pick(Self.autoTree, pickScratch) { detectShape($0) }
         }
     }
 

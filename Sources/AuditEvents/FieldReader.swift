@@ -27,17 +27,24 @@ enum FieldReader {
     }
 
     /// A string; through `cache` when given (for values that repeat across
-    /// events). `unique` values (IDs) use only the cache's small strings.
+    /// events; IDs are read with ``inlineText(_:_:)``).
     @inline(__always)
-    static func string(
-        _ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil, unique: Bool = false
-    ) -> String? {
+    static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil) -> String? {
         guard let node else { return nil }
         if let bytes = node.stringBytes {
             guard let cache else { return String(decoding: bytes, as: UTF8.self) }
-            return unique ? cache.small(bytes) : cache.string(bytes)
+            return cache.string(bytes)
         }
         return nonString(node, &warnings)
+    }
+
+    /// A string kept inline (an ID: distinct per event, not worth caching);
+    /// other types as ``string(_:_:_:unique:)`` reads them.
+    @inline(__always)
+    static func inlineText(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> InlineText? {
+        guard let node else { return nil }
+        if let bytes = node.stringBytes { return InlineText(validUTF8: bytes) }
+        return nonString(node, &warnings).map(InlineText.init)
     }
 
     /// A value that is not a JSON string, where a string was expected.
@@ -163,15 +170,21 @@ enum FieldReader {
 
     /// True for an IPv4 or IPv6 address (an IPv6 zone suffix is allowed).
     static func isIPAddress(_ text: String) -> Bool {
-        if text.isEmpty || text.utf8.count > 64 { return false }
+        var text = text
+        return text.withUTF8(isIPAddress)
+    }
+
+    /// The same on UTF-8 bytes, NUL-terminated in a stack buffer for `inet_pton`.
+    static func isIPAddress(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !utf8.isEmpty, utf8.count <= 64, let source = utf8.baseAddress else { return false }
+        let end = utf8.firstIndex(of: 37) ?? utf8.count  // '%': drop the IPv6 zone
         var buffer = (UInt64(0), UInt64(0))
-        var address = text
-        if let zone = text.utf8.firstIndex(of: 37) {  // '%': drop the IPv6 zone
-            address = String(text[..<zone])
-        }
-        return withUnsafeMutableBytes(of: &buffer) { out in
-            address.withCString { c in
-                inet_pton(AF_INET, c, out.baseAddress) == 1 || inet_pton(AF_INET6, c, out.baseAddress) == 1
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 65) { c in
+            guard let base = c.baseAddress else { return false }
+            UnsafeMutableRawPointer(base).copyMemory(from: source, byteCount: end)
+            base[end] = 0
+            return withUnsafeMutableBytes(of: &buffer) { out in
+                inet_pton(AF_INET, base, out.baseAddress) == 1 || inet_pton(AF_INET6, base, out.baseAddress) == 1
             }
         }
     }

@@ -36,7 +36,56 @@ struct PickTree: @unchecked Sendable {
     }
 }
 
+/// A decoder's buffers for the members its picks find: the auto-detect
+/// tree's ~70 keys (and the ECS tree's) need more than the 1 KiB
+/// `withUnsafeTemporaryAllocation` keeps on the stack, so each took a heap
+/// allocation per record. Lent as a stack: a nested pick takes the space
+/// after its parent's.
+///
+/// - Important: not thread-safe; owned by one decoder. A pick that does not
+///   fit in what is left uses temporary memory instead.
+final class PickScratch {
+    private let values: UnsafeMutablePointer<vj_value>
+    private let found: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private var used = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        values = .allocate(capacity: capacity)
+        found = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        values.deallocate()
+        found.deallocate()
+    }
+
+    /// `body` with buffers for `n` members; nil when they do not fit.
+    @inline(__always)
+    func lend<R>(_ n: Int, _ body: (PickedFields) -> R) -> R? {
+        guard n > 0, n <= capacity - used else { return nil }
+        let at = used
+        used += n
+        defer { used = at }
+        return body(PickedFields(
+            values: UnsafeMutableBufferPointer(start: values + at, count: n),
+            found: UnsafeMutableBufferPointer(start: found + at, count: n)))
+    }
+}
+
 extension JSONNode {
+    /// ``pick(_:_:)`` in `scratch`'s buffers when they are free.
+    func pick<R>(_ tree: PickTree, _ scratch: PickScratch, _ body: (PickedFields) -> R) -> R {
+        let picked = scratch.lend(tree.count) { f -> R in
+            if let valueBase = f.values.baseAddress, let foundBase = f.found.baseAddress {
+                _ = vj_pick_tree(value, tree.tree, valueBase, foundBase)
+            }
+            return body(f)
+        }
+        return picked ?? pick(tree, body)
+    }
+
     /// Picks `tree`'s keys from this object and its nested objects in one
     /// call (none when not an object).
     func pick<R>(_ tree: PickTree, _ body: (PickedFields) -> R) -> R {

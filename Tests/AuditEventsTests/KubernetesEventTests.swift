@@ -184,3 +184,39 @@ import Testing
         #expect(exec.response.code == 101)
     }
 }
+
+/// Audit IDs are kept inline up to 40 bytes and as a `String` beyond: every
+/// length and non-ASCII text reads back the same, decoded, set and after the
+/// compact encoding's round trip.
+@Suite struct AuditIDStorageTests {
+    static let ids = [
+        "", "a", "abcde12345", "7df19974-f894-454b-a1f2-137258598c45", String(repeating: "x", count: 40),
+        String(repeating: "y", count: 41), String(repeating: "z", count: 90), "ü-Ω-日本-" + String(repeating: "é", count: 20),
+    ]
+
+    @Test func everyLengthReadsBackTheSame() throws {
+        let decoder = CompactEventDecoder()
+        for id in Self.ids {
+            let escaped = id.unicodeScalars.map { scalar -> String in
+                let hex = String(scalar.value, radix: 16)
+                return scalar.isASCII ? String(scalar) : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+            let line = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":""# + escaped.joined()
+                + #"","verb":"get","sourceIPs":["10.0.0.1"]}"#
+            var e = try #require(Fixtures.event(line))
+            #expect(e.auditID == id)
+            var w = CompactWriter()
+            e.writeCompact(into: &w, documents: false)
+            let back = w.bytes.withUnsafeBufferPointer { bytes -> AuditEvent? in
+                var r = decoder.reader(bytes)
+                return decoder.readEvent(&r).event
+            }
+            #expect(back?.auditID == id)
+            #expect(back == e.withoutDocuments)
+            e.auditID = id + "!"
+            #expect(e.auditID == id + "!")
+            e.auditID = nil
+            #expect(e.auditID == nil)
+        }
+    }
+}

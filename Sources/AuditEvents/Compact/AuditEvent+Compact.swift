@@ -63,7 +63,7 @@ extension AuditEvent {
         }
         w.varint(UInt64(f.warnings.rawValue))
         w.optionalString(f.cluster)
-        w.optionalString(f.auditID)
+        w.optionalText(f.auditID)
         let parts = f.parts.value
         w.block { w in
             w.block { w in
@@ -159,6 +159,17 @@ extension LogType {
         case 4: self = .kubernetesAudit
         case 5: self = .ecsProcess
         default: return nil
+        }
+    }
+}
+
+extension CompactWriter {
+    /// An inline text, written as ``optionalString(_:)`` writes the same text.
+    mutating func optionalText(_ text: InlineText?) {
+        guard let text else { return byte(0) }
+        text.withUTF8 { utf8 in
+            varint(UInt64(utf8.count) + 1)
+            raw(utf8)
         }
     }
 }

@@ -43,7 +43,7 @@ public final class CompactEventDecoder {
         let warningBits = r.varint()
         guard warningBits <= UInt64(UInt32.max) else { return .deadLetter(Self.corrupt("warnings out of range")) }
         let cluster = r.optionalString()
-        let auditID = r.optionalString()
+        let auditID = r.optionalText()
         let partsBlock = r.block()
         guard !r.failed else { return .deadLetter(Self.corrupt("event truncated before its parts")) }
         guard let eventParts = parts.events.part(partsBlock, make: { readParts(partsBlock, r) }) else {

@@ -108,6 +108,18 @@ public struct CompactReader {
         return make(take(Int(tag - 1)))
     }
 
+    /// What ``CompactWriter/optionalText(_:)`` (or `optionalString`) wrote, kept inline.
+    mutating func optionalText() -> InlineText? {
+        let tag = varint()
+        guard tag > 0, !failed else { return nil }
+        guard tag - 1 <= UInt64(bytes.count - position) else { failed = true; return nil }
+        let utf8 = take(Int(tag - 1))
+        // ASCII (every UUID) is valid UTF-8 as it is; other bytes go through
+        // a String, which repairs invalid sequences as make() does.
+        if utf8.allSatisfy({ $0 < 0x80 }) { return InlineText(validUTF8: utf8) }
+        return InlineText(make(utf8))
+    }
+
     public mutating func optionalInt() -> Int64? {
         switch byte() {
         case 0: return nil
