@@ -8,6 +8,7 @@
 #   EVENTS=1000000 LATENCY_SECONDS=30 ops/bench/e2e.sh
 #   LATENCY_RATE=N: phase 2 at N events/s instead of half the drain rate (to compare variants)
 #   STATES=1: also sample vigil run's thread states during the drain (ops/bench/proc-cpu.py)
+#   KEEP=1: keep the state folder (vigil run's log, the latency dump) after the run
 #   AUTOGROUP_NICE=-15 setsid ops/bench/e2e.sh: on a shared machine, weight this session's and
 #   the broker's share of the CPU (Linux autogroups; root); say so with the numbers
 #
@@ -42,7 +43,7 @@ cleanup() {
         kill -9 "$VIGIL_PID" 2>/dev/null || true
     fi
     bash "$ROOT/ops/broker.sh" stop "$STATE/broker" || true
-    [ "${PERF:-0}" = 1 ] || rm -rf "$STATE"
+    [ "${PERF:-0}" = 1 ] || [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"
 }
 trap cleanup EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }

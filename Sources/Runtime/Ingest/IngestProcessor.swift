@@ -1,8 +1,14 @@
 import KafkaIO
 import Logging
 
-/// Splits each batch by partition over the ingest workers (a partition's records stay in
-/// order on one worker) and waits for every slice before the next batch.
+/// Splits each batch into contiguous parts, one per ingest worker, which decode, enrich and
+/// encode them in parallel; then registers every record and produces what it caused in batch
+/// order (so a partition's offsets are registered, and its events produced, in offset order),
+/// before the next batch.
+///
+/// Not split by partition: a fetch from Tansu answers one partition at a time (thousands of
+/// records), so a batch of 1,000 was nearly always one partition and one worker did all of
+/// it while the other waited (ops/bench/e2e.md, 2026-11-22 16:30).
 struct IngestProcessor: BatchProcessor {
     let workers: [IngestWorker]
     let tracker: OffsetTracker
@@ -12,18 +18,32 @@ struct IngestProcessor: BatchProcessor {
     let timeout: Duration
     let logger: Logger
 
+    /// Below this many records a batch is encoded by one worker (a task per part costs more).
+    static let splitAbove = 64
+
     func process(_ batch: [ConsumerRecord]) async throws(RuntimeError) {
-        if workers.count == 1 {
-            try await workers[0].process(batch[...])
+        let parts = Self.parts(batch.count, workers.count, splitAbove: Self.splitAbove)
+        if parts.count <= 1 {
+            try await workers[0].produce(workers[0].encode(batch[...]))
             return
         }
-        var slices = Array(repeating: [ConsumerRecord](), count: workers.count)
-        for record in batch {
-            slices[Int(UInt(bitPattern: record.topicPartition.hashValue) % UInt(workers.count))].append(record)
+        let encoded = await withTaskGroup(of: (Int, IngestWorker.Encoded).self) { group in
+            for (index, range) in parts.enumerated() {
+                let worker = workers[index]
+                group.addTask { (index, worker.encode(batch[range])) }
+            }
+            var all = Array(repeating: IngestWorker.Encoded(), count: parts.count)
+            for await (index, part) in group { all[index] = part }
+            return all
         }
-        try await forkJoin(zip(workers, slices).filter { !$0.1.isEmpty }) { worker, slice throws(RuntimeError) in
-            try await worker.process(slice[...])
-        }
+        for part in encoded { try await workers[0].produce(part) }
+    }
+
+    /// `count` records in at most `workers` contiguous, near-equal ranges (one when
+    /// `count` is at most `splitAbove`).
+    static func parts(_ count: Int, _ workers: Int, splitAbove: Int) -> [Range<Int>] {
+        let n = count <= splitAbove ? 1 : max(1, min(workers, count))
+        return (0..<n).map { i in (count * i / n)..<(count * (i + 1) / n) }
     }
 
     func tick() async throws(RuntimeError) {}
@@ -64,25 +84,4 @@ struct IngestProcessor: BatchProcessor {
                                                                                           "partitions": "\(open)"])
         }
     }
-}
-
-/// Runs `body` for every item concurrently and waits for all; throws the first error.
-func forkJoin<Item: Sendable>(_ items: [Item],
-                              _ body: @escaping @Sendable (Item) async throws(RuntimeError) -> Void) async throws(RuntimeError) {
-    let first: RuntimeError? = await withTaskGroup(of: RuntimeError?.self) { group in
-        for item in items {
-            group.addTask {
-                do throws(RuntimeError) {
-                    try await body(item)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-        }
-        var first: RuntimeError?
-        for await error in group where first == nil { first = error }
-        return first
-    }
-    if let first { throw first }
 }

@@ -4,12 +4,13 @@ import Foundation
 import KafkaIO
 import Metrics
 
-/// Decodes and enriches the raw records of the partitions given to it and produces what
-/// they cause. Owns one decoder per source topic.
+/// Decodes, enriches and encodes the raw records given to it (``encode(_:)``); what they
+/// cause is then registered and produced in batch order (``produce(_:)``). Owns one decoder
+/// per source topic.
 ///
-/// - Important: used by one task at a time: the stage gives each worker its own slice of
-///   a batch and waits for all of them before the next batch (that is why the
-///   `@unchecked Sendable` is safe; decoders are not thread-safe).
+/// - Important: `encode` is used by one task at a time: the stage gives each worker its own
+///   contiguous part of a batch and waits for all of them before producing and taking the
+///   next batch (that is why the `@unchecked Sendable` is safe; decoders are not thread-safe).
 final class IngestWorker: @unchecked Sendable {
     /// A source topic's decoder and its `vigil_ingest_records_total` and
     /// `vigil_dead_letters_total` counters: one lookup per record, made once.
@@ -74,11 +75,22 @@ final class IngestWorker: @unchecked Sendable {
         self.shared = shared
     }
 
-    /// Processes records in order; returns once each is registered and handed to the producer.
-    func process(_ records: ArraySlice<ConsumerRecord>) async throws(RuntimeError) {
+    /// What raw records caused, in order: each input with how many of `outputs` are its
+    /// (repartition and dead-letter records, encoded, not yet produced).
+    struct Encoded {
+        var inputs: [(record: ConsumerRecord, outputs: Int)] = []
+        var outputs: [(ProducerRecord, deadLetter: Bool)] = []
+    }
+
+    /// Decodes, enriches and encodes records (the CPU part of ingest; no registration, nothing
+    /// produced). Several workers encode contiguous parts of one batch in parallel; the
+    /// results are then handed to ``produce(_:)`` in batch order.
+    func encode(_ records: ArraySlice<ConsumerRecord>) -> Encoded {
         let repartition = topology.topics.repartition.name
         let deadLetter = topology.topics.deadLetter.name
-        var produced: [(ProducerRecord, deadLetter: Bool)] = []
+        var encoded = Encoded()
+        encoded.inputs.reserveCapacity(records.count)
+        encoded.outputs.reserveCapacity(records.count)
         // Taken once per slice: a rules change applies from the next one.
         let carried = documents.carried
         // Events per log type, added to the counters once per slice (not per event).
@@ -94,7 +106,6 @@ final class IngestWorker: @unchecked Sendable {
             } else {
                 outcomes.append(.deadLetter(DecodeIssue(.unrecognizedFormat, "topic \(record.topic) is not a configured source")))
             }
-            produced.removeAll(keepingCapacity: true)
             var events = 0, deadLettered = 0, skipped = 0, oversized = 0
             let several = outcomes.count > 1
             for (index, outcome) in outcomes.enumerated() {
@@ -102,14 +113,14 @@ final class IngestWorker: @unchecked Sendable {
                 case .decoded(let event):
                     let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time?.date)
                     let origin = RawOrigin(record, index: several ? index : nil)
-                    produced.append((RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
+                    encoded.outputs.append((RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
                                                              arrival: record.timestamp?.milliseconds,
                                                              documents: DocumentPolicy.carries(carried, event.logType),
                                                              topic: repartition), false))
                     events += 1
                     eventsByType[event.logType, default: 0] += 1
                 case .deadLetter(let issue):
-                    produced.append((DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter), true))
+                    encoded.outputs.append((DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter), true))
                     deadLettered += 1
                     if issue.reason == .tooLarge { oversized += 1 }
                     (source?.deadLetterReasons[issue.reason]
@@ -136,8 +147,22 @@ final class IngestWorker: @unchecked Sendable {
                 $0.skipped += skipped
                 $0.oversized += oversized
             }
-            let (ticket, next) = tracker.register(record.topicPartition, offset: record.offset, pending: produced.count)
-            if let next { consumer.markDone(upTo: [record.topicPartition: next]) }
+            encoded.inputs.append((record, events + deadLettered))
+        }
+        return encoded
+    }
+
+    /// Registers each record with the tracker (before any of its records is produced) and
+    /// hands what it caused to the producer, in order, so a partition's offsets are registered
+    /// and its events produced in offset order. Touches none of the worker's own state (the
+    /// tracker, producer and counters are the stage's), so any one task may call it.
+    func produce(_ encoded: Encoded) async throws(RuntimeError) {
+        var next = encoded.outputs.startIndex
+        for (record, count) in encoded.inputs {
+            let (ticket, done) = tracker.register(record.topicPartition, offset: record.offset, pending: count)
+            if let done { consumer.markDone(upTo: [record.topicPartition: done]) }
+            let produced = encoded.outputs[next..<(next + count)]
+            next += count
             for (out, isDeadLetter) in produced {
                 let tracker = self.tracker, consumer = self.consumer, shared = self.shared
                 do {
