@@ -129,6 +129,47 @@ import Testing
         }
     }
 
+    /// Batches are encoded in parts on both ingest workers (a fetch brings one partition at a
+    /// time), yet a raw partition's events reach the repartition topic in offset order: per-key
+    /// order is what the detect stage's idempotent state and every stateful rule rely on.
+    @Test(.timeLimit(.minutes(3)))
+    func aPartitionsEventsAreRepartitionedInOffsetOrder() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("order")
+            let raw = Raw(topic: "\(name)-eks", format: .eks, lines: try fixtureLines("eks-event.jsonl"))
+            try await broker.createTopic(raw.topic, partitions: 1)
+            let dir = try temporaryDirectory()
+            let topologyFile = dir + "/topology.yaml"
+            try write(Self.topology(broker.bootstrap, name: name, raws: [raw]), to: topologyFile)
+            let (topology, _) = try TopologyLoader.load(file: topologyFile)
+            #expect(topology.workers.ingest == 2)
+
+            // 600 events of one source IP (one key), produced before the stage starts, so its
+            // batches are large: several parts each.
+            let count = 600
+            let producer = try testProducer(broker)
+            for _ in 0..<count {
+                _ = try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(raw.lines[0].utf8), partition: 0))
+            }
+            await producer.close()
+            let stage = try IngestStage(topology: topology, logger: testLogger)
+            let run = Task { try await stage.run() }
+            let done = await eventually(timeout: .seconds(60)) { stage.statistics.eventsAcknowledged == count }
+            run.cancel()
+            try await run.value
+            #expect(done, "\(stage.statistics)")
+
+            let repartitioned = try await readTopic(topology.topics.repartition.name, broker, count: count)
+            let decoder = try RepartitionDecoder()
+            let partitions = Set(repartitioned.map(\.partition))
+            #expect(partitions.count == 1, "one key, one partition: \(partitions)")
+            let offsets = repartitioned.sorted { $0.offset < $1.offset }.compactMap { decoder.decode($0).event?.origin.offset }
+            let firstDifference = offsets.indices.first { offsets[$0] != Int64($0) }
+            #expect(offsets.count == count && firstDifference == nil,
+                    "raw offsets out of order from position \(firstDifference ?? -1): \(offsets.dropFirst(max(0, (firstDifference ?? 0) - 3)).prefix(8))")
+        }
+    }
+
     /// A second member joins mid-stream: the first one's revoke finishes its in-flight records
     /// before the partitions move, so no event is lost (duplicates are allowed) and the
     /// group's committed offsets end after the last record.
