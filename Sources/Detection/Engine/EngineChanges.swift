@@ -1,7 +1,8 @@
 extension RuleStateEntry {
     /// Which entry this is, without its state: a rule's threshold / dedup key, or one group
     /// of one aggregate window (the same group key in two windows is two entries).
-    public struct ID: Sendable, Hashable {
+    /// Ordered by rule, key, then window start (none first): the order diffs are written in.
+    public struct ID: Sendable, Hashable, Comparable {
         public var ruleID: String
         public var key: String
         /// The aggregate window's start (nanoseconds); nil for a threshold / dedup key.
@@ -11,6 +12,10 @@ extension RuleStateEntry {
             self.ruleID = ruleID
             self.key = key
             self.windowStart = windowStart
+        }
+
+        public static func < (a: ID, b: ID) -> Bool {
+            (a.ruleID, a.key, a.windowStart ?? .min) < (b.ruleID, b.key, b.windowStart ?? .min)
         }
     }
 
@@ -48,7 +53,7 @@ extension DetectionEngine {
             evaluators[i].threshold?.takeChanges(ruleID: id, into: &out)
             evaluators[i].aggregate?.takeChanges(ruleID: id, into: &out)
         }
-        out.changed.sort { ($0.ruleID, $0.key, $0.id.windowStart ?? .min) < ($1.ruleID, $1.key, $1.id.windowStart ?? .min) }
+        out.changed.sort { $0.id < $1.id }
         return out
     }
 }

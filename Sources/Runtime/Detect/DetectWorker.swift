@@ -32,8 +32,8 @@ final class DetectWorker: Sendable {
         /// The engine's event time (nanoseconds) when its changes were last taken.
         var eventTime: Int64?
         /// The route of the events whose changes the engine still holds (not yet taken): they
-        /// are taken when an event of another route comes, or before a diff, an idle advance or a
-        /// reload, so a run of one key's events (a hot key, an attack) exports its entries once,
+        /// are taken when an event of another route comes, or before a diff or an idle advance
+        /// (a reload carries them into the new engine), so a run of one key's events (a hot key, an attack) exports its entries once,
         /// not once per event.
         var untakenRoute: UInt64?
         /// After a restore, until the first diff: the routes the restored entries were written with.
@@ -116,7 +116,7 @@ final class DetectWorker: Sendable {
             let idle = now - lastActivity
             let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
             dirty = true
-            takeUntakenChanges()
+            takeChanges(route: untakenRoute)
             let alerts = engine.advance(to: last.addingTimeInterval(seconds))
             takeChanges(route: nil)
             return alerts
@@ -132,11 +132,6 @@ final class DetectWorker: Sendable {
             eventTime = changes.eventTime
             for entry in changes.changed { touched[entry.id, default: (nil, route)].entry = entry }
             for id in changes.ended { touched[id, default: (nil, route)].entry = nil }
-        }
-
-        /// Takes what the events of ``untakenRoute`` changed, with that route.
-        mutating func takeUntakenChanges() {
-            if let untaken = untakenRoute { takeChanges(route: untaken) }
         }
 
         /// The route an entry is written with: the one it was written (or restored) with, else
@@ -179,8 +174,7 @@ final class DetectWorker: Sendable {
                 put(key, ChangelogRecord.Entry(worker: worker, entry: entry, shape: shapes[entry.ruleID], route: r), route: r)
             }
             let clockKey = ChangelogRecord.clockKey(worker: worker)
-            takeUntakenChanges()
-            takeChanges(route: nil)
+            takeChanges(route: untakenRoute)
             if wholeDiff {
                 wholeDiff = false
                 let exported = engine.exportState()
@@ -195,8 +189,7 @@ final class DetectWorker: Sendable {
                     end(key)
                 }
             } else {
-                let ids = touched.keys.sorted { ($0.ruleID, $0.key, $0.windowStart ?? .min) < ($1.ruleID, $1.key, $1.windowStart ?? .min) }
-                for id in ids {
+                for id in touched.keys.sorted() {
                     if let entry = touched[id]?.entry { put(entry) } else { end(ChangelogRecord.key(worker: worker, id)) }
                 }
             }
@@ -419,7 +412,6 @@ final class DetectWorker: Sendable {
         state.withLock { s in
             s.rules = rules
             for i in s.partitions.values.indices {
-                s.partitions.values[i].takeUntakenChanges()
                 s.partitions.values[i].engine = s.partitions.values[i].engine.reloading(rules, tracksChanges: true)
                 s.partitions.values[i].dirty = true
                 s.partitions.values[i].wholeDiff = true
