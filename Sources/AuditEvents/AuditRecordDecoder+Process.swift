@@ -29,29 +29,29 @@ extension AuditRecordDecoder {
         ("@timestamp", nil),
     ]
     static let ecsTree = PickTree(ecsTreeKeys)
-    /// For each ``ECSPath``, its spellings' positions in ``ecsTreeKeys`` in the order they are
-    /// tried: nested keys first at each level, then the dotted ones; -1 pads.
-    static let ecsVariants: [(Int, Int, Int, Int)] = [
-        (1, 2, -1, -1),  // processName
-        (3, 4, -1, -1),  // processExecutable
-        (5, 6, -1, -1),  // processArgs
-        (7, 8, -1, -1),  // processInteractive
-        (9, 10, -1, -1),  // processPID
-        (12, 13, 15, 16),  // processParentName
-        (18, 19, -1, -1),  // containerID
-        (21, 22, 24, 25),  // containerImage
-        (28, 29, 31, 32),  // hostOSType
-        (34, 35, -1, -1),  // eventType
-        (36, 37, -1, -1),  // eventCategory
-        (38, 39, -1, -1),  // eventAction
-        (40, 41, -1, -1),  // eventKind
-        (43, 44, -1, -1),  // podNamespace
-        (46, 47, 49, 50),  // podName
-        (52, 53, 55, 56),  // cluster
-        (58, 59, -1, -1),  // userName
-        (61, 62, 64, 65),  // processUserName
-        (66, -1, -1, -1),  // timestamp
+    /// Each ``ECSPath`` written dotted, in case order.
+    static let ecsDottedPaths = [
+        "process.name", "process.executable", "process.args", "process.interactive", "process.pid",
+        "process.parent.name", "container.id", "container.image.name", "host.os.type", "event.type",
+        "event.category", "event.action", "event.kind", "orchestrator.namespace", "orchestrator.resource.name",
+        "orchestrator.cluster.name", "user.name", "process.user.name", "@timestamp",
     ]
+    /// For each ``ECSPath``, the positions in ``ecsTreeKeys`` whose full dotted path is that
+    /// path, in the order they are tried (the tree's: nested keys first at each level, then the
+    /// dotted ones); -1 pads. Derived from the tree, so the two cannot disagree.
+    static let ecsVariants: [(Int, Int, Int, Int)] = {
+        var full: [String] = []
+        for key in ecsTreeKeys {
+            let name = key.name.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+            full.append(key.parent.map { full[$0] + "." + name } ?? name)
+        }
+        precondition(ecsDottedPaths.count == ECSPath.timestamp.rawValue + 1, "one dotted path per ECSPath")
+        return ecsDottedPaths.map { path in
+            let at = full.indices.filter { full[$0] == path } + [-1, -1, -1]
+            precondition((4...7).contains(at.count), "ECS path \(path) has no spelling, or more than four, in the tree")
+            return (at[0], at[1], at[2], at[3])
+        }
+    }()
 
     func decodeProcessEvent(_ doc: JSONNode, raw: [UInt8]) -> DecodeOutcome {
         doc.pick(Self.ecsTree, pickScratch) { f in decodeProcessEvent(doc, f, raw: raw) }
