@@ -60,11 +60,6 @@ struct FiredWindows: RandomAccessCollection, MutableCollection, Sendable {
                 yield &list[position]
             }
         }
-        set {
-            var list = array
-            list[position] = newValue
-            self = FiredWindows(list)
-        }
     }
 
     mutating func insert(_ window: ThresholdWindow, at position: Int) {
