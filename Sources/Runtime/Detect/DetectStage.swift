@@ -129,9 +129,9 @@ public final class DetectStage: Sendable {
     }
 
     private func reloadAlone(force: Bool) async -> RuleReloadOutcome {
-        let signature = folder.signature()
-        if !force && signature == live.withLock({ $0.signature }) { return .unchanged }
-        let loaded = folder.load()
+        guard let (signature, loaded) = folder.reload(since: live.withLock({ $0.signature }), force: force) else {
+            return .unchanged
+        }
         guard loaded.problems.isEmpty else {
             // Not retried until a file changes again (or SIGHUP).
             live.withLock { $0.signature = signature }

@@ -18,6 +18,15 @@ struct RuleFolder: Sendable {
         return out
     }
 
+    /// The folder checked again (``load()``) when a rule file changed since `last` was taken, or
+    /// when `force`d (SIGHUP), with the signature to remember; nil when nothing changed. The
+    /// detect stage's rule reload and ingest's ``DocumentPolicy`` both follow the folder this way.
+    func reload(since last: Signature?, force: Bool) -> (signature: Signature?, outcome: RuleLoader.Outcome)? {
+        let now = signature()
+        if !force && now == last { return nil }
+        return (now, load())
+    }
+
     /// Every rule in the folder and every problem found (file:line:column); an empty folder
     /// is a problem too. A set with any problem is not used.
     func load() -> RuleLoader.Outcome {

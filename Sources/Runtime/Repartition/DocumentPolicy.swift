@@ -55,9 +55,7 @@ public final class DocumentPolicy: Sendable {
 
     /// Reads the rules folder again when a rule file changed (or `force`: SIGHUP).
     func refresh(force: Bool) {
-        let signature = folder.signature()
-        if !force && signature == state.withLock({ $0.signature }) { return }
-        let loaded = folder.load()
+        guard let (signature, loaded) = folder.reload(since: state.withLock({ $0.signature }), force: force) else { return }
         guard loaded.problems.isEmpty else {
             state.withLock { $0.signature = signature }
             logger.warning("ingest: the rules folder does not load; documents travel as before",
