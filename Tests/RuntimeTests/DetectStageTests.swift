@@ -117,4 +117,55 @@ import Testing
             #expect(AlertRecord.key(for: threshold).contains("176.95.188.101"))
         }
     }
+
+    /// The EKS 403 fixture at `time` (both of its timestamps), with `code` and `auditID`.
+    static func eksEvent(at time: Date, auditID: String, code: Int = 403) throws -> String {
+        let stamp = EventTime(milliseconds: Int64(time.timeIntervalSince1970 * 1000)).description
+        return try eksDenial(second: 0, auditID: auditID)
+            .replacingOccurrences(of: "2023-12-07T14:45:00.000000Z", with: stamp)
+            .replacingOccurrences(of: "2023-12-07T14:44:53.375985Z", with: stamp)
+            .replacingOccurrences(of: "\"code\":403", with: "\"code\":\(code)")
+    }
+
+    /// A record stamped three hours ahead of the wall clock (a host with a wrong clock, a forged
+    /// record), then a 403 burst of now from the same address (so the same repartition partition
+    /// and engine): the detect clock goes only `limits.max_clock_lead` ahead, so the burst is
+    /// not late and both 403 threshold rules fire; the future record is counted.
+    @Test(.timeLimit(.minutes(3)))
+    func anEventFromTheFutureDoesNotSilenceStatefulRules() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("f")
+            let now = Date()
+            let lines = [try Self.eksEvent(at: now.addingTimeInterval(3 * 3600), auditID: "future", code: 200)]
+                + (try (0..<12).map { try Self.eksEvent(at: now.addingTimeInterval(Double($0) - 60), auditID: "now-\($0)") })
+            let raw = IngestStageTests.Raw(topic: "\(name)-eks", format: .eks, lines: lines)
+            try await broker.createTopic(raw.topic, partitions: 1)
+            let dir = try temporaryDirectory()
+            try write(IngestStageTests.topology(broker.bootstrap, name: name, raws: [raw]), to: dir + "/t.yaml")
+            let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
+            #expect(topology.limits.maxClockLead == .seconds(300))
+            let producer = try testProducer(broker)
+            for line in lines { try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8))) }
+            await producer.close()
+
+            let ingest = try IngestStage(topology: topology, logger: testLogger)
+            let detect = DetectStage(topology: topology, rules: rules, logger: testLogger)
+            let runIngest = Task { try await ingest.run() }
+            let runDetect = Task { try await detect.run() }
+            let done = await eventually(timeout: .seconds(60)) {
+                detect.engineStatistics.events == 13 && detect.statistics.alertsAcknowledged >= 2
+            }
+            let statistics = detect.engineStatistics
+            runIngest.cancel()
+            runDetect.cancel()
+            try await runIngest.value
+            try await runDetect.value
+            #expect(done, "detect \(detect.statistics), engines \(statistics)")
+            #expect(statistics.futureEvents == 1)
+            #expect(statistics.lateEvents == 0)
+            let alerts = try await readTopic(topology.topics.alerts.name, broker, count: 2, timeout: .seconds(12))
+            let ruleIDs = alerts.compactMap { $0.header("vigil-rule-id").map { String(decoding: $0, as: UTF8.self) } }
+            #expect(ruleIDs.sorted() == ["Amazon.EKS.Audit.Multiple403", "Kubernetes.API.Multiple403.PublicIP"])
+        }
+    }
 }

@@ -16,8 +16,12 @@ public struct DetectionEngine {
     var evaluators: [RuleEvaluator]
     /// The read-only part of the rules, shared (not copied per event).
     let plan: EnginePlan
-    /// The latest event time seen or advanced to (nanoseconds; `.min` before any).
+    /// The latest event time seen or advanced to (nanoseconds; `.min` before any), never past
+    /// ``clockLimit``.
     var clock: Int64 = .min
+    /// How far the clock may go (nanoseconds): the wall clock last observed plus
+    /// ``EngineSettings/maxClockLead`` (``observeWallClock(_:)``); `.max` without either.
+    var clockLimit: Int64 = .max
     var counters = EngineStatistics()
     /// No store has anything to close before this horizon (nanoseconds): the
     /// earliest deadline of any rule's windows, sweeps or summaries, or
@@ -36,6 +40,9 @@ public struct DetectionEngine {
 
     /// The engine's event time: the latest event time seen or advanced to.
     public var eventTime: EventTime? { clock == .min ? nil : EventTime(nanos: clock) }
+
+    /// How far the clock may go (``observeWallClock(_:)``); nil without a limit.
+    public var clockLimitTime: EventTime? { clockLimit == .max ? nil : EventTime(nanos: clockLimit) }
 
     /// Events earlier than this are later than the allowed lateness.
     public var horizon: EventTime? { clock == .min ? nil : EventTime(nanos: horizonNanos) }
@@ -58,8 +65,15 @@ public struct DetectionEngine {
         }
         var alerts: [Alert] = []
         if time > clock {
-            clock = time
-            if horizonNanos >= nextDeadline { close(through: horizonNanos, into: &alerts) }
+            // An event stamped past the limit is evaluated at its own time, but the clock stops
+            // at the limit: one clock-skewed or forged timestamp must not make the events after
+            // it late (and silence every stateful rule) until real time catches up with it.
+            if time > clockLimit { counters.futureEvents += 1 }
+            let next = min(time, clockLimit)
+            if next > clock {
+                clock = next
+                if horizonNanos >= nextDeadline { close(through: horizonNanos, into: &alerts) }
+            }
         }
         let late = time < horizonNanos
         if late { counters.lateEvents += 1 }
@@ -79,12 +93,21 @@ public struct DetectionEngine {
     /// aggregate windows and dedup periods that end before it (emitting their
     /// alerts and summaries) and forgetting expired threshold windows.
     public mutating func advance(to watermark: Date) -> [Alert] {
-        let time = watermark.nanos
+        let time = min(watermark.nanos, clockLimit)
         var alerts: [Alert] = []
         guard time > clock else { return alerts }
         clock = time
         if horizonNanos >= nextDeadline { close(through: horizonNanos, into: &alerts) }
         return alerts
+    }
+
+    /// Tells the engine the wall clock: with ``EngineSettings/maxClockLead`` set, its event-time
+    /// clock goes no further than `now` plus that lead (events stamped later are counted in
+    /// ``EngineStatistics/futureEvents``). A runtime calls this before each batch; without a
+    /// call (replays of old logs, tests) the clock follows event time alone.
+    public mutating func observeWallClock(_ now: Date) {
+        guard let lead = settings.maxClockLead else { return }
+        clockLimit = now.nanos.plus(lead.secondsAsNanos)
     }
 
     /// Ends everything still open (end of a replay): as advancing past every window.

@@ -17,9 +17,16 @@ public struct EngineSettings: Sendable, Hashable {
     /// Splunk's `maxvalues`); past it values are counted, not kept.
     public var maxStatisticValues: Int
 
+    /// How far (seconds) the event-time clock may run ahead of the wall clock the engine was
+    /// last told (``DetectionEngine/observeWallClock(_:)``); nil: no limit (replays of old
+    /// logs, tests). Without a limit one event stamped hours in the future would move the
+    /// clock there, and every event after it would be later than the allowed lateness.
+    public var maxClockLead: Int64?
+
     public init(allowedLateness: Int64 = 6 * 3600, maxKeysPerRule: Int = 1_000_000,
-                maxEventReferences: Int = 10, maxStatisticValues: Int = 100) {
+                maxEventReferences: Int = 10, maxStatisticValues: Int = 100, maxClockLead: Int64? = nil) {
         self.allowedLateness = max(0, allowedLateness)
+        self.maxClockLead = maxClockLead.map { max(0, $0) }
         self.maxKeysPerRule = max(1, maxKeysPerRule)
         self.maxEventReferences = max(0, maxEventReferences)
         self.maxStatisticValues = max(1, maxStatisticValues)

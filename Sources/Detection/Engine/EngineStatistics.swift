@@ -5,6 +5,10 @@ public struct EngineStatistics: Sendable, Hashable {
     /// Events later than the allowed lateness: evaluated by stateless rules
     /// only; their matches of stateful rules are counted in ``lateMatches``.
     public var lateEvents: Int = 0
+    /// Events stamped later than the engine's clock limit (the wall clock plus
+    /// ``EngineSettings/maxClockLead``): evaluated at their own time, but the clock stopped
+    /// at the limit.
+    public var futureEvents: Int = 0
     /// Events without an event time: they take the engine's current event time.
     public var untimedEvents: Int = 0
     /// Per rule id: statistics of that rule.

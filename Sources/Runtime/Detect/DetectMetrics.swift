@@ -20,6 +20,7 @@ final class DetectMetrics: Sendable {
     private let changelogClocks = Counter(label: "vigil_changelog_records_total", dimensions: [("kind", "clock")])
     let restoreTime = Timer(label: "vigil_state_restore_seconds")
     private let lateEvents = Counter(label: "vigil_late_events_total")
+    private let futureEvents = Counter(label: "vigil_future_events_total")
     private let deadLetters: [DecodeIssue.Reason: Counter]
 
     private struct RuleMetrics {
@@ -111,6 +112,8 @@ final class DetectMetrics: Sendable {
             for (rule, m) in s.rules where totals.rules[rule] == nil { out.append((m, 0, 0, 0)) }
             let late = max(0, totals.lateEvents - s.sampled.lateEvents)
             if late > 0 { lateEvents.increment(by: late) }
+            let future = max(0, totals.futureEvents - s.sampled.futureEvents)
+            if future > 0 { futureEvents.increment(by: future) }
             s.sampled = totals
             return out
         }

@@ -88,7 +88,10 @@ final class DetectWorker: Sendable {
         /// The alerts the event completes; nil when the engine already holds it (skipped).
         /// `route`: the record's routing hash (``DetectProcessor/route(_:)``), kept with the
         /// entries the event makes.
-        mutating func process(_ e: RepartitionedEvent, offset: Int64, route: UInt64, at now: ContinuousClock.Instant) -> [Alert]? {
+        /// `wall`: the wall clock of the batch (the engine's clock goes no further than
+        /// `limits.max_clock_lead` past it).
+        mutating func process(_ e: RepartitionedEvent, offset: Int64, route: UInt64, at now: ContinuousClock.Instant,
+                              wall: Date) -> [Alert]? {
             lastActivity = now
             if offset > skipThrough { skipThrough = -1 }
             seen = max(seen, offset)
@@ -97,12 +100,14 @@ final class DetectWorker: Sendable {
             if holds(position, from: source, offset: offset, route: route) { return nil }
             let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset)
             if let untaken = untakenRoute, untaken != route { takeChanges(route: untaken) }
+            engine.observeWallClock(wall)
             let alerts = engine.process(e.event, enrichment: e.enrichment, origin: origin)
             untakenRoute = route
             applied = max(applied, offset)
             sources[source] = position
             if let time = e.event.time {
-                let date = time.date
+                // As far as the engine's clock went: idle advance continues from there.
+                let date = min(time, engine.clockLimitTime ?? time).date
                 lastEventTime = max(lastEventTime ?? date, date)
             }
             dirty = true
@@ -111,8 +116,9 @@ final class DetectWorker: Sendable {
 
         /// Idle for `idleAfter`: moves event time forward by the wall-clock time idle (from the
         /// last event time, not to now) and marks the partition for the next diff.
-        mutating func advanceIfIdle(now: ContinuousClock.Instant, after idleAfter: Duration) -> [Alert] {
+        mutating func advanceIfIdle(now: ContinuousClock.Instant, wall: Date, after idleAfter: Duration) -> [Alert] {
             guard let last = lastEventTime, now - lastActivity >= idleAfter else { return [] }
+            engine.observeWallClock(wall)
             let idle = now - lastActivity
             let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
             dirty = true
@@ -255,7 +261,8 @@ final class DetectWorker: Sendable {
         count = topology.workers.detect
         changelogTopic = topology.topics.changelog.name
         settings = EngineSettings(allowedLateness: topology.limits.allowedLateness.components.seconds,
-                                  maxKeysPerRule: topology.limits.maxKeysPerRule)
+                                  maxKeysPerRule: topology.limits.maxKeysPerRule,
+                                  maxClockLead: topology.limits.maxClockLead.components.seconds)
         self.shared = shared
         self.metrics = metrics ?? DetectMetrics(repartitionTopic: topology.topics.repartition.name, rules: rules)
         idleAfter = topology.limits.idleAdvance
@@ -265,7 +272,7 @@ final class DetectWorker: Sendable {
     /// its event could not be rebuilt (the record then goes to the dead-letter topic), and the
     /// changelog records of the partitions in `diffing` (each of them present, maybe empty).
     func evaluate(_ records: [(Int, ConsumerRecord)], diffing: Set<TopicPartition>) -> Evaluation {
-        let now = ContinuousClock.now
+        let now = ContinuousClock.now, wall = Date()
         return state.withLock { s in
             var undecodable = 0, alerted = 0, held = 0, notices = 0
             let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
@@ -290,7 +297,7 @@ final class DetectWorker: Sendable {
                     guard let alerts = s.partitions[record.topicPartition, default: Partition(
                         engine: DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true),
                         lastEventTime: nil, lastActivity: now)
-                    ].process(e, offset: record.offset, route: DetectProcessor.route(record), at: now) else {
+                    ].process(e, offset: record.offset, route: DetectProcessor.route(record), at: now, wall: wall) else {
                         held += 1
                         return (position, .success([]))
                     }
@@ -390,12 +397,12 @@ final class DetectWorker: Sendable {
     /// time they were idle, closing windows of quiet keys; produces what that emits.
     /// The partitions it moved are marked for the next diff.
     func advanceIdle() -> [Alert] {
-        let now = ContinuousClock.now
+        let now = ContinuousClock.now, wall = Date()
         let alerts: [Alert] = state.withLock { s in
             var out: [Alert] = []
             // In place, by index: a copy per partition would copy its engine's state.
             for i in s.partitions.values.indices {
-                out += s.partitions.values[i].advanceIfIdle(now: now, after: idleAfter)
+                out += s.partitions.values[i].advanceIfIdle(now: now, wall: wall, after: idleAfter)
             }
             return out
         }
@@ -465,6 +472,7 @@ extension EngineStatistics {
     mutating func add(_ other: EngineStatistics) {
         events += other.events
         lateEvents += other.lateEvents
+        futureEvents += other.futureEvents
         untimedEvents += other.untimedEvents
         for (id, r) in other.rules {
             var t = rules[id] ?? RuleStatistics()

@@ -113,6 +113,10 @@ public struct Topology: Sendable {
         public var maxDepth: Int = 128
         /// How late (event time) an event may arrive and still count in its window.
         public var allowedLateness: Duration = .seconds(600)
+        /// How far an engine's event-time clock may run ahead of the wall clock: an event stamped
+        /// later is evaluated at its own time but moves the clock only this far, so a skewed or
+        /// forged timestamp does not make the events after it late.
+        public var maxClockLead: Duration = .seconds(300)
         /// State keys per rule per worker; past it the oldest are evicted (and counted).
         public var maxKeysPerRule: Int = 100_000
         /// An idle partition's watermark advances with wall-clock time after this long.

@@ -330,7 +330,7 @@ struct TopologyBuilder {
     func readLimits(_ node: Node, _ r: inout TopologyReader) -> Topology.Limits {
         var l = Topology.Limits()
         let keys = ["consumer_buffer", "max_batch", "max_in_flight", "max_record_bytes", "max_depth",
-                    "allowed_lateness", "max_keys_per_rule", "idle_advance", "shutdown_timeout"]
+                    "allowed_lateness", "max_clock_lead", "max_keys_per_rule", "idle_advance", "shutdown_timeout"]
         guard let m = r.mapping(node, "limits", allowed: keys) else { return l }
         func int(_ key: String, _ range: ClosedRange<Int>) -> Int? {
             m[key].flatMap { r.int($0.value, "limits.\(key)", in: range) }
@@ -344,6 +344,7 @@ struct TopologyBuilder {
         l.maxRecordBytes = int("max_record_bytes", 1...(64 << 20)) ?? l.maxRecordBytes
         l.maxDepth = int("max_depth", 2...4096) ?? l.maxDepth
         l.allowedLateness = duration("allowed_lateness", allowZero: true) ?? l.allowedLateness
+        l.maxClockLead = duration("max_clock_lead", allowZero: true) ?? l.maxClockLead
         l.maxKeysPerRule = int("max_keys_per_rule", 1...100_000_000) ?? l.maxKeysPerRule
         l.idleAdvance = duration("idle_advance") ?? l.idleAdvance
         l.shutdownTimeout = duration("shutdown_timeout") ?? l.shutdownTimeout
