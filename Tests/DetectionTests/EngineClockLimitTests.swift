@@ -87,6 +87,6 @@ import Testing
         _ = engine.process(F.event(at: 3 * 3600, ip: "9.9.9.9"), enrichment: .none, origin: Self.origin)
         #expect(engine.eventTime == EventTime(seconds: F.t0.seconds + 3 * 3600))
         #expect(engine.statistics.futureEvents == 0)
-        #expect(engine.clockLimitTime == nil)
+        #expect(engine.wallClockLimit == nil)
     }
 }

@@ -107,6 +107,20 @@ THREADS="$(threads "$VIGIL_PID")"
 # What the bounds did during the drain (Sources/Runtime/README.md, "Back-pressure and bounds").
 PRESSURE="$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | grep -E '^vigil_(backpressure_pauses_total|paused_partitions|queue_depth|processing_seconds_(sum|count))' | sed 's/^/    /' || true)"
 DRAIN="$(cat "$STATE/drain.json")"
+# What the drain raised against what loadgen planted (a benchmark that loses alerts measures
+# nothing): alerts by rule; aggregate alerts come only once their window closes, after the run.
+DRAIN_ALERTS="$("$VIGIL" consume --bootstrap "$BOOT" --topic vigil.alerts --from-beginning --timeout 3 --format json 2>/dev/null \
+    | python3 -c '
+import collections, json, sys
+expected = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["expected_alerts"]
+seen = collections.Counter()
+for line in sys.stdin:
+    headers = json.loads(line).get("headers", {})
+    if headers.get("vigil-alert-kind") == "alert":
+        seen[headers.get("vigil-rule-id")] += 1
+print(", ".join("%s %d of %d" % (r, seen[r], n) for r, n in sorted(expected.items())))
+' "$STATE/loadgen.out" || true)"
+LATE_FUTURE="$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | grep -E '^vigil_(late|future)_events_total' | tr '\n' ' ' || true)"
 RATE="$(json '["events_per_second_after_first_commit"]' <<<"$DRAIN")"
 
 # --- phase 2: alert latency at half the drain rate ------------------------------------------
@@ -177,6 +191,8 @@ vigil run's threads at lag zero (CPU seconds by thread name, digits folded; thre
 $THREADS
 
 $([ -n "$STATES_PID" ] && printf '%s\n\n| thread | states (10 s of the drain, from 8 s after start, every 20 ms) |\n|---|---|\n%s\n' "Thread states (\`STATES=1\`):" "$(cat "$STATE/states.md")")
+
+Alerts after the drain (kind \`alert\`, by rule, of the instances loadgen planted; aggregate alerts come when their window closes): $DRAIN_ALERTS. $LATE_FUTURE
 
 Back-pressure at lag zero (\`/metrics\`):
 

@@ -86,6 +86,9 @@ extension DetectionEngine {
     public func reloading(_ rules: [Rule], tracksChanges: Bool = false) -> DetectionEngine {
         var next = DetectionEngine(rules: rules, settings: settings, tracksChanges: tracksChanges)
         next.clock = clock
+        next.latest = latest
+        next.wallLimit = wallLimit
+        next.inputLimit = inputLimit
         next.counters = counters
         var old: [String: RuleEvaluator] = [:]
         for evaluator in evaluators { old[evaluator.rule.id] = evaluator }

@@ -16,12 +16,17 @@ public struct DetectionEngine {
     var evaluators: [RuleEvaluator]
     /// The read-only part of the rules, shared (not copied per event).
     let plan: EnginePlan
-    /// The latest event time seen or advanced to (nanoseconds; `.min` before any), never past
-    /// ``clockLimit``.
+    /// The engine's event time (nanoseconds; `.min` before any): the latest event time seen
+    /// (``latest``) or advanced to, but no further than the limits below.
     var clock: Int64 = .min
-    /// How far the clock may go (nanoseconds): the wall clock last observed plus
+    /// The latest event time seen (nanoseconds; `.min` before any).
+    var latest: Int64 = .min
+    /// How far the clock may go by the wall clock: the wall clock last observed plus
     /// ``EngineSettings/maxClockLead`` (``observeWallClock(_:)``); `.max` without either.
-    var clockLimit: Int64 = .max
+    var wallLimit: Int64 = .max
+    /// How far the clock may go by the input (``holdClock(at:)``): the slowest active
+    /// input's latest event time; `.max` when not held.
+    var inputLimit: Int64 = .max
     var counters = EngineStatistics()
     /// No store has anything to close before this horizon (nanoseconds): the
     /// earliest deadline of any rule's windows, sweeps or summaries, or
@@ -41,8 +46,8 @@ public struct DetectionEngine {
     /// The engine's event time: the latest event time seen or advanced to.
     public var eventTime: EventTime? { clock == .min ? nil : EventTime(nanos: clock) }
 
-    /// How far the clock may go (``observeWallClock(_:)``); nil without a limit.
-    public var clockLimitTime: EventTime? { clockLimit == .max ? nil : EventTime(nanos: clockLimit) }
+    /// How far the wall clock lets the clock go (``observeWallClock(_:)``); nil without a limit.
+    public var wallClockLimit: EventTime? { wallLimit == .max ? nil : EventTime(nanos: wallLimit) }
 
     /// Events earlier than this are later than the allowed lateness.
     public var horizon: EventTime? { clock == .min ? nil : EventTime(nanos: horizonNanos) }
@@ -64,16 +69,16 @@ public struct DetectionEngine {
             time = clock == .min ? 0 : clock
         }
         var alerts: [Alert] = []
-        if time > clock {
-            // An event stamped past the limit is evaluated at its own time, but the clock stops
-            // at the limit: one clock-skewed or forged timestamp must not make the events after
-            // it late (and silence every stateful rule) until real time catches up with it.
-            if time > clockLimit { counters.futureEvents += 1 }
-            let next = min(time, clockLimit)
-            if next > clock {
-                clock = next
-                if horizonNanos >= nextDeadline { close(through: horizonNanos, into: &alerts) }
-            }
+        if time > latest { latest = time }
+        // An event stamped past the wall-clock limit is evaluated at its own time, but the clock
+        // stops at the limit: one clock-skewed or forged timestamp must not make the events
+        // after it late (and silence every stateful rule) until real time catches up with it.
+        // The input limit holds the clock at the slowest input's pace (``holdClock(at:)``).
+        if time > wallLimit { counters.futureEvents += 1 }
+        let target = min(latest, wallLimit, inputLimit)
+        if target > clock {
+            clock = target
+            if horizonNanos >= nextDeadline { close(through: horizonNanos, into: &alerts) }
         }
         let late = time < horizonNanos
         if late { counters.lateEvents += 1 }
@@ -93,7 +98,7 @@ public struct DetectionEngine {
     /// aggregate windows and dedup periods that end before it (emitting their
     /// alerts and summaries) and forgetting expired threshold windows.
     public mutating func advance(to watermark: Date) -> [Alert] {
-        let time = min(watermark.nanos, clockLimit)
+        let time = min(watermark.nanos, wallLimit, inputLimit)
         var alerts: [Alert] = []
         guard time > clock else { return alerts }
         clock = time
@@ -107,7 +112,21 @@ public struct DetectionEngine {
     /// call (replays of old logs, tests) the clock follows event time alone.
     public mutating func observeWallClock(_ now: Date) {
         guard let lead = settings.maxClockLead else { return }
-        clockLimit = now.nanos.plus(lead.secondsAsNanos)
+        wallLimit = now.nanos.plus(lead.secondsAsNanos)
+    }
+
+    /// Holds the clock at or below `watermark` (nil: released): a runtime whose engine reads
+    /// several inputs, each in its own event-time order but interleaved in chunks (a backlog
+    /// drained partition by partition), passes the slowest active input's latest event time,
+    /// so that one input running ahead does not make the others' events late. The clock
+    /// catches up (to the latest event time seen, within the limits) with the next event.
+    public mutating func holdClock(at watermark: EventTime?) {
+        inputLimit = watermark?.nanos ?? .max
+    }
+
+    /// Holds the clock where it is (also before any event) until ``holdClock(at:)``.
+    public mutating func holdClockWhereItIs() {
+        inputLimit = clock
     }
 
     /// Ends everything still open (end of a replay): as advancing past every window.

@@ -57,6 +57,27 @@ final class DetectWorker: Sendable {
         var legacy: ChangelogRecord.Legacy?
         /// The highest offset of this partition the worker saw (applied or skipped).
         var seen: Int64 = -1
+        /// Per raw partition whose events reach this one: its latest event time and when (wall
+        /// clock) it last sent one. The engine's clock keeps the pace of the slowest that sent
+        /// within `limits.idle_advance` (``holdClock(now:idleAfter:)``).
+        var inputs: [ChangelogRecord.RawPartition: (latest: EventTime, at: ContinuousClock.Instant)] = [:]
+        /// When this partition's first event came (nil before).
+        var firstActivity: ContinuousClock.Instant?
+
+        /// Holds the engine's clock at the latest event time of the slowest raw partition that
+        /// sent within `idleAfter`, so that a raw partition read ahead of the others (a backlog
+        /// is drained a partition's chunk at a time: tens of minutes of event time each) does
+        /// not make their events late; released when none sent. For the first `idleAfter` after
+        /// the first event the clock is not moved at all: the raw partitions show up first.
+        mutating func holdClock(now: ContinuousClock.Instant, idleAfter: Duration) {
+            guard let first = firstActivity else { return }
+            if now - first < idleAfter { return }  // held where the first event found it
+            var slowest: EventTime?
+            for input in inputs.values where now - input.at < idleAfter {
+                slowest = min(slowest ?? input.latest, input.latest)
+            }
+            engine.holdClock(at: slowest)
+        }
 
         /// Whether the engine already holds this record's event: its offset is within the
         /// restored state's, or its raw event was applied before (ingest produced it twice:
@@ -101,13 +122,22 @@ final class DetectWorker: Sendable {
             let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset)
             if let untaken = untakenRoute, untaken != route { takeChanges(route: untaken) }
             engine.observeWallClock(wall)
+            if firstActivity == nil {  // held in its first batch too
+                firstActivity = now
+                engine.holdClockWhereItIs()
+            }
             let alerts = engine.process(e.event, enrichment: e.enrichment, origin: origin)
             untakenRoute = route
             applied = max(applied, offset)
             sources[source] = position
             if let time = e.event.time {
+                if let input = inputs[source], input.latest >= time {
+                    inputs[source]?.at = now
+                } else {
+                    inputs[source] = (time, now)
+                }
                 // As far as the engine's clock went: idle advance continues from there.
-                let date = min(time, engine.clockLimitTime ?? time).date
+                let date = min(time, engine.wallClockLimit ?? time).date
                 lastEventTime = max(lastEventTime ?? date, date)
             }
             dirty = true
@@ -119,6 +149,7 @@ final class DetectWorker: Sendable {
         mutating func advanceIfIdle(now: ContinuousClock.Instant, wall: Date, after idleAfter: Duration) -> [Alert] {
             guard let last = lastEventTime, now - lastActivity >= idleAfter else { return [] }
             engine.observeWallClock(wall)
+            engine.holdClock(at: nil)  // no raw partition sent within idleAfter
             let idle = now - lastActivity
             let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
             dirty = true
@@ -271,10 +302,13 @@ final class DetectWorker: Sendable {
     /// Evaluates records (batch position, record) in order; returns each one's alerts, or why
     /// its event could not be rebuilt (the record then goes to the dead-letter topic), and the
     /// changelog records of the partitions in `diffing` (each of them present, maybe empty).
-    func evaluate(_ records: [(Int, ConsumerRecord)], diffing: Set<TopicPartition>) -> Evaluation {
-        let now = ContinuousClock.now, wall = Date()
+    /// `now`: the time of the batch (tests pass their own, to be past the first `idle_advance`).
+    func evaluate(_ records: [(Int, ConsumerRecord)], diffing: Set<TopicPartition>,
+                  now: ContinuousClock.Instant = .now) -> Evaluation {
+        let wall = Date()
         return state.withLock { s in
             var undecodable = 0, alerted = 0, held = 0, notices = 0
+            for i in s.partitions.values.indices { s.partitions.values[i].holdClock(now: now, idleAfter: idleAfter) }
             let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
                 if RepartitionGap.isNotice(record) {
                     // Counted by the processor (every worker sees it).
