@@ -109,7 +109,7 @@ PRESSURE="$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | grep -E '^vigil_(ba
 DRAIN="$(cat "$STATE/drain.json")"
 # What the drain raised against what loadgen planted (a benchmark that loses alerts measures
 # nothing): alerts by rule; aggregate alerts come only once their window closes, after the run.
-DRAIN_ALERTS="$("$VIGIL" consume --bootstrap "$BOOT" --topic vigil.alerts --from-beginning --timeout 3 --format json 2>/dev/null \
+DRAIN_ALERTS="$("$VIGIL" consume --bootstrap "$BOOT" --topic vigil.alerts --from-beginning --timeout 10 --format json 2>/dev/null \
     | python3 -c '
 import collections, json, sys
 expected = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["expected_alerts"]
