@@ -171,6 +171,16 @@ struct RulesBench: ParsableCommand {
                 return EventEnrichment(geo: GeoLocation(city: "City \(n)", country: "Country \(n % 250)"),
                                        torExitIPs: [Self.ip(n)])
             }),
+            // The same with values that share no prefix or suffix with another key's (a
+            // fired key keeps what differs from a shared content: here the whole name and city).
+            ("dedup key, fired, own content, no affixes", "Kubernetes.API.IOC.Activity", { n, e in
+                let scrambled = UInt64(n + 1) &* 0x9E37_79B9_7F4A_7C15
+                e.user.name = [scrambled, scrambled.byteSwapped, scrambled ^ 0x5555_5555_5555_5555]
+                    .map { String($0, radix: 36) }.joined()
+                return EventEnrichment(geo: GeoLocation(city: String(scrambled >> 12, radix: 36),
+                                                        country: "Country \(n % 250)"),
+                                       torExitIPs: [Self.ip(n)])
+            }),
             ("aggregate group, 1 match, 9 statistics", "Kubernetes.Access.Scanning", { _, e in
                 e.response.code = 403
                 e.user.groups = ["system:unauthenticated"]

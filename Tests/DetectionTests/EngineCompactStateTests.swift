@@ -133,4 +133,103 @@ import Testing
         #expect(alerts.map { $0.source?.ip } == ["5.5.5.5"])
         #expect(restored.finish() == alerts)
     }
+
+    /// Keys (one per source address) whose alerts read their own user name, groups,
+    /// response code and location: most keep only what differs from an interned
+    /// content (``ContentDiff``); every alert, summary and exported window is the one raised.
+    @Test func firedKeysWithContentOfTheirOwnGiveBackTheirAlerts() throws {
+        let long = String(repeating: "team-x:", count: 60)
+        let users = ["system:serviceaccount:team-1:deployer", "system:serviceaccount:team-22:deployer",
+                     "system:serviceaccount:team-1:deployerx", "", "zoë-€-𝄞", "zoe-€-𝄞", "aXa", "aa", long,
+                     long + "y", "system:serviceaccount:team-1:deployer", "arn:aws:iam::123456789012:user/probe"]
+        func location(_ i: Int) -> GeoLocation? {
+            switch i % 5 {
+            case 0: return Self.berlin
+            case 1: return GeoLocation(city: "Berlin \(i)", country: "Germany", countryCode: "DE", latitude: 52.5,
+                                       longitude: 13.4)
+            case 2: return GeoLocation(city: "Berlín", country: "Deutschland", region: "BE", latitude: -0.0,
+                                       longitude: 0.0)
+            case 3: return GeoLocation(country: "Germany", countryCode: "DE")
+            default: return nil
+            }
+        }
+        var inputs: [F.Input] = []
+        for (i, user) in users.enumerated() {
+            let ip = "203.0.113.\(i + 1)"
+            let enrichment = EventEnrichment(geo: location(i), torExitIPs: [ip], geoDatabaseType: "GeoLite2-City",
+                                             geoBuildEpoch: 1_700_000_000, torListTime: F.t0.seconds)
+            let groups = i % 3 == 0 ? ["system:authenticated"] : i % 3 == 1 ? [] : ["a", "b\(i)"]
+            for t in [0.0, 60] {
+                inputs.append(F.Input(event: F.event(at: t + Double(i), ip: ip, code: [403, 404, 401][i % 3],
+                                                     user: user, groups: groups, agent: "kubectl/v1.\(i % 2)"),
+                                      line: inputs.count + 1, enrichment: enrichment))
+            }
+        }
+        let rule = try F.rule(id: "Test.Dedup.Own", where: "response.code >= 400", dedupMinutes: 60,
+                              groupBy: ["source.ip"],
+                              output: ["source.ip", "user.name", "user.groups", "user_agent", "verb", "response.code"],
+                              title: "by [{user.name}] from [{source.ip}] with {user_agent}")
+        var engine = DetectionEngine(rules: [rule])
+        var raised: [Alert] = []
+        for input in inputs {
+            raised += engine.process(input.event, enrichment: input.enrichment,
+                                     origin: .file(path: "events.jsonl", line: input.line))
+        }
+        #expect(raised.count == users.count)
+        #expect(Set(raised.map(\.title)).count == users.count)
+        #expect(raised.map { $0.source?.city } == users.indices.map { location($0)?.city })
+        // Most keys keep a diff, not a content of their own.
+        let kept = engine.evaluators[0].threshold?.keys.slots.compactMap { $0.state?.windows.first?.raised } ?? []
+        let diffs = kept.filter { if case .compact(let fired) = $0, case .own = fired.content { true } else { false } }
+        #expect(kept.count == users.count)
+        #expect(diffs.count >= users.count / 2)
+        let state = engine.exportState()
+        let exported = state.entries.compactMap { entry -> Alert? in
+            guard case .threshold(let key) = entry.state else { return nil }
+            return key.fired.first?.alert
+        }
+        #expect(exported.sorted { $0.id < $1.id } == raised.sorted { $0.id < $1.id })
+        #expect(exported.map(\.json).sorted() == raised.map(\.json).sorted())
+        let decoded = try JSONDecoder().decode(EngineState.self, from: JSONEncoder().encode(state))
+        var restored = DetectionEngine(rules: [rule])
+        #expect(restored.importState(decoded) == 0)
+        let summaries = engine.finish()
+        #expect(restored.finish() == summaries)
+        #expect(summaries.count == users.count)
+        for summary in summaries {
+            var expected = try #require(raised.first { $0.id == summary.id })
+            expected.kind = .summary
+            expected.count = 2
+            expected.lastSeen = summary.lastSeen
+            expected.events = summary.events
+            expected.eventsOmitted = summary.eventsOmitted
+            #expect(summary.json == expected.json)
+        }
+    }
+
+    /// An alert's last_seen is its window's count-th reference, unless it counts more
+    /// matches than a window keeps references (here 3 of 2, and of none): then it is kept.
+    @Test func anAlertCountingMoreThanItsReferencesKeepsItsLastSeen() throws {
+        let rule = try F.rule(id: "Test.Threshold.Three", threshold: 3, dedupMinutes: 60, groupBy: ["source.ip"],
+                              output: ["source.ip", "user.name"])
+        for references in [0, 2, 3, 10] {
+            let settings = EngineSettings(maxEventReferences: references)
+            var engine = DetectionEngine(rules: [rule], settings: settings)
+            var raised: [Alert] = []
+            for (i, ip) in ["5.5.5.5", "6.6.6.6"].enumerated() {
+                for t in [0.0, 7, 19, 30] {
+                    let input = F.Input(event: F.event(at: t + Double(i), ip: ip, user: "user-\(i)"), line: Int(t) + i,
+                                        enrichment: EventEnrichment(geo: i == 0 ? Self.berlin : nil))
+                    raised += engine.process(input.event, enrichment: input.enrichment,
+                                             origin: .file(path: "events.jsonl", line: input.line))
+                }
+            }
+            #expect(raised.map(\.lastSeen) == [19.0, 20].map { EventTime(nanos: F.t0.nanos + Int64($0 * 1e9)) })
+            let exported = engine.exportState().entries.compactMap { entry -> Alert? in
+                guard case .threshold(let key) = entry.state else { return nil }
+                return key.fired.first?.alert
+            }
+            #expect(exported.map(\.json).sorted() == raised.map(\.json).sorted(), "\(references) references")
+        }
+    }
 }

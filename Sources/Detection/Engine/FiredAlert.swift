@@ -5,18 +5,25 @@ import Enrichment
 /// few words instead of a whole rendered ``Alert``: the values the alert read
 /// from the event beyond the group key (and what enrichment said of its source)
 /// are shared through the store's interned ``AlertContent``s — a scan's keys
-/// repeat them — and the id, title, dedup key, group key and output are
-/// rendered again from those values and the key when the alert is needed
+/// repeat them — or kept as the few values by which they differ from one
+/// (``ContentDiff``: a key's own user name, its location), and the id, title,
+/// dedup key, group key and output are rendered again from those values and
+/// the key when the alert is needed
 /// (summary, exported state). Rendering over the same values gives the same
 /// text, so the alert is the one raised (checked at fire time in debug builds).
+///
+/// One reference (8 bytes: a fired window fits the 96-byte heap bin). The
+/// alert's count is the content's, its `last_seen` the time of the window's
+/// count-th earliest match (the references are sorted; a window keeps
+/// ``EngineSettings/maxEventReferences`` of them): only an alert counting more
+/// matches than that keeps its `last_seen` (in a ``ContentDiff``).
 struct FiredAlert: Sendable {
-    let content: AlertContent
-    /// The alert's `last_seen` (its count is the content's).
-    let lastSeen: Int64
+    let content: FiredContent
 
     /// The alert as raised for the window of `key` opened at `start` (its
     /// references: the window's earliest matches, as many as the alert counted).
     func alert(key: String, start: Int64, matches: MatchList) -> Alert {
+        let content = self.content.content
         let builder = content.builder
         var fields: [String: FieldValues] = [:]
         let groupValues = content.groupValues ?? GroupKey.values(of: key, fields: builder.groupBy.count) ?? []
@@ -30,6 +37,7 @@ struct FiredAlert: Sendable {
             source?.ip = ip
         }
         let count = content.count
+        let lastSeen = count >= 1 && count <= matches.count ? matches[count - 1].time : self.content.lastSeen ?? start
         let refs = Array(matches.prefix(min(builder.maxReferences, count)))
         let windowStart = EventTime(nanos: start)
         return Alert(rule: builder.rule, key: key, windowStart: windowStart, over: context,
@@ -44,7 +52,8 @@ struct FiredAlert: Sendable {
 /// the fields its title, dedup key and output name (``AlertBuilder/contentFields``),
 /// the source (its Tor flag and location, and its address unless a group-by
 /// value gives it), the data versions and the alert's count (the rule's
-/// threshold). Immutable, compared by value, interned per store.
+/// threshold). Immutable, compared by value, interned per store (a content
+/// that differs from an interned one in a few values is kept as a ``ContentDiff``).
 final class AlertContent: Hashable, Sendable {
     let builder: AlertBuilder
     let values: [FieldValues]
@@ -84,9 +93,9 @@ final class AlertContent: Hashable, Sendable {
 
 extension AlertBuilder {
     /// The compact form of `alert`, raised for `window` of `key` over `context`;
-    /// its content is looked up in (or added to) `interned`.
+    /// its content is found in, diffed against or added to `interned`.
     func fired(_ alert: Alert, key: String, context: AuditEventContext, enrichment: EventEnrichment,
-               interned: inout Set<AlertContent>) -> FiredAlert {
+               interned: inout ContentInterner) -> FiredAlert {
         let groupValues = groupBy.map { context.values(of: $0) }
         let keyGives = GroupKey.values(of: key, fields: groupBy.count) == groupValues
         var source = alert.source
@@ -97,13 +106,8 @@ extension AlertBuilder {
                                      groupValues: keyGives ? nil : groupValues, source: source,
                                      sourceIPField: sourceIPField, dataVersions: alert.dataVersions,
                                      count: alert.count)
-        let content: AlertContent
-        if let existing = interned.firstIndex(of: candidate) {
-            content = interned[existing]
-        } else {
-            interned.insert(candidate)
-            content = candidate
-        }
-        return FiredAlert(content: content, lastSeen: alert.lastSeen.nanos)
+        // The count-th reference gives last_seen back while the window keeps that many.
+        let lastSeen = alert.count >= 1 && alert.count <= maxReferences ? nil : alert.lastSeen.nanos
+        return FiredAlert(content: interned.intern(candidate, lastSeen: lastSeen))
     }
 }

@@ -15,7 +15,7 @@ struct ThresholdStore {
     private var scratch: [UInt8] = []
     /// The contents of the alerts fired since the last sweep, shared by their windows
     /// (emptied each sweep: windows keep theirs; later alerts share anew).
-    private var interned: Set<AlertContent> = []
+    private var interned = ContentInterner()
     /// Fired windows by end and key slot, so summaries go out as the horizon passes them.
     var pending = MinHeap()
     /// When unfired windows past the horizon are next swept away.
@@ -44,7 +44,7 @@ struct ThresholdStore {
         var fired: [Int64] = []
         let builder = self.builder
         let threshold = self.threshold
-        var interned: Set<AlertContent> = []
+        var interned = ContentInterner()
         swap(&interned, &self.interned)
         defer { swap(&interned, &self.interned) }
         Self.add(match, to: &keys.slots[slot].state!, threshold: threshold, period: period,
@@ -148,7 +148,7 @@ struct ThresholdStore {
         }
         guard horizon >= nextSweep else { return }
         nextSweep = horizon.plus(max(period, 1))
-        interned = []
+        interned.removeAll()
         for slot in keys.slots.indices {
             guard let first = keys.slots[slot].state?.pending.first,
                   Self.windowEnd(first.time, period: period, fired: keys.slots[slot].state!.windows) <= horizon
