@@ -59,10 +59,22 @@ struct DecodeBench: ParsableCommand {
     @Option(help: .hidden)
     var allocationPass: String?
 
+    @Option(help: """
+        Write every decoded field of the fixtures, ../shared/data, Event Hubs batches, 20,000 mutations \
+        and the unique-value and loadgen mixes, through ten decoder configurations cold and warm, to FILE \
+        (compare md5sums before and after a decoder change); no timing.
+        """)
+    var dump: String?
+
     func run() throws {
         let mix = try Self.loadMix(from: fixtures)
         if let allocationPass {
             try self.allocationPass(allocationPass, bench: mix)
+            return
+        }
+        if let dump {
+            try DecodeDump.run(to: dump, fixtures: fixtures, bench: mix, unique: try records(of: "unique", bench: mix),
+                               loadgen: try records(of: "loadgen", bench: mix))
             return
         }
         if let profile {
