@@ -29,6 +29,15 @@ final class ConsumerLoop: @unchecked Sendable {
         var commands: [Command] = []
         var stores: [TopicPartition: Int64] = [:]
         var closed = false
+
+        mutating func store(_ partition: TopicPartition, _ offset: Int64) {
+            // One lookup, in place: never backwards.
+            Self.raise(&stores[partition, default: -1], to: offset)
+        }
+
+        private static func raise(_ stored: inout Int64, to offset: Int64) {
+            if offset > stored { stored = offset }
+        }
     }
 
     let handle: RDKafkaHandle
@@ -52,6 +61,12 @@ final class ConsumerLoop: @unchecked Sendable {
     private var pausedInLibrary = Set<TopicPartition>()
     private var highestStored: [TopicPartition: Int64] = [:]
     private var pending: [ConsumerRecord] = []
+    /// What `rd_kafka_consume_batch_queue` fills (`batchCapacity` entries, reused).
+    private let batch: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
+    private let batchCapacity: Int
+    private var inBatchCall = false
+    /// Partitions revoked by a rebalance callback served inside the current batch call.
+    private var revokedInCall = Set<TopicPartition>()
     private let topicNames = TopicNameCache()
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopping = false
@@ -83,6 +98,14 @@ final class ConsumerLoop: @unchecked Sendable {
         self.hooks = hooks
         self.logger = logger
         self.maxBatchSize = maxBatchSize
+        batchCapacity = max(1, min(maxBatchSize, 1024))
+        batch = .allocate(capacity: batchCapacity)
+        batch.initialize(repeating: nil, count: batchCapacity)
+    }
+
+    deinit {
+        batch.deinitialize(count: batchCapacity)
+        batch.deallocate()
     }
 
     // MARK: Inbox (any thread)
@@ -105,10 +128,12 @@ final class ConsumerLoop: @unchecked Sendable {
 
     func store(_ offsets: [TopicPartition: Int64]) {
         inbox.withLock { box in
-            for (tp, offset) in offsets where offset > box.stores[tp, default: -1] {
-                box.stores[tp] = offset
-            }
+            for (tp, offset) in offsets { box.store(tp, offset) }
         }
+    }
+
+    func store(_ partition: TopicPartition, _ offset: Int64) {
+        inbox.withLock { $0.store(partition, offset) }
     }
 
     // MARK: The thread
@@ -138,18 +163,59 @@ final class ConsumerLoop: @unchecked Sendable {
         shutDown()
     }
 
+    /// Waits (up to 100 ms) for one message, then takes what else is already fetched, up to
+    /// `maxBatchSize`, with `rd_kafka_consume_batch_queue` and no wait: one call per run of
+    /// messages instead of one `rd_kafka_consumer_poll` each (each of those took the queue's
+    /// lock and read the clock three times; ops/bench/e2e.md, session 6).
     private func pollBatch() {
         guard let first = rd_kafka_consumer_poll(handle.pointer, 100) else { return }
         pending.reserveCapacity(min(maxBatchSize, 1024))
         take(first)
-        while pending.count < maxBatchSize, let next = rd_kafka_consumer_poll(handle.pointer, 0) {
-            take(next)
+        while pending.count < maxBatchSize {
+            revokedInCall = []
+            inBatchCall = true
+            let n = rd_kafka_consume_batch_queue(queue, 0, batch, min(batchCapacity, maxBatchSize - pending.count))
+            inBatchCall = false
+            if !revokedInCall.isDisjoint(with: assigned) {
+                // Revoked and assigned again within one call (its revoke hook waited while the
+                // group rejoined): the call's messages of that partition may be from before the
+                // revoke or from the new assignment, and nothing tells which. None of the call's
+                // messages is handed over and the consumer ends with an error: the stage starts
+                // again from the committed offsets (at-least-once). Not seen: the new assignment
+                // needs the group's join and sync round trips while the call takes only what is
+                // already queued.
+                for i in 0..<max(n, 0) { if let message = batch[i] { rd_kafka_message_destroy(message) }; batch[i] = nil }
+                pending = []
+                revokedInCall = []
+                let error = KafkaError(code: .state, detail: "a partition was revoked and assigned again within one batch call")
+                logger.error("consumer: restarting", metadata: ["error": "\(error)"])
+                buffer.finish(error)
+                stopping = true
+                return
+            }
+            guard n > 0 else { break }
+            for i in 0..<n {
+                guard let message = batch[i] else { continue }
+                batch[i] = nil
+                // A revoke served inside the call (its callback ran there) came after the
+                // messages the call had taken before it: those of the revoked partitions are not
+                // handed over (not done; the partition's next owner reads them from the committed
+                // offset). The call took none after the revoke: librdkafka's version check
+                // discards those of a partition no longer assigned.
+                if !revokedInCall.isEmpty,
+                   revokedInCall.contains(TopicPartition(topicNames.name(of: message.pointee.rkt), message.pointee.partition)) {
+                    rd_kafka_message_destroy(message)
+                    continue
+                }
+                take(message)
+            }
         }
+        revokedInCall = []
         guard !pending.isEmpty else { return }
-        let batch = pending
+        let records = pending
         pending = []
         // A full buffer is dealt with before the next poll (holdForRoom).
-        _ = buffer.push(batch)
+        _ = buffer.push(records)
     }
 
     /// Back-pressure from a full hand-over buffer. The thread first stops taking records: the
@@ -353,7 +419,7 @@ final class ConsumerLoop: @unchecked Sendable {
         pauseSnapshot.withLock { $0.paused = paused }
     }
 
-    // MARK: Rebalance (poll thread, inside rd_kafka_consumer_poll or close)
+    // MARK: Rebalance (poll thread, inside rd_kafka_consumer_poll, rd_kafka_consume_batch_queue or close)
 
     func rebalance(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         let rk = handle.pointer
@@ -384,6 +450,7 @@ final class ConsumerLoop: @unchecked Sendable {
             let lost = rd_kafka_assignment_lost(rk) != 0
             let revoked = Set(partitions)
             pending.removeAll { revoked.contains($0.topicPartition) }
+            if inBatchCall { revokedInCall.formUnion(revoked) }
             buffer.purge(revoked)
             logger.info("partitions revoked", metadata: ["partitions": "\(partitions)", "lost": "\(lost)"])
             runHook { await self.hooks.onRevoke(partitions, lost) }

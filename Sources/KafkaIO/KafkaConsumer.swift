@@ -116,6 +116,12 @@ public final class KafkaConsumer: Sendable {
         loop.store(offsets)
     }
 
+    /// Marks everything before `nextOffset` done on one partition (no dictionary to build: a
+    /// delivery report that moves a partition's done run calls this once per record).
+    public func markDone(_ partition: TopicPartition, upTo nextOffset: Int64) {
+        loop.store(partition, nextOffset)
+    }
+
     /// Commits every offset marked done so far (synchronously with the broker).
     public func commit() async throws(KafkaError) {
         do {

@@ -6,6 +6,8 @@
 #
 #   make bench-e2e                      (release build of vigil and vigil-bench, then this)
 #   EVENTS=1000000 LATENCY_SECONDS=30 ops/bench/e2e.sh
+#   LATENCY_SECONDS=0: the drain only (no latency phase), a short report: for comparing variants
+#   by CPU seconds per event, alternately (VIGIL=... BENCH=... for another build's binaries)
 #   LATENCY_RATE=N: phase 2 at N events/s instead of half the drain rate (to compare variants)
 #   STATES=1: also sample vigil run's thread states during the drain (ops/bench/proc-cpu.py)
 #   KEEP=1: keep the state folder (vigil run's log, the latency dump) after the run
@@ -122,6 +124,23 @@ print(", ".join("%s %d of %d" % (r, seen[r], n) for r, n in sorted(expected.item
 ' "$STATE/loadgen.out" || true)"
 LATE_FUTURE="$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | grep -E '^vigil_(late|future)_events_total' | tr '\n' ' ' || true)"
 RATE="$(json '["events_per_second_after_first_commit"]' <<<"$DRAIN")"
+
+if [ "$LATENCY_SECONDS" = 0 ]; then
+    # Drain only (comparing variants by CPU seconds per event): no latency phase.
+    cat <<MD
+drain only, $(date -u '+%Y-%m-%d %H:%M UTC'): $RECORDS raw records, $PRODUCED_EVENTS events; load average $LOAD1 before, $LOAD2 after
+| events/s after first commit | $RATE |
+| vigil run CPU s at lag zero | $(json '["cpu_seconds"]' <<<"$DRAIN") |
+| broker CPU s during the drain | $(python3 -c "print('%.2f' % ($BCPU2 - $BCPU1))") |
+| seconds to lag zero | $(json '["seconds"]' <<<"$DRAIN") |
+| peak RSS MB | $(json '["peak_rss_mb"]' <<<"$DRAIN") |
+
+| thread | count | CPU s |
+|---|---:|---:|
+$THREADS
+MD
+    exit 0
+fi
 
 # --- phase 2: alert latency at half the drain rate ------------------------------------------
 HALF="${LATENCY_RATE:-$((RATE / 2))}"

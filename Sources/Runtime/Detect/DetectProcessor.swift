@@ -61,7 +61,7 @@ struct DetectProcessor: BatchProcessor {
         var changes: DetectWorker.Changes = [:]
         // Partitions due for a diff: their held tickets are taken *before* evaluating, so each
         // was evaluated before the diff that releases it.
-        let due = held.due(Set(batch.map(\.topicPartition)), interval: changelogInterval)
+        let due = held.due(Self.partitions(of: batch), interval: changelogInterval)
         let released = Dictionary(uniqueKeysWithValues: due.map { ($0, held.take($0)) })
         let workers = self.workers
         let results = await withTaskGroup(of: DetectWorker.Evaluation.self) { group in
@@ -77,18 +77,21 @@ struct DetectProcessor: BatchProcessor {
             for (tp, records) in result.changes { changes[tp, default: []] += records }
         }
         var seen = Set<TopicPartition>()
+        var previous: TopicPartition?
         var releases: [(records: [ProducerRecord], tickets: [OffsetTracker.Ticket])] = []
         for (record, outcome) in zip(batch, outcomes) {
             // The partition's first record in the batch also waits for a diff that covers it.
+            // A partition's records come in runs: only a run's first record is looked up.
             let tp = record.topicPartition
-            let first = seen.insert(tp).inserted
+            let first = tp != previous && seen.insert(tp).inserted
+            previous = tp
             let own: Int
             switch outcome {
             case .success(let alerts): own = alerts.count
             case .failure: own = 1
             }
             let (ticket, next) = tracker.register(tp, offset: record.offset, pending: own + (first ? 1 : 0))
-            if let next { consumer.markDone(upTo: [tp: next]) }
+            if let next { consumer.markDone(tp, upTo: next) }
             if first {
                 if due.contains(tp) {
                     releases.append((changes.removeValue(forKey: tp) ?? [], (released[tp] ?? []) + [ticket]))
@@ -126,7 +129,7 @@ struct DetectProcessor: BatchProcessor {
         let tracker = self.tracker, consumer = self.consumer
         let done: @Sendable () -> Void = {
             for ticket in tickets {
-                if let next = tracker.acknowledge(ticket) { consumer.markDone(upTo: [ticket.partition: next]) }
+                if let next = tracker.acknowledge(ticket) { consumer.markDone(ticket.partition, upTo: next) }
             }
         }
         guard !records.isEmpty else { return done() }
@@ -286,6 +289,18 @@ struct DetectProcessor: BatchProcessor {
         for worker in workers { worker.drop(partitions) }
     }
 
+    /// The partitions of a batch's records (looked up once per run of one partition's records).
+    static func partitions(of batch: [ConsumerRecord]) -> Set<TopicPartition> {
+        var out = Set<TopicPartition>()
+        var previous: TopicPartition?
+        for record in batch where record.partition != previous?.partition || record.topic != previous?.topic {
+            let tp = record.topicPartition
+            out.insert(tp)
+            previous = tp
+        }
+        return out
+    }
+
     /// The worker of a record: its ``route(_:)`` modulo the worker count.
     static func slot(_ record: ConsumerRecord, _ count: Int) -> Int {
         guard count > 1 else { return 0 }
@@ -321,7 +336,7 @@ struct DetectProcessor: BatchProcessor {
                                                nowMilliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
                     }
                     if let ticket, let next = tracker.acknowledge(ticket) {
-                        consumer.markDone(upTo: [ticket.partition: next])
+                        consumer.markDone(ticket.partition, upTo: next)
                     }
                     acknowledged?()
                 case .failure(let error):

@@ -78,7 +78,9 @@ final class IngestWorker: @unchecked Sendable {
     /// What raw records caused, in order: each input with how many of `outputs` are its
     /// (repartition and dead-letter records, encoded, not yet produced).
     struct Encoded {
-        var inputs: [(record: ConsumerRecord, outputs: Int)] = []
+        /// Each input's partition and offset (not the record: the tracker needs no more, and
+        /// a copy of the record retained its arrays once more per input).
+        var inputs: [(partition: TopicPartition, offset: Int64, outputs: Int)] = []
         var outputs: [(ProducerRecord, deadLetter: Bool)] = []
     }
 
@@ -147,7 +149,7 @@ final class IngestWorker: @unchecked Sendable {
                 $0.skipped += skipped
                 $0.oversized += oversized
             }
-            encoded.inputs.append((record, events + deadLettered))
+            encoded.inputs.append((record.topicPartition, record.offset, events + deadLettered))
         }
         return encoded
     }
@@ -158,13 +160,15 @@ final class IngestWorker: @unchecked Sendable {
     /// tracker, producer and counters are the stage's), so any one task may call it.
     func produce(_ encoded: Encoded) async throws(RuntimeError) {
         var next = encoded.outputs.startIndex
-        for (record, count) in encoded.inputs {
-            let (ticket, done) = tracker.register(record.topicPartition, offset: record.offset, pending: count)
-            if let done { consumer.markDone(upTo: [record.topicPartition: done]) }
+        for (partition, offset, count) in encoded.inputs {
+            let (ticket, done) = tracker.register(partition, offset: offset, pending: count)
+            if let done { consumer.markDone(partition, upTo: done) }
             let produced = encoded.outputs[next..<(next + count)]
             next += count
             for (out, isDeadLetter) in produced {
-                let tracker = self.tracker, consumer = self.consumer, shared = self.shared
+                // The callback holds the topic, not the record: librdkafka copied the bytes, and
+                // the record's arrays are freed here rather than on the producer's thread later.
+                let tracker = self.tracker, consumer = self.consumer, shared = self.shared, topic = out.topic
                 do {
                     try await producer.enqueue(out) { result in
                         switch result {
@@ -173,13 +177,13 @@ final class IngestWorker: @unchecked Sendable {
                                 if isDeadLetter { $0.deadLettersAcknowledged += 1 } else { $0.eventsAcknowledged += 1 }
                             }
                             if let next = tracker.acknowledge(ticket) {
-                                consumer.markDone(upTo: [ticket.partition: next])
+                                consumer.markDone(ticket.partition, upTo: next)
                             }
                         case .failure(let error):
                             // Not marked done: the input is read again after a restart.
                             shared.failDelivery(RuntimeError(code: .deliveryFailed,
-                                                             detail: "\(out.topic) for input \(ticket.partition)@\(ticket.offset): \(error)"),
-                                                topic: out.topic)
+                                                             detail: "\(topic) for input \(ticket.partition)@\(ticket.offset): \(error)"),
+                                                topic: topic)
                         }
                     }
                 } catch {
