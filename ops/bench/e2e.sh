@@ -134,6 +134,8 @@ drain only, $(date -u '+%Y-%m-%d %H:%M UTC'): $RECORDS raw records, $PRODUCED_EV
 | broker CPU s during the drain | $(python3 -c "print('%.2f' % ($BCPU2 - $BCPU1))") |
 | seconds to lag zero | $(json '["seconds"]' <<<"$DRAIN") |
 | peak RSS MB | $(json '["peak_rss_mb"]' <<<"$DRAIN") |
+| alerts of the drain, of loadgen's planted instances | $DRAIN_ALERTS |
+| late / future events | $LATE_FUTURE |
 
 | thread | count | CPU s |
 |---|---:|---:|
