@@ -142,6 +142,35 @@ import Testing
         #expect(try Condition(#"user.name in ("a", 1)"#).program is PlanTest)
     }
 
+    @Test func groupKeysWrittenFromTheEventEqualTheGenericOnes() throws {
+        // The engine's key writer for decoded events reads text fields in place; its
+        // bytes must be the generic writer's (stored keys, alert ids and exported state use them).
+        let names = NormalizedField.allCases.map(\.rawValue) + ["source.geo.city_name", "objectRef.name"]
+        let fields = try names.map { try #require(FieldReference($0), "\($0)") }
+        let groupings = fields.map { [$0] } + [[fields[2], fields[4]], fields]
+        var written = 0
+        for (i, event) in Self.events().enumerated() {
+            let context = AuditEventContext(event: event, enrichment: Self.enrichment(event, i))
+            for grouping in groupings {
+                var specialized: [UInt8] = []
+                GroupKey.write(grouping, in: context, into: &specialized)
+                var generic: [UInt8] = []
+                GroupKey.write(grouping, in: Forwarding(context), into: &generic)
+                #expect(specialized == generic, "\(grouping.map(\.name)) on event \(i)")
+                written += specialized.count
+            }
+        }
+        #expect(written > 10_000)
+    }
+
+    /// Forwards to a context through the protocol, so `GroupKey.write` takes its generic form.
+    private struct Forwarding: EvaluationContext {
+        let inner: AuditEventContext
+        init(_ inner: AuditEventContext) { self.inner = inner }
+        func values(of field: FieldReference) -> FieldValues { inner.values(of: field) }
+        func isTorExit(_ ip: String) -> Bool { inner.isTorExit(ip) }
+    }
+
     private static func fallsBack(_ test: EventTest) -> Bool {
         switch test {
         case let all as AllOf: return fallsBack(all.first) || fallsBack(all.rest)

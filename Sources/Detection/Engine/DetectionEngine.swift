@@ -83,11 +83,12 @@ public struct DetectionEngine {
         let late = time < horizonNanos
         if late { counters.lateEvents += 1 }
         let rules = plan.rules(for: event.logType)
+        guard !rules.isEmpty else { return alerts }
         AuditEventContext.withBorrowed(event: event, enrichment: enrichment) { context in
-            for rule in rules where rule.condition.holds(context) {
-                evaluators[rule.index].match(time: time, late: late, origin: origin, context: context,
-                                             enrichment: enrichment, into: &alerts)
-                nextDeadline = min(nextDeadline, evaluators[rule.index].nextDeadline)
+            for rule in rules where rule.holds(context) {
+                let deadline = evaluators[rule.index].match(time: time, late: late, origin: origin, context: context,
+                                                            enrichment: enrichment, into: &alerts)
+                nextDeadline = min(nextDeadline, deadline)
             }
         }
         return alerts
@@ -162,28 +163,67 @@ public struct DetectionEngine {
 /// Which rules apply to each log type, with their lowered conditions,
 /// computed once and shared by reference (the per-event loop reads it
 /// without copying rule or condition values).
-final class EnginePlan: Sendable {
+///
+/// The per-event loop takes no reference: the entries of every log type lie in
+/// one buffer the plan allocates (a log type's rules are a range of it), and
+/// each entry holds its condition unmanaged, the plan's `conditions` keeping
+/// it alive. An array of entries per type cost a retain and release of the
+/// array and of each condition evaluated, per event.
+final class EnginePlan: @unchecked Sendable {  // immutable after init; the buffer is freed in deinit
     /// A rule that applies: its index in the engine's rules and its condition as evaluated.
-    struct Entry: Sendable {
+    struct Entry {
         let index: Int
-        let condition: EventTest
-    }
+        /// Owned by ``EnginePlan/conditions``.
+        let condition: Unmanaged<EventTest>
 
-    /// Per log type, the rules that apply (a short list: scanned, not hashed).
-    private let byLogType: [(type: LogType, rules: [Entry])]
-
-    init(rules: [Rule]) {
-        byLogType = LogType.allCases.map { type in
-            (type, rules.indices.filter { rules[$0].reads(type) }
-                .map { Entry(index: $0, condition: rules[$0].condition.program) })
+        /// Whether the event behind `context` satisfies the rule's condition.
+        @inline(__always)
+        func holds(_ context: AuditEventContext) -> Bool {
+            condition._withUnsafeGuaranteedRef { $0.holds(context) }
         }
     }
 
-    /// The rules that apply to `logType`, in rule order.
+    /// Keeps every entry's condition alive.
+    private let conditions: [EventTest]
+    private let entries: UnsafeMutableBufferPointer<Entry>
+    /// Per log type (by its position in `LogType.allCases`), where its entries lie in `entries`.
+    private let ranges: [Range<Int>]
+
+    init(rules: [Rule]) {
+        precondition(LogType.allCases.indices.allSatisfy { Self.position(LogType.allCases[$0]) == $0 },
+                     "EnginePlan.position(_:) must follow LogType.allCases")
+        conditions = rules.map(\.condition.program)
+        var flat: [Entry] = []
+        var ranges: [Range<Int>] = []
+        for type in LogType.allCases {
+            let first = flat.count
+            for i in rules.indices where rules[i].reads(type) {
+                flat.append(Entry(index: i, condition: Unmanaged.passUnretained(conditions[i])))
+            }
+            ranges.append(first..<flat.count)
+        }
+        self.ranges = ranges
+        entries = .allocate(capacity: max(flat.count, 1))
+        _ = entries.initialize(from: flat)
+    }
+
+    deinit { entries.deallocate() }
+
+    /// The rules that apply to `logType`, in rule order (valid while the plan lives).
     @inline(__always)
-    func rules(for logType: LogType) -> [Entry] {
-        for entry in byLogType where entry.type == logType { return entry.rules }
-        return []
+    func rules(for logType: LogType) -> UnsafeMutableBufferPointer<Entry>.SubSequence {
+        entries[ranges[Self.position(logType)]]
+    }
+
+    @inline(__always)
+    static func position(_ type: LogType) -> Int {
+        switch type {
+        case .eksAudit: return 0
+        case .azureMonitorActivity: return 1
+        case .gcpAuditLog: return 2
+        case .kubernetesAudit: return 3
+        case .ecsProcess: return 4
+        }
     }
 }
 
@@ -216,8 +256,10 @@ struct RuleEvaluator {
     /// The earliest horizon at which ``close(through:into:)`` has anything to do (`.max`: never).
     var nextDeadline: Int64 { threshold?.nextDeadline ?? aggregate?.nextClose ?? .max }
 
+    /// Adds a match of the rule; returns ``nextDeadline`` after it (read here, in place:
+    /// the engine reading it through its array of evaluators copied the evaluator's stores).
     mutating func match(time: Int64, late: Bool, origin: EventOrigin, context: AuditEventContext,
-                        enrichment: EventEnrichment, into alerts: inout [Alert]) {
+                        enrichment: EventEnrichment, into alerts: inout [Alert]) -> Int64 {
         stats.matches += 1
         let match = MatchReference(time: time, origin: origin)
         if let stateless {
@@ -226,17 +268,20 @@ struct RuleEvaluator {
             alerts.append(stateless.alert(key: origin.description, window: window, threshold: 1, context: context,
                                           enrichment: enrichment))
             stats.alerts += 1
-            return
+            return .max
         }
         if late {
             stats.lateMatches += 1
-            return
+            return nextDeadline
         }
         if threshold != nil {
             threshold!.add(match: match, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
+            return threshold!.nextDeadline
         } else if aggregate != nil {
             aggregate!.add(match: match, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
+            return aggregate!.nextClose
         }
+        return .max
     }
 
     mutating func close(through horizon: Int64, into alerts: inout [Alert]) {

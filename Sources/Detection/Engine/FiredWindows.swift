@@ -62,6 +62,31 @@ struct FiredWindows: RandomAccessCollection, MutableCollection, Sendable {
         }
     }
 
+    /// The position of the window holding event time `t` (`start <= t < end`), read in
+    /// place (a search through the subscript copied each window: its references and alert).
+    func firstIndex(containing t: Int64) -> Int? {
+        switch storage {
+        case .one(let box):
+            return box.window.start <= t && t < box.window.end ? 0 : nil
+        case .many(let list):
+            return list.withUnsafeBufferPointer { windows in
+                windows.firstIndex { $0.start <= t && t < $0.end }
+            }
+        }
+    }
+
+    /// The start of the first window starting after `time`, read in place.
+    func firstStart(after time: Int64) -> Int64? {
+        switch storage {
+        case .one(let box):
+            return box.window.start > time ? box.window.start : nil
+        case .many(let list):
+            return list.withUnsafeBufferPointer { windows in
+                windows.firstIndex { $0.start > time }.map { windows[$0].start }
+            }
+        }
+    }
+
     mutating func insert(_ window: ThresholdWindow, at position: Int) {
         var list = array
         list.insert(window, at: position)

@@ -34,6 +34,26 @@ enum GroupKey {
         }
     }
 
+    /// The same bytes for a decoded event: a normalized text field is written from the
+    /// event in place (the generic form made a `FieldValues` per field, retaining its strings).
+    static func write(_ fields: [FieldReference], in context: AuditEventContext, into bytes: inout [UInt8]) {
+        for (i, field) in fields.enumerated() {
+            if i > 0 { bytes.append(fieldSeparator) }
+            guard let text = field.textField else {
+                write(context.values(of: field), into: &bytes)
+                continue
+            }
+            var first = true
+            _ = text.contains(in: context.event) { value in
+                if !first { bytes.append(valueSeparator) }
+                first = false
+                bytes.append(UInt8(ascii: "s"))
+                bytes.append(contentsOf: value.utf8)
+                return false  // every value
+            }
+        }
+    }
+
     /// Writes the key of one value per field (an aggregate group's) as UTF-8 into `bytes`.
     static func write(values: [FieldValue], into bytes: inout [UInt8]) {
         for (i, value) in values.enumerated() {

@@ -19,8 +19,9 @@ extension Array where Element == MatchReference {
     /// Inserts `match` in order into this sorted list, which keeps only its
     /// `cap` earliest (a match after the last of a full list is not kept).
     mutating func insert(sorted match: MatchReference, cap: Int) {
-        if let last, !(match < last) {
-            // In time order (the common case): it goes last, if there is room.
+        // In time order (the common case): it goes last, if there is room. The last
+        // element's time decides without copying it (a copy retains its origin's text).
+        if let end = indices.last, match.time > self[end].time || !(match < self[end]) {
             if count < cap { append(match) }
             return
         }

@@ -42,22 +42,31 @@ struct ThresholdStore {
         let (slot, isNew) = keys.slot(for: scratch) { ThresholdKeyState() }
         let key = keys.slots[slot].key
         var fired: [Int64] = []
-        let builder = self.builder
         let threshold = self.threshold
         var interned = ContentInterner()
         swap(&interned, &self.interned)
         defer { swap(&interned, &self.interned) }
-        Self.add(match, to: &keys.slots[slot].state!, threshold: threshold, period: period,
-                 maxReferences: builder.maxReferences) { window in
-            fired.append(window.end)
-            let alert = builder.alert(key: key, window: window, threshold: threshold, context: context,
-                                      enrichment: enrichment)
-            alerts.append(alert)
-            let compact = builder.fired(alert, key: key, context: context, enrichment: enrichment,
-                                        interned: &interned)
-            assert(compact.alert(key: key, start: window.start, matches: window.refs) == alert,
-                   "a fired alert rebuilt from its compact form differs from the one raised")
-            return .compact(compact)
+        // The closure (called only when a window fires) captures the context, the
+        // enrichment and the builder by address: captured by value, they were copied
+        // (a retain and release of each reference inside) on every match.
+        withUnsafePointer(to: builder) { builder in
+            withUnsafePointer(to: context) { context in
+                withUnsafePointer(to: enrichment) { enrichment in
+                    Self.add(match, to: &keys.slots[slot].state!, threshold: threshold, period: period,
+                             maxReferences: builder.pointee.maxReferences) { window in
+                        fired.append(window.end)
+                        let builder = builder.pointee
+                        let alert = builder.alert(key: key, window: window, threshold: threshold,
+                                                  context: context.pointee, enrichment: enrichment.pointee)
+                        alerts.append(alert)
+                        let compact = builder.fired(alert, key: key, context: context.pointee,
+                                                    enrichment: enrichment.pointee, interned: &interned)
+                        assert(compact.alert(key: key, start: window.start, matches: window.refs) == alert,
+                               "a fired alert rebuilt from its compact form differs from the one raised")
+                        return .compact(compact)
+                    }
+                }
+            }
         }
         for end in fired { pending.push(end, slot: slot) }
         changed?.insert(key)
@@ -79,10 +88,8 @@ struct ThresholdStore {
     static func add(_ match: MatchReference, to state: inout ThresholdKeyState, threshold: Int, period: Int64,
                     maxReferences: Int, fire: (ThresholdWindow) -> ThresholdWindow.Raised) {
         let t = match.time
-        if let i = state.windows.firstIndex(where: { $0.start <= t && t < $0.end }) {
-            state.windows[i].count += 1
-            state.windows[i].lastSeen = max(state.windows[i].lastSeen, t)
-            state.windows[i].refs.insert(sorted: match, cap: maxReferences)
+        if let i = state.windows.firstIndex(containing: t) {
+            join(match, &state.windows[i], maxReferences: maxReferences)  // one access to the window
             return
         }
         state.pending.insert(sorted: match, cap: .max)
@@ -108,12 +115,19 @@ struct ThresholdStore {
         }
     }
 
+    /// A match into the fired window holding its time.
+    private static func join(_ match: MatchReference, _ window: inout ThresholdWindow, maxReferences: Int) {
+        window.count += 1
+        window.lastSeen = max(window.lastSeen, match.time)
+        window.refs.insert(sorted: match, cap: maxReferences)
+    }
+
     /// Where an unfired window opened at `start` ends: a period later, or where
     /// the next fired window starts if that is sooner.
     static func windowEnd(_ start: Int64, period: Int64, fired: FiredWindows) -> Int64 {
         let end = start.plus(period)
-        guard let next = fired.first(where: { $0.start > start }) else { return end }
-        return min(end, next.start)
+        guard let next = fired.firstStart(after: start) else { return end }
+        return min(end, next)
     }
 
     /// Drops the pending matches whose windows end at or before `horizon`.
