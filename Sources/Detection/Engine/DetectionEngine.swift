@@ -19,7 +19,7 @@ public struct DetectionEngine {
     /// The engine's event time (nanoseconds; `.min` before any): the latest event time seen
     /// (``latest``) or advanced to, but no further than the limits below.
     var clock: Int64 = .min
-    /// The latest event time seen (nanoseconds; `.min` before any).
+    /// The latest event time seen or restored (nanoseconds; `.min` before any).
     var latest: Int64 = .min
     /// How far the clock may go by the wall clock: the wall clock last observed plus
     /// ``EngineSettings/maxClockLead`` (``observeWallClock(_:)``); `.max` without either.
@@ -45,6 +45,10 @@ public struct DetectionEngine {
 
     /// The engine's event time: the latest event time seen or advanced to.
     public var eventTime: EventTime? { clock == .min ? nil : EventTime(nanos: clock) }
+
+    /// The latest event time seen (or restored), no further than the wall clock lets the clock
+    /// go: where an idle advance starts from. Nil before any.
+    public var latestEventTime: EventTime? { latest == .min ? nil : EventTime(nanos: min(latest, wallLimit)) }
 
     /// How far the wall clock lets the clock go (``observeWallClock(_:)``); nil without a limit.
     public var wallClockLimit: EventTime? { wallLimit == .max ? nil : EventTime(nanos: wallLimit) }

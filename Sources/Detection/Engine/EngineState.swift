@@ -64,7 +64,10 @@ extension DetectionEngine {
     /// not have, or of the wrong kind, are skipped and their count returned.
     @discardableResult
     public mutating func importState(_ state: EngineState) -> Int {
-        if let time = state.eventTime, time > clock { clock = time }
+        if let time = state.eventTime {
+            clock = max(clock, time)
+            latest = max(latest, time)
+        }
         nextDeadline = .min  // restored windows may end before the known deadline
         var skipped = 0
         var index: [String: Int] = [:]

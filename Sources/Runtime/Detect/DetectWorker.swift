@@ -18,8 +18,7 @@ import Synchronization
 final class DetectWorker: Sendable {
     private struct Partition {
         var engine: DetectionEngine
-        /// The latest event time seen and when (wall clock) it was seen: idle advance.
-        var lastEventTime: Date?
+        /// When (wall clock) the partition last had a record: idle advance.
         var lastActivity: ContinuousClock.Instant
         /// The changelog as this worker last wrote (or restored) it: key → hash of the value
         /// (the `ChangelogRecord.Entry` / `.Clock`, not its bytes) and the entry's route.
@@ -59,17 +58,29 @@ final class DetectWorker: Sendable {
         var seen: Int64 = -1
         /// Per raw partition whose events reach this one: its latest event time and when (wall
         /// clock) it last sent one. The engine's clock keeps the pace of the slowest that sent
-        /// within `limits.idle_advance` (``holdClock(now:idleAfter:)``).
-        var inputs: [ChangelogRecord.RawPartition: (latest: EventTime, at: ContinuousClock.Instant)] = [:]
+        /// within `limits.idle_advance` (``startBatch(now:wall:idleAfter:)``).
+        var inputs: [ChangelogRecord.RawPartition: Input] = [:]
         /// When this partition's first event came (nil before).
         var firstActivity: ContinuousClock.Instant?
 
-        /// Holds the engine's clock at the latest event time of the slowest raw partition that
-        /// sent within `idleAfter`, so that a raw partition read ahead of the others (a backlog
-        /// is drained a partition's chunk at a time: tens of minutes of event time each) does
-        /// not make their events late; released when none sent. For the first `idleAfter` after
-        /// the first event the clock is not moved at all: the raw partitions show up first.
-        mutating func holdClock(now: ContinuousClock.Instant, idleAfter: Duration) {
+        struct Input {
+            var latest: EventTime
+            var at: ContinuousClock.Instant
+
+            mutating func saw(_ time: EventTime, at now: ContinuousClock.Instant) {
+                latest = max(latest, time)
+                at = now
+            }
+        }
+
+        /// Before a batch: tells the engine the wall clock, and holds its clock at the latest
+        /// event time of the slowest raw partition that sent within `idleAfter`, so that a raw
+        /// partition read ahead of the others (a backlog is drained a partition's chunk at a
+        /// time: tens of minutes of event time each) does not make their events late; released
+        /// when none sent. For the first `idleAfter` after the first event the clock is not
+        /// moved at all: the raw partitions show up first.
+        mutating func startBatch(now: ContinuousClock.Instant, wall: Date, idleAfter: Duration) {
+            engine.observeWallClock(wall)
             guard let first = firstActivity else { return }
             if now - first < idleAfter { return }  // held where the first event found it
             var slowest: EventTime?
@@ -109,8 +120,8 @@ final class DetectWorker: Sendable {
         /// The alerts the event completes; nil when the engine already holds it (skipped).
         /// `route`: the record's routing hash (``DetectProcessor/route(_:)``), kept with the
         /// entries the event makes.
-        /// `wall`: the wall clock of the batch (the engine's clock goes no further than
-        /// `limits.max_clock_lead` past it).
+        /// `wall`: the wall clock of the batch, for a partition new in it (the others were told
+        /// in ``startBatch(now:wall:idleAfter:)``).
         mutating func process(_ e: RepartitionedEvent, offset: Int64, route: UInt64, at now: ContinuousClock.Instant,
                               wall: Date) -> [Alert]? {
             lastActivity = now
@@ -121,25 +132,16 @@ final class DetectWorker: Sendable {
             if holds(position, from: source, offset: offset, route: route) { return nil }
             let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset)
             if let untaken = untakenRoute, untaken != route { takeChanges(route: untaken) }
-            engine.observeWallClock(wall)
             if firstActivity == nil {  // held in its first batch too
                 firstActivity = now
+                engine.observeWallClock(wall)
                 engine.holdClockWhereItIs()
             }
             let alerts = engine.process(e.event, enrichment: e.enrichment, origin: origin)
             untakenRoute = route
             applied = max(applied, offset)
             sources[source] = position
-            if let time = e.event.time {
-                if let input = inputs[source], input.latest >= time {
-                    inputs[source]?.at = now
-                } else {
-                    inputs[source] = (time, now)
-                }
-                // As far as the engine's clock went: idle advance continues from there.
-                let date = min(time, engine.wallClockLimit ?? time).date
-                lastEventTime = max(lastEventTime ?? date, date)
-            }
+            if let time = e.event.time { inputs[source, default: Input(latest: time, at: now)].saw(time, at: now) }
             dirty = true
             return alerts
         }
@@ -147,7 +149,7 @@ final class DetectWorker: Sendable {
         /// Idle for `idleAfter`: moves event time forward by the wall-clock time idle (from the
         /// last event time, not to now) and marks the partition for the next diff.
         mutating func advanceIfIdle(now: ContinuousClock.Instant, wall: Date, after idleAfter: Duration) -> [Alert] {
-            guard let last = lastEventTime, now - lastActivity >= idleAfter else { return [] }
+            guard let last = engine.latestEventTime?.date, now - lastActivity >= idleAfter else { return [] }
             engine.observeWallClock(wall)
             engine.holdClock(at: nil)  // no raw partition sent within idleAfter
             let idle = now - lastActivity
@@ -308,16 +310,18 @@ final class DetectWorker: Sendable {
         let wall = Date()
         return state.withLock { s in
             var undecodable = 0, alerted = 0, held = 0, notices = 0
-            for i in s.partitions.values.indices { s.partitions.values[i].holdClock(now: now, idleAfter: idleAfter) }
+            for i in s.partitions.values.indices {
+                s.partitions.values[i].startBatch(now: now, wall: wall, idleAfter: idleAfter)
+            }
+            let rules = s.rules, settings = settings
+            let fresh = { Partition(engine: DetectionEngine(rules: rules, settings: settings, tracksChanges: true),
+                                    lastActivity: now) }
             let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
                 if RepartitionGap.isNotice(record) {
                     // Counted by the processor (every worker sees it).
                     notices += 1
                     if let gap = RepartitionGap(record) {
-                        s.partitions[record.topicPartition, default: Partition(
-                            engine: DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true),
-                            lastEventTime: nil, lastActivity: now)
-                        ].reopen(gap, offset: record.offset)
+                        s.partitions[record.topicPartition, default: fresh()].reopen(gap, offset: record.offset)
                     }
                     return (position, .success([]))
                 }
@@ -328,10 +332,8 @@ final class DetectWorker: Sendable {
                 case .event(let e):
                     // Modified in place (`[key, default:]`): a copy taken out and stored back would
                     // copy the engine's state on every event.
-                    guard let alerts = s.partitions[record.topicPartition, default: Partition(
-                        engine: DetectionEngine(rules: s.rules, settings: settings, tracksChanges: true),
-                        lastEventTime: nil, lastActivity: now)
-                    ].process(e, offset: record.offset, route: DetectProcessor.route(record), at: now, wall: wall) else {
+                    guard let alerts = s.partitions[record.topicPartition, default: fresh()]
+                        .process(e, offset: record.offset, route: DetectProcessor.route(record), at: now, wall: wall) else {
                         held += 1
                         return (position, .success([]))
                     }
@@ -408,7 +410,6 @@ final class DetectWorker: Sendable {
             // tombstones them.
             let reshaped = restored.dropChangedShapes(s.shapes)
             let skipped = engine.importState(restored.state) + reshaped
-            let last = restored.state.eventTime.map { Date(timeIntervalSince1970: Double($0) / 1e9) }
             // The engine tracks changes from the imported state on; that is exact only when the
             // records read back are this worker's, one per imported entry (plus its clock).
             var expected = Set(restored.state.entries.map { ChangelogRecord.key(worker: index, $0.id) })
@@ -418,7 +419,7 @@ final class DetectWorker: Sendable {
             let exact = skipped == 0 && restored.dropped == 0 && expected.count == restored.written.count
                 && restored.written.keys.allSatisfy(expected.contains)
             if let old = s.partitions[tp] { s.retired.retire(old.engine.statistics) }
-            s.partitions[tp] = Partition(engine: engine, lastEventTime: last, lastActivity: now,
+            s.partitions[tp] = Partition(engine: engine, lastActivity: now,
                                          written: restored.written, restoredRoutes: exact ? [:] : restored.routes,
                                          dirty: !exact, wholeDiff: !exact,
                                          applied: restored.applied ?? -1, sources: restored.sources,
