@@ -64,10 +64,8 @@ mkdir -p "$STATE"
 # The demo's traffic is stamped around the current hour (so the scan's hourly window closes
 # within the demo), so when run early in an hour its last records, the scanner's window-closing
 # request among them, are up to ~20 minutes ahead of the wall clock: the demo lets event time
-# run that far ahead (limits.max_clock_lead; 5m in topology/vigil.yaml). Paths made absolute.
-sed -e "s#^rules: rules#rules: $ROOT/topology/rules#" -e "s#^  path: rules #  path: $ROOT/topology/rules #" \
-    -e "s#\.\./geo/#$ROOT/geo/#g" -e 's/^\(  max_clock_lead:\) *[0-9a-z]*/\1 20m/' "$TOPOLOGY" > "$STATE/topology.yaml"
-grep -q '^  max_clock_lead: 20m' "$STATE/topology.yaml" || { echo "demo: no limits.max_clock_lead in $TOPOLOGY" >&2; exit 1; }
+# run that far ahead (limits.max_clock_lead; 5m in topology/vigil.yaml).
+bash "$ROOT/ops/topology-copy.sh" "$TOPOLOGY" "$STATE/topology.yaml" max_clock_lead=20m
 TOPOLOGY="$STATE/topology.yaml"
 
 CONSUMER=""

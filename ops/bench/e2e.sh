@@ -65,9 +65,7 @@ if [ -n "${AUTOGROUP_NICE:-}" ]; then
     echo "$AUTOGROUP_NICE" > "/proc/$BROKER_PID/autogroup"
 fi
 HTTP_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
-sed -e "s#^rules: rules#rules: $ROOT/topology/rules#" -e "s#^  path: rules #  path: $ROOT/topology/rules #" \
-    -e "s#\.\./geo/#$ROOT/geo/#g" \
-    -e 's/^\(  commit_interval:\) *5s/\1 200ms/' "$ROOT/topology/vigil.yaml" > "$STATE/topology.yaml"
+bash "$ROOT/ops/topology-copy.sh" "$ROOT/topology/vigil.yaml" "$STATE/topology.yaml" commit_interval=200ms
 RAW=($(sed -nE 's/^[[:space:]]*- topic:[[:space:]]*([^[:space:]#]+).*/\1/p' "$STATE/topology.yaml"))
 for t in "${RAW[@]}"; do bash "$ROOT/ops/broker.sh" create-topic "$BOOT" "$t" 4; done
 echo "broker $BOOT; raw topics ${RAW[*]} (4 partitions each); state $STATE" >&2
