@@ -31,11 +31,7 @@ extension AuditRecordDecoder {
         var object: Shared<ObjectReference>
     }
 
-    func decodeGCPEntry(_ entry: JSONNode, raw: [UInt8]) -> DecodeOutcome {
-        entry.pick(Self.autoTree, pickScratch) { f in decodeGCPEntry(entry, f, raw: raw) }
-    }
-
-    /// The same from the entry's members picked with ``autoTree``.
+    /// A Cloud Audit Log entry from its members picked with ``autoTree``.
     func decodeGCPEntry(_ entry: JSONNode, _ f: PickedFields, raw: [UInt8]) -> DecodeOutcome {
         guard let payload = f[EntryKey.protoPayload] else {
             return .deadLetter(DecodeIssue(.missingField, "protoPayload is missing"))

@@ -109,50 +109,32 @@ public final class AuditRecordDecoder: AuditDecoder {
                     dispatch(detected, root: root, record: record, into: &outcomes)
                 }
             }
-        default:
-            dispatch(shape(of: root), root: root, record: record, into: &outcomes)
+        case .aks:
+            dispatch(root.field("records")?.kind == .array ? .azureBatch : .azureRecord, root: root, record: record,
+                     into: &outcomes)
+        case .process:
+            dispatch(.ecsProcess, root: root, record: record, into: &outcomes)
         }
     }
 
+    /// The shapes not decoded during the pick walk of ``decode(_:into:)`` (audit Events and
+    /// Cloud Audit Log entries are: their fields come from that walk).
     private func dispatch(_ shape: Shape, root: JSONNode, record: [UInt8], into outcomes: inout [DecodeOutcome]) {
         switch shape {
-        case .kubernetesEvent(let logType):
-            var event = makeEvent(logType, raw: record)
-            mapKubernetesEvent(root, into: &event)
-            finish(&event, document: root, envelope: nil)
-            outcomes.append(.decoded(event))
+        case .kubernetesEvent, .gcpEntry:
+            preconditionFailure("\(shape) is decoded during decode(_:into:)'s pick walk")
         case .cloudWatchBatch:
             decodeCloudWatch(root, into: &outcomes)
         case .azureRecord:
             outcomes.append(decodeAzureRecord(root, source: RecordSource(input: record, range: nil), position: nil))
         case .azureBatch:
             decodeAzureBatch(root, record: record, into: &outcomes)
-        case .gcpEntry:
-            outcomes.append(decodeGCPEntry(root, raw: record))
         case .ecsProcess:
             outcomes.append(decodeProcessEvent(root, raw: record))
         case .unknown:
             outcomes.append(.deadLetter(DecodeIssue(
                 .unrecognizedFormat,
                 "not an audit.k8s.io Event, CloudWatch batch, Azure record, Cloud Audit Log entry or ECS event")))
-        }
-    }
-
-    /// The shape of a record, from the configured format or its content.
-    func shape(of root: JSONNode) -> Shape {
-        switch format {
-        case .eks:
-            return root.field("messageType") != nil ? .cloudWatchBatch : .kubernetesEvent(.eksAudit)
-        case .kubernetes:
-            return root.field("messageType") != nil ? .cloudWatchBatch : .kubernetesEvent(.kubernetesAudit)
-        case .aks:
-            return root.field("records")?.kind == .array ? .azureBatch : .azureRecord
-        case .gke:
-            return .gcpEntry
-        case .process:
-            return .ecsProcess
-        case .auto:
-            return root.pick(Self.autoTree, pickScratch) { detectShape($0) }
         }
     }
 

@@ -39,7 +39,7 @@ enum FieldReader {
     }
 
     /// A string kept inline (an ID: distinct per event, not worth caching);
-    /// other types as ``string(_:_:_:unique:)`` reads them.
+    /// other types as ``string(_:_:_:)`` reads them.
     @inline(__always)
     static func inlineText(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> InlineText? {
         guard let node else { return nil }

@@ -1,5 +1,6 @@
 import AuditEvents
 import Foundation
+import LoadGen
 
 /// `vigil-bench decode --dump FILE`: every decoded field of a large, fixed set of inputs, one
 /// line each, so a change to the decoder can be checked byte for byte (`md5sum` of the file
@@ -141,14 +142,8 @@ enum DecodeDump {
     static func mutate(_ lines: [[UInt8]], count: Int) -> [[UInt8]] {
         let pool = lines.filter { !$0.isEmpty }
         guard !pool.isEmpty else { return [] }
-        var state: UInt64 = 0x5EED
-        func next() -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int(truncatingIfNeeded: (z ^ (z >> 31)) >> 1)
-        }
+        var random = SplitMix64(seed: 0x5EED)
+        func next() -> Int { Int(truncatingIfNeeded: random.next() >> 1) }
         return (0..<count).map { i in
             var b = pool[next() % pool.count]
             if i % 2 == 0 {
