@@ -1,3 +1,5 @@
+import AuditEvents
+
 /// A fired alert's content as a key keeps it: a store's interned
 /// ``AlertContent`` when the alert read exactly that, else the few values by
 /// which it differs from one (``ContentDiff``, which also keeps the alert's
@@ -68,29 +70,32 @@ final class ContentDiff: ManagedBuffer<ContentDiff.Header, UInt8> {
 
     var template: AlertContent { header.template }
 
-    /// The packed bytes.
-    var bytes: [UInt8] {
+    /// Reads the packed bytes in place.
+    private func read<Result>(_ body: (inout CompactReader) -> Result) -> Result {
         withUnsafeMutablePointers { header, tail in
-            Array(UnsafeBufferPointer(start: tail, count: Int(header.pointee.count)))
+            var reader = CompactReader(UnsafeBufferPointer(start: tail, count: Int(header.pointee.count)))
+            return body(&reader)
         }
     }
 
     /// The alert's `last_seen`, when kept.
     var lastSeen: Int64? {
-        var reader = Reader(bytes: bytes)
-        guard reader.varint() & Self.lastSeenBit != 0 else { return nil }
-        return Int64(bitPattern: reader.number())
+        read { reader in
+            guard reader.varint() & Self.lastSeenBit != 0 else { return nil }
+            return Int64(bitPattern: reader.fixed64())
+        }
     }
 
     /// The content this diff was made of.
     var content: AlertContent {
         let template = self.template
         var items = Self.items(of: template)
-        var reader = Reader(bytes: bytes)
-        let changed = reader.varint()
-        if changed & Self.lastSeenBit != 0 { _ = reader.number() }
-        for i in items.indices where i < 63 && changed & (1 << UInt64(i)) != 0 {
-            items[i] = reader.values(against: items[i])
+        read { reader in
+            let changed = reader.varint()
+            if changed & Self.lastSeenBit != 0 { _ = reader.fixed64() }
+            for i in items.indices where i < 63 && changed & (1 << UInt64(i)) != 0 {
+                items[i] = Self.values(against: items[i], from: &reader)
+            }
         }
         let n = template.values.count
         var source = template.source
@@ -148,13 +153,13 @@ final class ContentDiff: ManagedBuffer<ContentDiff.Header, UInt8> {
             changed |= 1 << UInt64(i)
         }
         guard changed.nonzeroBitCount * 2 <= mine.count else { return nil }
-        var bytes: [UInt8] = []
-        writeVarint(changed | (lastSeen == nil ? 0 : lastSeenBit), into: &bytes)
-        if let lastSeen { write(UInt64(bitPattern: lastSeen), into: &bytes) }
+        var writer = CompactWriter(capacity: 32)
+        writer.varint(changed | (lastSeen == nil ? 0 : lastSeenBit))
+        if let lastSeen { writer.fixed64(UInt64(bitPattern: lastSeen)) }
         for i in mine.indices where changed & (1 << UInt64(i)) != 0 {
-            write(mine[i], against: theirs[i], into: &bytes)
+            write(mine[i], against: theirs[i], into: &writer)
         }
-        return bytes
+        return writer.bytes
     }
 
     /// Equal, and a single number with the same bits (`-0.0` is not `0.0` here: a
@@ -169,112 +174,70 @@ final class ContentDiff: ManagedBuffer<ContentDiff.Header, UInt8> {
                        trueValue: UInt8 = 4, many: UInt8 = 5
 
     /// Writes `values`; a single string as what it shares with `base`'s single string.
-    static func write(_ values: FieldValues, against base: FieldValues, into bytes: inout [UInt8]) {
+    static func write(_ values: FieldValues, against base: FieldValues, into writer: inout CompactWriter) {
         switch values {
-        case .none: bytes.append(none)
+        case .none: writer.byte(none)
         case .one(let value):
             var baseText = ""
             if case .one(.string(let text)) = base { baseText = text }
-            write(value, against: baseText, into: &bytes)
+            write(value, against: baseText, into: &writer)
         case .many(let list):
-            bytes.append(many)
-            writeVarint(UInt64(list.count), into: &bytes)
-            for value in list { write(value, against: "", into: &bytes) }
+            writer.byte(many)
+            writer.varint(UInt64(list.count))
+            for value in list { write(value, against: "", into: &writer) }
         }
     }
 
-    private static func write(_ value: FieldValue, against base: String, into bytes: inout [UInt8]) {
+    private static func write(_ value: FieldValue, against base: String, into writer: inout CompactWriter) {
         switch value {
         case .string(let text):
-            bytes.append(string)
+            writer.byte(string)
             let mine = Array(text.utf8), theirs = Array(base.utf8)
             var prefix = 0
             while prefix < mine.count, prefix < theirs.count, mine[prefix] == theirs[prefix] { prefix += 1 }
             var suffix = 0
             while suffix < mine.count - prefix, suffix < theirs.count - prefix,
                   mine[mine.count - 1 - suffix] == theirs[theirs.count - 1 - suffix] { suffix += 1 }
-            writeVarint(UInt64(prefix), into: &bytes)
-            writeVarint(UInt64(suffix), into: &bytes)
-            writeVarint(UInt64(mine.count - prefix - suffix), into: &bytes)
-            bytes += mine[prefix..<(mine.count - suffix)]
+            writer.varint(UInt64(prefix))
+            writer.varint(UInt64(suffix))
+            writer.varint(UInt64(mine.count - prefix - suffix))
+            writer.raw(mine[prefix..<(mine.count - suffix)])
         case .number(let n):
-            bytes.append(number)
-            write(n.bitPattern, into: &bytes)
+            writer.byte(number)
+            writer.fixed64(n.bitPattern)
         case .bool(let b):
-            bytes.append(b ? trueValue : falseValue)
+            writer.byte(b ? trueValue : falseValue)
         }
     }
 
-    /// Eight bytes, little-endian.
-    static func write(_ word: UInt64, into bytes: inout [UInt8]) {
-        withUnsafeBytes(of: word.littleEndian) { bytes += $0 }
+    /// Reads what ``write(_:against:into:)`` wrote.
+    private static func values(against base: FieldValues, from reader: inout CompactReader) -> FieldValues {
+        let tag = reader.byte()
+        switch tag {
+        case none: return .none
+        case many:
+            let count = Int(reader.varint())
+            return .many((0..<count).map { _ in value(tag: reader.byte(), against: "", from: &reader) })
+        default:
+            var baseText = ""
+            if case .one(.string(let text)) = base { baseText = text }
+            return .one(value(tag: tag, against: baseText, from: &reader))
+        }
     }
 
-    static func writeVarint(_ value: UInt64, into bytes: inout [UInt8]) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
-
-    /// Reads what ``write(_:against:into:)`` wrote (the bytes are this module's own).
-    struct Reader {
-        let bytes: [UInt8]
-        var at = 0
-
-        mutating func byte() -> UInt8 {
-            defer { at += 1 }
-            return bytes[at]
-        }
-
-        mutating func varint() -> UInt64 {
-            var value: UInt64 = 0, shift: UInt64 = 0
-            while true {
-                let b = byte()
-                value |= UInt64(b & 0x7F) << shift
-                if b < 0x80 { return value }
-                shift += 7
-            }
-        }
-
-        /// Eight bytes, little-endian.
-        mutating func number() -> UInt64 {
-            var bits: UInt64 = 0
-            for i in 0..<8 { bits |= UInt64(byte()) << UInt64(8 * i) }
-            return bits
-        }
-
-        mutating func values(against base: FieldValues) -> FieldValues {
-            let tag = byte()
-            switch tag {
-            case ContentDiff.none: return .none
-            case ContentDiff.many:
-                let count = Int(varint())
-                return .many((0..<count).map { _ in value(tag: byte(), against: "") })
-            default:
-                var baseText = ""
-                if case .one(.string(let text)) = base { baseText = text }
-                return .one(value(tag: tag, against: baseText))
-            }
-        }
-
-        private mutating func value(tag: UInt8, against base: String) -> FieldValue {
-            switch tag {
-            case ContentDiff.string:
-                let prefix = Int(varint()), suffix = Int(varint()), middle = Int(varint())
-                let theirs = Array(base.utf8)
-                var text = Array(theirs[..<prefix])
-                text += bytes[at..<(at + middle)]
-                at += middle
-                text += theirs[(theirs.count - suffix)...]
-                return .string(String(decoding: text, as: UTF8.self))
-            case ContentDiff.number:
-                return .number(Double(bitPattern: number()))
-            default:
-                return .bool(tag == ContentDiff.trueValue)
-            }
+    private static func value(tag: UInt8, against base: String, from reader: inout CompactReader) -> FieldValue {
+        switch tag {
+        case string:
+            let prefix = Int(reader.varint()), suffix = Int(reader.varint()), middle = Int(reader.varint())
+            let theirs = Array(base.utf8)
+            var text = Array(theirs[..<prefix])
+            text += reader.take(middle)
+            text += theirs[(theirs.count - suffix)...]
+            return .string(String(decoding: text, as: UTF8.self))
+        case number:
+            return .number(Double(bitPattern: reader.fixed64()))
+        default:
+            return .bool(tag == trueValue)
         }
     }
 }

@@ -276,16 +276,12 @@ struct RuleEvaluator {
         }
         if late {
             stats.lateMatches += 1
-            return nextDeadline
-        }
-        if threshold != nil {
+        } else if threshold != nil {
             threshold!.add(match: match, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
-            return threshold!.nextDeadline
         } else if aggregate != nil {
             aggregate!.add(match: match, context: context, enrichment: enrichment, stats: &stats, into: &alerts)
-            return aggregate!.nextClose
         }
-        return .max
+        return nextDeadline
     }
 
     mutating func close(through horizon: Int64, into alerts: inout [Alert]) {

@@ -94,7 +94,7 @@ final class AlertContent: Hashable, Sendable {
 extension AlertBuilder {
     /// The compact form of `alert`, raised for `window` of `key` over `context`;
     /// its content is found in, diffed against or added to `interned`.
-    func fired(_ alert: Alert, key: String, context: AuditEventContext, enrichment: EventEnrichment,
+    func fired(_ alert: Alert, key: String, context: AuditEventContext,
                interned: inout ContentInterner) -> FiredAlert {
         let groupValues = groupBy.map { context.values(of: $0) }
         let keyGives = GroupKey.values(of: key, fields: groupBy.count) == groupValues

@@ -16,8 +16,6 @@ struct FiredWindows: RandomAccessCollection, MutableCollection, Sendable {
 
     private var storage: Storage = .many([])
 
-    init() {}
-
     init(_ windows: [ThresholdWindow]) {
         storage = windows.count == 1 ? .one(Box(windows[0])) : .many(windows)
     }
@@ -38,12 +36,12 @@ struct FiredWindows: RandomAccessCollection, MutableCollection, Sendable {
     }
 
     subscript(position: Int) -> ThresholdWindow {
-        get {
+        _read {
             switch storage {
             case .one(let box):
                 precondition(position == 0, "FiredWindows index out of range")
-                return box.window
-            case .many(let list): return list[position]
+                yield box.window
+            case .many(let list): yield list[position]
             }
         }
         _modify {

@@ -18,7 +18,9 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
     var endIndex: Int { count }
 
     subscript(position: Int) -> Element {
-        get { pages[position >> Self.pageShift][position & Self.pageMask] }
+        // Read in place: a `get` returned a copy of the whole element (a key table's slot: its
+        // key and state, a retain and release each) to read one field of it.
+        _read { yield pages[position >> Self.pageShift][position & Self.pageMask] }
         _modify { yield &pages[position >> Self.pageShift][position & Self.pageMask] }
         set { pages[position >> Self.pageShift][position & Self.pageMask] = newValue }
     }

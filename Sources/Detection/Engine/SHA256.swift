@@ -12,15 +12,6 @@ struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    /// The digest of `bytes`.
-    static func hash(_ bytes: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        bytes.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { digest($0, of: input) }
-        }
-        return out
-    }
-
     /// Writes the 32-byte digest of `input` into `out`. Works on the bytes in place,
     /// in stack buffers: an alert id is a hash, and alerts and their summaries each
     /// made one with arrays (bounds checks, allocations) per block and round.

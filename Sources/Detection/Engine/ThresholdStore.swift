@@ -59,8 +59,7 @@ struct ThresholdStore {
                         let alert = builder.alert(key: key, window: window, threshold: threshold,
                                                   context: context.pointee, enrichment: enrichment.pointee)
                         alerts.append(alert)
-                        let compact = builder.fired(alert, key: key, context: context.pointee,
-                                                    enrichment: enrichment.pointee, interned: &interned)
+                        let compact = builder.fired(alert, key: key, context: context.pointee, interned: &interned)
                         assert(compact.alert(key: key, start: window.start, matches: window.refs) == alert,
                                "a fired alert rebuilt from its compact form differs from the one raised")
                         return .compact(compact)
