@@ -13,6 +13,8 @@ struct IngestProcessor: BatchProcessor {
     let workers: [IngestWorker]
     let tracker: OffsetTracker
     let producer: KafkaProducer
+    let consumer: KafkaConsumer
+    let shared: IngestShared
     let repartition: Topology.TopicSpec
     /// How long the gap notices may take to be acknowledged.
     let timeout: Duration
@@ -24,7 +26,7 @@ struct IngestProcessor: BatchProcessor {
     func process(_ batch: [ConsumerRecord]) async throws(RuntimeError) {
         let parts = Self.parts(batch.count, workers.count, splitAbove: Self.splitAbove)
         if parts.count <= 1 {
-            try await workers[0].produce(workers[0].encode(batch[...]))
+            try await produce(workers[0].encode(batch[...]))
             return
         }
         let encoded = await withTaskGroup(of: (Int, IngestWorker.Encoded).self) { group in
@@ -36,7 +38,45 @@ struct IngestProcessor: BatchProcessor {
             for await (index, part) in group { all[index] = part }
             return all
         }
-        for part in encoded { try await workers[0].produce(part) }
+        for part in encoded { try await produce(part) }
+    }
+
+    /// Registers each record with the tracker (before any of its records is produced) and
+    /// hands what it caused to the producer, in order, so a partition's offsets are registered
+    /// and its events produced in offset order.
+    func produce(_ encoded: IngestWorker.Encoded) async throws(RuntimeError) {
+        var next = encoded.outputs.startIndex
+        for (partition, offset, count) in encoded.inputs {
+            let (ticket, done) = tracker.register(partition, offset: offset, pending: count)
+            if let done { consumer.markDone(partition, upTo: done) }
+            let produced = encoded.outputs[next..<(next + count)]
+            next += count
+            for (out, isDeadLetter) in produced {
+                // The callback holds the topic, not the record: librdkafka copied the bytes, and
+                // the record's arrays are freed here rather than on the producer's thread later.
+                let tracker = self.tracker, consumer = self.consumer, shared = self.shared, topic = out.topic
+                do {
+                    try await producer.enqueue(out) { result in
+                        switch result {
+                        case .success:
+                            shared.update {
+                                if isDeadLetter { $0.deadLettersAcknowledged += 1 } else { $0.eventsAcknowledged += 1 }
+                            }
+                            if let next = tracker.acknowledge(ticket) {
+                                consumer.markDone(ticket.partition, upTo: next)
+                            }
+                        case .failure(let error):
+                            // Not marked done: the input is read again after a restart.
+                            shared.failDelivery(RuntimeError(code: .deliveryFailed,
+                                                             detail: "\(topic) for input \(ticket.partition)@\(ticket.offset): \(error)"),
+                                                topic: topic)
+                        }
+                    }
+                } catch {
+                    throw RuntimeError(error, "producing to \(out.topic)")
+                }
+            }
+        }
     }
 
     /// `count` records in at most `workers` contiguous, near-equal ranges (one when

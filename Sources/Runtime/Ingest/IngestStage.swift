@@ -72,10 +72,9 @@ public final class IngestStage: Sendable {
         try await loop.run { [tracker, shared, documents] (consumer, producer) throws(RuntimeError) in
             var workers: [IngestWorker] = []
             for _ in 0..<t.workers.ingest {
-                workers.append(try IngestWorker(topology: t, enricher: enricher, documents: documents, producer: producer,
-                                                consumer: consumer, tracker: tracker, shared: shared))
+                workers.append(try IngestWorker(topology: t, enricher: enricher, documents: documents, shared: shared))
             }
-            return IngestProcessor(workers: workers, tracker: tracker, producer: producer,
+            return IngestProcessor(workers: workers, tracker: tracker, producer: producer, consumer: consumer, shared: shared,
                                    repartition: t.topics.repartition, timeout: t.limits.shutdownTimeout, logger: logger)
         }
     }

@@ -46,15 +46,11 @@ final class IngestWorker: @unchecked Sendable {
     private let sources: [String: Source]
     private let enricher: Enricher
     private let documents: DocumentPolicy
-    private let producer: KafkaProducer
-    private let tracker: OffsetTracker
-    private let consumer: KafkaConsumer
     private let shared: IngestShared
     private var outcomes: [DecodeOutcome] = []
     private let eventCounters = IngestWorker.eventCounters
 
-    init(topology: Topology, enricher: Enricher, documents: DocumentPolicy, producer: KafkaProducer, consumer: KafkaConsumer,
-         tracker: OffsetTracker, shared: IngestShared) throws(RuntimeError) {
+    init(topology: Topology, enricher: Enricher, documents: DocumentPolicy, shared: IngestShared) throws(RuntimeError) {
         var sources: [String: Source] = [:]
         for source in topology.sources {
             do {
@@ -69,9 +65,6 @@ final class IngestWorker: @unchecked Sendable {
         self.sources = sources
         self.enricher = enricher
         self.documents = documents
-        self.producer = producer
-        self.consumer = consumer
-        self.tracker = tracker
         self.shared = shared
     }
 
@@ -86,7 +79,7 @@ final class IngestWorker: @unchecked Sendable {
 
     /// Decodes, enriches and encodes records (the CPU part of ingest; no registration, nothing
     /// produced). Several workers encode contiguous parts of one batch in parallel; the
-    /// results are then handed to ``produce(_:)`` in batch order.
+    /// results are then handed to ``IngestProcessor/produce(_:)`` in batch order.
     func encode(_ records: ArraySlice<ConsumerRecord>) -> Encoded {
         let repartition = topology.topics.repartition.name
         let deadLetter = topology.topics.deadLetter.name
@@ -95,10 +88,19 @@ final class IngestWorker: @unchecked Sendable {
         encoded.outputs.reserveCapacity(records.count)
         // Taken once per slice: a rules change applies from the next one.
         let carried = documents.carried
-        // Events per log type, added to the counters once per slice (not per event).
+        // Events per log type and the stage's totals, added once per slice (not per event or
+        // record: the totals' lock is shared with the other encoders and the delivery callbacks).
         var eventsByType: [LogType: Int] = [:]
+        var totals = (records: 0, events: 0, deadLettered: 0, skipped: 0, oversized: 0)
         defer {
             for (type, count) in eventsByType { eventCounters[type]?.increment(by: count) }
+            shared.update {
+                $0.records += totals.records
+                $0.events += totals.events
+                $0.deadLettered += totals.deadLettered
+                $0.skipped += totals.skipped
+                $0.oversized += totals.oversized
+            }
         }
         for record in records {
             outcomes.removeAll(keepingCapacity: true)
@@ -142,54 +144,13 @@ final class IngestWorker: @unchecked Sendable {
                 // Not a subscribed topic (cannot happen while the consumer reads only the sources).
                 Source.counter(topic: record.topic, "dead_letter").increment(by: deadLettered)
             }
-            shared.update {
-                $0.records += 1
-                $0.events += events
-                $0.deadLettered += deadLettered
-                $0.skipped += skipped
-                $0.oversized += oversized
-            }
+            totals.records += 1
+            totals.events += events
+            totals.deadLettered += deadLettered
+            totals.skipped += skipped
+            totals.oversized += oversized
             encoded.inputs.append((record.topicPartition, record.offset, events + deadLettered))
         }
         return encoded
-    }
-
-    /// Registers each record with the tracker (before any of its records is produced) and
-    /// hands what it caused to the producer, in order, so a partition's offsets are registered
-    /// and its events produced in offset order. Touches none of the worker's own state (the
-    /// tracker, producer and counters are the stage's), so any one task may call it.
-    func produce(_ encoded: Encoded) async throws(RuntimeError) {
-        var next = encoded.outputs.startIndex
-        for (partition, offset, count) in encoded.inputs {
-            let (ticket, done) = tracker.register(partition, offset: offset, pending: count)
-            if let done { consumer.markDone(partition, upTo: done) }
-            let produced = encoded.outputs[next..<(next + count)]
-            next += count
-            for (out, isDeadLetter) in produced {
-                // The callback holds the topic, not the record: librdkafka copied the bytes, and
-                // the record's arrays are freed here rather than on the producer's thread later.
-                let tracker = self.tracker, consumer = self.consumer, shared = self.shared, topic = out.topic
-                do {
-                    try await producer.enqueue(out) { result in
-                        switch result {
-                        case .success:
-                            shared.update {
-                                if isDeadLetter { $0.deadLettersAcknowledged += 1 } else { $0.eventsAcknowledged += 1 }
-                            }
-                            if let next = tracker.acknowledge(ticket) {
-                                consumer.markDone(ticket.partition, upTo: next)
-                            }
-                        case .failure(let error):
-                            // Not marked done: the input is read again after a restart.
-                            shared.failDelivery(RuntimeError(code: .deliveryFailed,
-                                                             detail: "\(topic) for input \(ticket.partition)@\(ticket.offset): \(error)"),
-                                                topic: topic)
-                        }
-                    }
-                } catch {
-                    throw RuntimeError(error, "producing to \(out.topic)")
-                }
-            }
-        }
     }
 }

@@ -5,8 +5,9 @@ import Synchronization
 /// caused (repartitioned events, dead-letter records) is acknowledged by the broker, and
 /// a partition's committable offset only moves past a contiguous run of done records.
 ///
-/// Records are registered in offset order per partition (one worker owns a partition's
-/// records in order); acknowledgements arrive in any order, from the producer's thread.
+/// Records are registered in offset order per partition (ingest registers a batch's records
+/// in batch order, ``IngestProcessor/produce(_:)``; detect its records in order);
+/// acknowledgements arrive in any order, from the producer's thread.
 final class OffsetTracker: Sendable {
     /// A registration's handle: the partition's generation guards against late
     /// acknowledgements of work from before a revoke.
