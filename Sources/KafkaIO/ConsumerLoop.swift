@@ -64,8 +64,8 @@ final class ConsumerLoop: @unchecked Sendable {
     /// What `rd_kafka_consume_batch_queue` fills (`batchCapacity` entries, reused).
     private let batch: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     private let batchCapacity: Int
-    private var inBatchCall = false
-    /// Partitions revoked by a rebalance callback served inside the current batch call.
+    /// Partitions revoked by a rebalance callback served inside the current batch call (emptied
+    /// before each call, read right after it).
     private var revokedInCall = Set<TopicPartition>()
     private let topicNames = TopicNameCache()
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -173,9 +173,7 @@ final class ConsumerLoop: @unchecked Sendable {
         take(first)
         while pending.count < maxBatchSize {
             revokedInCall = []
-            inBatchCall = true
             let n = rd_kafka_consume_batch_queue(queue, 0, batch, min(batchCapacity, maxBatchSize - pending.count))
-            inBatchCall = false
             if !revokedInCall.isDisjoint(with: assigned) {
                 // Revoked and assigned again within one call (its revoke hook waited while the
                 // group rejoined): the call's messages of that partition may be from before the
@@ -186,7 +184,6 @@ final class ConsumerLoop: @unchecked Sendable {
                 // already queued.
                 for i in 0..<max(n, 0) { if let message = batch[i] { rd_kafka_message_destroy(message) }; batch[i] = nil }
                 pending = []
-                revokedInCall = []
                 let error = KafkaError(code: .state, detail: "a partition was revoked and assigned again within one batch call")
                 logger.error("consumer: restarting", metadata: ["error": "\(error)"])
                 buffer.finish(error)
@@ -210,7 +207,6 @@ final class ConsumerLoop: @unchecked Sendable {
                 take(message)
             }
         }
-        revokedInCall = []
         guard !pending.isEmpty else { return }
         let records = pending
         pending = []
@@ -450,7 +446,7 @@ final class ConsumerLoop: @unchecked Sendable {
             let lost = rd_kafka_assignment_lost(rk) != 0
             let revoked = Set(partitions)
             pending.removeAll { revoked.contains($0.topicPartition) }
-            if inBatchCall { revokedInCall.formUnion(revoked) }
+            revokedInCall.formUnion(revoked)
             buffer.purge(revoked)
             logger.info("partitions revoked", metadata: ["partitions": "\(partitions)", "lost": "\(lost)"])
             runHook { await self.hooks.onRevoke(partitions, lost) }

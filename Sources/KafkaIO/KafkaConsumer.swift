@@ -108,7 +108,7 @@ public final class KafkaConsumer: Sendable {
     /// Marks a record done: its offset + 1 becomes committable for its partition.
     /// Offsets never move backwards; marks for partitions no longer assigned are ignored.
     public func markDone(_ record: ConsumerRecord) {
-        loop.store([record.topicPartition: record.offset + 1])
+        loop.store(record.topicPartition, record.offset + 1)
     }
 
     /// Marks everything before `nextOffset` done on each partition.
