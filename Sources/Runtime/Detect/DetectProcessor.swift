@@ -47,7 +47,15 @@ struct DetectProcessor: BatchProcessor {
         if let failure = shared.failure { throw failure }
         var slices = Array(repeating: [(Int, ConsumerRecord)](), count: workers.count)
         var notices = 0
+        // The batch's partitions, looked up once per run of one partition's records.
+        var partitions = Set<TopicPartition>()
+        var previous: TopicPartition?
         for (position, record) in batch.enumerated() {
+            if record.partition != previous?.partition || record.topic != previous?.topic {
+                let tp = record.topicPartition
+                partitions.insert(tp)
+                previous = tp
+            }
             if RepartitionGap.isNotice(record) {
                 // Every worker's progress of that raw partition, in batch order.
                 for i in slices.indices { slices[i].append((position, record)) }
@@ -61,7 +69,7 @@ struct DetectProcessor: BatchProcessor {
         var changes: DetectWorker.Changes = [:]
         // Partitions due for a diff: their held tickets are taken *before* evaluating, so each
         // was evaluated before the diff that releases it.
-        let due = held.due(Self.partitions(of: batch), interval: changelogInterval)
+        let due = held.due(partitions, interval: changelogInterval)
         let released = Dictionary(uniqueKeysWithValues: due.map { ($0, held.take($0)) })
         let workers = self.workers
         let results = await withTaskGroup(of: DetectWorker.Evaluation.self) { group in
@@ -76,14 +84,14 @@ struct DetectProcessor: BatchProcessor {
             for (position, outcome) in result.outcomes { outcomes[position] = outcome }
             for (tp, records) in result.changes { changes[tp, default: []] += records }
         }
-        var seen = Set<TopicPartition>()
-        var previous: TopicPartition?
+        var unseen = partitions
+        previous = nil
         var releases: [(records: [ProducerRecord], tickets: [OffsetTracker.Ticket])] = []
         for (record, outcome) in zip(batch, outcomes) {
             // The partition's first record in the batch also waits for a diff that covers it.
             // A partition's records come in runs: only a run's first record is looked up.
             let tp = record.topicPartition
-            let first = tp != previous && seen.insert(tp).inserted
+            let first = tp != previous && unseen.remove(tp) != nil
             previous = tp
             let own: Int
             switch outcome {
@@ -287,18 +295,6 @@ struct DetectProcessor: BatchProcessor {
     func revoked(_ partitions: [TopicPartition]) {
         held.drop(partitions)
         for worker in workers { worker.drop(partitions) }
-    }
-
-    /// The partitions of a batch's records (looked up once per run of one partition's records).
-    static func partitions(of batch: [ConsumerRecord]) -> Set<TopicPartition> {
-        var out = Set<TopicPartition>()
-        var previous: TopicPartition?
-        for record in batch where record.partition != previous?.partition || record.topic != previous?.topic {
-            let tp = record.topicPartition
-            out.insert(tp)
-            previous = tp
-        }
-        return out
     }
 
     /// The worker of a record: its ``route(_:)`` modulo the worker count.
