@@ -95,8 +95,9 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
         raised = alert.map { .full(Shared($0)) }
     }
 
-    // Equal and encoded by value, the alert as raised, whichever form holds it
-    // (the keys are those of the stored properties before the compact form).
+    // Equal and encoded by value, with the alert only in its full form: the engine's own
+    // windows hold the compact form and leave the engine through `exported(key:)`, which
+    // renders it (the keys are those of the stored properties before the compact form).
     private enum CodingKeys: String, CodingKey {
         case start, end, count, lastSeen, matches, raised
     }
