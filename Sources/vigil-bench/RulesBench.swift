@@ -39,6 +39,9 @@ struct RulesBench: ParsableCommand {
     @Option(help: "Group keys for the memory measurement.")
     var keys: Int = 100_000
 
+    @Option(help: "Parts to run (to profile one): five, conditions, memory (all by default).")
+    var only: [String] = ["five", "conditions", "memory"]
+
     func run() throws {
         let loaded = try RuleLoader.load(directory: rules)
         let base = try decodeFixtures()
@@ -50,7 +53,7 @@ struct RulesBench: ParsableCommand {
         var last = EngineStatistics()
         var alertCount = 0
         let topic = "eks-audit"
-        for _ in 0..<max(runs, 1) {
+        for _ in 0..<(only.contains("five") ? max(runs, 1) : 0) {
             var engine = DetectionEngine(rules: loaded)
             var processed = 0
             var cpu: UInt64 = 0
@@ -70,15 +73,17 @@ struct RulesBench: ParsableCommand {
             best = max(best, Double(processed) / (Double(cpu) / 1e9))
             last = engine.statistics
         }
-        print(String(format: "five-rule evaluation: %.0f events/s (best of %d runs, %.1f s CPU each)",
-                     best, runs, seconds))
+        if only.contains("five") {
+            print(String(format: "five-rule evaluation: %.0f events/s (best of %d runs, %.1f s CPU each)",
+                         best, runs, seconds))
+        }
         // The stateless floor: the conditions of the rules that read the event's log type
         // (chosen per type up front, as the engine does), no state, no alerts.
         var conditionsOnly = 0.0
         let conditions = Dictionary(uniqueKeysWithValues: LogType.allCases.map { type in
             (type, loaded.filter { $0.reads(type) }.map(\.condition))
         })
-        for _ in 0..<max(runs, 1) {
+        for _ in 0..<(only.contains("conditions") ? max(runs, 1) : 0) {
             var matched = 0
             var passes = 0
             let start = DecodeBench.threadCPUNanoseconds()
@@ -96,14 +101,18 @@ struct RulesBench: ParsableCommand {
             conditionsOnly = max(conditionsOnly, Double(passes * workload.count) / (Double(cpu) / 1e9))
             if matched < 0 { print(matched) }
         }
-        print(String(format: "conditions only (log type + condition of %d rules, no state): %.0f events/s", loaded.count,
-                     conditionsOnly))
-        print("last run: \(last.events) events, \(alertCount) alerts and summaries, late \(last.lateEvents)")
-        for (id, rule) in last.rules.sorted(by: { $0.key < $1.key }) {
-            print("  \(id): matches \(rule.matches), alerts \(rule.alerts), summaries \(rule.summaries), "
-                + "keys \(rule.keys), evictions \(rule.evictions), missing group-by \(rule.missingGroupBy)")
+        if only.contains("conditions") {
+            print(String(format: "conditions only (log type + condition of %d rules, no state): %.0f events/s",
+                         loaded.count, conditionsOnly))
         }
-        try measureMemory(loaded, base)
+        if only.contains("five") {
+            print("last run: \(last.events) events, \(alertCount) alerts and summaries, late \(last.lateEvents)")
+            for (id, rule) in last.rules.sorted(by: { $0.key < $1.key }) {
+                print("  \(id): matches \(rule.matches), alerts \(rule.alerts), summaries \(rule.summaries), "
+                    + "keys \(rule.keys), evictions \(rule.evictions), missing group-by \(rule.missingGroupBy)")
+            }
+        }
+        if only.contains("memory") { try measureMemory(loaded, base) }
     }
 
     struct Item {
