@@ -165,12 +165,19 @@ public func eventually(timeout: Duration = .seconds(30), _ condition: () async -
 
 /// Reads records until `count` have arrived or `timeout` passes; returns what arrived.
 public func collect(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30)) async throws -> [ConsumerRecord] {
+    try await collect(consumer, timeout: timeout) { $0.count >= count }
+}
+
+/// Reads records until `done` says the records so far are enough, or `timeout` passes;
+/// returns what arrived.
+public func collect(_ consumer: KafkaConsumer, timeout: Duration = .seconds(30),
+                    until done: @escaping @Sendable ([ConsumerRecord]) -> Bool) async throws -> [ConsumerRecord] {
     let received = Shared<[ConsumerRecord]>([])
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             for try await batch in consumer.batches {
-                let total = received.withLock { $0 += batch; return $0.count }
-                if total >= count { break }
+                let enough = received.withLock { $0 += batch; return done($0) }
+                if enough { break }
             }
         }
         group.addTask {

@@ -15,4 +15,22 @@ public enum TopicSetup {
             throw RuntimeError(error, "creating topics")
         }
     }
+
+    /// The partitions `topic` has on the broker; nil when it cannot be told (logged).
+    static func partitions(of topic: String, _ topology: Topology, logger: Logger) async -> Int? {
+        do {
+            let admin = try KafkaAdmin(settings: topology.clientSettings, logger: logger)
+            let found = try await admin.describeTopics([topic], timeout: .seconds(10)).first?.partitions.count
+            if let found, found != topology.topics.repartition.partitions, topic == topology.topics.repartition.name {
+                logger.warning("the repartition topic has another partition count than the topology says; events are placed among the topic's",
+                               metadata: ["topic": "\(topic)", "partitions": "\(found)",
+                                          "configured": "\(topology.topics.repartition.partitions)"])
+            }
+            return found
+        } catch {
+            logger.warning("could not read the topic's partition count; using the topology's",
+                           metadata: ["topic": "\(topic)", "error": "\(error)"])
+            return nil
+        }
+    }
 }

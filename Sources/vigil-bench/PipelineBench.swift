@@ -25,6 +25,11 @@ struct DrainBench: AsyncParsableCommand {
     @Option(help: "The vigil run process (CPU time and peak RSS from /proc).") var pid: Int32
     @Option(help: "Give up after this many seconds.") var timeout: Double = 600
     @Option(help: "Poll interval in milliseconds.") var pollMs: Int = 100
+    @Option(help: """
+        vigil run's /metrics URL. Needed when ingest frames events (several per repartition record): \
+        detect is then drained when it evaluated every event (vigil_detect_records_total) and committed \
+        every record ingest produced (vigil_repartition_records_total).
+        """) var metrics: String?
 
     func run() async throws {
         var logger = Logger(label: "vigil.bench.drain")
@@ -46,7 +51,17 @@ struct DrainBench: AsyncParsableCommand {
         var lastReport = -1.0
         while true {
             let ingested = await sum(ingestGroup, raw)
-            let detected = await sum(detectGroup, repartition)
+            let committed = await sum(detectGroup, repartition)
+            // Events detect has done: the committed records, or with frames the events it
+            // evaluated, once it also committed every record ingest produced.
+            var detected = committed
+            if let metrics {
+                let m = Self.metrics(metrics)
+                let produced = Int(m["vigil_repartition_records_total"] ?? 0)
+                detected = Int(m["vigil_detect_records_total"] ?? 0)
+                if ingested < records || committed < produced { detected = min(detected, events - 1) }
+                if committed == 0 { detected = 0 }
+            }
             let now = elapsed()
             if firstDetect == nil && detected > 0 { firstDetect = (now, detected) }
             if ingestDone == nil && ingested >= records { ingestDone = now }
@@ -71,6 +86,28 @@ struct DrainBench: AsyncParsableCommand {
             + "\"events_per_second_overall\":\(Int(Double(events) / max(total, 1e-9))),"
             + "\"events_per_second_after_first_commit\":\(Int(steady)),"
             + "\"cpu_seconds\":\(String(format: "%.2f", cpu)),\"peak_rss_mb\":\(rss / 1024)}")
+    }
+
+    /// Sums of each metric family in a Prometheus text exposition at `url` (empty when unreachable),
+    /// fetched with curl (as ops/bench/e2e.sh does).
+    static func metrics(_ url: String) -> [String: Double] {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sf", "--max-time", "5", url]
+        let out = Pipe()
+        curl.standardOutput = out
+        guard (try? curl.run()) != nil else { return [:] }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        curl.waitUntilExit()
+        guard curl.terminationStatus == 0 else { return [:] }
+        let text = String(decoding: data, as: UTF8.self)
+        var sums: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            let name = line[..<space].prefix { $0 != "{" && $0 != " " }
+            sums[String(name), default: 0] += value
+        }
+        return sums
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -20,6 +20,7 @@ import Testing
                                             timestampMilliseconds: 1_700_000_000_000 + Int64(i))
                 let report = try await producer.send(record)
                 #expect(report.partition == javaPartition(Array(key.utf8), partitions: 4), "key \(key)")
+                #expect(report.partition == KafkaPartitioner.murmur2(key, partitions: 4), "key \(key)")
                 sent[key] = report
             }
             #expect(Set(sent.values.map(\.partition)) == [0, 1, 2, 3])

@@ -70,5 +70,23 @@ import Testing
     ])
     func javaMurmur2MatchesKafkaVectors(input: String, expected: Int32) {
         #expect(javaMurmur2(Array(input.utf8)) == expected)
+        // The partition Vigil picks itself (frames) is the one Java's partitioner gives.
+        #expect(KafkaPartitioner.murmur2(input, partitions: Int32.max) == (expected & 0x7fff_ffff) % Int32.max)
+    }
+
+    /// `KafkaPartitioner` (librdkafka's murmur2, called directly) agrees with Java's placement
+    /// for keys of every length and the partition counts topics have.
+    @Test func vigilsOwnPlacementIsJavasForAnyKeyAndPartitionCount() {
+        var rng = SystemRandomNumberGenerator()
+        for length in 0..<64 {
+            for _ in 0..<20 {
+                let key = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                for partitions: Int32 in [1, 2, 3, 4, 8, 12, 100, 1_000] {
+                    #expect(KafkaPartitioner.murmur2(key, partitions: partitions) == javaPartition(key, partitions: partitions))
+                }
+            }
+        }
+        let ip = "203.0.113.9"
+        #expect(KafkaPartitioner.murmur2(ip, partitions: 8) == javaPartition(Array(ip.utf8), partitions: 8))
     }
 }

@@ -85,12 +85,12 @@ import Testing
             #expect(ingest.statistics.records == count + 1)
 
             // Nothing lost or duplicated: each raw offset once on the repartition topic...
-            // (Read to the count: a duplicate would take a missing record's place in it.)
-            let records = try await readTopic(topology.topics.repartition.name, broker, count: count,
-                                              timeout: .seconds(20))
+            // (Read to the count of events: a duplicate would take a missing event's place in it.)
+            let records = try await readRepartitioned(topology.topics.repartition.name, broker, events: count,
+                                                      timeout: .seconds(20))
             let decoder = try RepartitionDecoder()
-            let origins = records.compactMap { r -> String? in
-                decoder.decode(r).event.map { "\($0.origin.partition)@\($0.origin.offset)" }
+            let origins = records.flatMap { r -> [String] in
+                decoder.decodeAll(r).compactMap { $0.event.map { "\($0.origin.partition)@\($0.origin.offset)" } }
             }
             #expect(origins.count == count)
             #expect(Set(origins).count == count)

@@ -4,7 +4,7 @@ import Enrichment
 import Foundation
 import KafkaIO
 import KafkaIOTesting
-import Runtime
+@testable import Runtime
 import Testing
 
 /// Both stages end to end against the real broker: raw topics → repartition → alerts, with
@@ -115,6 +115,79 @@ import Testing
                     == topology.topics.repartition.name)
             let threshold = try #require(expected.first { $0.ruleID == "Kubernetes.API.Multiple403.PublicIP" })
             #expect(AlertRecord.key(for: threshold).contains("176.95.188.101"))
+        }
+    }
+
+    /// One frame of process events (their keys spread over both detect workers) with a damaged
+    /// event in the middle: every other event is evaluated and alerts, in entry order (the alerts
+    /// topic has one partition); the damaged one alone goes to the dead-letter topic, as the
+    /// record it would have been alone, with its reason.
+    @Test(.timeLimit(.minutes(3)))
+    func aFramesEventsAreEvaluatedByTheirKeysWorkersAndADamagedOneIsDeadLetteredAlone() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("f")
+            let dir = try temporaryDirectory()
+            let raw = IngestStageTests.Raw(topic: "\(name)-proc", format: .process, lines: [])  // ingest does not run
+            try write(IngestStageTests.topology(broker.bootstrap, name: name, raws: [raw]), to: dir + "/t.yaml")
+            let (topology, rules) = try TopologyLoader.load(file: dir + "/t.yaml")
+            let decoder = try AuditRecordDecoder(format: .process)
+            let base = try Self.processEvents().flatMap { decoder.decode($0).compactMap(\.event) }
+            // Twelve copies of each fixture event, each copy a container of its own (keys, and
+            // so workers, differ), one raw offset each.
+            var events: [AuditEvent] = []
+            for copy in 0..<12 {
+                for var event in base {
+                    let container = event.process?.containerID ?? ""
+                    event.process?.containerID = "container-\(copy)-\(container)"
+                    events.append(event)
+                }
+            }
+            let damagedAt = events.count / 2
+            var frame = RepartitionFrame(partition: 0)
+            var expected: [Alert] = []
+            var reference = DetectionEngine(rules: rules, settings: EngineSettings(allowedLateness: 600))
+            for (i, event) in events.enumerated() {
+                let origin = RawOrigin(topic: "t", partition: 0, offset: Int64(i))
+                frame.append(event, enrichment: .none, origin: origin, arrival: nil, documents: false)
+                if i != damagedAt {
+                    expected += reference.process(event, enrichment: .none, origin: .kafka(topic: "t", partition: 0, offset: Int64(i)))
+                }
+            }
+            var value = try #require(frame.record(topic: topology.topics.repartition.name).value)
+            let entries = try #require(RepartitionFrame.entries(value))
+            // The event's log type code: after magic, arrival, origin ("t", 0, offset < 64, no
+            // index), no geo, no Tor exits, three nil versions.
+            let eventAt = entries[damagedAt].body.lowerBound + 4 + 9 + 2 + 1 + 1 + 1 + 1 + 1 + 3
+            #expect(value[eventAt] == events[damagedAt].logType.compactCode)
+            value[eventAt] = 99
+            #expect(expected.count >= 10, "\(expected.count) alerts")
+            let keys = Set(entries.map { DetectProcessor.slot(DetectProcessor.route(
+                ConsumerRecord(topic: "r", partition: 0, offset: 0, key: nil, value: value), $0), 2) })
+            #expect(keys == [0, 1], "the frame's events go to both workers")
+
+            try await broker.createTopic(topology.topics.repartition.name, partitions: topology.topics.repartition.partitions)
+            let producer = try testProducer(broker)
+            try await producer.send(ProducerRecord(topic: topology.topics.repartition.name, key: nil, value: value, partition: 0))
+            await producer.close()
+            let detect = DetectStage(topology: topology, rules: rules, logger: testLogger)
+            let run = Task { try await detect.run() }
+            let done = await eventually(timeout: .seconds(60)) {
+                detect.statistics.alertsAcknowledged >= expected.count && detect.statistics.undecodable == 1
+            }
+            #expect(detect.engineStatistics.events == events.count - 1)
+            run.cancel()
+            try await run.value
+            #expect(done, "detect \(detect.statistics)")
+            #expect(detect.statistics.records == events.count)
+
+            let alerts = try await readTopic(topology.topics.alerts.name, broker, count: expected.count + 1, timeout: .seconds(8))
+            let ids = alerts.compactMap { $0.header("vigil-alert-id").map { String(decoding: $0, as: UTF8.self) } }
+            #expect(ids == expected.map(\.id), "alerts in entry order")
+            let dead = try await readTopic(topology.topics.deadLetter.name, broker, count: 1)
+            #expect(dead.count == 1)
+            #expect(dead.first?.value == Array(value[entries[damagedAt].body]))
+            #expect(dead.first?.key.map { String(decoding: $0, as: UTF8.self) } == events[damagedAt].process?.containerID)
+            #expect(dead.first?.header("vigil-dlq-reason") != nil)
         }
     }
 

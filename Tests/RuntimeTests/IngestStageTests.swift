@@ -79,34 +79,43 @@ import Testing
             #expect(done, "\(stats)")
             #expect(stats.skipped == expectedSkipped && stats.deliveryFailures == 0)
 
-            // The repartition topic: keys are source IPs (container ids), values decode back.
-            let repartitioned = try await readTopic(topology.topics.repartition.name, broker, count: expectedEvents.count)
-            #expect(repartitioned.count == expectedEvents.count)
+            // The repartition topic: frames of events keyed by source IP (container id), each on
+            // the partition the producer's partitioner gives its key; the events decode back.
+            let repartitioned = try await readRepartitioned(topology.topics.repartition.name, broker, events: expectedEvents.count)
+            #expect(repartitioned.reduce(0) { $0 + eventCount($1) } == expectedEvents.count)
+            #expect(repartitioned.count < expectedEvents.count, "events travel in frames")
             let enricher = try await Self.enricher(topology)
             let decoder = try RepartitionDecoder()
             // The seed rules read no raw JSON path: the records carry no documents.
             var remaining = expectedEvents.map(\.withoutDocuments)
             for record in repartitioned {
-                let back = try #require(decoder.decode(record).event)
-                #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == RepartitionCodec.key(for: back.event))
-                if back.event.logType != .ecsProcess {
-                    #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == back.event.sourceIP)
+                let value = try #require(record.value)
+                let entries = try #require(RepartitionFrame.entries(value))
+                #expect(record.key == nil)
+                for entry in entries {
+                    let back = try #require(decoder.decode(record, entry: entry).event)
+                    let key = entry.key.map { String(decoding: value[$0], as: UTF8.self) }
+                    #expect(key == RepartitionCodec.key(for: back.event))
+                    if back.event.logType != .ecsProcess { #expect(key == back.event.sourceIP) }
+                    if let key {
+                        #expect(record.partition == KafkaPartitioner.murmur2(key, partitions: Int32(topology.topics.repartition.partitions)))
+                    }
+                    guard let at = remaining.firstIndex(of: back.event) else {
+                        Issue.record("unexpected event \(back.event.jsonLine())")
+                        continue
+                    }
+                    remaining.remove(at: at)
+                    let expected = enricher.enrich(sourceIPs: back.event.sourceIPs,
+                                                   at: back.event.time.map { Date(timeIntervalSince1970: Double($0.seconds)) })
+                    #expect(back.enrichment.geo == expected.geo)
+                    #expect(back.enrichment.torExitIPs == expected.torExitIPs)
+                    #expect(back.enrichment.geoDatabaseType == "GeoLite2-City" && back.enrichment.torListTime != nil)
+                    #expect(raws.contains { $0.topic == back.origin.topic })
                 }
-                guard let at = remaining.firstIndex(of: back.event) else {
-                    Issue.record("unexpected event \(back.event.jsonLine())")
-                    continue
-                }
-                remaining.remove(at: at)
-                let expected = enricher.enrich(sourceIPs: back.event.sourceIPs,
-                                               at: back.event.time.map { Date(timeIntervalSince1970: Double($0.seconds)) })
-                #expect(back.enrichment.geo == expected.geo)
-                #expect(back.enrichment.torExitIPs == expected.torExitIPs)
-                #expect(back.enrichment.geoDatabaseType == "GeoLite2-City" && back.enrichment.torListTime != nil)
-                #expect(raws.contains { $0.topic == back.origin.topic })
             }
             #expect(remaining.isEmpty, "not repartitioned: \(remaining.map { $0.jsonLine() })")
             // At least one fixture IP is public and located, so geo really travelled.
-            #expect(repartitioned.contains { decoder.decode($0).event?.enrichment.geo?.city != nil })
+            #expect(repartitioned.contains { decoder.decodeAll($0).contains { $0.event?.enrichment.geo?.city != nil } })
             #expect(repartitioned.allSatisfy { $0.headers.isEmpty })
 
             // The dead-letter topic: original bytes and headers, reason and source position.
@@ -159,11 +168,12 @@ import Testing
             try await run.value
             #expect(done, "\(stage.statistics)")
 
-            let repartitioned = try await readTopic(topology.topics.repartition.name, broker, count: count)
+            let repartitioned = try await readRepartitioned(topology.topics.repartition.name, broker, events: count)
             let decoder = try RepartitionDecoder()
             let partitions = Set(repartitioned.map(\.partition))
             #expect(partitions.count == 1, "one key, one partition: \(partitions)")
-            let offsets = repartitioned.sorted { $0.offset < $1.offset }.compactMap { decoder.decode($0).event?.origin.offset }
+            let offsets = repartitioned.sorted { $0.offset < $1.offset }
+                .flatMap { decoder.decodeAll($0).compactMap { $0.event?.origin.offset } }
             let firstDifference = offsets.indices.first { offsets[$0] != Int64($0) }
             #expect(offsets.count == count && firstDifference == nil,
                     "raw offsets out of order from position \(firstDifference ?? -1): \(offsets.dropFirst(max(0, (firstDifference ?? 0) - 3)).prefix(8))")
@@ -212,7 +222,7 @@ import Testing
 
             let records = try await readTopic(topology.topics.repartition.name, broker, count: 1_000, timeout: .seconds(12))
             let decoder = try RepartitionDecoder()
-            let origins = Set(records.compactMap { decoder.decode($0).event?.origin })
+            let origins = Set(records.flatMap { decoder.decodeAll($0).compactMap { $0.event?.origin } })
             #expect(origins.count == expectedOrigins && expectedOrigins >= 400,
                     "distinct events repartitioned: \(origins.count) of \(expectedOrigins) (\(records.count) records)")
 

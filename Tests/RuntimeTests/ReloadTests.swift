@@ -178,9 +178,9 @@ import Testing
             runIngest.cancel()
             try await runIngest.value
 
-            let records = try await readTopic(topology.topics.repartition.name, broker, count: 3, timeout: .seconds(10))
+            let records = try await readRepartitioned(topology.topics.repartition.name, broker, events: 3, timeout: .seconds(10))
             let decoder = try RepartitionDecoder()
-            let sorted = records.compactMap { decoder.decode($0).event }.sorted { $0.origin.offset < $1.origin.offset }
+            let sorted = records.flatMap { decoder.decodeAll($0).compactMap(\.event) }.sorted { $0.origin.offset < $1.origin.offset }
             #expect(sorted.count == 3)
             #expect(sorted.map(\.enrichment.geoDatabaseType) == [before.databaseType, after.databaseType, after.databaseType])
             #expect(sorted.map(\.enrichment.geoBuildEpoch) == [before, after, after].map { Optional($0.buildEpoch) })

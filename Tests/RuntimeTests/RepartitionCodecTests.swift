@@ -67,6 +67,80 @@ import Testing
         }
     }
 
+    /// A frame (version 3) carries the fixture events as their version-2 values, each with its
+    /// key and arrival; each entry decodes to what the event alone decodes to.
+    @Test func aFrameCarriesEachEventAsItsOwnRecordWouldWithKeyAndArrival() throws {
+        let events = try Self.events()
+        let decoder = try RepartitionDecoder()
+        var frame = RepartitionFrame(partition: 5)
+        for (index, (event, file)) in events.enumerated() {
+            frame.append(event, enrichment: index % 2 == 0 ? Self.enrichment : .none, origin: Self.origin(file, index),
+                         arrival: index % 3 == 0 ? nil : 1_700_000_000_000 + Int64(index), documents: index % 4 == 1)
+        }
+        #expect(frame.count == events.count)
+        let record = frame.record(topic: "vigil.events.by-key")
+        #expect(record.partition == 5 && record.key == nil && record.headers.isEmpty)
+        #expect(record.timestampMilliseconds == events[0].0.time?.milliseconds)
+        let consumed = Self.consumed(record)
+        let value = try #require(record.value)
+        let entries = try #require(RepartitionFrame.entries(value))
+        #expect(entries.count == events.count)
+        #expect(decoder.decode(consumed).issue?.detail.contains("version 3") == true, "a frame is not one event")
+        for (index, ((event, file), entry)) in zip(events, entries).enumerated() {
+            let alone = RepartitionCodec.encode(event, enrichment: index % 2 == 0 ? Self.enrichment : .none,
+                                                origin: Self.origin(file, index),
+                                                arrival: index % 3 == 0 ? nil : 1_700_000_000_000 + Int64(index),
+                                                documents: index % 4 == 1, topic: "vigil.events.by-key")
+            #expect(Array(value[entry.body]) == alone.value, "\(file) #\(index): the entry is the event's own value")
+            #expect(entry.key.map { Array(value[$0]) } == alone.key)
+            let back = try #require(decoder.decode(consumed, entry: entry).event, "\(file) #\(index)")
+            #expect(back.event.jsonLine() == event.jsonLine() || index % 4 != 1 && back.event == event.withoutDocuments)
+            #expect(back.origin == Self.origin(file, index))
+            #expect(RepartitionCodec.arrival(of: consumed, entry: entry) == (index % 3 == 0 ? nil : 1_700_000_000_000 + Int64(index)))
+        }
+        #expect(decoder.decodeAll(consumed).compactMap(\.event).count == events.count)
+    }
+
+    /// Every truncation of a frame, and flipped bytes: no crash; a cut inside an entry's length or
+    /// body makes the frame unreadable (nil), and an entry whose bytes are damaged is an issue of
+    /// that entry alone.
+    @Test func truncatedOrDamagedFramesAreUnreadableOrIssuesNeverCrashes() throws {
+        let events = try Self.events().prefix(6)
+        let decoder = try RepartitionDecoder()
+        var frame = RepartitionFrame(partition: 0)
+        for (index, (event, file)) in events.enumerated() {
+            frame.append(event, enrichment: Self.enrichment, origin: Self.origin(file, index), arrival: 1, documents: false)
+        }
+        let value = try #require(frame.record(topic: "r").value)
+        let whole = try #require(RepartitionFrame.entries(value))
+        let ends = Set(whole.map(\.body.upperBound))
+        for length in 0..<value.count {
+            let cut = Array(value[..<length])
+            if let entries = RepartitionFrame.entries(cut) {
+                // Only a cut right after an entry leaves a (shorter) frame.
+                #expect(ends.contains(length) && entries == Array(whole.prefix(entries.count)), "cut at \(length)")
+            } else {
+                var record = Self.consumed(ProducerRecord(topic: "r", key: nil, value: cut))
+                record.value = cut
+                #expect(decoder.decode(record).issue != nil, "cut at \(length)")
+            }
+        }
+        var rng = SplitMix64(seed: 7)
+        var unreadable = 0, entryIssues = 0
+        for _ in 0..<2_000 {
+            var damaged = value
+            let at = 4 + Int(rng.next() % UInt64(damaged.count - 4))
+            damaged[at] ^= UInt8(truncatingIfNeeded: 1 + rng.next() % 255)
+            let record = Self.consumed(ProducerRecord(topic: "r", key: nil, value: damaged))
+            guard let entries = RepartitionFrame.entries(damaged) else {
+                unreadable += 1
+                continue
+            }
+            for entry in entries where decoder.decode(record, entry: entry).issue != nil { entryIssues += 1 }
+        }
+        #expect(unreadable > 0 && entryIssues > 0)
+    }
+
     @Test func theCompactRecordIsSmallerThanVersionOne() throws {
         func size(_ r: ProducerRecord) -> Int {
             (r.value?.count ?? 0) + r.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }

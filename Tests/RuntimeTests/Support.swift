@@ -48,6 +48,22 @@ func readTopic(_ topic: String, _ servers: [String], count: Int, timeout: Durati
     return records
 }
 
+/// The repartition topic's records until they carry `events` events (a frame carries several),
+/// or `timeout` passes.
+func readRepartitioned(_ topic: String, _ broker: TestBroker, events: Int,
+                       timeout: Duration = .seconds(30)) async throws -> [ConsumerRecord] {
+    let reader = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: uniqueName("check")),
+                                   topics: [topic], logger: testLogger)
+    let records = try await collect(reader, timeout: timeout) { $0.reduce(0) { $0 + eventCount($1) } >= events }
+    await reader.close()
+    return records
+}
+
+/// The events a repartition record carries (a frame's entries; else one).
+func eventCount(_ record: ConsumerRecord) -> Int {
+    record.value.flatMap { RepartitionFrame.entries($0)?.count } ?? 1
+}
+
 /// A reader on librdkafka's mock cluster keeps librdkafka's default metadata refresh: a refresh
 /// landing while the mock coordinator's slow JoinGroup waits for metadata makes the member join
 /// again, round after round (Sources/KafkaIO/README.md), and the reader gets nothing.

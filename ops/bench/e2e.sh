@@ -10,6 +10,10 @@
 #   by CPU seconds per event, alternately (VIGIL=... BENCH=... for another build's binaries)
 #   LATENCY_RATE=N: phase 2 at N events/s instead of half the drain rate (to compare variants)
 #   STATES=1: also sample vigil run's thread states during the drain (ops/bench/proc-cpu.py)
+#   TOPOLOGY_SET="linger=20ms fetch_wait=25ms": other settings of the topology copy (vigil run's
+#   and loadgen's), KEY=VALUE words as ops/topology-copy.sh takes them
+#   TOPOLOGY=FILE: start from another topology file than topology/vigil.yaml (keep it in topology/:
+#   its relative paths are resolved from its folder)
 #   KEEP=1: keep the state folder (vigil run's log, the latency dump) after the run
 #   AUTOGROUP_NICE=-15 setsid ops/bench/e2e.sh: on a shared machine, weight this session's and
 #   the broker's share of the CPU (Linux autogroups; root); say so with the numbers
@@ -65,7 +69,8 @@ if [ -n "${AUTOGROUP_NICE:-}" ]; then
     echo "$AUTOGROUP_NICE" > "/proc/$BROKER_PID/autogroup"
 fi
 HTTP_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
-bash "$ROOT/ops/topology-copy.sh" "$ROOT/topology/vigil.yaml" "$STATE/topology.yaml" commit_interval=200ms
+# shellcheck disable=SC2086  # TOPOLOGY_SET is a list of KEY=VALUE words
+bash "$ROOT/ops/topology-copy.sh" "${TOPOLOGY:-$ROOT/topology/vigil.yaml}" "$STATE/topology.yaml" commit_interval=200ms ${TOPOLOGY_SET:-}
 RAW=($(sed -nE 's/^[[:space:]]*- topic:[[:space:]]*([^[:space:]#]+).*/\1/p' "$STATE/topology.yaml"))
 for t in "${RAW[@]}"; do bash "$ROOT/ops/broker.sh" create-topic "$BOOT" "$t" 4; done
 echo "broker $BOOT; raw topics ${RAW[*]} (4 partitions each); state $STATE" >&2
@@ -98,7 +103,7 @@ if [ "${STATES:-0}" = 1 ]; then
     STATES_PID=$!
 fi
 "$BENCH" drain --bootstrap "$BOOT" --raw-topics "$(IFS=,; echo "${RAW[*]}")" --records "$RECORDS" \
-    --events "$PRODUCED_EVENTS" --pid "$VIGIL_PID" > "$STATE/drain.json"
+    --events "$PRODUCED_EVENTS" --pid "$VIGIL_PID" --metrics "http://127.0.0.1:$HTTP_PORT/metrics" > "$STATE/drain.json"
 [ -n "$PERF_PID" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; }
 [ -n "$STATES_PID" ] && { wait "$STATES_PID" || true; }
 LOAD2="$(load)"

@@ -24,7 +24,7 @@ enum ChangelogRecord {
         /// The rule's state shape when written (``RuleStateShape/fingerprint``): a restore skips
         /// entries of a rule whose shape changed since. Absent in records written before it was.
         var shape: String?
-        /// The routing hash (``DetectProcessor/route(_:)``) of the repartition record that made
+        /// The routing hash (``DetectProcessor/route(_:_:)``) of the repartition record that made
         /// the entry: a restore gives the entry to worker `route % N`, where that key's records
         /// go under the worker count N of the restoring stage. Absent in records written before
         /// entries carried it (they go to worker `worker % N`, right only for an unchanged N).

@@ -45,7 +45,7 @@ struct DetectProcessor: BatchProcessor {
     private func processAlone(_ batch: [ConsumerRecord]) async throws(RuntimeError) {
         // A failed restore must not let records run on empty state (nor their offsets commit).
         if let failure = shared.failure { throw failure }
-        var slices = Array(repeating: [(Int, ConsumerRecord)](), count: workers.count)
+        var slices = Array(repeating: [DetectWorker.Item](), count: workers.count)
         var notices = 0
         // The batch's partitions, looked up once per run of one partition's records.
         var partitions = Set<TopicPartition>()
@@ -58,14 +58,16 @@ struct DetectProcessor: BatchProcessor {
             }
             if RepartitionGap.isNotice(record) {
                 // Every worker's progress of that raw partition, in batch order.
-                for i in slices.indices { slices[i].append((position, record)) }
+                for i in slices.indices { slices[i].append(DetectWorker.Item(position: position, record: record)) }
                 notices += 1
             } else {
-                slices[Self.slot(record, workers.count)].append((position, record))
+                // A frame's events each to the worker of its key.
+                for item in Self.items(position, record) {
+                    slices[Self.slot(Self.route(record, item.place?.entry), workers.count)].append(item)
+                }
             }
         }
         if notices > 0 { shared.update { $0.records += notices; $0.gapNotices += notices } }
-        var outcomes = Array(repeating: Result<[Alert], Undecodable>.success([]), count: batch.count)
         var changes: DetectWorker.Changes = [:]
         // Partitions due for a diff: their held tickets are taken *before* evaluating, so each
         // was evaluated before the diff that releases it.
@@ -74,29 +76,35 @@ struct DetectProcessor: BatchProcessor {
         let workers = self.workers
         let results = await withTaskGroup(of: DetectWorker.Evaluation.self) { group in
             for (worker, slice) in zip(workers, slices) where !slice.isEmpty || !due.isEmpty {
-                group.addTask { worker.evaluate(slice, diffing: due) }
+                group.addTask { worker.evaluate(items: slice, diffing: due) }
             }
             var all: [DetectWorker.Evaluation] = []
             for await part in group { all.append(part) }
             return all
         }
+        // Each record's events' outcomes, in entry order (a frame's events may have gone to
+        // several workers).
+        var outcomes = Array(repeating: [(Result<[Alert], Undecodable>, DetectWorker.Item.Place?)](), count: batch.count)
         for result in results {
-            for (position, outcome) in result.outcomes { outcomes[position] = outcome }
+            for (position, outcome, place) in result.outcomes { outcomes[position].append((outcome, place)) }
             for (tp, records) in result.changes { changes[tp, default: []] += records }
         }
         var unseen = partitions
         previous = nil
         var releases: [(records: [ProducerRecord], tickets: [OffsetTracker.Ticket])] = []
-        for (record, outcome) in zip(batch, outcomes) {
+        for (record, var events) in zip(batch, outcomes) {
             // The partition's first record in the batch also waits for a diff that covers it.
             // A partition's records come in runs: only a run's first record is looked up.
             let tp = record.topicPartition
             let first = tp != previous && unseen.remove(tp) != nil
             previous = tp
-            let own: Int
-            switch outcome {
-            case .success(let alerts): own = alerts.count
-            case .failure: own = 1
+            if events.count > 1 { events.sort { ($0.1?.index ?? 0) < ($1.1?.index ?? 0) } }
+            var own = 0
+            for (outcome, _) in events {
+                switch outcome {
+                case .success(let alerts): own += alerts.count
+                case .failure: own += 1
+                }
             }
             let (ticket, next) = tracker.register(tp, offset: record.offset, pending: own + (first ? 1 : 0))
             if let next { consumer.markDone(tp, upTo: next) }
@@ -108,17 +116,20 @@ struct DetectProcessor: BatchProcessor {
                     shared.update { $0.changelogDeferred += 1 }
                 }
             }
-            switch outcome {
-            case .success(let alerts):
-                let arrival = alerts.isEmpty ? nil : RepartitionCodec.arrival(of: record)
-                for alert in alerts {
-                    try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: ticket, what: "alert \(alert.id)",
-                                      alert: (alert.ruleID, alert.severity, arrival))
+            for (outcome, place) in events {
+                switch outcome {
+                case .success(let alerts):
+                    let arrival = alerts.isEmpty ? nil : RepartitionCodec.arrival(of: record, entry: place?.entry)
+                    for alert in alerts {
+                        try await produce(AlertRecord.make(alert, topic: alertsTopic), ticket: ticket, what: "alert \(alert.id)",
+                                          alert: (alert.ruleID, alert.severity, arrival))
+                    }
+                case .failure(let undecodable):
+                    metrics.deadLettered(undecodable.issue.reason)
+                    try await produce(DeadLetterRecord.make(for: Self.alone(record, place?.entry), issue: undecodable.issue,
+                                                            topic: deadLetterTopic),
+                                      ticket: ticket, what: "dead letter")
                 }
-            case .failure(let undecodable):
-                metrics.deadLettered(undecodable.issue.reason)
-                try await produce(DeadLetterRecord.make(for: record, issue: undecodable.issue, topic: deadLetterTopic),
-                                  ticket: ticket, what: "dead letter")
             }
         }
         // After the batch's alerts: a diff is written only once they are acknowledged.
@@ -297,20 +308,53 @@ struct DetectProcessor: BatchProcessor {
         for worker in workers { worker.drop(partitions) }
     }
 
-    /// The worker of a record: its ``route(_:)`` modulo the worker count.
-    static func slot(_ record: ConsumerRecord, _ count: Int) -> Int {
+    /// The worker of a route (``route(_:_:)``): the route modulo the worker count.
+    static func slot(_ route: UInt64, _ count: Int) -> Int {
         guard count > 1 else { return 0 }
-        return Int(route(record) % UInt64(count))
+        return Int(route % UInt64(count))
     }
 
-    /// A record's routing hash: FNV-1a of its key (the partition number for keyless records).
-    /// Kept with the state entries the record makes, so a restore under another worker count
-    /// gives each entry to the worker its key's records go to.
-    static func route(_ record: ConsumerRecord) -> UInt64 {
-        guard let key = record.key else { return UInt64(max(record.partition, 0)) }
+    /// The worker of a record: its ``route(_:_:)`` modulo the worker count.
+    static func slot(_ record: ConsumerRecord, _ count: Int) -> Int {
+        slot(route(record), count)
+    }
+
+    /// An event's routing hash: FNV-1a of its key — the record's, or for a frame's event its
+    /// entry's (the partition number for keyless events). Kept with the state entries the event
+    /// makes, so a restore under another worker count gives each entry to the worker its key's
+    /// events go to.
+    static func route(_ record: ConsumerRecord, _ entry: RepartitionFrame.Entry? = nil) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        if let entry {
+            guard let range = entry.key, let value = record.value else { return UInt64(max(record.partition, 0)) }
+            for byte in value[range] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return hash
+        }
+        guard let key = record.key else { return UInt64(max(record.partition, 0)) }
         for byte in key { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash
+    }
+
+    /// The events of a record: a frame's each (in entry order), else the record itself (one
+    /// event, a notice, or a record that cannot be read — a damaged frame among them, which
+    /// then goes to the dead-letter topic whole).
+    static func items(_ position: Int, _ record: ConsumerRecord) -> [DetectWorker.Item] {
+        if let value = record.value, RepartitionFrame.isFrame(value), let entries = RepartitionFrame.entries(value) {
+            return entries.enumerated().map {
+                DetectWorker.Item(position: position, record: record, place: .init(index: $0.offset, entry: $0.element))
+            }
+        }
+        return [DetectWorker.Item(position: position, record: record)]
+    }
+
+    /// The record a frame's event would have been alone (its key and version-2 value), for
+    /// the dead-letter topic; the record itself when `entry` is nil.
+    static func alone(_ record: ConsumerRecord, _ entry: RepartitionFrame.Entry?) -> ConsumerRecord {
+        guard let entry, let value = record.value else { return record }
+        var single = record
+        single.key = entry.key.map { Array(value[$0]) }
+        single.value = Array(value[entry.body])
+        return single
     }
 
     /// Produces a record; `alert` (rule id, severity, the raw record's arrival in milliseconds)

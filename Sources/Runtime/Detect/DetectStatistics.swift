@@ -1,6 +1,6 @@
 /// Counts of the detect stage since it started.
 public struct DetectStatistics: StageStatistics, Equatable {
-    /// Repartition records taken.
+    /// Repartition events taken (a frame counts its events) and gap notices.
     public var records = 0
     /// Records whose event could not be rebuilt (not written by Vigil's ingest, or damaged): they
     /// go to the dead-letter topic with the reason, as raw records do.

@@ -118,7 +118,7 @@ final class DetectWorker: Sendable {
         }
 
         /// The alerts the event completes; nil when the engine already holds it (skipped).
-        /// `route`: the record's routing hash (``DetectProcessor/route(_:)``), kept with the
+        /// `route`: the record's routing hash (``DetectProcessor/route(_:_:)``), kept with the
         /// entries the event makes.
         /// `wall`: the wall clock of the batch, for a partition new in it (the others were told
         /// in ``startBatch(now:wall:idleAfter:)``).
@@ -268,7 +268,22 @@ final class DetectWorker: Sendable {
 
     /// Changelog records per partition, to be produced before the offsets they cover are committed.
     typealias Changes = [TopicPartition: [ProducerRecord]]
-    typealias Evaluation = (outcomes: [(Int, Result<[Alert], Undecodable>)], changes: Changes)
+    /// Per event evaluated (or notice, or record that could not be read): its record's batch
+    /// position, its alerts or why its event could not be rebuilt, and its place in a frame.
+    typealias Evaluation = (outcomes: [(Int, Result<[Alert], Undecodable>, Item.Place?)], changes: Changes)
+
+    /// One event to evaluate: a record (batch position), and for a frame's event its entry.
+    struct Item: Sendable {
+        struct Place: Sendable, Hashable {
+            /// The entry's number in its frame (alerts are produced in entry order).
+            var index: Int
+            var entry: RepartitionFrame.Entry
+        }
+
+        var position: Int
+        var record: ConsumerRecord
+        var place: Place?
+    }
 
     // The decoder is not Sendable; it only lives inside the mutex.
     private let state: Mutex<State>
@@ -301,12 +316,17 @@ final class DetectWorker: Sendable {
         idleAfter = topology.limits.idleAdvance
     }
 
-    /// Evaluates records (batch position, record) in order; returns each one's alerts, or why
-    /// its event could not be rebuilt (the record then goes to the dead-letter topic), and the
-    /// changelog records of the partitions in `diffing` (each of them present, maybe empty).
+    /// Evaluates records (batch position, record) in order, a frame's events each; returns each
+    /// event's alerts, or why it could not be rebuilt (it then goes to the dead-letter topic), and
+    /// the changelog records of the partitions in `diffing` (each of them present, maybe empty).
     /// `now`: the time of the batch (tests pass their own, to be past the first `idle_advance`).
     func evaluate(_ records: [(Int, ConsumerRecord)], diffing: Set<TopicPartition>,
                   now: ContinuousClock.Instant = .now) -> Evaluation {
+        evaluate(items: records.flatMap { DetectProcessor.items($0.0, $0.1) }, diffing: diffing, now: now)
+    }
+
+    /// Evaluates events in order (``DetectProcessor`` hands each worker the events of its keys).
+    func evaluate(items: [Item], diffing: Set<TopicPartition>, now: ContinuousClock.Instant = .now) -> Evaluation {
         let wall = Date()
         return state.withLock { s in
             var undecodable = 0, alerted = 0, held = 0, notices = 0
@@ -316,38 +336,42 @@ final class DetectWorker: Sendable {
             let rules = s.rules, settings = settings
             let fresh = { Partition(engine: DetectionEngine(rules: rules, settings: settings, tracksChanges: true),
                                     lastActivity: now) }
-            let outcomes = records.map { position, record -> (Int, Result<[Alert], Undecodable>) in
-                if RepartitionGap.isNotice(record) {
+            let outcomes = items.map { item -> (Int, Result<[Alert], Undecodable>, Item.Place?) in
+                let (position, record, place) = (item.position, item.record, item.place)
+                if place == nil, RepartitionGap.isNotice(record) {
                     // Counted by the processor (every worker sees it).
                     notices += 1
                     if let gap = RepartitionGap(record) {
                         s.partitions[record.topicPartition, default: fresh()].reopen(gap, offset: record.offset)
                     }
-                    return (position, .success([]))
+                    return (position, .success([]), nil)
                 }
-                switch s.decoder.decode(record) {
+                let decoded = place.map { s.decoder.decode(record, entry: $0.entry) } ?? s.decoder.decode(record)
+                switch decoded {
                 case .issue(let issue):
                     undecodable += 1
-                    return (position, .failure(Undecodable(issue: issue)))
+                    return (position, .failure(Undecodable(issue: issue)), place)
                 case .event(let e):
                     // Modified in place (`[key, default:]`): a copy taken out and stored back would
                     // copy the engine's state on every event.
                     guard let alerts = s.partitions[record.topicPartition, default: fresh()]
-                        .process(e, offset: record.offset, route: DetectProcessor.route(record), at: now, wall: wall) else {
+                        .process(e, offset: record.offset, route: DetectProcessor.route(record, place?.entry),
+                                 at: now, wall: wall) else {
                         held += 1
-                        return (position, .success([]))
+                        return (position, .success([]), place)
                     }
                     alerted += alerts.count
-                    return (position, .success(alerts))
+                    return (position, .success(alerts), place)
                 }
             }
-            // Counted once per slice, not per record: the counts are shared by every worker.
-            if records.count > notices {
+            // Counted once per slice, not per event: the counts are shared by every worker.
+            // `records` counts events (a frame's each), as before frames, when a record was one.
+            if items.count > notices {
                 shared.update {
-                    $0.records += records.count - notices; $0.undecodable += undecodable; $0.alerts += alerted
+                    $0.records += items.count - notices; $0.undecodable += undecodable; $0.alerts += alerted
                     $0.duplicates += held
                 }
-                let evaluated = records.count - notices - undecodable - held
+                let evaluated = items.count - notices - undecodable - held
                 if evaluated > 0 { metrics.evaluated.increment(by: evaluated) }
                 if undecodable > 0 { metrics.undecodable.increment(by: undecodable) }
                 if held > 0 { metrics.duplicates.increment(by: held) }

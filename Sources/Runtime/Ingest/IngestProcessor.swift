@@ -1,5 +1,6 @@
 import KafkaIO
 import Logging
+import Metrics
 
 /// Splits each batch into contiguous parts, one per ingest worker, which decode, enrich and
 /// encode them in parallel; then registers every record and produces what it caused in batch
@@ -19,6 +20,10 @@ struct IngestProcessor: BatchProcessor {
     /// How long the gap notices may take to be acknowledged.
     let timeout: Duration
     let logger: Logger
+
+    /// `vigil_repartition_records_total`: repartition records acknowledged (a frame counts once;
+    /// `vigil-bench drain` compares it with the detect group's committed offsets).
+    static let repartitionRecords = Counter(label: "vigil_repartition_records_total")
 
     /// Below this many records a batch is encoded by one worker (a task per part costs more).
     static let splitAbove = 64
@@ -41,40 +46,49 @@ struct IngestProcessor: BatchProcessor {
         for part in encoded { try await produce(part) }
     }
 
-    /// Registers each record with the tracker (before any of its records is produced) and
-    /// hands what it caused to the producer, in order, so a partition's offsets are registered
-    /// and its events produced in offset order.
+    /// Registers each record with the tracker (before anything of it is produced), then hands
+    /// the outputs to the producer in order (a partition's frames in the order their events
+    /// came); an input is done when every output carrying something of it is acknowledged.
     func produce(_ encoded: IngestWorker.Encoded) async throws(RuntimeError) {
-        var next = encoded.outputs.startIndex
+        var tickets: [OffsetTracker.Ticket] = []
+        tickets.reserveCapacity(encoded.inputs.count)
         for (partition, offset, count) in encoded.inputs {
             let (ticket, done) = tracker.register(partition, offset: offset, pending: count)
             if let done { consumer.markDone(partition, upTo: done) }
-            let produced = encoded.outputs[next..<(next + count)]
-            next += count
-            for (out, isDeadLetter) in produced {
-                // The callback holds the topic, not the record: librdkafka copied the bytes, and
-                // the record's arrays are freed here rather than on the producer's thread later.
-                let tracker = self.tracker, consumer = self.consumer, shared = self.shared, topic = out.topic
-                do {
-                    try await producer.enqueue(out) { result in
-                        switch result {
-                        case .success:
-                            shared.update {
-                                if isDeadLetter { $0.deadLettersAcknowledged += 1 } else { $0.eventsAcknowledged += 1 }
+            tickets.append(ticket)
+        }
+        for output in encoded.outputs {
+            // The callback holds the topic and the tickets, not the record: librdkafka copied the
+            // bytes, and the record's arrays are freed here rather than on the producer's thread later.
+            let tracker = self.tracker, consumer = self.consumer, shared = self.shared, topic = output.record.topic
+            let repartitionRecords = Self.repartitionRecords
+            let covered = output.inputs.map { tickets[$0] }
+            let isDeadLetter = output.deadLetter, events = output.events
+            do {
+                try await producer.enqueue(output.record) { result in
+                    switch result {
+                    case .success:
+                        shared.update {
+                            if isDeadLetter {
+                                $0.deadLettersAcknowledged += 1
+                            } else {
+                                $0.eventsAcknowledged += events
+                                $0.repartitionRecordsAcknowledged += 1
                             }
-                            if let next = tracker.acknowledge(ticket) {
-                                consumer.markDone(ticket.partition, upTo: next)
-                            }
-                        case .failure(let error):
-                            // Not marked done: the input is read again after a restart.
-                            shared.failDelivery(RuntimeError(code: .deliveryFailed,
-                                                             detail: "\(topic) for input \(ticket.partition)@\(ticket.offset): \(error)"),
-                                                topic: topic)
                         }
+                        if !isDeadLetter { repartitionRecords.increment() }
+                        for ticket in covered {
+                            if let next = tracker.acknowledge(ticket) { consumer.markDone(ticket.partition, upTo: next) }
+                        }
+                    case .failure(let error):
+                        // Not marked done: the inputs are read again after a restart.
+                        let inputs = covered.map { "\($0.partition)@\($0.offset)" }.joined(separator: ", ")
+                        shared.failDelivery(RuntimeError(code: .deliveryFailed, detail: "\(topic) for input \(inputs): \(error)"),
+                                            topic: topic)
                     }
-                } catch {
-                    throw RuntimeError(error, "producing to \(out.topic)")
                 }
+            } catch {
+                throw RuntimeError(error, "producing to \(topic)")
             }
         }
     }

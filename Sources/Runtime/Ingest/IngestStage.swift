@@ -69,10 +69,14 @@ public final class IngestStage: Sendable {
                              tracker: tracker, logger: logger, status: status, failure: { [shared] in shared.failure }, recover: { [shared] in shared.recover() },
                              monitor: monitor)
         let enricher = Enricher(geo: geo, tor: tor)
+        // Frames are placed among the partitions the topic has (read once, at start).
+        let partitions = t.topics.repartition.frameEvents > 1
+            ? await TopicSetup.partitions(of: t.topics.repartition.name, t, logger: logger) : nil
         try await loop.run { [tracker, shared, documents] (consumer, producer) throws(RuntimeError) in
             var workers: [IngestWorker] = []
             for _ in 0..<t.workers.ingest {
-                workers.append(try IngestWorker(topology: t, enricher: enricher, documents: documents, shared: shared))
+                workers.append(try IngestWorker(topology: t, enricher: enricher, documents: documents, shared: shared,
+                                                partitions: partitions))
             }
             return IngestProcessor(workers: workers, tracker: tracker, producer: producer, consumer: consumer, shared: shared,
                                    repartition: t.topics.repartition, timeout: t.limits.shutdownTimeout, logger: logger)

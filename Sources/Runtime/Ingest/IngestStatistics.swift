@@ -6,6 +6,8 @@ public struct IngestStatistics: StageStatistics, Equatable {
     public var events = 0
     /// Events acknowledged by the broker on the repartition topic.
     public var eventsAcknowledged = 0
+    /// Repartition records acknowledged (a frame of several events counts once).
+    public var repartitionRecordsAcknowledged = 0
     /// Dead-letter records produced (one per dead-lettered outcome).
     public var deadLettered = 0
     /// Dead-letter records acknowledged by the broker.

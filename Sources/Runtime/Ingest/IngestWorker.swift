@@ -43,6 +43,9 @@ final class IngestWorker: @unchecked Sendable {
     })
 
     private let topology: Topology
+    /// The repartition topic's partitions (as the broker has them): frames are placed by
+    /// their events' keys among them.
+    private let partitions: Int32
     private let sources: [String: Source]
     private let enricher: Enricher
     private let documents: DocumentPolicy
@@ -50,7 +53,9 @@ final class IngestWorker: @unchecked Sendable {
     private var outcomes: [DecodeOutcome] = []
     private let eventCounters = IngestWorker.eventCounters
 
-    init(topology: Topology, enricher: Enricher, documents: DocumentPolicy, shared: IngestShared) throws(RuntimeError) {
+    /// `partitions`: the repartition topic's partition count (the configured one when not given).
+    init(topology: Topology, enricher: Enricher, documents: DocumentPolicy, shared: IngestShared,
+         partitions: Int? = nil) throws(RuntimeError) {
         var sources: [String: Source] = [:]
         for source in topology.sources {
             do {
@@ -62,20 +67,34 @@ final class IngestWorker: @unchecked Sendable {
             }
         }
         self.topology = topology
+        self.partitions = Int32(clamping: max(partitions ?? topology.topics.repartition.partitions, 1))
         self.sources = sources
         self.enricher = enricher
         self.documents = documents
         self.shared = shared
     }
 
-    /// What raw records caused, in order: each input with how many of `outputs` are its
-    /// (repartition and dead-letter records, encoded, not yet produced).
+    /// What raw records caused: each input with how many of `outputs` carry something of it,
+    /// and the outputs (repartition records — frames or single events — and dead letters,
+    /// encoded, not yet produced), a partition's in the order its events came.
     struct Encoded {
         /// Each input's partition and offset (not the record: the tracker needs no more, and
         /// a copy of the record retained its arrays once more per input).
         var inputs: [(partition: TopicPartition, offset: Int64, outputs: Int)] = []
-        var outputs: [(ProducerRecord, deadLetter: Bool)] = []
+        var outputs: [Output] = []
     }
+
+    struct Output {
+        var record: ProducerRecord
+        var deadLetter: Bool
+        /// The inputs (indices into ``Encoded/inputs``) whose events or dead letter it carries.
+        var inputs: [Int]
+        /// Events it carries (0 for a dead letter).
+        var events: Int
+    }
+
+    /// Largest frame, in bytes, before it is closed (a frame of one larger event is sent alone).
+    static let maxFrameBytes = 256 * 1024
 
     /// Decodes, enriches and encodes records (the CPU part of ingest; no registration, nothing
     /// produced). Several workers encode contiguous parts of one batch in parallel; the
@@ -88,6 +107,14 @@ final class IngestWorker: @unchecked Sendable {
         encoded.outputs.reserveCapacity(records.count)
         // Taken once per slice: a rules change applies from the next one.
         let carried = documents.carried
+        let frameEvents = topology.topics.repartition.frameEvents
+        // One open frame per repartition partition, with the inputs it carries events of.
+        var frames: [Int32: (frame: RepartitionFrame, inputs: [Int])] = [:]
+        func close(_ partition: Int32) {
+            guard let open = frames.removeValue(forKey: partition) else { return }
+            encoded.outputs.append(Output(record: open.frame.record(topic: repartition), deadLetter: false,
+                                          inputs: open.inputs, events: open.frame.count))
+        }
         // Events per log type and the stage's totals, added once per slice (not per event or
         // record: the totals' lock is shared with the other encoders and the delivery callbacks).
         var eventsByType: [LogType: Int] = [:]
@@ -110,21 +137,39 @@ final class IngestWorker: @unchecked Sendable {
             } else {
                 outcomes.append(.deadLetter(DecodeIssue(.unrecognizedFormat, "topic \(record.topic) is not a configured source")))
             }
-            var events = 0, deadLettered = 0, skipped = 0, oversized = 0
+            var events = 0, deadLettered = 0, skipped = 0, oversized = 0, outputs = 0
+            let input = encoded.inputs.count
             let several = outcomes.count > 1
             for (index, outcome) in outcomes.enumerated() {
                 switch outcome {
                 case .decoded(let event):
                     let enrichment = enricher.enrich(sourceIPs: event.sourceIPs, at: event.time?.date)
                     let origin = RawOrigin(record, index: several ? index : nil)
-                    encoded.outputs.append((RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
-                                                             arrival: record.timestamp?.milliseconds,
-                                                             documents: DocumentPolicy.carries(carried, event.logType),
-                                                             topic: repartition), false))
+                    let documents = DocumentPolicy.carries(carried, event.logType)
+                    if frameEvents <= 1 {
+                        encoded.outputs.append(Output(record: RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
+                                                                                      arrival: record.timestamp?.milliseconds,
+                                                                                      documents: documents, topic: repartition),
+                                                      deadLetter: false, inputs: [input], events: 1))
+                        outputs += 1
+                    } else {
+                        let partition = Self.partition(of: event, input: record.offset, among: partitions)
+                        var open = frames.removeValue(forKey: partition) ?? (RepartitionFrame(partition: partition), [])
+                        open.frame.append(event, enrichment: enrichment, origin: origin,
+                                          arrival: record.timestamp?.milliseconds, documents: documents)
+                        if open.inputs.last != input {
+                            open.inputs.append(input)
+                            outputs += 1
+                        }
+                        frames[partition] = open
+                        if open.frame.count >= frameEvents || open.frame.byteCount >= Self.maxFrameBytes { close(partition) }
+                    }
                     events += 1
                     eventsByType[event.logType, default: 0] += 1
                 case .deadLetter(let issue):
-                    encoded.outputs.append((DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter), true))
+                    encoded.outputs.append(Output(record: DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter),
+                                                  deadLetter: true, inputs: [input], events: 0))
+                    outputs += 1
                     deadLettered += 1
                     if issue.reason == .tooLarge { oversized += 1 }
                     (source?.deadLetterReasons[issue.reason]
@@ -149,8 +194,16 @@ final class IngestWorker: @unchecked Sendable {
             totals.deadLettered += deadLettered
             totals.skipped += skipped
             totals.oversized += oversized
-            encoded.inputs.append((record.topicPartition, record.offset, events + deadLettered))
+            encoded.inputs.append((record.topicPartition, record.offset, outputs))
         }
+        for partition in frames.keys.sorted() { close(partition) }
         return encoded
+    }
+
+    /// The repartition partition of an event: where the producer's partitioner puts its key
+    /// (``KafkaPartitioner``); a keyless event (no per-key state) by its input's offset.
+    static func partition(of event: AuditEvent, input offset: Int64, among partitions: Int32) -> Int32 {
+        guard let key = RepartitionCodec.key(for: event) else { return Int32(truncatingIfNeeded: offset & 0x7fff_ffff) % partitions }
+        return KafkaPartitioner.murmur2(key, partitions: partitions)
     }
 }

@@ -62,7 +62,21 @@ public enum RepartitionCodec {
     /// `documents`: carry the raw document (and envelope) for rules that read raw JSON paths.
     public static func encode(_ event: AuditEvent, enrichment: EventEnrichment, origin: RawOrigin,
                               arrival: Int64? = nil, documents: Bool = false, topic: String) -> ProducerRecord {
-        var w = CompactWriter(capacity: documents ? 512 + event.raw.bytes.count + (event.envelope?.bytes.count ?? 0) : 384)
+        var w = CompactWriter(capacity: capacity(event, documents: documents))
+        writeVersion2(event, enrichment: enrichment, origin: origin, arrival: arrival, documents: documents, into: &w)
+        return ProducerRecord(topic: topic, key: key(for: event).map { Array($0.utf8) }, value: w.bytes,
+                              timestampMilliseconds: event.time?.milliseconds)
+    }
+
+    /// About the bytes an event's version-2 value takes.
+    static func capacity(_ event: AuditEvent, documents: Bool) -> Int {
+        documents ? 512 + event.raw.bytes.count + (event.envelope?.bytes.count ?? 0) : 384
+    }
+
+    /// A version-2 value (magic included): what ``encode(_:enrichment:origin:arrival:documents:topic:)``
+    /// produces alone and a frame holds per event.
+    static func writeVersion2(_ event: AuditEvent, enrichment: EventEnrichment, origin: RawOrigin, arrival: Int64?,
+                              documents: Bool, into w: inout CompactWriter) {
         w.raw(magic)
         w.byte(arrival == nil ? 0 : 1)
         w.fixed64(UInt64(bitPattern: arrival ?? 0))
@@ -77,8 +91,6 @@ public enum RepartitionCodec {
         w.optionalInt(enrichment.geoBuildEpoch.map { Int64(bitPattern: $0) })
         w.optionalInt(enrichment.torListTime)
         event.writeCompact(into: &w, documents: documents)
-        return ProducerRecord(topic: topic, key: key(for: event).map { Array($0.utf8) }, value: w.bytes,
-                              timestampMilliseconds: event.time?.milliseconds)
     }
 
     /// A location's fields, in ``GeoLocation``'s order.
@@ -126,20 +138,31 @@ public enum RepartitionCodec {
 
     /// Whether a value is version 2 (starts with the magic bytes).
     static func isVersion2(_ value: [UInt8]?) -> Bool {
-        guard let value, value.count >= magic.count else { return false }
+        guard let value else { return false }
+        return value.withUnsafeBufferPointer { isVersion2($0) }
+    }
+
+    static func isVersion2(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard value.count >= magic.count else { return false }
         return value[0] == magic[0] && value[1] == magic[1] && value[2] == magic[2] && value[3] == magic[3]
     }
 
     /// The raw record's timestamp a repartition record carries (milliseconds), if any: read at
-    /// its fixed place in a version-2 value, from the header in version 1.
-    static func arrival(of record: ConsumerRecord) -> Int64? {
-        if let value = record.value, isVersion2(value) {
-            guard value.count >= 13, value[4] == 1 else { return nil }
-            var ms: UInt64 = 0
-            for i in 0..<8 { ms |= UInt64(value[5 + i]) << (8 * UInt64(i)) }
-            return Int64(bitPattern: ms)
+    /// its fixed place in a version-2 value (`entry`: the frame entry's), from the header in version 1.
+    public static func arrival(of record: ConsumerRecord, entry: RepartitionFrame.Entry? = nil) -> Int64? {
+        if let value = record.value, entry != nil || isVersion2(value) {
+            return value.withUnsafeBufferPointer { buffer in
+                arrival(ofVersion2: entry.map { UnsafeBufferPointer(rebasing: buffer[$0.body]) } ?? buffer)
+            }
         }
         return record.header(Header.sourceTime).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+    }
+
+    private static func arrival(ofVersion2 value: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard value.count >= 13, value[4] == 1 else { return nil }
+        var ms: UInt64 = 0
+        for i in 0..<8 { ms |= UInt64(value[5 + i]) << (8 * UInt64(i)) }
+        return Int64(bitPattern: ms)
     }
 
     static func geoJSON(_ g: GeoLocation) -> String {

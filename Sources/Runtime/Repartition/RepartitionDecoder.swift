@@ -60,12 +60,32 @@ public final class RepartitionDecoder {
         self.decoders = decoders
     }
 
-    /// The event a repartition record carries, or why it cannot be rebuilt.
+    /// The event a repartition record carries, or why it cannot be rebuilt. A frame (version 3)
+    /// carries several: see ``decode(_:entry:)``; given whole here, it is an issue.
     public func decode(_ record: ConsumerRecord) -> RepartitionOutcome {
         if let value = record.value, RepartitionCodec.isVersion2(value) {
             return value.withUnsafeBufferPointer { decodeVersion2($0) }
         }
+        if RepartitionFrame.isFrame(record.value) {
+            return .issue(DecodeIssue(.corruptRecord, "repartition frame (version 3): damaged, its events cannot be told apart"))
+        }
         return decodeVersion1(record)
+    }
+
+    /// Every event a repartition record carries: a frame's each, in order; else the one.
+    public func decodeAll(_ record: ConsumerRecord) -> [RepartitionOutcome] {
+        if let value = record.value, RepartitionFrame.isFrame(value), let entries = RepartitionFrame.entries(value) {
+            return entries.map { decode(record, entry: $0) }
+        }
+        return [decode(record)]
+    }
+
+    /// The event of one entry of a frame (``RepartitionFrame/entries(_:)`` of `record`'s value).
+    public func decode(_ record: ConsumerRecord, entry: RepartitionFrame.Entry) -> RepartitionOutcome {
+        guard let value = record.value, entry.body.lowerBound >= 0, entry.body.upperBound <= value.count else {
+            return .issue(DecodeIssue(.corruptRecord, "repartition frame (version 3): entry outside the record"))
+        }
+        return value.withUnsafeBufferPointer { decodeVersion2(UnsafeBufferPointer(rebasing: $0[entry.body])) }
     }
 
     private func decodeVersion2(_ value: UnsafeBufferPointer<UInt8>) -> RepartitionOutcome {

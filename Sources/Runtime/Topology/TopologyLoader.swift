@@ -286,15 +286,20 @@ struct TopologyBuilder {
                                 required: names) else { return nil }
         func spec(_ key: String) -> Topology.TopicSpec? {
             guard let n = m[key]?.value,
-                  let t = r.mapping(n, "topics.\(key)", allowed: ["name", "partitions"], required: ["name", "partitions"]),
+                  let t = r.mapping(n, "topics.\(key)", allowed: ["name", "partitions"] + (key == "repartition" ? ["frame_events"] : []),
+                                    required: ["name", "partitions"]),
                   let nameNode = t["name"]?.value, let partitionsNode = t["partitions"]?.value else { return nil }
             let name = r.string(nameNode, "topics.\(key).name", allowEmpty: false)
             if let name, !Self.isTopicName(name) {
                 r.problem(at: nameNode, "'\(name)' is not a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)")
             }
             let partitions = r.int(partitionsNode, "topics.\(key).partitions", in: 1...10_000)
+            var frameEvents = key == "repartition" ? Topology.defaultFrameEvents : 1
+            if let n = t["frame_events"]?.value {
+                frameEvents = r.int(n, "topics.\(key).frame_events", in: 1...10_000) ?? frameEvents
+            }
             guard let name, let partitions else { return nil }
-            return Topology.TopicSpec(name: name, partitions: partitions)
+            return Topology.TopicSpec(name: name, partitions: partitions, frameEvents: frameEvents)
         }
         let repartition = spec("repartition"), alerts = spec("alerts")
         let deadLetter = spec("dead_letter"), changelog = spec("changelog")
