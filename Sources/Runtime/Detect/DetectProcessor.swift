@@ -58,13 +58,12 @@ struct DetectProcessor: BatchProcessor {
             }
             if RepartitionGap.isNotice(record) {
                 // Every worker's progress of that raw partition, in batch order.
-                for i in slices.indices { slices[i].append(DetectWorker.Item(position: position, record: record)) }
+                let notice = DetectWorker.Item(position: position, record: record, route: 0)
+                for i in slices.indices { slices[i].append(notice) }
                 notices += 1
             } else {
                 // A frame's events each to the worker of its key.
-                for item in Self.items(position, record) {
-                    slices[Self.slot(Self.route(record, item.place?.entry), workers.count)].append(item)
-                }
+                for item in Self.items(position, record) { slices[Self.slot(item.route, workers.count)].append(item) }
             }
         }
         if notices > 0 { shared.update { $0.records += notices; $0.gapNotices += notices } }
@@ -341,10 +340,11 @@ struct DetectProcessor: BatchProcessor {
     static func items(_ position: Int, _ record: ConsumerRecord) -> [DetectWorker.Item] {
         if let value = record.value, RepartitionFrame.isFrame(value), let entries = RepartitionFrame.entries(value) {
             return entries.enumerated().map {
-                DetectWorker.Item(position: position, record: record, place: .init(index: $0.offset, entry: $0.element))
+                DetectWorker.Item(position: position, record: record, place: .init(index: $0.offset, entry: $0.element),
+                                  route: route(record, $0.element))
             }
         }
-        return [DetectWorker.Item(position: position, record: record)]
+        return [DetectWorker.Item(position: position, record: record, route: route(record))]
     }
 
     /// The record a frame's event would have been alone (its key and version-2 value), for

@@ -283,6 +283,8 @@ final class DetectWorker: Sendable {
         var position: Int
         var record: ConsumerRecord
         var place: Place?
+        /// The event's routing hash (``DetectProcessor/route(_:_:)``), computed once.
+        var route: UInt64
     }
 
     // The decoder is not Sendable; it only lives inside the mutex.
@@ -355,8 +357,7 @@ final class DetectWorker: Sendable {
                     // Modified in place (`[key, default:]`): a copy taken out and stored back would
                     // copy the engine's state on every event.
                     guard let alerts = s.partitions[record.topicPartition, default: fresh()]
-                        .process(e, offset: record.offset, route: DetectProcessor.route(record, place?.entry),
-                                 at: now, wall: wall) else {
+                        .process(e, offset: record.offset, route: item.route, at: now, wall: wall) else {
                         held += 1
                         return (position, .success([]), place)
                     }
