@@ -180,6 +180,51 @@ import Testing
         }
     }
 
+    /// `frame_events: 1` (a rolling upgrade whose detect stage predates frames): each event is a
+    /// version-2 record of its own, keyed by its source IP and placed by the producer's
+    /// partitioner, on the same partition a frame would have put it.
+    @Test(.timeLimit(.minutes(3)))
+    func frameEventsOneWritesEachEventAsAVersion2RecordOfItsOwn() async throws {
+        try await withBroker { broker in
+            let name = uniqueName("v")
+            let raw = Raw(topic: "\(name)-gke", format: .gke, lines: try fixtureLines("gke-entries.jsonl"))
+            try await broker.createTopic(raw.topic, partitions: 1)
+            let dir = try temporaryDirectory()
+            let text = Self.topology(broker.bootstrap, name: name, raws: [raw])
+                .replacingOccurrences(of: "repartition: {name: \(name).events, partitions: 4}",
+                                      with: "repartition: {name: \(name).events, partitions: 4, frame_events: 1}")
+            #expect(text.contains("frame_events: 1"))
+            try write(text, to: dir + "/t.yaml")
+            let (topology, _) = try TopologyLoader.load(file: dir + "/t.yaml")
+            #expect(topology.topics.repartition.frameEvents == 1)
+            let decoder = try raw.decoder(topology)
+            let expected = raw.lines.flatMap { decoder.decode($0).compactMap(\.event) }
+            let producer = try testProducer(broker)
+            for line in raw.lines {
+                try await producer.send(ProducerRecord(topic: raw.topic, key: nil, value: Array(line.utf8), partition: 0))
+            }
+            await producer.close()
+            let stage = try IngestStage(topology: topology, logger: testLogger)
+            let run = Task { try await stage.run() }
+            let done = await eventually(timeout: .seconds(60)) { stage.statistics.eventsAcknowledged == expected.count }
+            run.cancel()
+            try await run.value
+            #expect(done, "\(stage.statistics)")
+            #expect(stage.statistics.repartitionRecordsAcknowledged == expected.count)
+
+            let records = try await readTopic(topology.topics.repartition.name, broker, count: expected.count)
+            #expect(records.count == expected.count)
+            let repartition = try RepartitionDecoder()
+            for record in records {
+                #expect(!RepartitionFrame.isFrame(record.value))
+                let back = try #require(repartition.decode(record).event)
+                let key = try #require(record.key.map { String(decoding: $0, as: UTF8.self) })
+                #expect(key == back.event.sourceIP)
+                #expect(record.partition == KafkaPartitioner.murmur2(key, partitions: 4))
+            }
+        }
+    }
+
     /// A second member joins mid-stream: the first one's revoke finishes its in-flight records
     /// before the partitions move, so no event is lost (duplicates are allowed) and the
     /// group's committed offsets end after the last record.

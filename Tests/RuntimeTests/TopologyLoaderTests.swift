@@ -103,7 +103,7 @@ import Testing
                 path: missing.mmdb
             rules: rules
             topics:
-              repartition: {name: vigil.events.by-key, partitions: 0}
+              repartition: {name: vigil.events.by-key, partitions: 0, frame_events: 0}
               alerts: {name: "bad topic!", partitions: 1}
               dead_letter: {name: vigil.dlq, partitions: 1}
               changelog: {name: vigil.changelog, partitions: 2}
@@ -124,6 +124,7 @@ import Testing
             "topology:9:13",   // unknown format
             "topology:10:12",  // duplicate topic
             "topology:17:56",  // partitions 0
+            "topology:17:73",  // frame_events 0
             "topology:18:18",  // topic name
             "topology:22:11",  // workers.ingest
             "topology:24:18",  // max_in_flight
@@ -135,7 +136,7 @@ import Testing
         // Every message names the file and position and shows the line with a caret.
         let partitions = try #require(outcome.problems.first { $0.line == 17 })
         #expect(partitions.message.hasPrefix("\(file):17:56: topics.repartition.partitions must be in 1...10000"))
-        #expect(partitions.message.contains("\n  repartition: {name: vigil.events.by-key, partitions: 0}\n"))
+        #expect(partitions.message.contains("\n  repartition: {name: vigil.events.by-key, partitions: 0, frame_events: 0}\n"))
         #expect(partitions.message.hasSuffix("^"))
         #expect(outcome.topology == nil)
     }
