@@ -65,7 +65,7 @@ extension AuditEvent {
         case .objectResource: return s(object.resource)
         case .objectSubresource: return s(object.subresource)
         case .objectNamespace: return s(object.namespace)
-        case .objectName: return s(object.name)
+        case .objectName: return s(objectName)
         case .objectAPIGroup: return s(object.apiGroup)
         case .objectAPIVersion: return s(object.apiVersion)
         case .requestURI: return s(requestURI)

@@ -41,7 +41,7 @@ extension AuditEvent {
     /// `object.namespace`.
     @inlinable public var objectNamespace: String? { box.fields.parts.value.object.value.namespace }
     /// `object.name`.
-    @inlinable public var objectName: String? { box.fields.parts.value.object.value.name }
+    @inlinable public var objectName: String? { box.fields.objectName }
     /// `object.api_group`.
     @inlinable public var objectAPIGroup: String? { box.fields.parts.value.object.value.apiGroup }
     /// `object.api_version`.

@@ -3,11 +3,13 @@
 ///
 /// A value type whose fields live in one shared, copy-on-write box: copying an
 /// event (into an outcome, a channel, a batch) is one retain, not thirty. The
-/// parts that repeat across events (``user``, ``object``, ``response``,
-/// ``authorization`` and the request fields ``verb``,
-/// ``requestURI``, ``userAgent``, ``stage``, ``level``) are one immutable
-/// shared value inside it (``EventParts``), which the decoder reuses across
-/// events with the same content: setting an event's parts is one retain.
+/// parts that repeat across events (``user``, ``object`` but its name,
+/// ``response``, ``authorization`` and the request fields ``verb``,
+/// ``userAgent``, ``stage``, ``level``) are one immutable shared value
+/// inside it (``EventParts``), which the decoder reuses across events with
+/// the same content: setting an event's parts is one retain. The values that
+/// change from one request to the next (``requestURI``, the object's name,
+/// ``auditID``, the source IPs) are the event's own.
 public struct AuditEvent: Sendable, Hashable {
     /// The stored fields (see the public properties for their meaning).
     @usableFromInline
@@ -22,6 +24,12 @@ public struct AuditEvent: Sendable, Hashable {
         @usableFromInline var sourceIPs: [String]
         /// Kept inline: a distinct ID per event, mostly a 36-byte UUID.
         @usableFromInline var auditID: InlineText?
+        /// Apart from `parts`, like the source IPs: the values that change
+        /// from one request to the next (a URI with its query, an object's
+        /// name), so the parts around them stay shared on a stream of
+        /// distinct requests.
+        @usableFromInline var requestURI: String?
+        @usableFromInline var objectName: String?
         @usableFromInline var process: ProcessDetails?
         @usableFromInline var warnings: DecodeWarnings
         var raw: RawJSON
@@ -114,15 +122,27 @@ public struct AuditEvent: Sendable, Hashable {
         set { changeParts { $0.request = $0.request.with { $0.verb = newValue } } }
     }
 
+    /// The object reference: the shared part with the event's own name.
     public var object: ObjectReference {
-        get { box.fields.parts.value.object.value }
-        set { changeParts { $0.object = Shared(newValue) } }
+        get {
+            var object = box.fields.parts.value.object.value
+            object.name = box.fields.objectName
+            return object
+        }
+        set {
+            var shared = newValue
+            shared.name = nil
+            withFields { f in
+                f.objectName = newValue.name
+                f.parts = f.parts.with { $0.object = Shared(shared) }
+            }
+        }
     }
 
     /// Request URI (GKE has none: built from `resourceName`, see the GKE decoder).
     public var requestURI: String? {
-        @inlinable get { box.fields.parts.value.request.value.requestURI }
-        set { changeParts { $0.request = $0.request.with { $0.requestURI = newValue } } }
+        @inlinable get { box.fields.requestURI }
+        _modify { yield &fields.requestURI }
     }
 
     public var response: ResponseStatus {
@@ -193,7 +213,7 @@ public struct AuditEvent: Sendable, Hashable {
     public init(logType: LogType, raw: RawJSON = RawJSON([UInt8]())) {
         box = Box(Fields(
             logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, parts: noParts,
-            sourceIPs: [], auditID: nil, process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
+            sourceIPs: [], auditID: nil, requestURI: nil, objectName: nil, process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
     }
 
     /// A raw field of the event by dotted path; the envelope is searched when
@@ -254,10 +274,10 @@ struct EventParts: Sendable, Hashable {
 }
 
 /// The request fields of an event, which repeat together across events.
+/// (The request URI is the event's own: ``AuditEvent/requestURI``.)
 @usableFromInline
 struct RequestLine: Sendable, Hashable {
     @usableFromInline var verb: String?
-    @usableFromInline var requestURI: String?
     @usableFromInline var userAgent: String?
     @usableFromInline var stage: String?
     @usableFromInline var level: String?

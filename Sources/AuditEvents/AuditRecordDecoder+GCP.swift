@@ -25,10 +25,21 @@ extension AuditRecordDecoder {
         case decision, reason, operationID, resourceLabels, clusterName
     }
 
-    /// What an entry's method, resource name and user agent make.
+    /// What an entry's method, resource name and user agent make: the shared
+    /// parts and the event's own URI and object name (``AuditEvent/requestURI``).
     struct GKEResource: Sendable, Hashable {
         var request: Shared<RequestLine>
         var object: Shared<ObjectReference>
+        var uri: String?
+        var name: String?
+    }
+
+    /// An entry's shared parts with its URI and object name: what the
+    /// combined lookup (``entryPartsSpec``) finds.
+    struct GKEEntry: Sendable, Hashable {
+        var parts: Shared<EventParts>
+        var uri: String?
+        var name: String?
     }
 
     /// A Cloud Audit Log entry from its members picked with ``autoTree``.
@@ -62,12 +73,14 @@ extension AuditRecordDecoder {
         // All shared parts in one lookup when this combination was seen
         // before (its members are the key), else part by part.
         let parts = self.parts
-        let all = !parts.enabled ? Shared(entryParts(f, isKubernetes, &w)) : parts.entries.part(
+        let all = !parts.enabled ? entryParts(f, isKubernetes, &w) : parts.entries.part(
             Self.hasPlainEntryContainers(f) ? parts.keys(f, Self.entryPartsSpec).all : PartKey.unusable, &w) {
                 entryParts(f, isKubernetes, &$0)
-            }
-        event.parts = all
-        w.formUnion(all.value.derivedWarnings)
+            }.value
+        event.parts = all.parts
+        event.requestURI = all.uri
+        event.objectName = all.name
+        w.formUnion(all.parts.value.derivedWarnings)
         let ips = callerIPs(f, &w)
         event.sourceIPs = ips.ips
         w.formUnion(ips.warnings)
@@ -93,8 +106,8 @@ extension AuditRecordDecoder {
         return true
     }
 
-    /// An entry's shared parts, each through its own part cache.
-    private func entryParts(_ f: PickedFields, _ isKubernetes: Bool, _ w: inout DecodeWarnings) -> EventParts {
+    /// An entry's shared parts, each through its own part cache, with its URI and object name.
+    private func entryParts(_ f: PickedFields, _ isKubernetes: Bool, _ w: inout DecodeWarnings) -> GKEEntry {
         let strings = self.strings
         let parts = self.parts
         var made = noParts.value
@@ -108,19 +121,22 @@ extension AuditRecordDecoder {
             var line = RequestLine()
             var object = ObjectReference()
             line.userAgent = FieldReader.string(f[EntryKey.callerSuppliedUserAgent], &w, strings)
-            guard isKubernetes else { return GKEResource(request: Shared(line), object: noObject) }
+            guard isKubernetes else { return GKEResource(request: Shared(line), object: noObject, uri: nil, name: nil) }
             if let method = f[EntryKey.methodName]?.stringBytes {
                 let dot = method.lastIndex(of: UInt8(ascii: ".")).map { $0 + 1 } ?? 0
                 line.verb = strings.string(UnsafeBufferPointer(rebasing: method[dot...]))
             } else if f[EntryKey.methodName].map({ !$0.isNull }) == true {
                 w.insert(.wrongType)
             }
+            var uri: String?
             if let bytes = f[EntryKey.resourceName]?.stringBytes {
-                Self.mapResourceName(bytes, into: &object, uri: &line.requestURI, strings)
+                Self.mapResourceName(bytes, into: &object, uri: &uri, strings)
             } else if var resourceName = FieldReader.string(f[EntryKey.resourceName], &w) {
-                resourceName.withUTF8 { Self.mapResourceName($0, into: &object, uri: &line.requestURI, nil) }
+                resourceName.withUTF8 { Self.mapResourceName($0, into: &object, uri: &uri, nil) }
             }
-            return GKEResource(request: Shared(line), object: Shared(object))
+            let name = object.name
+            object.name = nil
+            return GKEResource(request: Shared(line), object: Shared(object), uri: uri, name: name)
         }
         var key = parts.key()
         key.value(isKubernetes ? 1 : 0)
@@ -168,7 +184,7 @@ extension AuditRecordDecoder {
                 key, &w) { annotations(&$0) }
         }
         if made.request.value.verb == nil { made.derivedWarnings.insert(.missingField) }
-        return made
+        return GKEEntry(parts: Shared(made), uri: line.uri, name: line.name)
     }
 
     /// `requestMetadata.callerIp` (or `callerIP`) as the source IP list, through the list cache.
@@ -180,7 +196,7 @@ extension AuditRecordDecoder {
         let caller = f[EntryKey.callerIp] ?? f[EntryKey.callerIP]
         var key = parts.key()
         key.string(caller)
-        return parts.lists.part(key, &w) { w in
+        return parts.lists.value(key, &w) { w in
             var list: [String] = []
             if let bytes = caller?.stringBytes {
                 list = withUnsafePointer(to: bytes) { one in
@@ -192,7 +208,7 @@ extension AuditRecordDecoder {
             var warnings = DecodeWarnings()
             FieldReader.sourceIPWarnings(list, &warnings, strings)
             return SourceIPList(ips: list, warnings: warnings)
-        }.value
+        }
     }
 
     /// `core/v1/namespaces/default/pods/web/exec` and the like.

@@ -34,7 +34,7 @@ extension AuditRecordDecoder {
     ])
     static let objectSpec = PartSpec([
         (EventKey.resource, VJ_KEY_STRING), (EventKey.subresource, VJ_KEY_STRING), (EventKey.namespace, VJ_KEY_STRING),
-        (EventKey.name, VJ_KEY_STRING), (EventKey.apiGroup, VJ_KEY_STRING), (EventKey.apiVersion, VJ_KEY_STRING),
+        (EventKey.apiGroup, VJ_KEY_STRING), (EventKey.apiVersion, VJ_KEY_STRING),
     ])
     static let responseSpec = PartSpec([
         (EventKey.code, VJ_KEY_INT), (EventKey.status, VJ_KEY_STRING), (EventKey.reason, VJ_KEY_STRING),
@@ -44,12 +44,15 @@ extension AuditRecordDecoder {
         (EventKey.decision, VJ_KEY_STRING), (EventKey.authorizationReason, VJ_KEY_STRING),
     ])
     static let requestSpec = PartSpec([
-        (EventKey.verb, VJ_KEY_STRING), (EventKey.requestURI, VJ_KEY_STRING), (EventKey.userAgent, VJ_KEY_STRING),
-        (EventKey.stage, VJ_KEY_STRING), (EventKey.level, VJ_KEY_STRING),
+        (EventKey.verb, VJ_KEY_STRING), (EventKey.userAgent, VJ_KEY_STRING), (EventKey.stage, VJ_KEY_STRING),
+        (EventKey.level, VJ_KEY_STRING),
     ])
     static let sourceIPsSpec = PartSpec([(EventKey.sourceIPs, VJ_KEY_STRINGS)])
     /// Every member of the parts above but the source IPs, for the combined
-    /// lookup; its parts in this order (``eventParts(_:_:_:)``).
+    /// lookup; its parts in this order (``eventParts(_:_:_:)``). The request
+    /// URI and the object's name are in no part: they are the event's own,
+    /// so a stream of distinct requests by the same users and agents on the
+    /// same kinds of objects still finds its parts cached.
     static let eventPartsSpec = PartSpec(concatenating: [
         requestSpec, userSpec, objectSpec, responseSpec, authorizationSpec,
     ])
@@ -71,6 +74,8 @@ extension AuditRecordDecoder {
         var w = event.warnings
         let strings = self.strings
         event.auditID = FieldReader.inlineText(f[EventKey.auditID], &w)
+        event.requestURI = FieldReader.string(f[EventKey.requestURI], &w, strings)
+        event.objectName = FieldReader.string(f[EventKey.name], &w, strings)
 
         // The parts that repeat across events come from the part caches: all
         // of them in one lookup when this combination was seen before, else
@@ -84,12 +89,12 @@ extension AuditRecordDecoder {
         event.parts = all
         w.formUnion(all.value.derivedWarnings)
         // The source IPs apart: the same user, object and request come from many addresses.
-        let ips = parts.lists.part(parts.key(f, Self.sourceIPsSpec), &w) { w in
+        let ips = parts.lists.value(parts.key(f, Self.sourceIPsSpec), &w) { w in
             let list = FieldReader.strings(f[EventKey.sourceIPs], &w, strings)
             var warnings = DecodeWarnings()
             FieldReader.sourceIPWarnings(list, &warnings, strings)
             return SourceIPList(ips: list, warnings: warnings)
-        }.value
+        }
         event.sourceIPs = ips.ips
         w.formUnion(ips.warnings)
 
@@ -139,7 +144,6 @@ extension AuditRecordDecoder {
     private func requestPart(_ f: PickedFields, _ w: inout DecodeWarnings) -> RequestLine {
         RequestLine(
             verb: FieldReader.string(f[EventKey.verb], &w, strings),
-            requestURI: FieldReader.string(f[EventKey.requestURI], &w, strings),
             userAgent: FieldReader.string(f[EventKey.userAgent], &w, strings),
             stage: FieldReader.string(f[EventKey.stage], &w, strings),
             level: FieldReader.string(f[EventKey.level], &w, strings))
@@ -157,7 +161,6 @@ extension AuditRecordDecoder {
         object.resource = FieldReader.string(f[EventKey.resource], &w, strings)
         object.subresource = FieldReader.string(f[EventKey.subresource], &w, strings)
         object.namespace = FieldReader.string(f[EventKey.namespace], &w, strings)
-        object.name = FieldReader.string(f[EventKey.name], &w, strings)
         object.apiGroup = FieldReader.string(f[EventKey.apiGroup], &w, strings)
         object.apiVersion = FieldReader.string(f[EventKey.apiVersion], &w, strings)
         return object

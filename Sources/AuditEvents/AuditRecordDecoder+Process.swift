@@ -93,13 +93,23 @@ extension AuditRecordDecoder {
         if p.name == nil { w.insert(.missingField) }
 
         event.isKubernetes = false
-        var parts = noParts.value
-        parts.user = Shared(UserInfo(name: string(at(.userName)) ?? string(at(.processUserName))))
+        // The user and the pod namespace repeat: one part-cache lookup for both.
+        let user = at(.userName), processUser = at(.processUserName), namespace = p.podNamespace
+        var key = parts.key()
+        key.string(user)
+        key.string(processUser)
+        key.string(at(.podNamespace))
+        let shared = parts.processParts.part(key, &w) { w in
+            var made = noParts.value
+            made.user = Shared(UserInfo(
+                name: FieldReader.string(user, &w, strings) ?? FieldReader.string(processUser, &w, strings)))
+            var object = ObjectReference()
+            object.namespace = namespace
+            made.object = Shared(object)
+            return made
+        }
         event.cluster = string(at(.cluster)) ?? options.clusterLabel
-        var object = ObjectReference()
-        object.namespace = p.podNamespace
-        parts.object = Shared(object)
-        event.withFields { $0.parts = Shared(parts) }
+        event.withFields { $0.parts = shared }
         event.time = FieldReader.time(at(.timestamp), &w)
         event.process = p
         event.warnings = w

@@ -171,19 +171,24 @@ struct PartKeys {
 
 /// Event parts already made, by the bytes they were made from: a hit is a
 /// hash, a memcmp and one retain for the whole part (a user with its groups,
-/// an object reference with six strings) instead of a lookup and a retain per
+/// an object reference with five strings) instead of a lookup and a retain per
 /// field. Direct-mapped and bounded like ``StringCache``.
+typealias PartCache<Value: Hashable & Sendable> = KeyedCache<Shared<Value>>
+
+/// Values made from bytes, by those bytes: shared parts (``PartCache``), or
+/// small values kept by value (a source-IP list and its warnings: no box of
+/// its own per new list).
 ///
 /// - Important: not thread-safe; owned by one ``AuditRecordDecoder``. The
-///   parts it hands out are immutable and may go anywhere.
-final class PartCache<Value: Hashable & Sendable> {
+///   values it hands out are immutable and may go anywhere.
+final class KeyedCache<Stored> {
     struct Entry {
         var hash: UInt64
         /// The key's bytes: the first `length` bytes of a buffer reused by
         /// the slot's next keys while they fit.
         var key: UnsafeMutableBufferPointer<UInt8>
         var length: Int
-        var part: Shared<Value>?
+        var value: Stored?
     }
     private let entries: UnsafeMutablePointer<Entry>
     private let mask: Int
@@ -191,7 +196,7 @@ final class PartCache<Value: Hashable & Sendable> {
     /// `slots` is rounded up to a power of two; 0 disables the cache.
     init(slots: Int) {
         let count = cacheSlots(slots)
-        entries = table(count, Entry(hash: 0, key: UnsafeMutableBufferPointer(start: nil, count: 0), length: 0, part: nil))
+        entries = table(count, Entry(hash: 0, key: UnsafeMutableBufferPointer(start: nil, count: 0), length: 0, value: nil))
         mask = count - 1
     }
 
@@ -208,50 +213,49 @@ final class PartCache<Value: Hashable & Sendable> {
         return memcmp(x, y, b.count) == 0
     }
 
-    /// ``part(_:make:slow:)`` with one builder: quiet when the part is shared (its warnings are
-    /// derived from it), with `w` field by field when `key` is unusable.
+    /// ``value(_:make:slow:)`` with one builder: quiet when the key is usable (a keyed value
+    /// gives no warning), with `w` field by field when it is not.
     @inline(__always)
-    func part(_ key: PartKey, _ w: inout DecodeWarnings, _ build: (inout DecodeWarnings) -> Value) -> Shared<Value> {
-        part(key, make: { quiet(build) }, slow: { build(&w) })
+    func value(_ key: PartKey, _ w: inout DecodeWarnings, _ build: (inout DecodeWarnings) -> Stored) -> Stored {
+        value(key, make: { quiet(build) }, slow: { build(&w) })
     }
 
-    /// The part for `key`: the cached one when the same bytes made it, else
+    /// The value for `key`: the cached one when the same bytes made it, else
     /// `make()`'s (remembered). Field by field with `slow` when `key` is unusable.
     @inline(__always)
-    func part(_ key: PartKey, make: () -> Value, slow: () -> Value) -> Shared<Value> {
-        guard key.usable else { return Shared(slow()) }
-        guard mask >= 0 else { return Shared(make()) }
+    func value(_ key: PartKey, make: () -> Stored, slow: () -> Stored) -> Stored {
+        guard key.usable else { return slow() }
+        guard mask >= 0 else { return make() }
         let bytes = key.bytes
         let h = StringCache.hash(bytes, seed: 0x9E37_79B9_7F4A_7C15)
-        if let part = cached(bytes, hash: h) { return part }
-        let made = Shared(make())
+        if let value = cached(bytes, hash: h) { return value }
+        let made = make()
         remember(made, bytes, hash: h)
         return made
     }
 
-    /// The part these bytes made, if it is still cached; else `make()`'s, remembered only
+    /// The value these bytes made, if it is still cached; else `make()`'s, remembered only
     /// when it is not nil (bytes that made nothing are never answered from the cache).
     @inline(__always)
-    func part(_ bytes: UnsafeBufferPointer<UInt8>, make: () -> Value?) -> Shared<Value>? {
-        guard mask >= 0 else { return make().map(Shared.init) }
+    func value(_ bytes: UnsafeBufferPointer<UInt8>, make: () -> Stored?) -> Stored? {
+        guard mask >= 0 else { return make() }
         let h = StringCache.hash(bytes, seed: 0x9E37_79B9_7F4A_7C15)
-        if let part = cached(bytes, hash: h) { return part }
-        guard let value = make() else { return nil }
-        let made = Shared(value)
+        if let value = cached(bytes, hash: h) { return value }
+        guard let made = make() else { return nil }
         remember(made, bytes, hash: h)
         return made
     }
 
     @inline(__always)
-    private func cached(_ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Shared<Value>? {
+    private func cached(_ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Stored? {
         let entry = entries + (Int(truncatingIfNeeded: h) & mask)
-        if entry.pointee.hash == h, let part = entry.pointee.part, Self.same(entry.pointee, bytes) {
-            return part
+        if entry.pointee.hash == h, let value = entry.pointee.value, Self.same(entry.pointee, bytes) {
+            return value
         }
         return nil
     }
 
-    private func remember(_ made: Shared<Value>, _ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) {
+    private func remember(_ made: Stored, _ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) {
         let entry = entries + (Int(truncatingIfNeeded: h) & mask)
         if entry.pointee.key.count < bytes.count {
             entry.pointee.key.deallocate()
@@ -262,7 +266,22 @@ final class PartCache<Value: Hashable & Sendable> {
         }
         entry.pointee.hash = h
         entry.pointee.length = bytes.count
-        entry.pointee.part = made
+        entry.pointee.value = made
+    }
+}
+
+extension KeyedCache {
+    /// The shared part for `key` (``value(_:_:_:)``), made by `build` when not cached.
+    @inline(__always)
+    func part<Value>(_ key: PartKey, _ w: inout DecodeWarnings, _ build: (inout DecodeWarnings) -> Value) -> Stored
+    where Stored == Shared<Value> {
+        value(key, make: { Shared(quiet(build)) }, slow: { Shared(build(&w)) })
+    }
+
+    /// The shared part these bytes made (``value(_:make:)``).
+    @inline(__always)
+    func part<Value>(_ bytes: UnsafeBufferPointer<UInt8>, make: () -> Value?) -> Stored? where Stored == Shared<Value> {
+        value(bytes, make: { make().map(Shared.init) })
     }
 }
 
@@ -277,11 +296,13 @@ final class PartCaches {
     let requests: PartCache<RequestLine>
     /// GKE: what an entry's method, resource name and user agent make.
     let resources: PartCache<AuditRecordDecoder.GKEResource>
-    /// Lists of strings (source IPs).
-    let lists: PartCache<SourceIPList>
+    /// Lists of strings (source IPs), by value.
+    let lists: KeyedCache<SourceIPList>
+    /// Process events: the user and pod namespace, as parts.
+    let processParts: PartCache<EventParts>
     let events: PartCache<EventParts>
     /// GKE: an entry's parts (``AuditRecordDecoder/entryPartsSpec``).
-    let entries: PartCache<EventParts>
+    let entries: PartCache<AuditRecordDecoder.GKEEntry>
     /// Two regions: ``keys(_:_:)`` writes in the second, ``key()`` and
     /// ``key(_:_:)`` in the first.
     private let scratch: UnsafeMutablePointer<UInt8>
@@ -298,11 +319,12 @@ final class PartCaches {
         objects = PartCache(slots: slots)
         responses = PartCache(slots: slots)
         authorizations = PartCache(slots: slots)
-        lists = PartCache(slots: slots)
+        lists = KeyedCache(slots: slots)
         requests = PartCache(slots: slots)
         resources = PartCache(slots: slots)
         events = PartCache(slots: slots)
         entries = PartCache(slots: slots)
+        processParts = PartCache(slots: slots)
         scratch = .allocate(capacity: 2 * Self.scratchBytes)
         lengths = .allocate(capacity: 16)
     }

@@ -55,6 +55,38 @@ import Testing
         #expect(first.user.name == "mallory" && first.verb == "delete")
         #expect(second.user.name == "bob" && second.verb == "get")
     }
+
+    /// The request URI and the object's name are each event's own (not in the shared parts):
+    /// events of one user on one kind of object keep theirs through the setters and the
+    /// compact (repartition) encoding.
+    @Test func requestURIAndObjectNameAreEachEventsOwn() throws {
+        let decoder = try AuditRecordDecoder()
+        func line(_ name: String, _ uri: String) -> String {
+            #"{"kind":"Event","verb":"get","requestURI":"\#(uri)","user":{"username":"alice"},"objectRef":{"resource":"pods","namespace":"a","name":"\#(name)"},"sourceIPs":["10.0.0.1"]}"#
+        }
+        let a = try #require(decoder.decode(line("web-1", "/api/v1/namespaces/a/pods/web-1")).first?.event)
+        var b = try #require(decoder.decode(line("web-2", "/api/v1/namespaces/a/pods/web-2?watch=1")).first?.event)
+        #expect(a.objectName == "web-1" && a.object.name == "web-1" && a.requestURI == "/api/v1/namespaces/a/pods/web-1")
+        #expect(b.objectName == "web-2" && b.value(of: .objectName) == .string("web-2"))
+        #expect(b.requestURI == "/api/v1/namespaces/a/pods/web-2?watch=1")
+        var object = b.object
+        object.name = "db-0"
+        object.resource = "statefulsets"
+        b.object = object
+        b.requestURI = "/apis/apps/v1/namespaces/a/statefulsets/db-0"
+        #expect(b.objectName == "db-0" && b.objectResource == "statefulsets" && b.object == object)
+        #expect(a.objectName == "web-1" && a.objectResource == "pods" && a.requestURI == "/api/v1/namespaces/a/pods/web-1")
+        let compact = CompactEventDecoder()
+        for event in [a, b, a] {
+            var w = CompactWriter()
+            event.writeCompact(into: &w, documents: true)
+            let back = w.bytes.withUnsafeBufferPointer { bytes in
+                var r = compact.reader(bytes)
+                return compact.readEvent(&r).event
+            }
+            #expect(back == event && back?.objectName == event.objectName && back?.requestURI == event.requestURI)
+        }
+    }
 }
 
 /// Source IPs are looked up apart from the other shared parts: events that

@@ -20,7 +20,9 @@
 /// ```
 ///
 /// The parts are blocks so the reader can key its caches on their bytes: events share their
-/// parts without building them again. The source IPs are a block of their own, outside the
+/// parts without building them again. The request URI and the object's name are written in
+/// the request and object blocks (where they were before the model kept them apart from the
+/// parts), so records written before and after that change read the same. The source IPs are a block of their own, outside the
 /// parts (as in the model): the same user, object and request come from many addresses.
 extension AuditEvent {
     enum CompactFlag {
@@ -69,7 +71,7 @@ extension AuditEvent {
             w.block { w in
                 let r = parts.request.value
                 w.optionalString(r.verb)
-                w.optionalString(r.requestURI)
+                w.optionalString(f.requestURI)
                 w.optionalString(r.userAgent)
                 w.optionalString(r.stage)
                 w.optionalString(r.level)
@@ -85,7 +87,7 @@ extension AuditEvent {
                 w.optionalString(o.resource)
                 w.optionalString(o.subresource)
                 w.optionalString(o.namespace)
-                w.optionalString(o.name)
+                w.optionalString(f.objectName)
                 w.optionalString(o.apiGroup)
                 w.optionalString(o.apiVersion)
             }

@@ -11,12 +11,33 @@ public final class CompactEventDecoder {
     let strings: StringCache
     let parts: PartCaches
     let processes: PartCache<ProcessDetails>
+    /// The parts block's shared parts with the URI and object name in it (the event's own).
+    let events: KeyedCache<Parts>
+    let requests: KeyedCache<Request>
+    let objects: KeyedCache<Object>
+
+    struct Parts {
+        var parts: Shared<EventParts>
+        var uri: String?
+        var name: String?
+    }
+    struct Request {
+        var line: Shared<RequestLine>
+        var uri: String?
+    }
+    struct Object {
+        var object: Shared<ObjectReference>
+        var name: String?
+    }
 
     /// `stringCacheSlots`: as ``DecoderOptions/stringCacheSlots`` (0 turns the caches off).
     public init(stringCacheSlots: Int = 4096) {
         strings = StringCache(slots: stringCacheSlots)
         parts = PartCaches(slots: stringCacheSlots > 0 ? 1024 : 0)
         processes = PartCache(slots: stringCacheSlots > 0 ? 256 : 0)
+        events = KeyedCache(slots: stringCacheSlots > 0 ? 1024 : 0)
+        requests = KeyedCache(slots: stringCacheSlots > 0 ? 1024 : 0)
+        objects = KeyedCache(slots: stringCacheSlots > 0 ? 1024 : 0)
     }
 
     /// A reader over `bytes` that shares this decoder's string cache.
@@ -46,11 +67,11 @@ public final class CompactEventDecoder {
         let auditID = r.optionalText()
         let partsBlock = r.block()
         guard !r.failed else { return .deadLetter(Self.corrupt("event truncated before its parts")) }
-        guard let eventParts = parts.events.part(partsBlock, make: { readParts(partsBlock, r) }) else {
+        guard let eventParts = events.value(partsBlock, make: { readParts(partsBlock, r) }) else {
             return .deadLetter(Self.corrupt("event parts damaged"))
         }
         let sourceIPBytes = r.block()
-        guard !r.failed, let sourceIPs = parts.lists.part(sourceIPBytes, make: { () -> SourceIPList? in
+        guard !r.failed, let sourceIPs = parts.lists.value(sourceIPBytes, make: { () -> SourceIPList? in
             var l = r.reader(of: sourceIPBytes)
             let list = l.strings()
             return l.atEnd ? SourceIPList(ips: list, warnings: []) : nil
@@ -90,8 +111,10 @@ public final class CompactEventDecoder {
             f.warnings = DecodeWarnings(rawValue: UInt32(warningBits))
             f.cluster = cluster
             f.auditID = auditID
-            f.parts = eventParts
-            f.sourceIPs = sourceIPs.value.ips
+            f.parts = eventParts.parts
+            f.requestURI = eventParts.uri
+            f.objectName = eventParts.name
+            f.sourceIPs = sourceIPs.ips
             f.process = process
             f.envelope = envelope
             f.extracted = extracted
@@ -104,28 +127,30 @@ public final class CompactEventDecoder {
     }
 
     /// The parts block: each part from its own cache; nil when any is damaged or bytes are left.
-    private func readParts(_ block: UnsafeBufferPointer<UInt8>, _ outer: CompactReader) -> EventParts? {
+    private func readParts(_ block: UnsafeBufferPointer<UInt8>, _ outer: CompactReader) -> Parts? {
         var r = outer.reader(of: block)
         let requestBytes = r.block(), userBytes = r.block(), objectBytes = r.block(), responseBytes = r.block()
         let authorizationBytes = r.block()
         guard r.atEnd else { return nil }
-        guard let request = parts.requests.part(requestBytes, make: { readRequest(r.reader(of: requestBytes)) }),
+        guard let request = requests.value(requestBytes, make: { readRequest(r.reader(of: requestBytes)) }),
               let user = parts.users.part(userBytes, make: { readUser(r.reader(of: userBytes)) }),
-              let object = parts.objects.part(objectBytes, make: { readObject(r.reader(of: objectBytes)) }),
+              let object = objects.value(objectBytes, make: { readObject(r.reader(of: objectBytes)) }),
               let response = parts.responses.part(responseBytes, make: { readResponse(r.reader(of: responseBytes)) }),
               let authorization = parts.authorizations.part(authorizationBytes, make: {
                   readAuthorization(r.reader(of: authorizationBytes))
               })
         else { return nil }
-        return EventParts(request: request, user: user, object: object, response: response,
-                          authorization: authorization)
+        let shared = EventParts(request: request.line, user: user, object: object.object, response: response,
+                                authorization: authorization)
+        return Parts(parts: Shared(shared), uri: request.uri, name: object.name)
     }
 
-    private func readRequest(_ reader: CompactReader) -> RequestLine? {
+    private func readRequest(_ reader: CompactReader) -> Request? {
         var r = reader
-        let line = RequestLine(verb: r.optionalString(), requestURI: r.optionalString(), userAgent: r.optionalString(),
-                               stage: r.optionalString(), level: r.optionalString())
-        return r.atEnd ? line : nil
+        let verb = r.optionalString(), uri = r.optionalString()
+        let line = RequestLine(verb: verb, userAgent: r.optionalString(), stage: r.optionalString(),
+                               level: r.optionalString())
+        return r.atEnd ? Request(line: Shared(line), uri: uri) : nil
     }
 
     private func readUser(_ reader: CompactReader) -> UserInfo? {
@@ -134,16 +159,16 @@ public final class CompactEventDecoder {
         return r.atEnd ? user : nil
     }
 
-    private func readObject(_ reader: CompactReader) -> ObjectReference? {
+    private func readObject(_ reader: CompactReader) -> Object? {
         var r = reader
         var o = ObjectReference()
         o.resource = r.optionalString()
         o.subresource = r.optionalString()
         o.namespace = r.optionalString()
-        o.name = r.optionalString()
+        let name = r.optionalString()
         o.apiGroup = r.optionalString()
         o.apiVersion = r.optionalString()
-        return r.atEnd ? o : nil
+        return r.atEnd ? Object(object: Shared(o), name: name) : nil
     }
 
     private func readResponse(_ reader: CompactReader) -> ResponseStatus? {
