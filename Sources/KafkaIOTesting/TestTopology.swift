@@ -1,7 +1,8 @@
 import Foundation
 
 /// A topology file's text for tests of Vigil's stages against `bootstrap` (a test broker):
-/// groups and Vigil's topics prefixed with `name` (4 repartition and changelog partitions),
+/// groups and Vigil's topics prefixed with `name` (4 repartition and changelog partitions,
+/// frames of up to 64 events on the repartition topic),
 /// `sources` as YAML flow mappings (`{topic: t, format: eks}`), the seed rules, the default
 /// GeoIP file and the Tor snapshot of the repository, consumer timings tuned for the test
 /// broker (DESIGN.md decision 2), 2 workers per stage, `/metrics` on any free loopback port
@@ -30,7 +31,7 @@ public func testTopology(_ bootstrap: String, name: String, sources: [String], m
           tor: {source: \(path("geo/tor/torbulkexitlist-2024-03-12.txt"))}
         rules: \(path("topology/rules"))
         topics:
-          repartition: {name: \(name).events, partitions: 4}
+          repartition: {name: \(name).events, partitions: 4, frame_events: 64}
           alerts: {name: \(name).alerts, partitions: 1}
           dead_letter: {name: \(name).dlq, partitions: 1}
           changelog: {name: \(name).changelog, partitions: 4}

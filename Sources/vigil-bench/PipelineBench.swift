@@ -28,7 +28,8 @@ struct DrainBench: AsyncParsableCommand {
     @Option(help: """
         vigil run's /metrics URL. Needed when ingest frames events (several per repartition record): \
         detect is then drained when it evaluated every event (vigil_detect_records_total) and committed \
-        every record ingest produced (vigil_repartition_records_total).
+        every record ingest produced (vigil_repartition_records_total). For fresh topics and a vigil \
+        run started with them (the counts are since its start, the offsets absolute), as e2e.sh runs it.
         """) var metrics: String?
 
     func run() async throws {

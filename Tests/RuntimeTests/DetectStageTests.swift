@@ -188,6 +188,7 @@ import Testing
             #expect(dead.first?.value == Array(value[entries[damagedAt].body]))
             #expect(dead.first?.key.map { String(decoding: $0, as: UTF8.self) } == events[damagedAt].process?.containerID)
             #expect(dead.first?.header("vigil-dlq-reason") != nil)
+            #expect(dead.first?.header("vigil-dlq-position").map { String(decoding: $0, as: UTF8.self) } == "\(damagedAt)")
         }
     }
 

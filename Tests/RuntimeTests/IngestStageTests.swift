@@ -180,20 +180,20 @@ import Testing
         }
     }
 
-    /// `frame_events: 1` (a rolling upgrade whose detect stage predates frames): each event is a
+    /// No `frame_events` (1: a rolling upgrade whose detect stage predates frames): each event is a
     /// version-2 record of its own, keyed by its source IP and placed by the producer's
     /// partitioner, on the same partition a frame would have put it.
     @Test(.timeLimit(.minutes(3)))
-    func frameEventsOneWritesEachEventAsAVersion2RecordOfItsOwn() async throws {
+    func withoutFrameEventsEachEventIsAVersion2RecordOfItsOwn() async throws {
         try await withBroker { broker in
             let name = uniqueName("v")
             let raw = Raw(topic: "\(name)-gke", format: .gke, lines: try fixtureLines("gke-entries.jsonl"))
             try await broker.createTopic(raw.topic, partitions: 1)
             let dir = try temporaryDirectory()
             let text = Self.topology(broker.bootstrap, name: name, raws: [raw])
-                .replacingOccurrences(of: "repartition: {name: \(name).events, partitions: 4}",
-                                      with: "repartition: {name: \(name).events, partitions: 4, frame_events: 1}")
-            #expect(text.contains("frame_events: 1"))
+                .replacingOccurrences(of: "repartition: {name: \(name).events, partitions: 4, frame_events: 64}",
+                                      with: "repartition: {name: \(name).events, partitions: 4}")
+            #expect(!text.contains("frame_events"), "absent: one event per record")
             try write(text, to: dir + "/t.yaml")
             let (topology, _) = try TopologyLoader.load(file: dir + "/t.yaml")
             #expect(topology.topics.repartition.frameEvents == 1)

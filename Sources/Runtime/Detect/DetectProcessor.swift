@@ -5,9 +5,10 @@ import Logging
 import Metrics
 import Synchronization
 
-/// Hands each repartition record to a worker by key hash (a key's records stay in order on
-/// one worker), evaluates the slices in parallel, then registers every record and produces
-/// its alerts in batch order, so the tracker sees each partition's offsets in order.
+/// Hands each repartition event (a frame's each) to a worker by key hash (a key's events stay
+/// in order on one worker), evaluates the slices in parallel, then registers every record and
+/// produces its events' alerts in batch and entry order, so the tracker sees each partition's
+/// offsets in order.
 ///
 /// Durable state: a partition's state is diffed into changelog records at most once per
 /// `changelogInterval` (and on revoke). The first record of each partition in a batch holds
@@ -125,7 +126,9 @@ struct DetectProcessor: BatchProcessor {
                     }
                 case .failure(let undecodable):
                     metrics.deadLettered(undecodable.issue.reason)
-                    try await produce(DeadLetterRecord.make(for: Self.alone(record, place?.entry), issue: undecodable.issue,
+                    var issue = undecodable.issue
+                    if let place, issue.position == nil { issue.position = place.index }  // vigil-dlq-position: the entry
+                    try await produce(DeadLetterRecord.make(for: Self.alone(record, place?.entry), issue: issue,
                                                             topic: deadLetterTopic),
                                       ticket: ticket, what: "dead letter")
                 }

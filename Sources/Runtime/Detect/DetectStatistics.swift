@@ -2,10 +2,11 @@
 public struct DetectStatistics: StageStatistics, Equatable {
     /// Repartition events taken (a frame counts its events) and gap notices.
     public var records = 0
-    /// Records whose event could not be rebuilt (not written by Vigil's ingest, or damaged): they
-    /// go to the dead-letter topic with the reason, as raw records do.
+    /// Events that could not be rebuilt (a record not written by Vigil's ingest, or damaged; a
+    /// frame's damaged event alone): they go to the dead-letter topic with the reason, as raw
+    /// records do.
     public var undecodable = 0
-    /// Records whose event the state already held, skipped (not evaluated again): read again
+    /// Events the state already held, skipped (not evaluated again): read again
     /// after a restore whose state was ahead of the committed offsets, or a raw event ingest
     /// produced twice (Runtime README, "Idempotent state").
     public var duplicates = 0

@@ -17,6 +17,9 @@ struct IngestProcessor: BatchProcessor {
     let consumer: KafkaConsumer
     let shared: IngestShared
     let repartition: Topology.TopicSpec
+    /// The repartition topic's partitions as the workers place frames among them (the broker's
+    /// count, read at start; the topology's when it could not be read): gap notices go to each.
+    let partitions: Int
     /// How long the gap notices may take to be acknowledged.
     let timeout: Duration
     let logger: Logger
@@ -117,7 +120,7 @@ struct IngestProcessor: BatchProcessor {
             for (tp, offset) in open.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }) {
                 let gap = RepartitionGap(source: ChangelogRecord.RawPartition(topic: tp.topic, partition: tp.partition),
                                          offset: offset)
-                for p in 0..<Int32(repartition.partitions) {
+                for p in 0..<Int32(partitions) {
                     try await producer.enqueue(gap.record(topic: repartition.name, partition: p)) { result in
                         if case .failure = result { failures.update { $0 += 1 } }
                     }

@@ -69,7 +69,8 @@ public final class IngestStage: Sendable {
                              tracker: tracker, logger: logger, status: status, failure: { [shared] in shared.failure }, recover: { [shared] in shared.recover() },
                              monitor: monitor)
         let enricher = Enricher(geo: geo, tor: tor)
-        // Frames are placed among the partitions the topic has (read once, at start).
+        // Frames are placed, and gap notices sent, among the partitions the topic has (read once,
+        // at start; with `frame_events: 1` the producer's partitioner places each record itself).
         let partitions = t.topics.repartition.frameEvents > 1
             ? await TopicSetup.partitions(of: t.topics.repartition.name, t, logger: logger) : nil
         try await loop.run { [tracker, shared, documents] (consumer, producer) throws(RuntimeError) in
@@ -79,7 +80,8 @@ public final class IngestStage: Sendable {
                                                 partitions: partitions))
             }
             return IngestProcessor(workers: workers, tracker: tracker, producer: producer, consumer: consumer, shared: shared,
-                                   repartition: t.topics.repartition, timeout: t.limits.shutdownTimeout, logger: logger)
+                                   repartition: t.topics.repartition, partitions: partitions ?? t.topics.repartition.partitions,
+                                   timeout: t.limits.shutdownTimeout, logger: logger)
         }
     }
 

@@ -93,7 +93,8 @@ final class IngestWorker: @unchecked Sendable {
         var events: Int
     }
 
-    /// Largest frame, in bytes, before it is closed (a frame of one larger event is sent alone).
+    /// Largest frame, in bytes: an event that would take a frame past it goes into a new one (an
+    /// event larger than this alone is sent in a frame of its own, as it would be unframed).
     static let maxFrameBytes = 256 * 1024
 
     /// Decodes, enriches and encodes records (the CPU part of ingest; no registration, nothing
@@ -108,10 +109,11 @@ final class IngestWorker: @unchecked Sendable {
         // Taken once per slice: a rules change applies from the next one.
         let carried = documents.carried
         let frameEvents = topology.topics.repartition.frameEvents
-        // One open frame per repartition partition, with the inputs it carries events of.
-        var frames: [Int32: (frame: RepartitionFrame, inputs: [Int])] = [:]
-        func close(_ partition: Int32) {
-            guard let open = frames.removeValue(forKey: partition) else { return }
+        // One open frame per repartition partition (by index), with the inputs it carries events of.
+        var frames = [(frame: RepartitionFrame, inputs: [Int])?](repeating: nil, count: frameEvents > 1 ? Int(partitions) : 0)
+        func close(_ partition: Int) {
+            guard let open = frames[partition] else { return }
+            frames[partition] = nil
             encoded.outputs.append(Output(record: open.frame.record(topic: repartition), deadLetter: false,
                                           inputs: open.inputs, events: open.frame.count))
         }
@@ -153,16 +155,23 @@ final class IngestWorker: @unchecked Sendable {
                                                       deadLetter: false, inputs: [input], events: 1))
                         outputs += 1
                     } else {
-                        let partition = Self.partition(of: event, input: record.offset, among: partitions)
-                        var open = frames.removeValue(forKey: partition) ?? (RepartitionFrame(partition: partition), [])
-                        open.frame.append(event, enrichment: enrichment, origin: origin,
-                                          arrival: record.timestamp?.milliseconds, documents: documents)
-                        if open.inputs.last != input {
-                            open.inputs.append(input)
+                        let key = RepartitionCodec.key(for: event)
+                        let p = Int(Self.partition(of: key, input: record.offset, among: partitions))
+                        // A frame stays under `maxFrameBytes` unless one event alone is larger (then it
+                        // goes alone, as it would unframed): the producer refuses records over
+                        // librdkafka's `message.max.bytes`.
+                        if let open = frames[p],
+                           open.frame.byteCount + RepartitionCodec.capacity(event, documents: documents) > Self.maxFrameBytes {
+                            close(p)
+                        }
+                        if frames[p] == nil { frames[p] = (RepartitionFrame(partition: Int32(p)), []) }
+                        frames[p]!.frame.append(event, enrichment: enrichment, origin: origin,
+                                                arrival: record.timestamp?.milliseconds, documents: documents, key: key)
+                        if frames[p]!.inputs.last != input {
+                            frames[p]!.inputs.append(input)
                             outputs += 1
                         }
-                        frames[partition] = open
-                        if open.frame.count >= frameEvents || open.frame.byteCount >= Self.maxFrameBytes { close(partition) }
+                        if frames[p]!.frame.count >= frameEvents || frames[p]!.frame.byteCount >= Self.maxFrameBytes { close(p) }
                     }
                     events += 1
                     eventsByType[event.logType, default: 0] += 1
@@ -196,14 +205,14 @@ final class IngestWorker: @unchecked Sendable {
             totals.oversized += oversized
             encoded.inputs.append((record.topicPartition, record.offset, outputs))
         }
-        for partition in frames.keys.sorted() { close(partition) }
+        for partition in frames.indices { close(partition) }
         return encoded
     }
 
     /// The repartition partition of an event: where the producer's partitioner puts its key
     /// (``KafkaPartitioner``); a keyless event (no per-key state) by its input's offset.
-    static func partition(of event: AuditEvent, input offset: Int64, among partitions: Int32) -> Int32 {
-        guard let key = RepartitionCodec.key(for: event) else { return Int32(truncatingIfNeeded: offset & 0x7fff_ffff) % partitions }
+    static func partition(of key: String?, input offset: Int64, among partitions: Int32) -> Int32 {
+        guard let key else { return Int32(truncatingIfNeeded: offset & 0x7fff_ffff) % partitions }
         return KafkaPartitioner.murmur2(key, partitions: partitions)
     }
 }

@@ -34,7 +34,7 @@ public struct RepartitionFrame: Sendable {
     private var timestamp: Int64?
     private var writer: CompactWriter
 
-    public init(partition: Int32, capacity: Int = 16_384) {
+    public init(partition: Int32, capacity: Int = 4_096) {
         self.partition = partition
         writer = CompactWriter(capacity: capacity)
         writer.raw(Self.magic)
@@ -44,10 +44,10 @@ public struct RepartitionFrame: Sendable {
     public var byteCount: Int { writer.bytes.count }
 
     /// Appends one event (as ``RepartitionCodec/encode(_:enrichment:origin:arrival:documents:topic:)`` would
-    /// write it alone).
+    /// write it alone); `key`: its ``RepartitionCodec/key(for:)``, when the caller has it already.
     public mutating func append(_ event: AuditEvent, enrichment: EventEnrichment, origin: RawOrigin,
-                                arrival: Int64?, documents: Bool) {
-        if var key = RepartitionCodec.key(for: event) {
+                                arrival: Int64?, documents: Bool, key: String?? = nil) {
+        if var key = key ?? RepartitionCodec.key(for: event) {
             key.withUTF8 { utf8 in
                 writer.varint(UInt64(utf8.count) + 1)
                 writer.raw(utf8)

@@ -79,8 +79,9 @@ public struct Topology: Sendable {
     public struct TopicSpec: Sendable, Hashable {
         public var name: String
         public var partitions: Int
-        /// Repartition topic only: events per record at most (``RepartitionFrame``); 1 writes
-        /// one event per record (version 2, what a detect stage older than frames reads).
+        /// Repartition topic only: events per record at most (``RepartitionFrame``); 1 (the
+        /// default, when `frame_events` is absent) writes one event per record (version 2, what a
+        /// detect stage older than frames reads). The shipped topologies set 64.
         public var frameEvents: Int = 1
     }
 
@@ -129,8 +130,6 @@ public struct Topology: Sendable {
     }
 
     public static let defaultRulesReloadCheck: Duration = .seconds(10)
-    /// Events per repartition record unless `topics.repartition.frame_events` says otherwise.
-    public static let defaultFrameEvents = 64
 
     public struct Observability: Sendable {
         /// Where `/metrics`, `/health` and `/ready` listen (port 0: any free port).

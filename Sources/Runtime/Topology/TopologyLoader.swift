@@ -294,7 +294,7 @@ struct TopologyBuilder {
                 r.problem(at: nameNode, "'\(name)' is not a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)")
             }
             let partitions = r.int(partitionsNode, "topics.\(key).partitions", in: 1...10_000)
-            var frameEvents = key == "repartition" ? Topology.defaultFrameEvents : 1
+            var frameEvents = 1  // absent: one event per record, which every detect stage reads
             if let n = t["frame_events"]?.value {
                 frameEvents = r.int(n, "topics.\(key).frame_events", in: 1...10_000) ?? frameEvents
             }
