@@ -174,10 +174,12 @@ enum FieldReader {
         return text.withUTF8(isIPAddress)
     }
 
-    /// The same on UTF-8 bytes, NUL-terminated in a stack buffer for `inet_pton`.
+    /// The same on UTF-8 bytes, NUL-terminated in a stack buffer for `inet_pton`
+    /// (a plain dotted quad is decided without it).
     static func isIPAddress(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !utf8.isEmpty, utf8.count <= 64, let source = utf8.baseAddress else { return false }
         let end = utf8.firstIndex(of: 37) ?? utf8.count  // '%': drop the IPv6 zone
+        if isDottedQuad(UnsafeBufferPointer(start: source, count: end)) { return true }
         var buffer = (UInt64(0), UInt64(0))
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 65) { c in
             guard let base = c.baseAddress else { return false }
@@ -187,6 +189,31 @@ enum FieldReader {
                 inet_pton(AF_INET, base, out.baseAddress) == 1 || inet_pton(AF_INET6, base, out.baseAddress) == 1
             }
         }
+    }
+
+    /// True for four decimal octets of at most 255 without leading zeros,
+    /// separated by dots and nothing else: only what `inet_pton(AF_INET)`
+    /// accepts too, so a true answer needs no call (a false one still makes it).
+    static func isDottedQuad(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count >= 7, b.count <= 15 else { return false }
+        var octets = 0
+        var value = 0
+        var digits = 0
+        for c in b {
+            if c >= 48 && c <= 57 {
+                if digits > 0 && value == 0 { return false }  // a leading zero
+                value = value * 10 + Int(c &- 48)
+                guard value <= 255 else { return false }
+                if digits == 0 { octets += 1 }
+                digits += 1
+            } else if c == 46 && digits > 0 && octets < 4 {  // '.'
+                value = 0
+                digits = 0
+            } else {
+                return false
+            }
+        }
+        return octets == 4 && digits > 0
     }
 
     /// The warnings a list of source IPs gives (none, or missing, or

@@ -1,6 +1,12 @@
 import AuditEvents
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Field-by-field checks of EKS, AKS and plain Kubernetes samples.
 @Suite struct KubernetesEventTests {
     @Test func pantherEKSEventReadsAllFields() throws {
@@ -60,6 +66,30 @@ import Testing
         #expect(bad.sourceIP == "not-an-ip")
         #expect(bad.warnings.contains(.invalidSourceIP))
         #expect(events.filter { $0.warnings.contains(.invalidSourceIP) }.count == 1)
+    }
+
+    /// A source IP is valid exactly when `inet_pton` takes it (IPv4 or IPv6, before a `%` zone):
+    /// the decoder's dotted-quad shortcut agrees with it on the near misses.
+    @Test func sourceIPValidityAgreesWithInetPton() throws {
+        let decoder = try AuditRecordDecoder()
+        let candidates = [
+            "1.2.3.4", "0.0.0.0", "255.255.255.255", "12.34.56.78", "10.0.0.1%eth0", "01.2.3.4", "1.2.3.04",
+            "00.0.0.0", "256.1.1.1", "1.2.3.256", "999.1.1.1", "1.2.3", "1.2.3.4.5", "1.2.3.", ".1.2.3", "1..2.3",
+            "1.2.3.4 ", "1.2.3.4x", "::1", "fe80::1%eth0", "::ffff:1.2.3.4",
+        ]
+        var accepted = 0
+        for ip in candidates {
+            let plain = String(ip.prefix { $0 != "%" })
+            var address = (UInt64(0), UInt64(0))
+            let valid = withUnsafeMutableBytes(of: &address) { out in
+                inet_pton(AF_INET, plain, out.baseAddress) == 1 || inet_pton(AF_INET6, plain, out.baseAddress) == 1
+            }
+            let line = #"{"kind":"Event","verb":"get","user":{"username":"a"},"sourceIPs":["\#(ip)"]}"#
+            let event = try #require(decoder.decode(line).first?.event)
+            #expect(event.warnings.contains(.invalidSourceIP) == !valid, "\(ip): inet_pton says \(valid)")
+            if valid { accepted += 1 }
+        }
+        #expect(accepted == 8, "the candidates inet_pton takes")
     }
 
     @Test func cloudWatchDataMessageYieldsOneEventPerLogEvent() throws {
