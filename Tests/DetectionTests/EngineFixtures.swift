@@ -45,6 +45,19 @@ enum EngineFixtures {
         var enrichment: EventEnrichment = .none
     }
 
+    /// `alert` as the dedup summary of its window reads when the window counted
+    /// `count` matches: the same JSON but for kind, count, last_seen and references
+    /// (those taken from `summary`, the one to check).
+    static func summary(of alert: Alert, count: Int, like summary: Alert) -> Alert {
+        var expected = alert
+        expected.kind = .summary
+        expected.count = count
+        expected.lastSeen = summary.lastSeen
+        expected.events = summary.events
+        expected.eventsOmitted = summary.eventsOmitted
+        return expected
+    }
+
     static func inputs(_ events: [AuditEvent]) -> [Input] {
         events.enumerated().map { Input(event: $0.element, line: $0.offset + 1) }
     }

@@ -41,10 +41,11 @@ final class AlertBuilder: Sendable {
                      dataVersions: Alert.DataVersions(enrichment))
     }
 
-    /// The dedup summary closing a fired window of `key`: the alert with the final count,
-    /// last_seen and references.
-    func summary(of window: ThresholdWindow, key: String) -> Alert? {
-        guard var alert = window.alert(key: key), window.count > alert.count else { return nil }
+    /// The dedup summary closing a fired window of `key` (its diff in `diffs`): the alert
+    /// with the final count, last_seen and references.
+    func summary(of window: ThresholdWindow, key: String, diffs: DiffArena) -> Alert? {
+        guard let counted = window.alertCount, window.count > counted,
+              var alert = window.alert(key: key, diffs: diffs) else { return nil }
         alert.kind = .summary
         alert.count = window.count
         alert.lastSeen = EventTime(nanos: window.lastSeen)

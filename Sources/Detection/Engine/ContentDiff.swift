@@ -1,37 +1,11 @@
 import AuditEvents
 
-/// A fired alert's content as a key keeps it: a store's interned
-/// ``AlertContent`` when the alert read exactly that, else the few values by
-/// which it differs from one (``ContentDiff``, which also keeps the alert's
-/// `last_seen` when its window's references do not give it). Both are
-/// references: 8 bytes. Sendable: both are immutable once made (a
-/// `ManagedBuffer` subclass may not declare it itself).
-enum FiredContent: @unchecked Sendable {
-    case shared(AlertContent)
-    case own(ContentDiff)
-
-    /// The alert's `last_seen`, when kept.
-    var lastSeen: Int64? {
-        switch self {
-        case .shared: return nil
-        case .own(let diff): return diff.lastSeen
-        }
-    }
-
-    /// The content whole (a diff is applied to its template: a new object, made
-    /// only when the alert is rendered again — summary, exported state).
-    var content: AlertContent {
-        switch self {
-        case .shared(let content): return content
-        case .own(let diff): return diff.content
-        }
-    }
-}
-
 /// The values of an alert's content that differ from a template's, packed into
-/// the tail of one heap block: a fired key whose alert read its own user name
-/// and location keeps those bytes, not a whole ``AlertContent`` with an array
-/// of values and a location of its own (~550 bytes at 100,000 such keys).
+/// bytes a store keeps in its ``DiffArena``: a fired key whose alert read its own
+/// user name and location keeps those bytes and the template's reference, not a
+/// whole ``AlertContent`` with an array of values and a location of its own
+/// (~550 bytes at 100,000 such keys), nor a heap block of its own (~50 bytes
+/// of header and rounding).
 ///
 /// The items compared are the content values (``AlertContent/values``, one per
 /// content field) and the source's address, country, country code, region,
@@ -42,60 +16,28 @@ enum FiredContent: @unchecked Sendable {
 /// `last_seen` follows, 8 bytes), then each such item's values
 /// (``ContentDiff/write(_:against:into:)``); a string is written
 /// as the lengths of the prefix and suffix it shares with the template's
-/// string and the bytes between. Immutable; freed with the last window holding it.
-final class ContentDiff: ManagedBuffer<ContentDiff.Header, UInt8> {
-    struct Header {
-        let template: AlertContent
-        let count: Int32
-    }
-
+/// string and the bytes between, or whole when it shares neither.
+enum ContentDiff {
     /// The bit of the mask that says the alert's `last_seen` is kept.
     private static let lastSeenBit: UInt64 = 1 << 63
     /// The bytes of a diff of nothing.
     static let unchanged: [UInt8] = [0]
 
-    /// A diff of `bytes` (``encode(_:against:)``) against `template`.
-    static func make(_ bytes: [UInt8], against template: AlertContent) -> ContentDiff {
-        let buffer = create(minimumCapacity: bytes.count) { _ in
-            Header(template: template, count: Int32(bytes.count))
-        }
-        let diff = unsafeDowncast(buffer, to: ContentDiff.self)
-        diff.withUnsafeMutablePointerToElements { tail in
-            bytes.withUnsafeBufferPointer { source in
-                if let base = source.baseAddress { tail.initialize(from: base, count: source.count) }
-            }
-        }
-        return diff
+    /// The alert's `last_seen`, when the diff `bytes` keep it.
+    static func lastSeen(in bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var reader = CompactReader(bytes)
+        guard reader.varint() & lastSeenBit != 0 else { return nil }
+        return Int64(bitPattern: reader.fixed64())
     }
 
-    var template: AlertContent { header.template }
-
-    /// Reads the packed bytes in place.
-    private func read<Result>(_ body: (inout CompactReader) -> Result) -> Result {
-        withUnsafeMutablePointers { header, tail in
-            var reader = CompactReader(UnsafeBufferPointer(start: tail, count: Int(header.pointee.count)))
-            return body(&reader)
-        }
-    }
-
-    /// The alert's `last_seen`, when kept.
-    var lastSeen: Int64? {
-        read { reader in
-            guard reader.varint() & Self.lastSeenBit != 0 else { return nil }
-            return Int64(bitPattern: reader.fixed64())
-        }
-    }
-
-    /// The content this diff was made of.
-    var content: AlertContent {
-        let template = self.template
+    /// The content the diff `bytes` against `template` were made of.
+    static func content(_ bytes: UnsafeBufferPointer<UInt8>, against template: AlertContent) -> AlertContent {
         var items = Self.items(of: template)
-        read { reader in
-            let changed = reader.varint()
-            if changed & Self.lastSeenBit != 0 { _ = reader.fixed64() }
-            for i in items.indices where i < 63 && changed & (1 << UInt64(i)) != 0 {
-                items[i] = Self.values(against: items[i], from: &reader)
-            }
+        var reader = CompactReader(bytes)
+        let changed = reader.varint()
+        if changed & lastSeenBit != 0 { _ = reader.fixed64() }
+        for i in items.indices where i < 63 && changed & (1 << UInt64(i)) != 0 {
+            items[i] = values(against: items[i], from: &reader)
         }
         let n = template.values.count
         var source = template.source
@@ -171,7 +113,7 @@ final class ContentDiff: ManagedBuffer<ContentDiff.Header, UInt8> {
 
     // Value tags.
     private static let none: UInt8 = 0, string: UInt8 = 1, number: UInt8 = 2, falseValue: UInt8 = 3,
-                       trueValue: UInt8 = 4, many: UInt8 = 5
+                       trueValue: UInt8 = 4, many: UInt8 = 5, wholeString: UInt8 = 6
 
     /// Writes `values`; a single string as what it shares with `base`'s single string.
     static func write(_ values: FieldValues, against base: FieldValues, into writer: inout CompactWriter) {
@@ -191,13 +133,20 @@ final class ContentDiff: ManagedBuffer<ContentDiff.Header, UInt8> {
     private static func write(_ value: FieldValue, against base: String, into writer: inout CompactWriter) {
         switch value {
         case .string(let text):
-            writer.byte(string)
             let mine = Array(text.utf8), theirs = Array(base.utf8)
             var prefix = 0
             while prefix < mine.count, prefix < theirs.count, mine[prefix] == theirs[prefix] { prefix += 1 }
             var suffix = 0
             while suffix < mine.count - prefix, suffix < theirs.count - prefix,
                   mine[mine.count - 1 - suffix] == theirs[theirs.count - 1 - suffix] { suffix += 1 }
+            guard prefix + suffix > 0 else {
+                // Nothing shared: no prefix and suffix lengths (two bytes a string).
+                writer.byte(wholeString)
+                writer.varint(UInt64(mine.count))
+                writer.raw(mine)
+                return
+            }
+            writer.byte(string)
             writer.varint(UInt64(prefix))
             writer.varint(UInt64(suffix))
             writer.varint(UInt64(mine.count - prefix - suffix))
@@ -227,6 +176,8 @@ final class ContentDiff: ManagedBuffer<ContentDiff.Header, UInt8> {
 
     private static func value(tag: UInt8, against base: String, from reader: inout CompactReader) -> FieldValue {
         switch tag {
+        case wholeString:
+            return .string(String(decoding: reader.take(Int(reader.varint())), as: UTF8.self))
         case string:
             let prefix = Int(reader.varint()), suffix = Int(reader.varint()), middle = Int(reader.varint())
             let theirs = Array(base.utf8)
@@ -242,17 +193,86 @@ final class ContentDiff: ManagedBuffer<ContentDiff.Header, UInt8> {
     }
 }
 
-/// A store's interned alert contents (templates), emptied each sweep: a fired
-/// alert's content is a template equal to it, else its diff against the recent
-/// template it differs least from, else a new template.
+/// Diff bytes of a store's fired keys, packed back to back in pages of up to
+/// 64 KiB (only the last page grows): a diff costs its bytes and a length
+/// byte or two, where a heap block of its own cost a 16-byte object header, a
+/// 12-byte header and glibc's 8-byte chunk header and rounding to 16. A
+/// window holds its diff's handle (4 bytes). Bytes of windows that ended stay
+/// until ``ThresholdStore`` copies the live ones into a fresh arena at a sweep
+/// (``copy(_:into:)``), when at least half are dead.
+struct DiffArena {
+    static let pageSize = 1 << 16
+    private var pages: [[UInt8]] = []
+    /// Bytes written, live or dead (with their length prefixes).
+    private(set) var written = 0
+    /// Bytes the pages have room for.
+    var capacity: Int { pages.reduce(0) { $0 + $1.capacity } }
+
+    /// Stores `bytes`; their handle (never 0), or nil when they do not fit a page or
+    /// the handles are used up.
+    mutating func add(_ bytes: [UInt8]) -> UInt32? {
+        var prefix = CompactWriter(capacity: 3)
+        prefix.varint(UInt64(bytes.count))
+        let size = prefix.bytes.count + bytes.count
+        guard size <= Self.pageSize else { return nil }
+        if pages.isEmpty || pages[pages.count - 1].count + size > Self.pageSize {
+            guard pages.count < 0xFFFF else { return nil }
+            pages.append([])
+        }
+        let page = pages.count - 1
+        let at = page << 16 | pages[page].count
+        if pages[page].count + size > pages[page].capacity {
+            // Doubling, but never past a page (an array's own growth would take a full page
+            // to twice its size).
+            let room = Swift.max(pages[page].count + size, 2 * pages[page].capacity, 64)
+            pages[page].reserveCapacity(Swift.min(Self.pageSize, room))
+        }
+        pages[page].append(contentsOf: prefix.bytes)
+        pages[page].append(contentsOf: bytes)
+        written += size
+        return UInt32(at + 1)
+    }
+
+    /// Reads the bytes of `handle` in place.
+    func read<Result>(_ handle: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        let at = Int(handle) - 1
+        return pages[at >> 16].withUnsafeBufferPointer { page in
+            var reader = CompactReader(UnsafeBufferPointer(rebasing: page[(at & 0xFFFF)...]))
+            return body(reader.take(Int(reader.varint())))
+        }
+    }
+
+    /// The room `handle`'s bytes take (with their length prefix).
+    func size(of handle: UInt32) -> Int {
+        read(handle) { bytes in
+            var prefix = CompactWriter(capacity: 3)
+            prefix.varint(UInt64(bytes.count))
+            return prefix.bytes.count + bytes.count
+        }
+    }
+
+    /// `handle`'s bytes stored again in `other`; their handle there.
+    func copy(_ handle: UInt32, into other: inout DiffArena) -> UInt32? {
+        other.add(read(handle) { Array($0) })
+    }
+}
+
+/// A store's interned alert contents (templates), forgotten each sweep, and the
+/// diffs its fired keys keep: a fired alert's content is a template equal to
+/// it, else its diff against the recent template it differs least from, else a
+/// new template.
 struct ContentInterner {
     private var templates: Set<AlertContent> = []
     /// The templates made last (newest last), tried for a diff.
     private var recent: [AlertContent] = []
     static let recentCount = 4
+    /// The diffs of the store's fired windows (``ThresholdWindow/diff``).
+    var diffs = DiffArena()
 
-    /// `candidate` as a fired key keeps it, with the alert's `last_seen` when given.
-    mutating func intern(_ candidate: AlertContent, lastSeen: Int64? = nil) -> FiredContent {
+    /// `candidate` as a fired key keeps it, with the alert's `last_seen` when given: a
+    /// template and the handle of its diff in ``diffs`` (0: none); nil when no diff
+    /// could be stored (the window keeps its alert whole).
+    mutating func intern(_ candidate: AlertContent, lastSeen: Int64? = nil) -> (AlertContent, diff: UInt32)? {
         let template: AlertContent
         if let existing = templates.firstIndex(of: candidate) {
             template = templates[existing]
@@ -262,7 +282,7 @@ struct ContentInterner {
                 guard let bytes = ContentDiff.encode(candidate, against: template, lastSeen: lastSeen) else { continue }
                 if bytes.count < best?.bytes.count ?? .max { best = (bytes, template) }
             }
-            if let best { return .own(ContentDiff.make(best.bytes, against: best.template)) }
+            if let best, let handle = diffs.add(best.bytes) { return (best.template, handle) }
             templates.insert(candidate)
             recent.append(candidate)
             if recent.count > Self.recentCount { recent.removeFirst() }
@@ -270,12 +290,12 @@ struct ContentInterner {
         }
         // Equal may still not be identical (a coordinate of -0.0 against 0.0): then a diff.
         guard let bytes = ContentDiff.encode(candidate, against: template, lastSeen: lastSeen),
-              bytes != ContentDiff.unchanged else { return .shared(template) }
-        return .own(ContentDiff.make(bytes, against: template))
+              bytes != ContentDiff.unchanged else { return (template, 0) }
+        return diffs.add(bytes).map { (template, $0) }
     }
 
-    /// Forgets the templates (windows keep theirs; later alerts share anew).
-    mutating func removeAll() {
+    /// Forgets the templates (windows keep theirs; later alerts share anew); the diffs stay.
+    mutating func forgetTemplates() {
         templates = []
         recent = []
     }

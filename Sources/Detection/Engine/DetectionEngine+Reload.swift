@@ -109,6 +109,7 @@ extension RuleEvaluator {
         if let store = previous.threshold, threshold != nil {
             threshold!.keys = store.keys
             threshold!.pending = store.pending
+            threshold!.adoptDiffs(of: store)
             threshold!.nextSweep = store.nextSweep
             if let untaken = store.changed { threshold!.changed?.formUnion(untaken) }
         }

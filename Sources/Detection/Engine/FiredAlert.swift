@@ -5,25 +5,28 @@ import Enrichment
 /// few words instead of a whole rendered ``Alert``: the values the alert read
 /// from the event beyond the group key (and what enrichment said of its source)
 /// are shared through the store's interned ``AlertContent``s — a scan's keys
-/// repeat them — or kept as the few values by which they differ from one
-/// (``ContentDiff``: a key's own user name, its location), and the id, title,
-/// dedup key, group key and output are rendered again from those values and
-/// the key when the alert is needed
+/// repeat them — and where a key's differ (its own user name, its location),
+/// the window keeps the handle of those values in its store's ``DiffArena``
+/// (``ContentDiff``). The id, title, dedup key, group key and output are
+/// rendered again from those values and the key when the alert is needed
 /// (summary, exported state). Rendering over the same values gives the same
 /// text, so the alert is the one raised (checked at fire time in debug builds).
 ///
-/// One reference (8 bytes: a fired window fits the 96-byte heap bin). The
+/// One reference (8 bytes: a fired window fits the 96-byte heap bin, its diff's
+/// handle in the padding after its references). The
 /// alert's count is the content's, its `last_seen` the time of the window's
 /// count-th earliest match (the references are sorted; a window keeps
 /// ``EngineSettings/maxEventReferences`` of them): only an alert counting more
-/// matches than that keeps its `last_seen` (in a ``ContentDiff``).
+/// matches than that keeps its `last_seen` (in a diff).
 struct FiredAlert: Sendable {
-    let content: FiredContent
+    /// The content, or the template the window's diff applies to.
+    let content: AlertContent
 
     /// The alert as raised for the window of `key` opened at `start` (its
-    /// references: the window's earliest matches, as many as the alert counted).
-    func alert(key: String, start: Int64, matches: MatchList) -> Alert {
-        let content = self.content.content
+    /// references: the window's earliest matches, as many as the alert counted),
+    /// with the window's diff bytes when it has a diff.
+    func alert(key: String, start: Int64, matches: MatchList, diff: UnsafeBufferPointer<UInt8>? = nil) -> Alert {
+        let content = diff.map { ContentDiff.content($0, against: self.content) } ?? self.content
         let builder = content.builder
         var fields: [String: FieldValues] = [:]
         let groupValues = content.groupValues ?? GroupKey.values(of: key, fields: builder.groupBy.count) ?? []
@@ -37,7 +40,8 @@ struct FiredAlert: Sendable {
             source?.ip = ip
         }
         let count = content.count
-        let lastSeen = count >= 1 && count <= matches.count ? matches[count - 1].time : self.content.lastSeen ?? start
+        let lastSeen = count >= 1 && count <= matches.count ? matches[count - 1].time
+            : diff.flatMap { ContentDiff.lastSeen(in: $0) } ?? start
         let refs = Array(matches.prefix(min(builder.maxReferences, count)))
         let windowStart = EventTime(nanos: start)
         return Alert(rule: builder.rule, key: key, windowStart: windowStart, over: context,
@@ -92,10 +96,11 @@ final class AlertContent: Hashable, Sendable {
 }
 
 extension AlertBuilder {
-    /// The compact form of `alert`, raised for `window` of `key` over `context`;
-    /// its content is found in, diffed against or added to `interned`.
+    /// The compact form of `alert`, raised for a window of `key` over `context`:
+    /// its content found in, diffed against or added to `interned`, and the
+    /// handle of its diff there (0: none); nil when the window should keep the alert whole.
     func fired(_ alert: Alert, key: String, context: AuditEventContext,
-               interned: inout ContentInterner) -> FiredAlert {
+               interned: inout ContentInterner) -> (FiredAlert, diff: UInt32)? {
         let groupValues = groupBy.map { context.values(of: $0) }
         let keyGives = GroupKey.values(of: key, fields: groupBy.count) == groupValues
         var source = alert.source
@@ -108,6 +113,6 @@ extension AlertBuilder {
                                      count: alert.count)
         // The count-th reference gives last_seen back while the window keeps that many.
         let lastSeen = alert.count >= 1 && alert.count <= maxReferences ? nil : alert.lastSeen.nanos
-        return FiredAlert(content: interned.intern(candidate, lastSeen: lastSeen))
+        return interned.intern(candidate, lastSeen: lastSeen).map { (FiredAlert(content: $0.0), $0.diff) }
     }
 }

@@ -14,6 +14,9 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
 
     init() {}
 
+    /// Elements the pages have room for.
+    var capacity: Int { pages.reduce(0) { $0 + $1.capacity } }
+
     var startIndex: Int { 0 }
     var endIndex: Int { count }
 
@@ -27,7 +30,24 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
 
     mutating func append(_ element: Element) {
         if count & Self.pageMask == 0 { pages.append([]) }
-        pages[pages.count - 1].append(element)
+        let last = pages.count - 1
+        if pages[last].count == pages[last].capacity {
+            // Doubling, but never past a page: an array's own growth takes a page of 8-byte
+            // elements to a capacity of 1,023 (glibc's chunk sizes) and then to 2,047.
+            pages[last].reserveCapacity(Swift.min(Self.pageSize, Swift.max(16, 2 * pages[last].capacity)))
+        }
+        pages[last].append(element)
         count += 1
+    }
+
+    /// Removes the last element (and its page, when that empties it).
+    mutating func removeLast() {
+        precondition(count > 0, "removeLast from an empty PagedArray")
+        count -= 1
+        if count & Self.pageMask == 0 {
+            pages.removeLast()
+        } else {
+            pages[pages.count - 1].removeLast()
+        }
     }
 }

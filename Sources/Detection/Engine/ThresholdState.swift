@@ -55,10 +55,13 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
     }
     /// The matches as kept (one inline).
     var refs: MatchList
+    /// The handle of the compact alert's diff in its store's ``DiffArena`` (0: none).
+    /// Declared here, after `refs`, it takes their padding: the window stays 72 bytes.
+    var diff: UInt32 = 0
     /// The alert raised for this window, once it fired (the summary repeats it).
     /// Inside the engine a fired window keeps it compact (``FiredAlert``, without
     /// the group key it is rendered over): there this is nil, and the store
-    /// renders it with the key (``alert(key:)``); the engine's exported and
+    /// renders it with the key (``alert(key:diffs:)``); the engine's exported and
     /// changed entries carry it whole (``ThresholdStore/exported(key:_:)``).
     public var alert: Alert? {
         get {
@@ -76,12 +79,24 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
         case compact(FiredAlert)
     }
 
-    /// The alert raised for this window of group key `key`, in either form.
-    func alert(key: String) -> Alert? {
+    /// The count of the alert raised for this window (read without rendering it).
+    var alertCount: Int? {
+        switch raised {
+        case nil: return nil
+        case .full(let alert)?: return alert.value.count
+        case .compact(let fired)?: return fired.content.count
+        }
+    }
+
+    /// The alert raised for this window of group key `key`, in either form (a
+    /// compact one's diff, if any, read from its store's `diffs`).
+    func alert(key: String, diffs: DiffArena) -> Alert? {
         switch raised {
         case nil: return nil
         case .full(let alert)?: return alert.value
-        case .compact(let fired)?: return fired.alert(key: key, start: start, matches: refs)
+        case .compact(let fired)?:
+            guard diff != 0 else { return fired.alert(key: key, start: start, matches: refs) }
+            return diffs.read(diff) { fired.alert(key: key, start: start, matches: refs, diff: $0) }
         }
     }
 

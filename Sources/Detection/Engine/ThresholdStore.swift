@@ -14,8 +14,9 @@ struct ThresholdStore {
     /// The group key of the match being added, as bytes (reused: no allocation per match).
     private var scratch: [UInt8] = []
     /// The contents of the alerts fired since the last sweep, shared by their windows
-    /// (emptied each sweep: windows keep theirs; later alerts share anew).
-    private var interned = ContentInterner()
+    /// (forgotten each sweep: windows keep theirs; later alerts share anew), and the
+    /// fired windows' diffs (copied into a fresh arena at a sweep when half are dead).
+    private(set) var interned = ContentInterner()
     /// Fired windows by end and key slot, so summaries go out as the horizon passes them.
     var pending = MinHeap()
     /// When unfired windows past the horizon are next swept away.
@@ -59,10 +60,15 @@ struct ThresholdStore {
                         let alert = builder.alert(key: key, window: window, threshold: threshold,
                                                   context: context.pointee, enrichment: enrichment.pointee)
                         alerts.append(alert)
-                        let compact = builder.fired(alert, key: key, context: context.pointee, interned: &interned)
-                        assert(compact.alert(key: key, start: window.start, matches: window.refs) == alert,
+                        guard let compact = builder.fired(alert, key: key, context: context.pointee,
+                                                          interned: &interned) else {
+                            window.alert = alert  // no room for its diff: kept whole
+                            return
+                        }
+                        window.raised = .compact(compact.0)
+                        window.diff = compact.diff
+                        assert(window.alert(key: key, diffs: interned.diffs) == alert,
                                "a fired alert rebuilt from its compact form differs from the one raised")
-                        return .compact(compact)
                     }
                 }
             }
@@ -85,7 +91,7 @@ struct ThresholdStore {
     /// window joins it; any other joins `pending`, whose windows are re-chained
     /// from the earliest match, and each that reaches the threshold fires.
     static func add(_ match: MatchReference, to state: inout ThresholdKeyState, threshold: Int, period: Int64,
-                    maxReferences: Int, fire: (ThresholdWindow) -> ThresholdWindow.Raised) {
+                    maxReferences: Int, fire: (inout ThresholdWindow) -> Void) {
         let t = match.time
         if let i = state.windows.firstIndex(containing: t) {
             join(match, &state.windows[i], maxReferences: maxReferences)  // one access to the window
@@ -105,7 +111,7 @@ struct ThresholdStore {
             var window = ThresholdWindow(start: start, end: end, count: stop - first,
                                          lastSeen: state.pending[stop - 1].time, matches: [])
             window.refs = MatchList(state.pending[first..<stop])
-            window.raised = fire(window)
+            fire(&window)
             window.refs.cap(maxReferences)
             state.pending.removeSubrange(first..<stop)
             if state.pending.isEmpty { state.pending = [] }  // free its buffer: a fired key may live a period
@@ -150,7 +156,8 @@ struct ThresholdStore {
             guard slot < keys.slots.count,
                   let i = keys.slots[slot].state?.windows.firstIndex(where: { $0.end == top.end }) else { continue }
             let key = keys.slots[slot].key
-            if let summary = builder.summary(of: keys.slots[slot].state!.windows[i], key: key) {
+            if let summary = builder.summary(of: keys.slots[slot].state!.windows[i], key: key,
+                                             diffs: interned.diffs) {
                 alerts.append(summary)
                 stats.summaries += 1
             }
@@ -161,7 +168,7 @@ struct ThresholdStore {
         }
         guard horizon >= nextSweep else { return }
         nextSweep = horizon.plus(max(period, 1))
-        interned.removeAll()
+        interned.forgetTemplates()
         for slot in keys.slots.indices {
             guard let first = keys.slots[slot].state?.pending.first,
                   Self.windowEnd(first.time, period: period, fired: keys.slots[slot].state!.windows) <= horizon
@@ -171,6 +178,35 @@ struct ThresholdStore {
             if keys.slots[slot].state!.isEmpty { keys.remove(at: slot) }
             changed?.insert(key)
         }
+        compactDiffs()
+    }
+
+    /// Takes over the diffs of the same rule's store before a reload (its windows hold their handles).
+    mutating func adoptDiffs(of previous: ThresholdStore) {
+        interned.diffs = previous.interned.diffs
+    }
+
+    /// Copies the fired windows' diffs into a fresh arena when at least half of
+    /// the bytes written are those of windows that ended (and more than a page):
+    /// what keys that came and went wrote does not stay.
+    mutating func compactDiffs() {
+        let arena = interned.diffs
+        guard arena.written > DiffArena.pageSize else { return }
+        var live = 0
+        for slot in keys.slots.indices {
+            guard let windows = keys.slots[slot].state?.windows else { continue }
+            for window in windows where window.diff != 0 { live += arena.size(of: window.diff) }
+        }
+        guard arena.written >= 2 * live else { return }
+        var fresh = DiffArena()
+        for slot in keys.slots.indices where keys.slots[slot].state != nil {
+            for i in keys.slots[slot].state!.windows.indices where keys.slots[slot].state!.windows[i].diff != 0 {
+                // Fits: the live bytes are at most half of what the old arena held.
+                let moved = arena.copy(keys.slots[slot].state!.windows[i].diff, into: &fresh)
+                keys.slots[slot].state!.windows[i].diff = moved!
+            }
+        }
+        interned.diffs = fresh
     }
 
     /// Evicts the keys with the oldest activity until a tenth of the cap is free
@@ -183,7 +219,7 @@ struct ThresholdStore {
             keys.remove(at: slot)
             changed?.insert(victim.key)
             for window in state.windows {
-                if let summary = builder.summary(of: window, key: victim.key) {
+                if let summary = builder.summary(of: window, key: victim.key, diffs: interned.diffs) {
                     alerts.append(summary)
                     stats.summaries += 1
                 }
@@ -197,7 +233,8 @@ struct ThresholdStore {
     func exported(key: String, _ state: ThresholdKeyState) -> ThresholdKeyState {
         var out = state
         for i in out.windows.indices where out.windows[i].alert == nil {
-            out.windows[i].alert = out.windows[i].alert(key: key)
+            out.windows[i].alert = out.windows[i].alert(key: key, diffs: interned.diffs)
+            out.windows[i].diff = 0
         }
         return out
     }
@@ -210,37 +247,46 @@ struct ThresholdStore {
     }
 }
 
-/// A binary min-heap of (window end, key slot): 16 bytes an entry, where the
-/// key's text took 24.
+/// A binary min-heap of (window end, key slot): 12 bytes an entry in two paged
+/// arrays (no doubling's slack; an array of (end, slot) pairs was 16 bytes an
+/// entry and ~30 % unused after its last doubling).
 struct MinHeap {
-    private var items: [(end: Int64, slot: Int)] = []
+    private var ends = PagedArray<Int64>()
+    private var slots = PagedArray<Int32>()
 
-    var top: (end: Int64, slot: Int)? { items.first }
+    var top: (end: Int64, slot: Int)? { ends.isEmpty ? nil : (ends[0], Int(slots[0])) }
 
     mutating func push(_ end: Int64, slot: Int) {
-        items.append((end, slot))
-        var i = items.count - 1
+        ends.append(end)
+        slots.append(Int32(slot))
+        var i = ends.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            guard items[i].end < items[parent].end else { break }
-            items.swapAt(i, parent)
+            guard ends[i] < ends[parent] else { break }
+            swapAt(i, parent)
             i = parent
         }
     }
 
     mutating func pop() {
-        guard !items.isEmpty else { return }
-        items.swapAt(0, items.count - 1)
-        items.removeLast()
+        guard !ends.isEmpty else { return }
+        swapAt(0, ends.count - 1)
+        ends.removeLast()
+        slots.removeLast()
         var i = 0
         while true {
             let l = 2 * i + 1, r = l + 1
             var smallest = i
-            if l < items.count, items[l].end < items[smallest].end { smallest = l }
-            if r < items.count, items[r].end < items[smallest].end { smallest = r }
+            if l < ends.count, ends[l] < ends[smallest] { smallest = l }
+            if r < ends.count, ends[r] < ends[smallest] { smallest = r }
             if smallest == i { return }
-            items.swapAt(i, smallest)
+            swapAt(i, smallest)
             i = smallest
         }
+    }
+
+    private mutating func swapAt(_ i: Int, _ j: Int) {
+        ends.swapAt(i, j)
+        slots.swapAt(i, j)
     }
 }
