@@ -71,8 +71,11 @@ import Testing
                 .replacingOccurrences(of: "limits: {", with: "limits: {consumer_buffer: \(limits.buffer), "
                     + "max_batch: \(limits.batch), max_in_flight: \(limits.inFlight), max_record_bytes: 8192, ")
             try write(text, to: dir + "/t.yaml")
-            let (topology, _) = try TopologyLoader.load(file: dir + "/t.yaml")
+            var (topology, _) = try TopologyLoader.load(file: dir + "/t.yaml")
             #expect(topology.limits.maxInFlight == limits.inFlight)
+            // One event per repartition record, so each raw record makes one produced record and
+            // the producer's five always fill (a batch of ten in frames of 64 makes one or two).
+            topology.topics.repartition.frameEvents = 1
 
             // One record over limits.max_record_bytes among them: dead-lettered and counted.
             let line = try #require(try eksDenials(0..<1, id: "bp").first)
@@ -106,8 +109,12 @@ import Testing
         try await withBroker { broker in
             let count = 300
             let limits: Limits = (buffer: 20, batch: 10, inFlight: 3)
-            let (topic, _, topology, rules) = try await ReloadTests.setUp(broker, limits:
+            var (topic, _, topology, rules) = try await ReloadTests.setUp(broker, limits:
                 "consumer_buffer: \(limits.buffer), max_batch: \(limits.batch), max_in_flight: \(limits.inFlight), ")
+            // One event per repartition record: 300 records, more than the consumer buffer holds
+            // (in frames of 64 the backlog is 5 records, which never fill it: detect then waits
+            // for room inside its batch, bounded by max_in_flight, and need not pause).
+            topology.topics.repartition.frameEvents = 1
             // The backlog on the repartition topic first, then detect alone drains it.
             let lines = try (0..<count / 60).flatMap { try eksDenials(0..<60, id: "slow\($0)") }
             let (ingest, ingested, _) = try await Self.ingest(lines, to: topic, topology, broker)
