@@ -64,7 +64,8 @@ struct DetectProcessor: BatchProcessor {
                 notices += 1
             } else {
                 // A frame's events each to the worker of its key.
-                for item in Self.items(position, record) { slices[Self.slot(item.route, workers.count)].append(item) }
+                let count = slices.count  // one slice per worker
+                Self.forEachItem(position, record) { slices[Self.slot($0.route, count)].append($0) }
             }
         }
         if notices > 0 { shared.update { $0.records += notices; $0.gapNotices += notices } }
@@ -326,28 +327,33 @@ struct DetectProcessor: BatchProcessor {
     /// makes, so a restore under another worker count gives each entry to the worker its key's
     /// events go to.
     static func route(_ record: ConsumerRecord, _ entry: RepartitionFrame.Entry? = nil) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         if let entry {
             guard let range = entry.key, let value = record.value else { return UInt64(max(record.partition, 0)) }
-            for byte in value[range] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return hash
+            return fnv1a(value[range])
         }
         guard let key = record.key else { return UInt64(max(record.partition, 0)) }
-        for byte in key { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return fnv1a(key[...])
+    }
+
+    private static func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash
     }
 
     /// The events of a record: a frame's each (in entry order), else the record itself (one
     /// event, a notice, or a record that cannot be read — a damaged frame among them, which
-    /// then goes to the dead-letter topic whole).
-    static func items(_ position: Int, _ record: ConsumerRecord) -> [DetectWorker.Item] {
-        if let value = record.value, RepartitionFrame.isFrame(value), let entries = RepartitionFrame.entries(value) {
-            return entries.enumerated().map {
-                DetectWorker.Item(position: position, record: record, place: .init(index: $0.offset, entry: $0.element),
-                                  route: route(record, $0.element))
+    /// then goes to the dead-letter topic whole), handed to `body` one by one (a record of one
+    /// event makes no list).
+    static func forEachItem(_ position: Int, _ record: ConsumerRecord, _ body: (DetectWorker.Item) -> Void) {
+        if let value = record.value, let entries = RepartitionFrame.entries(value) {  // nil unless a frame
+            for (index, entry) in entries.enumerated() {
+                body(DetectWorker.Item(position: position, record: record, place: .init(index: index, entry: entry),
+                                       route: route(record, entry)))
             }
+        } else {
+            body(DetectWorker.Item(position: position, record: record, route: route(record)))
         }
-        return [DetectWorker.Item(position: position, record: record, route: route(record))]
     }
 
     /// The record a frame's event would have been alone (its key and version-2 value), for

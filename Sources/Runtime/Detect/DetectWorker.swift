@@ -324,7 +324,9 @@ final class DetectWorker: Sendable {
     /// `now`: the time of the batch (tests pass their own, to be past the first `idle_advance`).
     func evaluate(_ records: [(Int, ConsumerRecord)], diffing: Set<TopicPartition>,
                   now: ContinuousClock.Instant = .now) -> Evaluation {
-        evaluate(items: records.flatMap { DetectProcessor.items($0.0, $0.1) }, diffing: diffing, now: now)
+        var items: [Item] = []
+        for (position, record) in records { DetectProcessor.forEachItem(position, record) { items.append($0) } }
+        return evaluate(items: items, diffing: diffing, now: now)
     }
 
     /// Evaluates events in order (``DetectProcessor`` hands each worker the events of its keys).

@@ -65,7 +65,7 @@ struct IngestProcessor: BatchProcessor {
             // bytes, and the record's arrays are freed here rather than on the producer's thread later.
             let tracker = self.tracker, consumer = self.consumer, shared = self.shared, topic = output.record.topic
             let repartitionRecords = Self.repartitionRecords
-            let covered = output.inputs.map { tickets[$0] }
+            let ticket = tickets[output.input], more = output.moreInputs.map { tickets[$0] }
             let isDeadLetter = output.deadLetter, events = output.events
             do {
                 try await producer.enqueue(output.record) { result in
@@ -80,12 +80,13 @@ struct IngestProcessor: BatchProcessor {
                             }
                         }
                         if !isDeadLetter { repartitionRecords.increment() }
-                        for ticket in covered {
+                        if let next = tracker.acknowledge(ticket) { consumer.markDone(ticket.partition, upTo: next) }
+                        for ticket in more {
                             if let next = tracker.acknowledge(ticket) { consumer.markDone(ticket.partition, upTo: next) }
                         }
                     case .failure(let error):
                         // Not marked done: the inputs are read again after a restart.
-                        let inputs = covered.map { "\($0.partition)@\($0.offset)" }.joined(separator: ", ")
+                        let inputs = ([ticket] + more).map { "\($0.partition)@\($0.offset)" }.joined(separator: ", ")
                         shared.failDelivery(RuntimeError(code: .deliveryFailed, detail: "\(topic) for input \(inputs): \(error)"),
                                             topic: topic)
                     }

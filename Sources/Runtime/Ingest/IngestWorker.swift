@@ -87,10 +87,16 @@ final class IngestWorker: @unchecked Sendable {
     struct Output {
         var record: ProducerRecord
         var deadLetter: Bool
-        /// The inputs (indices into ``Encoded/inputs``) whose events or dead letter it carries.
-        var inputs: [Int]
+        /// The first input (index into ``Encoded/inputs``) whose events or dead letter it carries,
+        /// and for a frame the others (kept apart: a single event or dead letter, one per raw
+        /// record in the version-2 path, then allocates no list).
+        var input: Int
+        var moreInputs: [Int] = []
         /// Events it carries (0 for a dead letter).
         var events: Int
+
+        /// Every input it carries something of.
+        var inputs: [Int] { [input] + moreInputs }
     }
 
     /// Largest frame, in bytes: an event that would take a frame past it goes into a new one (an
@@ -115,7 +121,8 @@ final class IngestWorker: @unchecked Sendable {
             guard let open = frames[partition] else { return }
             frames[partition] = nil
             encoded.outputs.append(Output(record: open.frame.record(topic: repartition), deadLetter: false,
-                                          inputs: open.inputs, events: open.frame.count))
+                                          input: open.inputs[0], moreInputs: Array(open.inputs.dropFirst()),
+                                          events: open.frame.count))
         }
         // Events per log type and the stage's totals, added once per slice (not per event or
         // record: the totals' lock is shared with the other encoders and the delivery callbacks).
@@ -152,7 +159,7 @@ final class IngestWorker: @unchecked Sendable {
                         encoded.outputs.append(Output(record: RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
                                                                                       arrival: record.timestamp?.milliseconds,
                                                                                       documents: documents, topic: repartition),
-                                                      deadLetter: false, inputs: [input], events: 1))
+                                                      deadLetter: false, input: input, events: 1))
                         outputs += 1
                     } else {
                         let key = RepartitionCodec.key(for: event)
@@ -177,7 +184,7 @@ final class IngestWorker: @unchecked Sendable {
                     eventsByType[event.logType, default: 0] += 1
                 case .deadLetter(let issue):
                     encoded.outputs.append(Output(record: DeadLetterRecord.make(for: record, issue: issue, topic: deadLetter),
-                                                  deadLetter: true, inputs: [input], events: 0))
+                                                  deadLetter: true, input: input, events: 0))
                     outputs += 1
                     deadLettered += 1
                     if issue.reason == .tooLarge { oversized += 1 }

@@ -74,7 +74,7 @@ public final class RepartitionDecoder {
 
     /// Every event a repartition record carries: a frame's each, in order; else the one.
     public func decodeAll(_ record: ConsumerRecord) -> [RepartitionOutcome] {
-        if let value = record.value, RepartitionFrame.isFrame(value), let entries = RepartitionFrame.entries(value) {
+        if let value = record.value, let entries = RepartitionFrame.entries(value) {  // nil unless a frame
             return entries.map { decode(record, entry: $0) }
         }
         return [decode(record)]
