@@ -26,12 +26,28 @@ public struct CompactWriter: Sendable {
     public mutating func raw(_ b: some Collection<UInt8>) { bytes.append(contentsOf: b) }
 
     public mutating func varint(_ value: UInt64) {
+        Self.appendVarint(value, to: &bytes)
+    }
+
+    /// A varint appended to any byte array (a store packing values of its own).
+    public static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
             v >>= 7
         }
         bytes.append(UInt8(truncatingIfNeeded: v))
+    }
+
+    /// The bytes `varint(value)` writes.
+    public static func varintSize(_ value: UInt64) -> Int {
+        var size = 1
+        var v = value >> 7
+        while v > 0 {
+            size += 1
+            v >>= 7
+        }
+        return size
     }
 
     /// A signed integer, zigzag-encoded (small magnitudes take few bytes).

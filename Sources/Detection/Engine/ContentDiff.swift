@@ -211,9 +211,7 @@ struct DiffArena {
     /// Stores `bytes`; their handle (never 0), or nil when they do not fit a page or
     /// the handles are used up.
     mutating func add(_ bytes: [UInt8]) -> UInt32? {
-        var prefix = CompactWriter(capacity: 3)
-        prefix.varint(UInt64(bytes.count))
-        let size = prefix.bytes.count + bytes.count
+        let size = Self.stored(bytes.count)
         guard size <= Self.pageSize else { return nil }
         if pages.isEmpty || pages[pages.count - 1].count + size > Self.pageSize {
             guard pages.count < 0xFFFF else { return nil }
@@ -227,7 +225,7 @@ struct DiffArena {
             let room = Swift.max(pages[page].count + size, 2 * pages[page].capacity, 64)
             pages[page].reserveCapacity(Swift.min(Self.pageSize, room))
         }
-        pages[page].append(contentsOf: prefix.bytes)
+        CompactWriter.appendVarint(UInt64(bytes.count), to: &pages[page])
         pages[page].append(contentsOf: bytes)
         written += size
         return UInt32(at + 1)
@@ -244,11 +242,12 @@ struct DiffArena {
 
     /// The room `handle`'s bytes take (with their length prefix).
     func size(of handle: UInt32) -> Int {
-        read(handle) { bytes in
-            var prefix = CompactWriter(capacity: 3)
-            prefix.varint(UInt64(bytes.count))
-            return prefix.bytes.count + bytes.count
-        }
+        read(handle) { Self.stored($0.count) }
+    }
+
+    /// The room `count` bytes take: their varint length prefix and themselves.
+    private static func stored(_ count: Int) -> Int {
+        CompactWriter.varintSize(UInt64(count)) + count
     }
 
     /// `handle`'s bytes stored again in `other`; their handle there.
