@@ -207,19 +207,29 @@ public struct ProducerSettings: Sendable, CustomStringConvertible {
     public var deliveryTimeout: Duration
     /// How long records wait to fill a batch.
     public var linger: Duration
+    /// How record batches are compressed (`compression.type`); consumers decompress whatever
+    /// they fetch, so a topic's producers may differ.
+    public var compression: Compression
+
+    /// librdkafka's `compression.type` values.
+    public enum Compression: String, Sendable, CaseIterable {
+        case none, gzip, snappy, lz4, zstd
+    }
 
     public init(client: ClientSettings, maxInFlight: Int = 100_000,
-                deliveryTimeout: Duration = .seconds(120), linger: Duration = .milliseconds(5)) {
+                deliveryTimeout: Duration = .seconds(120), linger: Duration = .milliseconds(5),
+                compression: Compression = .none) {
         self.client = client
         self.maxInFlight = maxInFlight
         self.deliveryTimeout = deliveryTimeout
         self.linger = linger
+        self.compression = compression
     }
 
     public var description: String { "\(client) max.in.flight.records=\(maxInFlight)" }
 
     static let managedKeys: Set<String> = ["enable.idempotence", "partitioner", "bootstrap.servers", "client.id",
-                                           "queue.buffering.max.messages"]
+                                           "queue.buffering.max.messages", "compression.type", "compression.codec"]
 
     /// Every problem in these settings, found without connecting.
     public func validate() -> [SettingsProblem] {
@@ -242,6 +252,7 @@ public struct ProducerSettings: Sendable, CustomStringConvertible {
         let lingerMs = Double(linger.components.seconds) * 1000 + Double(linger.components.attoseconds) / 1e15
         if lingerMs < 0 { problems.append(.init(key: "linger.ms", message: "must not be negative")) }
         out.append(("linger.ms", String(lingerMs)))
+        out.append(("compression.type", compression.rawValue))
         for key in client.properties.keys.sorted() where Self.managedKeys.contains(key) {
             problems.append(.init(key: key, message: "is managed by Vigil; use the typed setting"))
         }

@@ -87,6 +87,11 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "GeoIP database for located scanner addresses (default: the topology's).")
     var geoip: String?
 
+    @Option(help: ArgumentHelp("How the raw records are compressed (none, gzip, snappy, lz4, zstd): the shippers' "
+                               + "choice, not the topology's (kafka.compression is Vigil's own producers').",
+                               valueName: "codec"))
+    var compression: ProducerSettings.Compression = .none
+
     enum Preset: String, ExpressibleByArgument, CaseIterable { case demo }
 
     func run() async throws {
@@ -295,7 +300,8 @@ struct LoadgenCommand: AsyncParsableCommand {
     private func produce(_ configuration: TrafficConfiguration, topology: Topology, topics: [Cloud: String],
                          summary: inout LoadgenSummary) async throws {
         let logger = Console.logger("vigil.loadgen", level: .warning)
-        let settings = topology.producerSettings()
+        var settings = topology.producerSettings()
+        settings.compression = compression
         let producer: KafkaProducer
         do {
             producer = try KafkaProducer(settings: settings, logger: logger)
@@ -380,3 +386,5 @@ struct LoadgenSummary {
         return formatter.string(from: Date(timeIntervalSince1970: Double(micros) / 1e6))
     }
 }
+
+extension ProducerSettings.Compression: ExpressibleByArgument {}

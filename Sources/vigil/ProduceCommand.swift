@@ -27,12 +27,15 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(name: .customLong("property"), help: "A librdkafka property KEY=VALUE (repeatable).")
     var properties: [String] = []
 
+    @Option(help: ArgumentHelp("How record batches are compressed (none, gzip, snappy, lz4, zstd).", valueName: "codec"))
+    var compression: ProducerSettings.Compression = .none
+
     @Argument(help: "JSON-lines files; - reads stdin.")
     var files: [String] = ["-"]
 
     func run() async throws {
         let logger = Console.logger("vigil.produce", level: .warning)
-        let settings = ProducerSettings(client: try Self.client(bootstrap, properties))
+        let settings = ProducerSettings(client: try Self.client(bootstrap, properties), compression: compression)
         let producer: KafkaProducer
         do {
             producer = try KafkaProducer(settings: settings, logger: logger)

@@ -59,11 +59,14 @@ import Testing
         #expect(consumer.bufferCapacity == 10_000 && consumer.maxBatchSize == 1_000)
         #expect(t.producerSettings().maxInFlight == 100_000)
         #expect(t.producerSettings().linger == .milliseconds(5))
+        // Vigil's producers compress (lz4 in the file and when unset); loadgen's raw records are the shippers'.
+        #expect(t.producerSettings().compression == .lz4)
         // Tansu, the demo broker, holds every fetch this long (KafkaIO README); unset: 100 ms.
         #expect(consumer.fetchWait == .milliseconds(10))
         let dir = try temporaryDirectory()
         try write(testTopology("127.0.0.1:9092", name: "t", sources: ["{topic: eks-audit, format: eks}"]), to: dir + "/t.yaml")
         #expect(try TopologyLoader.load(file: dir + "/t.yaml").0.consumerSettings(group: "g").fetchWait == .milliseconds(100))
+        #expect(try TopologyLoader.load(file: dir + "/t.yaml").0.producerSettings().compression == .lz4)
         let changelog = try #require(t.outputTopics.first { $0.name == "vigil.state.changelog" })
         #expect(changelog.configs["cleanup.policy"] == "compact" && changelog.partitions == 4)
         let tor = try #require(t.enrichment.tor).listConfiguration
@@ -91,6 +94,7 @@ import Testing
               bootstrap: 127.0.0.1:9092
               session_timeout: 10 seconds
               colour: blue
+              compression: brotli
               properties:
                 enable.auto.offset.store: "true"
             sources:
@@ -121,21 +125,22 @@ import Testing
         let expected = [
             "topology:3:20",   // session_timeout
             "topology:4:3",    // unknown key colour
-            "topology:9:13",   // unknown format
-            "topology:10:12",  // duplicate topic
-            "topology:17:56",  // partitions 0
-            "topology:17:73",  // frame_events 0
-            "topology:18:18",  // topic name
-            "topology:22:11",  // workers.ingest
-            "topology:24:18",  // max_in_flight
-            "topology:26:11",  // listen address
+            "topology:5:16",   // compression brotli
+            "topology:10:13",  // unknown format
+            "topology:11:12",  // duplicate topic
+            "topology:18:56",  // partitions 0
+            "topology:18:73",  // frame_events 0
+            "topology:19:18",  // topic name
+            "topology:23:11",  // workers.ingest
+            "topology:25:18",  // max_in_flight
+            "topology:27:11",  // listen address
         ]
         for position in expected {
             #expect(found.contains(position), "missing \(position) in \(found)\n\(outcome.problems.map(\.message).joined(separator: "\n"))")
         }
         // Every message names the file and position and shows the line with a caret.
-        let partitions = try #require(outcome.problems.first { $0.line == 17 })
-        #expect(partitions.message.hasPrefix("\(file):17:56: topics.repartition.partitions must be in 1...10000"))
+        let partitions = try #require(outcome.problems.first { $0.line == 18 })
+        #expect(partitions.message.hasPrefix("\(file):18:56: topics.repartition.partitions must be in 1...10000"))
         #expect(partitions.message.contains("\n  repartition: {name: vigil.events.by-key, partitions: 0, frame_events: 0}\n"))
         #expect(partitions.message.hasSuffix("^"))
         #expect(outcome.topology == nil)
@@ -153,6 +158,7 @@ import Testing
               properties:
                 enable.auto.offset.store: "true"
                 no.such.property: x
+                compression.type: zstd
               fetch_wait: 10m
             sources:
               - {topic: eks-audit, format: eks}
@@ -175,9 +181,10 @@ import Testing
         #expect(has(4, "max.poll.interval.ms"), "\(messages)")
         #expect(has(6, "enable.auto.offset.store"), "\(messages)")
         #expect(has(7, "no.such.property"), "\(messages)")
-        #expect(has(8, "fetch.wait.max.ms"), "\(messages)")
-        #expect(has(12, "enrichment.geoip.path"), "\(messages)")
-        #expect(has(13, "no such file"), "\(messages)")
+        #expect(has(8, "compression.type"), "\(messages)")   // managed: kafka.compression
+        #expect(has(9, "fetch.wait.max.ms"), "\(messages)")
+        #expect(has(13, "enrichment.geoip.path"), "\(messages)")
+        #expect(has(14, "no such file"), "\(messages)")
         #expect(outcome.problems.contains { $0.file.hasSuffix("rules/broken.yaml") && $0.line == 5 }, "\(messages)")
         #expect(throws: RuntimeError.self) { try TopologyLoader.load(file: file) }
     }

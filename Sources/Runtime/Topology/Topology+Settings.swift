@@ -21,7 +21,7 @@ extension Topology {
     /// The producer every stage writes with (idempotent, bounded in flight).
     public func producerSettings() -> ProducerSettings {
         ProducerSettings(client: clientSettings, maxInFlight: limits.maxInFlight,
-                         deliveryTimeout: kafka.deliveryTimeout, linger: kafka.linger)
+                         deliveryTimeout: kafka.deliveryTimeout, linger: kafka.linger, compression: kafka.compression)
     }
 
     /// Decoder options for one source topic.

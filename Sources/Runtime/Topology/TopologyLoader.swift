@@ -138,7 +138,7 @@ struct TopologyBuilder {
         kafkaNode = node
         let keys = ["bootstrap", "client_id", "groups", "auto_offset_reset", "session_timeout", "max_poll_interval",
                     "heartbeat_interval", "commit_interval", "delivery_timeout", "linger", "fetch_wait", "statistics_interval",
-                    "properties"]
+                    "compression", "properties"]
         guard let m = r.mapping(node, "kafka", allowed: keys, required: ["bootstrap"]) else { return nil }
         var k = Topology.KafkaSection(bootstrapServers: [])
         if let n = m["bootstrap"]?.value {
@@ -184,6 +184,15 @@ struct TopologyBuilder {
         k.linger = duration("linger", "linger.ms", allowZero: true) ?? k.linger
         k.fetchWait = duration("fetch_wait", "fetch.wait.max.ms") ?? k.fetchWait
         k.statisticsInterval = duration("statistics_interval", "statistics.interval.ms") ?? k.statisticsInterval
+        if let n = m["compression"]?.value, let v = r.string(n, "kafka.compression", allowEmpty: false) {
+            kafkaNodes["compression.type"] = n
+            if let c = ProducerSettings.Compression(rawValue: v) {
+                k.compression = c
+            } else {
+                let all = ProducerSettings.Compression.allCases.map(\.rawValue).joined(separator: ", ")
+                r.problem(at: n, "kafka.compression must be one of \(all)")
+            }
+        }
         if let n = m["properties"]?.value {
             if case .mapping(let props) = n {
                 for (key, value) in props {
