@@ -119,7 +119,10 @@ import FoundationNetworking
             var samples: [Sample] = []
             let counted = await eventually(timeout: .seconds(60)) {
                 samples = Self.parse(await Self.get(http, "/metrics")?.body ?? "")
+                // Rule matches are sampled from the engines' totals every few seconds (DetectMetrics),
+                // not counted per event: wait for them too (under load the sample came after the alert).
                 return Self.value(samples, "vigil_alerts_total", ["rule": "Amazon.EKS.Audit.Multiple403"]) == 1
+                    && Self.value(samples, "vigil_rule_matches_total", ["rule": "Amazon.EKS.Audit.Multiple403"]) == 12
                     && Self.value(samples, "vigil_consumer_lag", ["group": "\(name)-ingest"]) != nil
                     && (Self.value(samples, "vigil_commits_total", ["group": "\(name)-detect", "outcome": "ok"]) ?? 0) >= 1
                     && (Self.value(samples, "vigil_commits_total", ["group": "\(name)-ingest", "outcome": "ok"]) ?? 0) >= 1
