@@ -21,8 +21,9 @@ struct BenchCommand: AsyncParsableCommand {
             thread's CPU time (other processes on the machine do not count), best of --runs. \
             Stages: decode; + enrich; + detect (the goal: >= 250k events/s per core); and the \
             runtime's path, which also encodes each event as a repartition record and rebuilds it \
-            as the detect stage does (the compact version-2 record; and, for comparison, the \
-            version-1 record, whose JSON value is decoded a second time).
+            as the detect stage does (the compact version-2 record, one per event; the same in \
+            frames of the topology's frame_events, as Vigil runs by default; and, for comparison, \
+            the version-1 record, whose JSON value is decoded a second time).
             """)
 
     @Option(help: "Topology file: decoders, GeoIP, Tor list, rules, limits.")
@@ -172,6 +173,40 @@ struct BenchCommand: AsyncParsableCommand {
                     RepartitionCodec.encode(event, enrichment: enrichment, origin: origin,
                                             documents: DocumentPolicy.carries(carried, event.logType), topic: topic)
                 }
+            }
+            let frameEvents = max(2, top.topics.repartition.frameEvents)
+            measure("  the same in frames (\(frameEvents) events per record)") {
+                // As ingest frames a batch's events for one partition and detect splits them
+                // (one partition here: the frames hold the events in their order).
+                var engine = DetectionEngine(rules: rules, settings: settings)
+                var alerts = 0
+                var offset: Int64 = 0
+                var frame = RepartitionFrame(partition: 0)
+                func flush() {
+                    guard frame.count > 0 else { return }
+                    let out = frame.record(topic: topic)
+                    frame = RepartitionFrame(partition: 0)
+                    offset += 1
+                    let consumed = ConsumerRecord(topic: out.topic, partition: 0, offset: offset, key: nil,
+                                                  value: out.value, headers: out.headers,
+                                                  timestamp: out.timestampMilliseconds.map { .init(kind: .createTime, milliseconds: $0) })
+                    for entry in out.value.flatMap(RepartitionFrame.entries) ?? [] {
+                        guard let e = repartition.decode(consumed, entry: entry).event else { continue }
+                        alerts += engine.process(e.event, enrichment: e.enrichment,
+                                                 origin: .kafka(topic: topic, partition: 0, offset: offset)).count
+                    }
+                }
+                var input: Int64 = 0
+                let n = pass { event, record, index in
+                    input += 1
+                    let origin = RawOrigin(topic: record.topic, partition: 0, offset: input, index: index < 0 ? nil : index)
+                    frame.append(event, enrichment: enrich(event), origin: origin, arrival: nil,
+                                 documents: DocumentPolicy.carries(carried, event.logType))
+                    if frame.count >= frameEvents { flush() }
+                }
+                flush()
+                alerts += engine.finish().count
+                return (n, alerts)
             }
             measure("  the same with version-1 records (JSON + headers)") {
                 runtimePath { event, enrichment, origin in
