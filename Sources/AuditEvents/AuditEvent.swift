@@ -211,8 +211,14 @@ public struct AuditEvent: Sendable, Hashable {
     @inlinable public var sourceIP: String? { box.fields.sourceIPs.first }
 
     public init(logType: LogType, raw: RawJSON = RawJSON([UInt8]())) {
+        self.init(logType: logType, raw: raw, parts: noParts)
+    }
+
+    /// A new event with `parts` (``noParts``, which the decoder holds to spare the global's
+    /// lazy-initialization check per event).
+    init(logType: LogType, raw: RawJSON, parts: Shared<EventParts>) {
         box = Box(Fields(
-            logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, parts: noParts,
+            logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, parts: parts,
             sourceIPs: [], auditID: nil, requestURI: nil, objectName: nil, process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
     }
 

@@ -69,7 +69,7 @@ extension AuditRecordDecoder {
 
     /// One diagnostic record, whose own JSON is at `source`.
     func decodeAzureRecord(_ record: JSONNode, source: RecordSource, position: Int?) -> DecodeOutcome {
-        record.pick(Self.recordTree) { f in
+        record.pick(statics.recordTree) { f in
             let fields = AzureRecordFields(
                 category: f[RecordKey.category], log: f[RecordKey.log], resourceId: f[RecordKey.resourceId],
                 pSourceLabel: f[RecordKey.pSourceLabel], time: f[RecordKey.time])

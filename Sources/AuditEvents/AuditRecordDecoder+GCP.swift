@@ -71,20 +71,12 @@ extension AuditRecordDecoder {
         let isKubernetes = f[EntryKey.serviceName]?.stringEquals("k8s.io") == true
         event.isKubernetes = isKubernetes
         // All shared parts in one lookup when this combination was seen
-        // before (its members are the key), else part by part.
+        // before (its members are the key), else part by part; the entry is
+        // requested from memory first and looked up after the entry's own
+        // fields are read (the table is too large for the nearest caches).
         let parts = self.parts
-        let all = !parts.enabled ? entryParts(f, isKubernetes, &w) : parts.entries.part(
-            Self.hasPlainEntryContainers(f) ? parts.keys(f, Self.entryPartsSpec).all : PartKey.unusable, &w) {
-                entryParts(f, isKubernetes, &$0)
-            }.value
-        event.parts = all.parts
-        event.requestURI = all.uri
-        event.objectName = all.name
-        w.formUnion(all.parts.value.derivedWarnings)
-        let ips = callerIPs(f, &w)
-        event.sourceIPs = ips.ips
-        w.formUnion(ips.warnings)
-
+        let lookup = parts.entries.prefetch(
+            Self.hasPlainEntryContainers(f) ? parts.keys(f, statics.entryPartsSpec).all : PartKey.unusable)
         event.auditID = FieldReader.inlineText(f[EntryKey.operationID], &w)
             ?? FieldReader.inlineText(f[EntryKey.insertId], &w)
         event.cluster = FieldReader.string(f[EntryKey.clusterName], &w, strings)
@@ -94,23 +86,34 @@ extension AuditRecordDecoder {
             ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
             ?? FieldReader.time(f[EntryKey.pEventTime], &w)
         if event.time != nil { w.remove(.invalidTime) }
+        let all = !parts.enabled ? entryParts(f, isKubernetes, &w) : parts.entries.part(lookup, &w) {
+            entryParts(f, isKubernetes, &$0)
+        }.value
+        event.parts = all.parts
+        event.requestURI = all.uri
+        event.objectName = all.name
+        w.formUnion(all.parts.value.derivedWarnings)
+        let ips = callerIPs(f, &w)
+        event.sourceIPs = ips.ips
+        w.formUnion(ips.warnings)
         event.warnings = w
     }
 
     /// True when `requestMetadata`, `status` and `labels` are each an
     /// object, null or absent (no warning to give for them).
     private static func hasPlainEntryContainers(_ f: PickedFields) -> Bool {
-        for key in [EntryKey.requestMetadata, .status, .labels] {
-            if let node = f[key], node.kind != .object, node.kind != .null { return false }
+        func plain(_ key: EntryKey) -> Bool {
+            guard let node = f[key] else { return true }
+            return node.kind == .object || node.kind == .null
         }
-        return true
+        return plain(.requestMetadata) && plain(.status) && plain(.labels)
     }
 
     /// An entry's shared parts, each through its own part cache, with its URI and object name.
     private func entryParts(_ f: PickedFields, _ isKubernetes: Bool, _ w: inout DecodeWarnings) -> GKEEntry {
         let strings = self.strings
         let parts = self.parts
-        var made = noParts.value
+        var made = statics.noParts.value
         var userKey = parts.key()
         userKey.string(f[EntryKey.principalEmail])
         made.user = parts.users.part(
@@ -199,14 +202,12 @@ extension AuditRecordDecoder {
         return parts.lists.value(key, &w) { w in
             var list: [String] = []
             if let bytes = caller?.stringBytes {
-                list = withUnsafePointer(to: bytes) { one in
-                    strings.list(UnsafeBufferPointer(start: one, count: 1))
-                } ?? [String(decoding: bytes, as: UTF8.self)]
+                list = [strings.string(bytes)]
             } else if let ip = FieldReader.string(caller, &w) {
                 list = [ip]
             }
             var warnings = DecodeWarnings()
-            FieldReader.sourceIPWarnings(list, &warnings, strings)
+            FieldReader.sourceIPWarnings(list, &warnings)
             return SourceIPList(ips: list, warnings: warnings)
         }
     }

@@ -59,7 +59,7 @@ extension AuditRecordDecoder {
 
     /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1) in one walk.
     func mapKubernetesEvent(_ e: JSONNode, into event: inout AuditEvent) {
-        e.pick(Self.eventTree) { f in mapKubernetesFields(f, into: &event) }
+        e.pick(statics.eventTree) { f in mapKubernetesFields(f, into: &event) }
     }
 
     /// Reads the fields of an `audit.k8s.io` Event from its picked members
@@ -73,27 +73,34 @@ extension AuditRecordDecoder {
     private func mapKubernetesFields(_ f: PickedFields, into event: inout AuditEvent.Fields) {
         var w = event.warnings
         let strings = self.strings
+        let parts = self.parts
+        // The two part-cache entries this event looks up are requested from
+        // memory first, and looked up after the event's own fields are read
+        // (their tables are too large to stay in the CPU's nearest caches).
+        // The source IPs are keyed apart (the same user, object and request
+        // come from many addresses); the parts that repeat across events are
+        // keyed together: their keys are written once, one after another, and
+        // together they are the combined key. (The source IPs' key, in the
+        // other region of the scratch buffer, stays intact: the parts'
+        // lookups below write no key.)
+        let ipLookup = parts.lists.prefetch(parts.key(f, statics.sourceIPsSpec))
+        let keys = parts.keys(f, statics.eventPartsSpec)
+        let allLookup = parts.events.prefetch(Self.hasPlainContainers(f) ? keys.all : PartKey.unusable)
+
         event.auditID = FieldReader.inlineText(f[EventKey.auditID], &w)
         event.requestURI = FieldReader.string(f[EventKey.requestURI], &w, strings)
         event.objectName = FieldReader.string(f[EventKey.name], &w, strings)
 
-        // The parts that repeat across events come from the part caches: all
-        // of them in one lookup when this combination was seen before, else
-        // one lookup per part, and field by field (with its warning) for a
-        // member of an unexpected type. The parts' keys are written once:
-        // together they are the combined key.
-        let parts = self.parts
-        let keys = parts.keys(f, Self.eventPartsSpec)
-        let all = !parts.enabled ? Shared(eventParts(f, keys, &w)) : parts.events.part(
-            Self.hasPlainContainers(f) ? keys.all : PartKey.unusable, &w) { eventParts(f, keys, &$0) }
+        // The parts from the part caches: all of them in one lookup when this
+        // combination was seen before, else one lookup per part, and field by
+        // field (with its warning) for a member of an unexpected type.
+        let all = !parts.enabled ? Shared(eventParts(f, keys, &w)) : parts.events.part(allLookup, &w) {
+            eventParts(f, keys, &$0)
+        }
         event.parts = all
         w.formUnion(all.value.derivedWarnings)
-        // The source IPs apart: the same user, object and request come from many addresses.
-        let ips = parts.lists.value(parts.key(f, Self.sourceIPsSpec), &w) { w in
-            let list = FieldReader.strings(f[EventKey.sourceIPs], &w, strings)
-            var warnings = DecodeWarnings()
-            FieldReader.sourceIPWarnings(list, &warnings, strings)
-            return SourceIPList(ips: list, warnings: warnings)
+        let ips = parts.lists.value(ipLookup, &w) { w in
+            FieldReader.sourceIPList(f[EventKey.sourceIPs], &w, strings)
         }
         event.sourceIPs = ips.ips
         w.formUnion(ips.warnings)
@@ -111,17 +118,18 @@ extension AuditRecordDecoder {
     /// True when `user`, `objectRef`, `responseStatus` and `annotations` are
     /// each an object, null or absent (no warning to give for them).
     private static func hasPlainContainers(_ f: PickedFields) -> Bool {
-        for key in [EventKey.user, .objectRef, .responseStatus, .annotations] {
-            if let node = f[key], node.kind != .object, node.kind != .null { return false }
+        func plain(_ key: EventKey) -> Bool {
+            guard let node = f[key] else { return true }
+            return node.kind == .object || node.kind == .null
         }
-        return true
+        return plain(.user) && plain(.objectRef) && plain(.responseStatus) && plain(.annotations)
     }
 
     /// The parts one by one, through their part caches (`keys`: the keys of
     /// ``eventPartsSpec``'s parts).
     private func eventParts(_ f: PickedFields, _ keys: PartKeys, _ w: inout DecodeWarnings) -> EventParts {
         let parts = self.parts
-        var out = noParts.value
+        var out = statics.noParts.value
         out.request = parts.requests.part(keys[0], &w) { requestPart(f, &$0) }
         if FieldReader.object(f[EventKey.user], &w) != nil {
             out.user = parts.users.part(keys[1], &w) { userPart(f, &$0) }

@@ -54,12 +54,12 @@ extension AuditRecordDecoder {
     }()
 
     func decodeProcessEvent(_ doc: JSONNode, raw: [UInt8]) -> DecodeOutcome {
-        doc.pick(Self.ecsTree, pickScratch) { f in decodeProcessEvent(doc, f, raw: raw) }
+        doc.pick(statics.ecsTree, pickScratch) { f in decodeProcessEvent(doc, f, raw: raw) }
     }
 
-    /// The value of `path`: its first spelling present (``ecsVariants``).
-    private static func ecsValue(_ f: PickedFields, _ path: ECSPath) -> JSONNode? {
-        let v = ecsVariants[path.rawValue]
+    /// The value of `path`: its first spelling present (`variants`: ``ecsVariants``).
+    private static func ecsValue(_ f: PickedFields, _ path: ECSPath, _ variants: [(Int, Int, Int, Int)]) -> JSONNode? {
+        let v = variants[path.rawValue]
         func probe(_ i: Int) -> JSONNode? {
             i >= 0 && i < f.found.count && f.found[i] != 0 ? JSONNode(value: f.values[i]) : nil
         }
@@ -71,7 +71,8 @@ extension AuditRecordDecoder {
         var w = event.warnings
         var p = ProcessDetails()
         let strings = self.strings
-        func at(_ path: ECSPath) -> JSONNode? { Self.ecsValue(f, path) }
+        let variants = statics.ecsVariants
+        func at(_ path: ECSPath) -> JSONNode? { Self.ecsValue(f, path, variants) }
         // Through the string cache: names, images, container and pod ids repeat across events.
         func string(_ node: JSONNode?) -> String? { FieldReader.string(node, &w, strings) }
 
@@ -100,7 +101,7 @@ extension AuditRecordDecoder {
         key.string(processUser)
         key.string(at(.podNamespace))
         let shared = parts.processParts.part(key, &w) { w in
-            var made = noParts.value
+            var made = statics.noParts.value
             made.user = Shared(UserInfo(
                 name: FieldReader.string(user, &w, strings) ?? FieldReader.string(processUser, &w, strings)))
             var object = ObjectReference()

@@ -25,6 +25,24 @@ public final class AuditRecordDecoder: AuditDecoder {
     /// all name the same cluster).
     var lastResourceID: [UInt8] = []
     var lastAKSCluster: String?
+    /// The trees, specs and empty parts read for every record.
+    let statics = Statics()
+
+    /// The pick trees and part specs the decoder reads for every record, and
+    /// the empty parts every event starts from, held by the decoder: a
+    /// `static let` (or a global) is read through its lazy initializer's
+    /// check (`swift_once`, a call) each time, a stored copy with one load.
+    struct Statics {
+        let autoTree = AuditRecordDecoder.autoTree
+        let eventTree = AuditRecordDecoder.eventTree
+        let recordTree = AuditRecordDecoder.recordTree
+        let ecsTree = AuditRecordDecoder.ecsTree
+        let ecsVariants = AuditRecordDecoder.ecsVariants
+        let eventPartsSpec = AuditRecordDecoder.eventPartsSpec
+        let sourceIPsSpec = AuditRecordDecoder.sourceIPsSpec
+        let entryPartsSpec = AuditRecordDecoder.entryPartsSpec
+        let noParts = AuditEvents.noParts
+    }
 
     public init(format: SourceFormat = .auto, options: DecoderOptions = DecoderOptions()) throws(AuditEventsError) {
         guard options.maxRecordBytes > 0, options.maxDepth > 1 else {
@@ -81,7 +99,7 @@ public final class AuditRecordDecoder: AuditDecoder {
             // One walk over the record's members (and those of the objects
             // an audit Event or a Cloud Audit Log entry nests) serves
             // detection and the event's fields.
-            root.pick(Self.autoTree, pickScratch) { f in
+            root.pick(statics.autoTree, pickScratch) { f in
                 let detected: Shape
                 switch format {
                 case .eks: detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.eksAudit)
@@ -200,7 +218,7 @@ public final class AuditRecordDecoder: AuditDecoder {
     }
 
     func makeEvent(_ logType: LogType, raw: @autoclosure () -> [UInt8]) -> AuditEvent {
-        AuditEvent(logType: logType, raw: options.keepRaw ? RawJSON(raw()) : RawJSON([UInt8]()))
+        AuditEvent(logType: logType, raw: options.keepRaw ? RawJSON(raw()) : RawJSON([UInt8]()), parts: statics.noParts)
     }
 
     /// Extracted paths, and the warnings every event shares.

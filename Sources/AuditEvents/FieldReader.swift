@@ -97,12 +97,16 @@ enum FieldReader {
         return nil
     }
 
-    /// An array of strings; a lone string becomes a one-element list.
-    static func strings(_ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil) -> [String] {
+    /// An array of strings; a lone string becomes a one-element list. `wholeLists`: look the
+    /// list up whole in `cache` first (lists that repeat, such as groups); its elements go
+    /// through `cache` either way.
+    static func strings(
+        _ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil, wholeLists: Bool = true
+    ) -> [String] {
         guard let node else { return [] }
         switch node.kind {
         case .array:
-            if let cache, let cached = cachedList(node, cache) { return cached }
+            if wholeLists, let cache, let cached = cachedList(node, cache) { return cached }
             var out: [String] = []
             out.reserveCapacity(4)
             node.forEachElement { element in
@@ -217,17 +221,25 @@ enum FieldReader {
     }
 
     /// The warnings a list of source IPs gives (none, or missing, or
-    /// invalid); `cache` remembers lists it handed out that were already
-    /// found valid.
-    static func sourceIPWarnings(_ ips: [String], _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil) {
+    /// invalid). Decided once per distinct list: the decoder's list cache
+    /// keeps a list with its warnings (``SourceIPList``).
+    static func sourceIPWarnings(_ ips: [String], _ warnings: inout DecodeWarnings) {
         if ips.isEmpty {
             warnings.insert(.missingSourceIP)
-        } else if cache?.isKnownValid(ips) == true {
-            return
         } else if !ips.allSatisfy(isIPAddress) {
             warnings.insert(.invalidSourceIP)
-        } else {
-            cache?.rememberValid(ips)
         }
+    }
+
+    /// A source-IP list the decoder's list cache does not hold, and its warnings. Its strings
+    /// come from `strings` one by one (an address repeats in other lists), not as a whole list
+    /// from its list slots: a list missing from the list cache is new, and storing it in a
+    /// second cache (and its validity in a third) cost a write and the release of an older
+    /// list in each.
+    static func sourceIPList(_ node: JSONNode?, _ w: inout DecodeWarnings, _ strings: StringCache) -> SourceIPList {
+        let list = FieldReader.strings(node, &w, strings, wholeLists: false)
+        var warnings = DecodeWarnings()
+        sourceIPWarnings(list, &warnings)
+        return SourceIPList(ips: list, warnings: warnings)
     }
 }

@@ -224,13 +224,46 @@ final class KeyedCache<Stored> {
     /// `make()`'s (remembered). Field by field with `slow` when `key` is unusable.
     @inline(__always)
     func value(_ key: PartKey, make: () -> Stored, slow: () -> Stored) -> Stored {
-        guard key.usable else { return slow() }
+        value(Lookup(key: key, hash: key.usable && mask >= 0 ? Self.hash(key) : 0), make: make, slow: slow)
+    }
+
+    /// A key and its hash, its entry requested from memory by ``prefetch(_:)``.
+    struct Lookup {
+        let key: PartKey
+        let hash: UInt64
+    }
+
+    @inline(__always)
+    private static func hash(_ key: PartKey) -> UInt64 {
+        StringCache.hash(key.bytes, seed: 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// `key` hashed, with its entry requested from memory: a lookup of a
+    /// table this size often waits on the entry, so a caller with other work
+    /// to do starts it first and looks the value up later.
+    /// The key's bytes must stay as they are until then.
+    @inline(__always)
+    func prefetch(_ key: PartKey) -> Lookup {
+        guard key.usable, mask >= 0 else { return Lookup(key: key, hash: 0) }
+        let h = Self.hash(key)
+        vj_prefetch(entries + (Int(truncatingIfNeeded: h) & mask))
+        return Lookup(key: key, hash: h)
+    }
+
+    /// ``value(_:_:_:)`` for a prefetched key.
+    @inline(__always)
+    func value(_ lookup: Lookup, _ w: inout DecodeWarnings, _ build: (inout DecodeWarnings) -> Stored) -> Stored {
+        value(lookup, make: { quiet(build) }, slow: { build(&w) })
+    }
+
+    @inline(__always)
+    private func value(_ lookup: Lookup, make: () -> Stored, slow: () -> Stored) -> Stored {
+        guard lookup.key.usable else { return slow() }
         guard mask >= 0 else { return make() }
-        let bytes = key.bytes
-        let h = StringCache.hash(bytes, seed: 0x9E37_79B9_7F4A_7C15)
-        if let value = cached(bytes, hash: h) { return value }
+        let bytes = lookup.key.bytes
+        if let value = cached(bytes, hash: lookup.hash) { return value }
         let made = make()
-        remember(made, bytes, hash: h)
+        remember(made, bytes, hash: lookup.hash)
         return made
     }
 
@@ -276,6 +309,13 @@ extension KeyedCache {
     func part<Value>(_ key: PartKey, _ w: inout DecodeWarnings, _ build: (inout DecodeWarnings) -> Value) -> Stored
     where Stored == Shared<Value> {
         value(key, make: { Shared(quiet(build)) }, slow: { Shared(build(&w)) })
+    }
+
+    /// ``part(_:_:_:)`` for a prefetched key.
+    @inline(__always)
+    func part<Value>(_ lookup: Lookup, _ w: inout DecodeWarnings, _ build: (inout DecodeWarnings) -> Value) -> Stored
+    where Stored == Shared<Value> {
+        value(lookup, make: { Shared(quiet(build)) }, slow: { Shared(build(&w)) })
     }
 
     /// The shared part these bytes made (``value(_:make:)``).

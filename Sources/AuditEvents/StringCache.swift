@@ -20,13 +20,10 @@ final class StringCache {
     }
     private let entries: UnsafeMutablePointer<Entry>
     private let mask: Int
-    // Whole lists (groups, source IPs), keyed by the hash of their elements.
+    // Whole lists (groups, process arguments), keyed by the hash of their elements.
     private let listHashes: UnsafeMutablePointer<UInt64>
     private let lists: UnsafeMutablePointer<[String]>
     private let listMask: Int
-    // Source IP lists already found valid, by storage identity (see isKnownValid).
-    private let validLists: UnsafeMutablePointer<[String]>
-    private let validCount: Int
     /// A string of at most 15 bytes keyed by its bytes as two words and a
     /// length tag (never 0, so an empty entry never matches).
     struct SmallEntry {
@@ -47,8 +44,6 @@ final class StringCache {
         listHashes = table(listCount, 0)
         lists = table(listCount, [])
         listMask = listCount - 1
-        validCount = count > 0 ? 64 : 0
-        validLists = table(validCount, [])
         let smallCount = count > 0 ? max(count / 8, 16) : 0
         smallEntries = table(smallCount, SmallEntry(w0: 0, w1: 0, tag: 0, string: ""))
         smallMask = smallCount - 1
@@ -62,28 +57,7 @@ final class StringCache {
         free(entries, mask + 1)
         free(listHashes, listMask + 1)
         free(lists, listMask + 1)
-        free(validLists, validCount)
         free(smallEntries, smallMask + 1)
-    }
-
-    private static func storage(_ list: [String]) -> UInt {
-        list.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-    }
-
-    /// True when `list` is (shares storage with) a list remembered by
-    /// ``rememberValid(_:)``. Sound because a remembered list keeps its
-    /// storage alive (no other array can get that address) and arrays are
-    /// copy-on-write (nobody can change the elements of shared storage).
-    func isKnownValid(_ list: [String]) -> Bool {
-        guard validCount > 0, !list.isEmpty else { return false }
-        let address = Self.storage(list)
-        let slot = Int((address >> 4) & 63)
-        return Self.storage(validLists[slot]) == address && validLists[slot].count == list.count
-    }
-
-    func rememberValid(_ list: [String]) {
-        guard validCount > 0, !list.isEmpty else { return }
-        validLists[Int((Self.storage(list) >> 4) & 63)] = list
     }
 
     /// A hash of `bytes` (`vj_hash_bytes`), seeded with `seed`.

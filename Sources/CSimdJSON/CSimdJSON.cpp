@@ -497,6 +497,23 @@ struct key_writer {
         count += 5 + payload_length;
         return true;
     }
+    // A string of a document's string buffer (tag, length, bytes): one of up
+    // to 32 bytes is copied as two fixed 16-byte moves instead of a memcpy
+    // call. Reading up to 32 bytes from its start stays inside the buffer
+    // (each string ends with a NUL and the buffer keeps SIMDJSON_PADDING
+    // bytes past the longest content), and the writes past the string's end
+    // stay inside out (checked) and are overwritten by the next member or
+    // lie past the key's length.
+    bool put_string(uint8_t tag, const char *data, uint32_t length) {
+        if (length > 32 || capacity - count < size_t(5 + 32)) { return put(tag, length, data, length); }
+        uint8_t *o = out + count;
+        o[0] = tag;
+        std::memcpy(o + 1, &length, 4);
+        std::memcpy(o + 5, data, 16);
+        if (length > 16) { std::memcpy(o + 21, data + 16, 16); }
+        count += 5 + size_t(length);
+        return true;
+    }
 };
 }  // namespace
 
@@ -520,7 +537,7 @@ extern "C" ptrdiff_t vj_part_key(const vj_value *values, const uint8_t *found, c
         } else if (modes[i] == VJ_KEY_STRING && type == '"') {
             uint32_t len = 0;
             const char *data = tape::key(strs, word, &len);
-            ok = w.put(1, len, data, len);
+            ok = w.put_string(1, data, len);
         } else if (modes[i] == VJ_KEY_INT && type == 'l') {
             ok = w.put(2, 8, &t[v.index + 1], 8);
         } else if (modes[i] == VJ_KEY_STRINGS && type == '[') {
@@ -531,7 +548,7 @@ extern "C" ptrdiff_t vj_part_key(const vj_value *values, const uint8_t *found, c
                 if (tape::type(t[j]) != '"') { return -1; }
                 uint32_t len = 0;
                 const char *data = tape::key(strs, t[j], &len);
-                ok = w.put(4, len, data, len);
+                ok = w.put_string(4, data, len);
                 elements++;
             }
             ok = ok && w.put(3, elements, nullptr, 0);

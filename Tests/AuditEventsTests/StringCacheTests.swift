@@ -96,6 +96,28 @@ import Testing
         #"{"kind":"Event","verb":"list","requestURI":"/api/v1/pods","user":{"username":"kubelet"},"objectRef":{"resource":"pods"},"responseStatus":{"code":200},"sourceIPs":\#(ips)}"#
     }
 
+    @Test func partKeysTellApartValuesThatDifferPastTheirFirst16Bytes() throws {
+        // Part keys copy a string of up to 32 bytes as two 16-byte moves: values of 15 to 33
+        // bytes that differ only at their end must each key (and so decode to) their own parts.
+        let decoder = try AuditRecordDecoder()
+        // Stems of 15, 17, 1, 31 and 32 bytes: the tails end values at bytes 16, 17, 32, 33 and on.
+        let stems = ["kubectl/v1.29.4", "kubectl/v1.29.4 (", "x", "controller-manager/v1.30 (linux",
+                     "kube-proxy/v1.29.1 (linux) build"]
+        for stem in stems {
+            for tail in ["a", "b", "ab", "ba", "abc", "acb", "linux/amd64)", "linux/arm64)"] {
+                let agent = stem + tail
+                let user = "u:" + stem + tail
+                let line = #"{"kind":"Event","verb":"get","userAgent":"\#(agent)","user":{"username":"\#(user)","groups":["\#(user)"]},"sourceIPs":["10.0.0.1","10.0.\#(tail.count).\#(tail.utf8.first ?? 0)"]}"#
+                for _ in 0..<2 {
+                    let event = try #require(decoder.decode(line).first?.event)
+                    #expect(event.userAgent == agent)
+                    #expect(event.user.name == user && event.user.groups == [user])
+                    #expect(event.sourceIPs == ["10.0.0.1", "10.0.\(tail.count).\(tail.utf8.first ?? 0)"])
+                }
+            }
+        }
+    }
+
     @Test func eventsWithTheSamePartsKeepTheirOwnSourceIPs() throws {
         let decoder = try AuditRecordDecoder()
         let cases: [(String, [String], DecodeWarnings)] = [
