@@ -134,6 +134,30 @@ import Testing
         #expect(restored.finish() == alerts)
     }
 
+    /// Two keys whose alert contents are equal but for a coordinate of 0.0 and one of -0.0
+    /// (equal as numbers, rendered apart): the second keeps what differs, and both come
+    /// back as raised, to the JSON text — in either order.
+    @Test func aCoordinateOfMinusZeroIsNotTheTemplatesZero() throws {
+        let rule = try F.rule(id: "Test.Dedup.Zero", dedupMinutes: 60, groupBy: ["source.ip"])
+        for latitudes in [[0.0, -0.0], [-0.0, 0.0]] {
+            var engine = DetectionEngine(rules: [rule])
+            var raised: [Alert] = []
+            for (i, latitude) in latitudes.enumerated() {
+                let geo = GeoLocation(city: "Null Island", country: "None", latitude: latitude, longitude: 0)
+                raised += engine.process(F.event(at: Double(i), ip: "203.0.113.\(i + 1)"),
+                                         enrichment: EventEnrichment(geo: geo),
+                                         origin: .file(path: "events.jsonl", line: i + 1))
+            }
+            #expect(raised.count == 2)
+            let exported = engine.exportState().entries.compactMap { entry -> Alert? in
+                guard case .threshold(let key) = entry.state else { return nil }
+                return key.fired.first?.alert
+            }
+            #expect(exported.map(\.json).sorted() == raised.map(\.json).sorted(), "\(latitudes)")
+            #expect(Set(raised.map(\.json)).count == 2)
+        }
+    }
+
     /// Keys (one per source address) whose alerts read their own user name, groups,
     /// response code and location: most keep only what differs from an interned
     /// content (a ``ContentDiff`` in the store's ``DiffArena``); every alert, summary and exported window is the one raised.

@@ -45,6 +45,6 @@ import Testing
             #expect(MatchList([reference]).array == [reference])
             #expect(MatchList([reference])[0] == reference)
         }
-        #expect(MemoryLayout<InlineReference>.size == 24)
+        #expect(MemoryLayout<InlineReference>.size == 23)
     }
 }

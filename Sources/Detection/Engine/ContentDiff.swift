@@ -104,6 +104,18 @@ enum ContentDiff {
         return writer.bytes
     }
 
+    /// Whether `content`, equal to `template` (`==`), would have a diff of nothing against it (no
+    /// number of its items with other bits): what ``encode(_:against:lastSeen:)`` would answer
+    /// with ``unchanged`` when no `last_seen` is kept, without writing the bytes.
+    static func isUnchanged(_ content: AlertContent, against template: AlertContent) -> Bool {
+        guard content.values.count == template.values.count,
+              content.source?.latitude?.bitPattern == template.source?.latitude?.bitPattern,
+              content.source?.longitude?.bitPattern == template.source?.longitude?.bitPattern
+        else { return false }
+        for i in content.values.indices where !identical(content.values[i], template.values[i]) { return false }
+        return true
+    }
+
     /// Equal, and a single number with the same bits (`-0.0` is not `0.0` here: a
     /// location's coordinate is rendered as it is).
     private static func identical(_ a: FieldValues, _ b: FieldValues) -> Bool {
@@ -288,6 +300,7 @@ struct ContentInterner {
             template = candidate
         }
         // Equal may still not be identical (a coordinate of -0.0 against 0.0): then a diff.
+        if lastSeen == nil, ContentDiff.isUnchanged(candidate, against: template) { return (template, 0) }
         guard let bytes = ContentDiff.encode(candidate, against: template, lastSeen: lastSeen),
               bytes != ContentDiff.unchanged else { return (template, 0) }
         return diffs.add(bytes).map { (template, $0) }

@@ -12,7 +12,7 @@ import Enrichment
 /// (summary, exported state). Rendering over the same values gives the same
 /// text, so the alert is the one raised (checked at fire time in debug builds).
 ///
-/// One reference (8 bytes: a fired window fits the 96-byte heap bin, its diff's
+/// One reference (8 bytes: a fired window fits the 80-byte heap bin, its diff's
 /// handle in the padding after its references). The
 /// alert's count is the content's, its `last_seen` the time of the window's
 /// count-th earliest match (the references are sorted; a window keeps

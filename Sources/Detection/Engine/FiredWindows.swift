@@ -16,6 +16,8 @@ struct FiredWindows: RandomAccessCollection, MutableCollection, Sendable {
 
     private var storage: Storage = .many([])
 
+    init() {}
+
     init(_ windows: [ThresholdWindow]) {
         storage = windows.count == 1 ? .one(Box(windows[0])) : .many(windows)
     }

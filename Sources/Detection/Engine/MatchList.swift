@@ -1,7 +1,8 @@
 /// A sorted list of match references that keeps a single reference inline:
 /// most windows and groups hold exactly one, and an array of one is a heap
-/// block of ~96 bytes. The inline one is an ``InlineReference`` (24 bytes, its
-/// origin's name numbered). Two or more live in an array as before.
+/// block of ~96 bytes. The inline one is an ``InlineReference`` (23 bytes, its
+/// origin's name numbered; the list's tag sits in the spare bits of its file flag, a `Bool`).
+/// Two or more live in an array as before.
 struct MatchList: RandomAccessCollection, Sendable {
     private enum Storage: Sendable {
         case one(InlineReference)
@@ -35,6 +36,14 @@ struct MatchList: RandomAccessCollection, Sendable {
             precondition(position == 0, "MatchList index out of range")
             return only.reference
         case .many(let list): return list[position]
+        }
+    }
+
+    /// The time of the last (latest) reference, read without making it (its origin's name).
+    var lastTime: Int64? {
+        switch storage {
+        case .one(let only): return only.time
+        case .many(let list): return list.last?.time
         }
     }
 

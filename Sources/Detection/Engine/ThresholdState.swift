@@ -36,120 +36,6 @@ extension Array where Element == MatchReference {
     }
 }
 
-/// A fired threshold / dedup window of one group key: opened by its earliest
-/// match, `period` long (shorter only when it had to end where an already
-/// fired window starts; see the README, "Where arrival order still matters").
-public struct ThresholdWindow: Sendable, Hashable, Codable {
-    /// Event time of the earliest match (nanoseconds since the epoch).
-    public var start: Int64
-    /// Exclusive end.
-    public var end: Int64
-    /// Matches in the window.
-    public var count: Int
-    /// Event time of the latest match.
-    public var lastSeen: Int64
-    /// The earliest matches, at most ``EngineSettings/maxEventReferences``, sorted.
-    public var matches: [MatchReference] {
-        get { refs.array }
-        set { refs = MatchList(newValue) }
-    }
-    /// The matches as kept (one inline).
-    var refs: MatchList
-    /// The handle of the compact alert's diff in its store's ``DiffArena`` (0: none).
-    /// Declared here, after `refs`, it takes their padding: the window stays 72 bytes.
-    var diff: UInt32 = 0
-    /// The alert raised for this window, once it fired (the summary repeats it).
-    /// Inside the engine a fired window keeps it compact (``FiredAlert``, without
-    /// the group key it is rendered over): there this is nil, and the store
-    /// renders it with the key (``alert(key:diffs:)``); the engine's exported and
-    /// changed entries carry it whole (``ThresholdStore/exported(key:_:)``).
-    public var alert: Alert? {
-        get {
-            if case .full(let alert)? = raised { return alert.value }
-            return nil
-        }
-        set { raised = newValue.map { .full(Shared($0)) } }
-    }
-    /// Kept beside the window: an unfired window stays small; the engine's
-    /// own windows keep the compact form (``FiredAlert``), restored ones the alert.
-    var raised: Raised?
-
-    enum Raised: Sendable {
-        case full(Shared<Alert>)
-        case compact(FiredAlert)
-    }
-
-    /// The count of the alert raised for this window (read without rendering it).
-    var alertCount: Int? {
-        switch raised {
-        case nil: return nil
-        case .full(let alert)?: return alert.value.count
-        case .compact(let fired)?: return fired.content.count
-        }
-    }
-
-    /// The alert raised for this window of group key `key`, in either form (a
-    /// compact one's diff, if any, read from its store's `diffs`).
-    func alert(key: String, diffs: DiffArena) -> Alert? {
-        switch raised {
-        case nil: return nil
-        case .full(let alert)?: return alert.value
-        case .compact(let fired)?:
-            guard diff != 0 else { return fired.alert(key: key, start: start, matches: refs) }
-            return diffs.read(diff) { fired.alert(key: key, start: start, matches: refs, diff: $0) }
-        }
-    }
-
-    public init(start: Int64, end: Int64, count: Int, lastSeen: Int64, matches: [MatchReference],
-                alert: Alert? = nil) {
-        self.start = start
-        self.end = end
-        self.count = count
-        self.lastSeen = lastSeen
-        refs = MatchList(matches)
-        raised = alert.map { .full(Shared($0)) }
-    }
-
-    // Equal and encoded by value, with the alert only in its full form: the engine's own
-    // windows hold the compact form and leave the engine through `exported(key:)`, which
-    // renders it (the keys are those of the stored properties before the compact form).
-    private enum CodingKeys: String, CodingKey {
-        case start, end, count, lastSeen, matches, raised
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(start: try c.decode(Int64.self, forKey: .start), end: try c.decode(Int64.self, forKey: .end),
-                  count: try c.decode(Int.self, forKey: .count), lastSeen: try c.decode(Int64.self, forKey: .lastSeen),
-                  matches: try c.decode([MatchReference].self, forKey: .matches),
-                  alert: try c.decodeIfPresent(Alert.self, forKey: .raised))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(start, forKey: .start)
-        try c.encode(end, forKey: .end)
-        try c.encode(count, forKey: .count)
-        try c.encode(lastSeen, forKey: .lastSeen)
-        try c.encode(matches, forKey: .matches)
-        try c.encodeIfPresent(alert, forKey: .raised)
-    }
-
-    public static func == (a: ThresholdWindow, b: ThresholdWindow) -> Bool {
-        a.start == b.start && a.end == b.end && a.count == b.count && a.lastSeen == b.lastSeen
-            && a.matches == b.matches && a.alert == b.alert
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(start)
-        hasher.combine(end)
-        hasher.combine(count)
-        hasher.combine(lastSeen)
-        hasher.combine(matches)
-        hasher.combine(alert)
-    }
-}
-
 /// The state of one group key of a threshold or dedup rule. A plain value:
 /// the runtime can write it to a changelog and restore it
 /// (``DetectionEngine/exportState()``).
@@ -161,24 +47,129 @@ public struct ThresholdWindow: Sendable, Hashable, Codable {
 /// re-anchors them exactly as event order would have.
 public struct ThresholdKeyState: Sendable, Hashable, Codable {
     /// Matches outside every fired window, sorted by time then origin.
-    public var pending: [MatchReference]
+    public var pending: [MatchReference] {
+        _read {
+            switch storage {
+            case .pending(let pending): yield pending
+            case .fired: yield []
+            case .both(let both): yield both.pending
+            }
+        }
+        _modify {
+            var parts = take()
+            defer { put(parts) }
+            yield &parts.pending
+        }
+    }
+
     /// Fired windows awaiting their end, sorted by start, not overlapping.
     public var fired: [ThresholdWindow] {
         get { windows.array }
         set { windows = FiredWindows(newValue) }
     }
+
     /// The fired windows as kept (one in a box of its own).
-    var windows: FiredWindows
+    var windows: FiredWindows {
+        _read {
+            switch storage {
+            case .pending: yield FiredWindows()
+            case .fired(let windows): yield windows
+            case .both(let both): yield both.windows
+            }
+        }
+        _modify {
+            var parts = take()
+            defer { put(parts) }
+            yield &parts.windows
+        }
+    }
+
+    /// One word (a key table's slot is 32 bytes, not 40): most keys hold pending
+    /// matches only or fired windows only; a key holding both keeps them in a box.
+    private var storage: Storage
+
+    private enum Storage: Sendable {
+        /// No fired window (the pending matches may be none).
+        case pending([MatchReference])
+        /// Fired windows (at least one), no pending match.
+        case fired(FiredWindows)
+        /// Both, neither empty.
+        case both(Both)
+    }
+
+    /// Mutable, but only through a state holding the only reference (``take()`` copies a shared one).
+    private final class Both: @unchecked Sendable {
+        var pending: [MatchReference]
+        var windows: FiredWindows
+
+        init(pending: [MatchReference], windows: FiredWindows) {
+            self.pending = pending
+            self.windows = windows
+        }
+    }
+
+    /// The two lists taken out for a change, and the box they came from (to put them back into).
+    private struct Parts {
+        var pending: [MatchReference]
+        var windows: FiredWindows
+        var box: Both?
+    }
 
     public init(pending: [MatchReference] = [], fired: [ThresholdWindow] = []) {
-        self.pending = pending
-        windows = FiredWindows(fired)
+        storage = .pending([])
+        put(Parts(pending: pending, windows: FiredWindows(fired), box: nil))
+    }
+
+    /// Both lists, changed in place: moved out of the word and back once, however often
+    /// `body` reads or changes them.
+    mutating func withParts<Result>(_ body: (inout [MatchReference], inout FiredWindows) -> Result) -> Result {
+        var parts = take()
+        defer { put(parts) }
+        return body(&parts.pending, &parts.windows)
+    }
+
+    /// Moves the lists out (the state is left empty): a change of either then copies neither.
+    private mutating func take() -> Parts {
+        var taken = Storage.pending([])
+        swap(&taken, &storage)
+        switch consume taken {  // moved into the bindings, not copied
+        case .pending(let pending):
+            return Parts(pending: pending, windows: FiredWindows(), box: nil)
+        case .fired(let windows):
+            return Parts(pending: [], windows: windows, box: nil)
+        case .both(var both):
+            guard isKnownUniquelyReferenced(&both) else {
+                return Parts(pending: both.pending, windows: both.windows, box: nil)
+            }
+            var parts = Parts(pending: [], windows: FiredWindows(), box: both)
+            swap(&parts.pending, &both.pending)
+            swap(&parts.windows, &both.windows)
+            return parts
+        }
+    }
+
+    /// Puts the lists back in the form their emptiness calls for (the box reused when it came with them).
+    private mutating func put(_ parts: consuming Parts) {
+        if parts.windows.isEmpty {
+            storage = .pending(parts.pending)
+        } else if parts.pending.isEmpty {
+            storage = .fired(parts.windows)
+        } else if let both = parts.box {
+            swap(&parts.pending, &both.pending)
+            swap(&parts.windows, &both.windows)
+            storage = .both(both)
+        } else {
+            storage = .both(Both(pending: parts.pending, windows: parts.windows))
+        }
     }
 
     /// The latest event time in the key (for eviction: oldest activity first).
     var lastActivity: Int64 { max(pending.last?.time ?? .min, windows.last?.lastSeen ?? .min) }
 
-    var isEmpty: Bool { pending.isEmpty && windows.isEmpty }
+    var isEmpty: Bool {
+        if case .pending(let pending) = storage { return pending.isEmpty }
+        return false
+    }
 
     // Equal, hashed and encoded as the two lists (the keys of the stored properties before `windows`).
     private enum CodingKeys: String, CodingKey {
