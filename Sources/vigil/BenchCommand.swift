@@ -108,6 +108,11 @@ struct BenchCommand: AsyncParsableCommand {
             }
             return events
         }
+        /// A produced record as the detect stage's consumer gets it back (partition 0).
+        func consumed(_ out: ProducerRecord, at offset: Int64) -> ConsumerRecord {
+            ConsumerRecord(topic: out.topic, partition: 0, offset: offset, key: out.key, value: out.value, headers: out.headers,
+                           timestamp: out.timestampMilliseconds.map { .init(kind: .createTime, milliseconds: $0) })
+        }
         func enrich(_ event: AuditEvent) -> EventEnrichment {
             enricher.enrich(sourceIPs: event.sourceIPs, at: event.time?.date)
         }
@@ -157,10 +162,7 @@ struct BenchCommand: AsyncParsableCommand {
                     offset += 1
                     let origin = RawOrigin(topic: record.topic, partition: 0, offset: offset, index: index < 0 ? nil : index)
                     let out = encode(event, enrich(event), origin)
-                    let consumed = ConsumerRecord(topic: out.topic, partition: 0, offset: offset, key: out.key,
-                                                  value: out.value, headers: out.headers,
-                                                  timestamp: out.timestampMilliseconds.map { .init(kind: .createTime, milliseconds: $0) })
-                    guard let e = repartition.decode(consumed).event else { return }
+                    guard let e = repartition.decode(consumed(out, at: offset)).event else { return }
                     alerts += engine.process(e.event, enrichment: e.enrichment,
                                              origin: .kafka(topic: out.topic, partition: 0, offset: offset)).count
                 }
@@ -187,11 +189,9 @@ struct BenchCommand: AsyncParsableCommand {
                     let out = frame.record(topic: topic)
                     frame = RepartitionFrame(partition: 0)
                     offset += 1
-                    let consumed = ConsumerRecord(topic: out.topic, partition: 0, offset: offset, key: nil,
-                                                  value: out.value, headers: out.headers,
-                                                  timestamp: out.timestampMilliseconds.map { .init(kind: .createTime, milliseconds: $0) })
+                    let record = consumed(out, at: offset)
                     for entry in out.value.flatMap(RepartitionFrame.entries) ?? [] {
-                        guard let e = repartition.decode(consumed, entry: entry).event else { continue }
+                        guard let e = repartition.decode(record, entry: entry).event else { continue }
                         alerts += engine.process(e.event, enrichment: e.enrichment,
                                                  origin: .kafka(topic: topic, partition: 0, offset: offset)).count
                     }

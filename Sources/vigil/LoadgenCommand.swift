@@ -87,9 +87,8 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "GeoIP database for located scanner addresses (default: the topology's).")
     var geoip: String?
 
-    @Option(help: ArgumentHelp("How the raw records are compressed (none, gzip, snappy, lz4, zstd): the shippers' "
-                               + "choice, not the topology's (kafka.compression is Vigil's own producers').",
-                               valueName: "codec"))
+    @Option(help: ArgumentHelp("How the raw records are compressed: the shippers' choice, not the topology's "
+                               + "(kafka.compression is Vigil's own producers').", valueName: "codec"))
     var compression: ProducerSettings.Compression = .none
 
     enum Preset: String, ExpressibleByArgument, CaseIterable { case demo }

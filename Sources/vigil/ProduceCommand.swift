@@ -27,7 +27,7 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(name: .customLong("property"), help: "A librdkafka property KEY=VALUE (repeatable).")
     var properties: [String] = []
 
-    @Option(help: ArgumentHelp("How record batches are compressed (none, gzip, snappy, lz4, zstd).", valueName: "codec"))
+    @Option(help: ArgumentHelp("How record batches are compressed.", valueName: "codec"))
     var compression: ProducerSettings.Compression = .none
 
     @Argument(help: "JSON-lines files; - reads stdin.")

@@ -39,8 +39,8 @@ public struct Topology: Sendable {
         public var deliveryTimeout: Duration = .seconds(120)
         public var linger: Duration = .milliseconds(5)
         /// How Vigil's producers compress record batches (repartition, alerts, changelog, dead
-        /// letters): lz4 unless set, which on the local broker cut its CPU by ~40 % and Vigil's
-        /// own by ~7 % (ops/bench/e2e.md, "Compression").
+        /// letters): lz4 unless set, which on the local broker cut its drain CPU by about a third
+        /// and Vigil's own by ~9 % (ops/bench/e2e.md, "Compression").
         public var compression: ProducerSettings.Compression = .lz4
         /// How long the broker may hold a consumer's fetch that found nothing (`fetch.wait.max.ms`).
         public var fetchWait: Duration = .milliseconds(100)
