@@ -21,7 +21,7 @@ enum AttackPlanner {
         for i in stride(from: exits.count - 1, to: 0, by: -1) { exits.swapAt(i, random.below(i + 1)) }
         var events: [GeneratedEvent] = []
         var torInstances = 0
-        let span = configuration.spanMicros
+        let span = min(configuration.attackSpanMicros ?? .max, configuration.spanMicros)
         for (k, attack) in instances.enumerated() {
             let slot = configuration.startMicros + span * Int64(2 * k + 1) / Int64(2 * instances.count)
             switch attack {

@@ -65,6 +65,10 @@ public struct TrafficConfiguration: Sendable {
     public var aksBatch = 0
     /// Attack instances per kind, spread evenly over the stream.
     public var attacks: [Attack: Int] = [:]
+    /// Spread the attack instances over this first part of the stream instead of all of it
+    /// (microseconds of event time; nil: the whole span), so that an instance's later steps
+    /// (up to 25 s after its first) still fall inside the background traffic.
+    public var attackSpanMicros: Int64?
     /// Truncated records (cut short in transit) spread over the stream, on the first cloud of the mix.
     public var malformed = 0
     /// For scans: add the scanner's next request after its window's end plus this lateness, so

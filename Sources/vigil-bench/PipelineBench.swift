@@ -148,7 +148,10 @@ struct LatencyBench: AsyncParsableCommand {
 
     @Option(help: "Bootstrap servers (host:port).") var bootstrap: String
     @Option(help: "The alerts topic.") var topic = "vigil.alerts"
-    @Option(help: "Listen for this many seconds after joining.") var seconds: Double = 60
+    @Option(help: "Listen for this many seconds after joining (at most, with --until-file).") var seconds: Double = 60
+    @Option(help: "Stop --grace seconds after this file appears (the script creates it when the traffic has been sent).")
+    var untilFile: String?
+    @Option(help: "Seconds to go on listening once --until-file appears.") var grace: Double = 10
     @Option(help: "Write this file once the group has joined (the script then starts the traffic).")
     var readyFile: String?
     @Option(help: "This reader's fetch.wait.max.ms. Tansu holds every fetch this long (half of it from 500 ms), data or not, so librdkafka's 500 would add up to 250 ms of the reader's own to each alert.")
@@ -171,9 +174,18 @@ struct LatencyBench: AsyncParsableCommand {
                                         maxPollInterval: .seconds(7), heartbeatInterval: .seconds(1),
                                         fetchWait: .milliseconds(fetchWaitMs))
         let consumer = try KafkaConsumer(settings: settings, topics: [topic], hooks: hooks, logger: logger)
+        let (seconds, untilFile, grace) = (self.seconds, self.untilFile, self.grace)
         let deadline = Task {
             while !joined.value { try? await Task.sleep(for: .milliseconds(50)) }
-            try? await Task.sleep(for: .seconds(seconds))
+            let end = ContinuousClock.now + .seconds(seconds)
+            if let untilFile {
+                while ContinuousClock.now < end && !FileManager.default.fileExists(atPath: untilFile) {
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                try? await Task.sleep(until: min(end, ContinuousClock.now + .seconds(grace)))
+            } else {
+                try? await Task.sleep(until: end)
+            }
         }
         let reader = Task {
             var latencies: [String: [Double]] = [:]

@@ -75,6 +75,15 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "Attack instances, e.g. scan=1,eks-403=2,gke-403=1,tor=3,interactive=5 or all=N.")
     var attacks: String?
 
+    @Option(help: "Spread the attack instances over this first part of the stream (20s, 5m) instead of all of it, so their later steps (up to 25 s after the first) still fall inside the background traffic.")
+    var attackSpan: String?
+
+    @Flag(help: "With --rate: render every record before the first is sent, so generating JSON does not share the CPU with what is measured while the records go out (memory: ~1.4 KB per record). Event times then start once rendering is done; the summary reports how late the first record left.")
+    var prepare = false
+
+    @Option(help: "Create this file when the first record is about to be sent (after --prepare's rendering): for scripts that measure while the traffic flows.")
+    var sendingFile: String?
+
     @Option(help: "Truncated records spread over the stream.")
     var malformed: Int?
 
@@ -166,6 +175,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         if let eksBatch { c.eksBatch = max(0, eksBatch) }
         if let aksBatch { c.aksBatch = max(0, aksBatch) }
         if let attacks { c.attacks = try Self.attackCounts(attacks) }
+        if let attackSpan { c.attackSpanMicros = try Self.seconds(attackSpan, option: "--attack-span") * 1_000_000 }
         if let malformed { c.malformed = max(0, malformed) }
         let lateness = top.map { Int64($0.limits.allowedLateness.components.seconds) } ?? 600
         c.closeWindowsAfterSeconds = noCloseWindows ? nil : lateness
@@ -311,19 +321,27 @@ struct LoadgenCommand: AsyncParsableCommand {
         let tally = DeliveryTally()
         var configuration = configuration
         let live = rate > 0 && (start ?? "now").hasPrefix("now") && now == nil
+        // With --prepare, live event times start once every record is rendered (estimated).
+        let lead: Duration = live && prepare ? Self.renderTime(configuration) : .zero
+        let clock = ContinuousClock.now
         if live {
             // Live traffic: event times start now, as production does (the producer is up).
             let offset = try Self.parseStart(start ?? "now", now: 0)
-            configuration.startMicros = Int64((Date().timeIntervalSince1970 * 1e6).rounded()) + offset
+            let leadMicros = lead.components.seconds * 1_000_000 + lead.components.attoseconds / 1_000_000_000_000
+            configuration.startMicros = Int64((Date().timeIntervalSince1970 * 1e6).rounded()) + offset + leadMicros
         }
-        let began = ContinuousClock.now
-        for record in TrafficGenerator(configuration) {
+        let records: AnySequence<GeneratedRecord> = prepare
+            ? AnySequence(Array(TrafficGenerator(configuration))) : AnySequence(TrafficGenerator(configuration))
+        let began = live ? clock + lead : ContinuousClock.now
+        if let sendingFile { _ = FileManager.default.createFile(atPath: sendingFile, contents: Data()) }
+        for record in records {
             if rate > 0 {
                 // Paced by event time: a record leaves when its (last) event happens, relative
                 // to the stream's start (an attack's later steps wait for their time).
                 let due = began + .microseconds(record.micros - configuration.startMicros)
                 let wait = due - ContinuousClock.now
                 if wait > .milliseconds(1) { try? await Task.sleep(for: wait) }
+                summary.behind(ContinuousClock.now - due)
             }
             let topic = topics[record.cloud] ?? record.cloud.rawValue
             await tally.send(ProducerRecord(topic: topic, key: record.key, value: record.value), with: producer)
@@ -336,6 +354,21 @@ struct LoadgenCommand: AsyncParsableCommand {
             Console.error(summary.text)
             throw ExitCode(1)
         }
+    }
+
+    /// How long rendering the configuration's records takes, from a sample of up to 5,000
+    /// background events, with a margin: when `--prepare`d live traffic can start.
+    static func renderTime(_ configuration: TrafficConfiguration) -> Duration {
+        var sample = configuration
+        sample.count = min(configuration.count, 5_000)
+        sample.attacks = [:]
+        sample.malformed = 0
+        let began = ContinuousClock.now
+        let rendered = TrafficGenerator(sample).reduce(0) { $0 + $1.events }
+        let took = ContinuousClock.now - began
+        // An attack instance is at most a dozen events.
+        let total = configuration.count + configuration.attacks.values.reduce(0, +) * 12
+        return took * (1.3 * Double(total) / Double(max(rendered, 1))) + .milliseconds(500)
     }
 }
 
@@ -350,6 +383,10 @@ struct LoadgenSummary {
     var last: Int64 = .min
     var seconds = 0.0
     var failed = 0
+    /// Paced traffic: how far behind its event time the most belated record left (nil: not paced).
+    var maxBehind: Duration?
+
+    mutating func behind(_ lateness: Duration) { maxBehind = max(maxBehind ?? lateness, lateness) }
 
     mutating func add(_ record: GeneratedRecord) {
         records[record.cloud, default: 0] += 1
@@ -367,14 +404,18 @@ struct LoadgenSummary {
         let expected = configuration.expectedAlerts.sorted { $0.key < $1.key }
         let span = first <= last
             ? "\(Self.time(first)) .. \(Self.time(last))" : "-"
+        let behindMs = maxBehind.map { max(0, Int($0 / .milliseconds(1))) }
         let json = "{\"records\":\(totalRecords),\"events\":\(totalEvents),\"malformed\":\(malformed),\"bytes\":\(bytes),"
             + "\"seconds\":\(String(format: "%.3f", seconds)),\"events_per_second\":\(Int(Double(totalEvents) / max(seconds, 1e-9))),"
-            + "\"failed\":\(failed),\"expected_alerts\":{"
+            + "\"failed\":\(failed),"
+            + (behindMs.map { "\"max_behind_ms\":\($0)," } ?? "")
+            + "\"expected_alerts\":{"
             + expected.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}}"
         return """
             loadgen: \(totalRecords) records (\(perCloud); \(malformed) malformed), \(totalEvents) events, \
             \(bytes / max(totalEvents, 1)) bytes per event, event time \(span), \
-            \(String(format: "%.2f", seconds)) s (\(Int(Double(totalEvents) / max(seconds, 1e-9))) events/s)
+            \(String(format: "%.2f", seconds)) s (\(Int(Double(totalEvents) / max(seconds, 1e-9))) events/s)\
+            \(behindMs.map { "; paced: records left at most \($0) ms after their event time" } ?? "")
             expected alerts: \(expected.isEmpty ? "none" : expected.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             \(json)
             """

@@ -94,6 +94,22 @@ func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String
         #expect((1100...1500).contains(perEvent), "\(sizes)")
     }
 
+    @Test func attackSpanKeepsEveryAttackStepInsideTheTraffic() async throws {
+        // A minute of background; four interactive instances (three execs each, the last 25 s
+        // after the first) spread over the first 20 s end by 09:00:45, not 09:01:17.5 as over
+        // the whole minute.
+        let (folder, _) = try await generate(["--start", "2026-11-22T09:00:00Z", "--count", "600", "--span", "60s",
+                                              "--attacks", "interactive=4", "--attack-span", "20s"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let execs = lines(folder, "proc-exec")
+        let interactive = execs.filter { ($0["process"] as? [String: Any])?["interactive"] as? Bool == true }
+            .compactMap { $0["@timestamp"] as? String }
+        #expect(interactive.count == 12, "\(interactive)")
+        #expect(interactive.allSatisfy { $0 >= "2026-11-22T09:00:00" && $0 <= "2026-11-22T09:00:45" }, "\(interactive)")
+        #expect(interactive.contains { $0 >= "2026-11-22T09:00:40" }, "the last steps come 25 s after the first: \(interactive)")
+        #expect(execs.contains { ($0["@timestamp"] as? String ?? "") >= "2026-11-22T09:00:55" }, "the background goes on")
+    }
+
     @Test func injectedAttacksRaiseExactlyTheExpectedAlertsAndTheBackgroundNone() async throws {
         // Ten minutes of traffic ending ten minutes ago (the Tor list judges recent events).
         let (folder, summary) = try await generate([
