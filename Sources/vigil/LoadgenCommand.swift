@@ -81,6 +81,9 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Flag(help: "With --rate: render every record before the first is sent, so generating JSON does not share the CPU with what is measured while the records go out (memory: ~1.4 KB per record). Event times then start once rendering is done; the summary reports how late the first record left.")
     var prepare = false
 
+    @Option(help: "With --rate: hold records and send them in bursts every this long (50ms, 1s), as a shipper that flushes its buffer on a timer does (Fluent Bit flushes every second by default); each record's timestamp is then its burst's send time, its event time stays when it happened. 0: each record when it is due.")
+    var flush: String?
+
     @Option(help: "Create this file when the first record is about to be sent (after --prepare's rendering): for scripts that measure while the traffic flows.")
     var sendingFile: String?
 
@@ -232,6 +235,14 @@ struct LoadgenCommand: AsyncParsableCommand {
         throw ValidationError("--start \(text): not now, hour, Unix seconds nor an RFC 3339 time")
     }
 
+    /// A duration in whole milliseconds (`50ms`, `1s`; a bare number is milliseconds).
+    static func milliseconds(_ text: String, option: String) throws -> Int64 {
+        if let n = Int64(text), n >= 0 { return n }
+        if text.hasSuffix("ms"), let n = Int64(text.dropLast(2)), n >= 0 { return n }
+        if let d = RuleDuration(parsing: text) { return d.seconds * 1000 }
+        throw ValidationError("\(option) \(text): not a duration (50ms, 1s)")
+    }
+
     static func seconds(_ text: String, option: String) throws -> Int64 {
         if let n = Int64(text) { return n }
         guard let d = RuleDuration(parsing: text) else { throw ValidationError("\(option) \(text): not a duration (30s, 5m, 1h)") }
@@ -334,11 +345,15 @@ struct LoadgenCommand: AsyncParsableCommand {
             ? AnySequence(Array(TrafficGenerator(configuration))) : AnySequence(TrafficGenerator(configuration))
         let began = live ? clock + lead : ContinuousClock.now
         if let sendingFile { _ = FileManager.default.createFile(atPath: sendingFile, contents: Data()) }
+        let burst = try flush.map { try Self.milliseconds($0, option: "--flush") } ?? 0
         for record in records {
             if rate > 0 {
                 // Paced by event time: a record leaves when its (last) event happens, relative
-                // to the stream's start (an attack's later steps wait for their time).
-                let due = began + .microseconds(record.micros - configuration.startMicros)
+                // to the stream's start (an attack's later steps wait for their time), or with
+                // --flush at the end of the burst interval it happens in.
+                var offset = record.micros - configuration.startMicros
+                if burst > 0 { offset = (offset / (burst * 1000) + 1) * burst * 1000 }
+                let due = began + .microseconds(offset)
                 let wait = due - ContinuousClock.now
                 if wait > .milliseconds(1) { try? await Task.sleep(for: wait) }
                 summary.behind(ContinuousClock.now - due)

@@ -30,11 +30,23 @@ func runTool(_ path: String, _ arguments: [String],
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
+    // Read while it runs: a program that writes more than the pipe holds (64 KiB) would
+    // otherwise wait for a reader that waits for it to end.
+    let output = Task {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+        }
+    }
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
+        do {
+            try process.run()
+        } catch {
+            try? pipe.fileHandleForWriting.close()  // the reader sees the end
+            continuation.resume(throwing: error)
+        }
     }
-    return (status, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    return (status, String(decoding: await output.value, as: UTF8.self))
 }
 
 @Suite struct VersionCommandTests {
