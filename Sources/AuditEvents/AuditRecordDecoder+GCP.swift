@@ -197,6 +197,7 @@ extension AuditRecordDecoder {
         }
         let strings = self.strings
         let caller = f[EntryKey.callerIp] ?? f[EntryKey.callerIP]
+        if let address = caller?.shortStringBytes { return parts.addresses.list(parts.addresses.prefetch(address)) }
         var key = parts.key()
         key.string(caller)
         return parts.lists.value(key, &w) { w in

@@ -82,8 +82,10 @@ extension AuditRecordDecoder {
         // keyed together: their keys are written once, one after another, and
         // together they are the combined key. (The source IPs' key, in the
         // other region of the scratch buffer, stays intact: the parts'
-        // lookups below write no key.)
-        let ipLookup = parts.lists.prefetch(parts.key(f, statics.sourceIPsSpec))
+        // lookups below write no key.) A list of one short address (most
+        // lists) is looked up by the address alone (``AddressCache``).
+        let address = f[EventKey.sourceIPs]?.singleShortString.map(parts.addresses.prefetch)
+        let ipLookup = parts.lists.prefetch(address != nil ? PartKey.unusable : parts.key(f, statics.sourceIPsSpec))
         let keys = parts.keys(f, statics.eventPartsSpec)
         let allLookup = parts.events.prefetch(Self.hasPlainContainers(f) ? keys.all : PartKey.unusable)
 
@@ -99,7 +101,7 @@ extension AuditRecordDecoder {
         }
         event.parts = all
         w.formUnion(all.value.derivedWarnings)
-        let ips = parts.lists.value(ipLookup, &w) { w in
+        let ips = address.map(parts.addresses.list) ?? parts.lists.value(ipLookup, &w) { w in
             FieldReader.sourceIPList(f[EventKey.sourceIPs], &w, strings)
         }
         event.sourceIPs = ips.ips

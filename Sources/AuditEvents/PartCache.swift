@@ -338,6 +338,8 @@ final class PartCaches {
     let resources: PartCache<AuditRecordDecoder.GKEResource>
     /// Lists of strings (source IPs), by value.
     let lists: KeyedCache<SourceIPList>
+    /// Source-IP lists of one short address (most of them), by the address.
+    let addresses: AddressCache
     /// Process events: the user and pod namespace, as parts.
     let processParts: PartCache<EventParts>
     let events: PartCache<EventParts>
@@ -360,6 +362,7 @@ final class PartCaches {
         responses = PartCache(slots: slots)
         authorizations = PartCache(slots: slots)
         lists = KeyedCache(slots: slots)
+        addresses = AddressCache(slots: slots)
         requests = PartCache(slots: slots)
         resources = PartCache(slots: slots)
         events = PartCache(slots: slots)

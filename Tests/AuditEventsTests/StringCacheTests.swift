@@ -141,6 +141,32 @@ import Testing
         }
     }
 
+    @Test func manyDistinctSingleAddressesStayDistinct() throws {
+        // Lists of one address of up to 15 bytes are cached by the address's bytes as two words
+        // and its length: 2,000 addresses of every length from 1 to 15 bytes and 2,000 of 15
+        // bytes with the same first 8 (more than the cache's slots, so they share slots), twice,
+        // each event with its own list and warning.
+        let decoder = try AuditRecordDecoder()
+        let gke = try AuditRecordDecoder(format: .gke)
+        let addresses = (0..<2000).map { n -> String in
+            let ip = "\(n % 251).\(n / 251 % 256).\(n % 7).\(n % 13)"
+            return n % 3 == 0 ? ip : String(ip.prefix(1 + n % 15))
+        } + (0..<2000).map { n in "172.16.\(100 + n / 40).\(100 + n % 40)" }
+        for round in 0..<2 {
+            for ip in addresses {
+                let valid = ip.split(separator: ".", omittingEmptySubsequences: false).count == 4
+                    && !ip.hasSuffix(".")
+                let event = try #require(decoder.decode(Self.event(ips: #"["\#(ip)"]"#)).first?.event)
+                #expect(event.sourceIPs == [ip], "round \(round)")
+                #expect(event.warnings.contains(.invalidSourceIP) == !valid, "\(ip)")
+                let entry = #"{"protoPayload":{"serviceName":"k8s.io","requestMetadata":{"callerIp":"\#(ip)"}}}"#
+                let gkeEvent = try #require(gke.decode(entry).first?.event)
+                #expect(gkeEvent.sourceIPs == [ip], "round \(round)")
+                #expect(gkeEvent.warnings.contains(.invalidSourceIP) == !valid, "\(ip)")
+            }
+        }
+    }
+
     @Test func gkeEntriesWithTheSamePartsKeepTheirOwnCallerIP() throws {
         let decoder = try AuditRecordDecoder(format: .gke)
         func entry(_ metadata: String) -> String {

@@ -105,6 +105,18 @@ static inline bool vj_get_string_fast(vj_value value, const char **out, size_t *
     return true;
 }
 
+/// The only element of an array that holds exactly one string (the usual
+/// `sourceIPs`): true with *out set to it; false for anything else. An
+/// array's tape word holds the position just past its closing bracket, so
+/// one string element (one word) and the bracket end it 3 words on.
+static inline bool vj_single_string(vj_value array, vj_value *out) {
+    uint64_t word = vj_tape_word(array);
+    if ((unsigned char)(word >> 56) != '[' || (size_t)(uint32_t)word != array.index + 3) { return false; }
+    vj_value element = { array.doc, array.index + 1 };
+    if ((unsigned char)(vj_tape_word(element) >> 56) != '"') { return false; }
+    *out = element;
+    return true;
+}
 /// Looks up key in an object (first match). False when value is not an object
 /// or has no such key.
 bool vj_object_find(vj_value object, const char *key, size_t key_length, vj_value *out);
