@@ -9,16 +9,18 @@ import Darwin
 /// hashes it and compares it with the stored key text; the `String` is made
 /// only when the key is new. The index is flat: open addressing with linear
 /// probing over slot numbers (4 bytes a position, at most three quarters
-/// full), each slot keeping its hash, so a collision costs a comparison,
-/// never a wrong answer; removal shifts the following run back (no tombstones).
+/// full); a probe compares the key itself (its length first, then its bytes:
+/// a key of up to 15 bytes lies inside its `String`), so a collision costs a
+/// comparison, never a wrong answer; removal shifts the following run back (no
+/// tombstones). A slot keeps no hash: removal and growth hash the keys they move
+/// again, and the 8 bytes a stored hash took (with its padding) let a threshold
+/// key's state be two words in a 32-byte slot.
 ///
 /// Slots are reused after removal; a slot index is valid until its key is removed.
 struct GroupTable<State> {
     struct Slot {
         /// The key text (``GroupKey``); empty in a free slot.
         var key: String
-        /// The key's hash (its low 32 bits, after the mask).
-        var hash: UInt32
         /// nil in a free slot.
         var state: State?
     }
@@ -40,14 +42,14 @@ struct GroupTable<State> {
 
     /// The slot holding the key whose text is `bytes`, made with `make()` when there is none.
     mutating func slot(for bytes: [UInt8], default make: () -> State) -> (slot: Int, isNew: Bool) {
-        let hash = UInt32(truncatingIfNeeded: Self.hash(bytes) & hashMask)
+        let hash = Self.hash(bytes) & hashMask
         if !index.isEmpty {
             let mask = index.count - 1
-            var at = Int(hash) & mask
+            var at = Int(truncatingIfNeeded: hash) & mask
             while true {
                 let i = Int(index[at])
                 if i < 0 { break }
-                if slots[i].hash == hash, Self.equal(slots[i].key, bytes) { return (i, false) }
+                if Self.equal(slots[i].key, bytes) { return (i, false) }
                 at = (at + 1) & mask
             }
         }
@@ -58,13 +60,12 @@ struct GroupTable<State> {
     /// The slot of `key`, if it is there.
     func find(_ key: String) -> Int? {
         guard !index.isEmpty else { return nil }
-        let hash = UInt32(truncatingIfNeeded: Self.hash(key) & hashMask)
         let mask = index.count - 1
-        var at = Int(hash) & mask
+        var at = probeStart(of: key) & mask
         while true {
             let i = Int(index[at])
             if i < 0 { return nil }
-            if slots[i].hash == hash, slots[i].key == key { return i }
+            if slots[i].key == key { return i }
             at = (at + 1) & mask
         }
     }
@@ -76,7 +77,7 @@ struct GroupTable<State> {
             if let at = find(key) {
                 if let newValue { slots[at].state = newValue } else { remove(at: at) }
             } else if let newValue {
-                _ = insert(key, hash: UInt32(truncatingIfNeeded: Self.hash(key) & hashMask), newValue)
+                _ = insert(key, hash: Self.hash(key) & hashMask, newValue)
             }
         }
     }
@@ -85,7 +86,7 @@ struct GroupTable<State> {
     mutating func remove(at: Int) {
         guard slots[at].state != nil else { return }
         let mask = index.count - 1
-        var hole = Int(slots[at].hash) & mask
+        var hole = probeStart(of: slots[at].key) & mask
         while index[hole] != Int32(at) { hole = (hole + 1) & mask }
         // Shift back each following entry of the run that may not sit past the hole.
         var next = hole
@@ -93,7 +94,7 @@ struct GroupTable<State> {
             next = (next + 1) & mask
             let i = Int(index[next])
             if i < 0 { break }
-            let home = Int(slots[i].hash) & mask
+            let home = probeStart(of: slots[i].key) & mask
             // `home` cyclically in (hole, next]: the entry stays.
             let stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
             if stays { continue }
@@ -101,7 +102,7 @@ struct GroupTable<State> {
             hole = next
         }
         index[hole] = -1
-        slots[at] = Slot(key: "", hash: 0, state: nil)
+        slots[at] = Slot(key: "", state: nil)
         free.append(Int32(at))
         count -= 1
     }
@@ -116,9 +117,9 @@ struct GroupTable<State> {
 
     var keys: [String] { slots.compactMap { $0.state == nil ? nil : $0.key } }
 
-    private mutating func insert(_ key: String, hash: UInt32, _ state: State) -> Int {
+    private mutating func insert(_ key: String, hash: UInt64, _ state: State) -> Int {
         if (count + 1) * 4 > index.count * 3 { grow() }
-        let slot = Slot(key: key, hash: hash, state: state)
+        let slot = Slot(key: key, state: state)
         let at: Int
         if let reused = free.popLast() {
             at = Int(reused)
@@ -133,9 +134,9 @@ struct GroupTable<State> {
     }
 
     /// Puts slot number `slot` at the first empty position from its hash's.
-    private mutating func place(_ slot: Int32, hash: UInt32) {
+    private mutating func place(_ slot: Int32, hash: UInt64) {
         let mask = index.count - 1
-        var at = Int(hash) & mask
+        var at = Int(truncatingIfNeeded: hash) & mask
         while index[at] >= 0 { at = (at + 1) & mask }
         index[at] = slot
     }
@@ -143,10 +144,19 @@ struct GroupTable<State> {
     /// Doubles the index (16 positions at first) and places every live slot again.
     private mutating func grow() {
         index = Array(repeating: -1, count: max(16, index.count * 2))
-        for i in slots.indices where slots[i].state != nil { place(Int32(i), hash: slots[i].hash) }
+        for i in slots.indices where slots[i].state != nil {
+            place(Int32(i), hash: Self.hash(slots[i].key) & hashMask)
+        }
+    }
+
+    /// Where the probe for `key` starts, before the index's mask.
+    private func probeStart(of key: String) -> Int {
+        Int(truncatingIfNeeded: Self.hash(key) & hashMask)
     }
 
     private static func equal(_ key: String, _ bytes: [UInt8]) -> Bool {
+        // The length first: a native string has it without reading its bytes.
+        guard key.utf8.count == bytes.count else { return false }
         let same = key.utf8.withContiguousStorageIfAvailable { stored in
             bytes.withUnsafeBufferPointer { wanted in
                 stored.count == wanted.count

@@ -47,129 +47,29 @@ extension Array where Element == MatchReference {
 /// re-anchors them exactly as event order would have.
 public struct ThresholdKeyState: Sendable, Hashable, Codable {
     /// Matches outside every fired window, sorted by time then origin.
-    public var pending: [MatchReference] {
-        _read {
-            switch storage {
-            case .pending(let pending): yield pending
-            case .fired: yield []
-            case .both(let both): yield both.pending
-            }
-        }
-        _modify {
-            var parts = take()
-            defer { put(parts) }
-            yield &parts.pending
-        }
-    }
-
+    public var pending: [MatchReference]
     /// Fired windows awaiting their end, sorted by start, not overlapping.
     public var fired: [ThresholdWindow] {
         get { windows.array }
         set { windows = FiredWindows(newValue) }
     }
-
     /// The fired windows as kept (one in a box of its own).
-    var windows: FiredWindows {
-        _read {
-            switch storage {
-            case .pending: yield FiredWindows()
-            case .fired(let windows): yield windows
-            case .both(let both): yield both.windows
-            }
-        }
-        _modify {
-            var parts = take()
-            defer { put(parts) }
-            yield &parts.windows
-        }
-    }
-
-    /// One word (a key table's slot is 32 bytes, not 40): most keys hold pending
-    /// matches only or fired windows only; a key holding both keeps them in a box.
-    private var storage: Storage
-
-    private enum Storage: Sendable {
-        /// No fired window (the pending matches may be none).
-        case pending([MatchReference])
-        /// Fired windows (at least one), no pending match.
-        case fired(FiredWindows)
-        /// Both, neither empty.
-        case both(Both)
-    }
-
-    /// Mutable, but only through a state holding the only reference (``take()`` copies a shared one).
-    private final class Both: @unchecked Sendable {
-        var pending: [MatchReference]
-        var windows: FiredWindows
-
-        init(pending: [MatchReference], windows: FiredWindows) {
-            self.pending = pending
-            self.windows = windows
-        }
-    }
-
-    /// The two lists taken out for a change, and the box they came from (to put them back into).
-    private struct Parts {
-        var pending: [MatchReference]
-        var windows: FiredWindows
-        var box: Both?
-    }
+    ///
+    /// Two words with `pending`, changed in place: the key table's slot stays 32 bytes
+    /// because it keeps no hash (``GroupTable``). Session 8 kept both lists in one word
+    /// (an enum, the two in a box when a key held both) and moved them out and back
+    /// per match: ~4 % of the five-rule speed.
+    var windows: FiredWindows
 
     public init(pending: [MatchReference] = [], fired: [ThresholdWindow] = []) {
-        storage = .pending([])
-        put(Parts(pending: pending, windows: FiredWindows(fired), box: nil))
-    }
-
-    /// Both lists, changed in place: moved out of the word and back once, however often
-    /// `body` reads or changes them.
-    mutating func withParts<Result>(_ body: (inout [MatchReference], inout FiredWindows) -> Result) -> Result {
-        var parts = take()
-        defer { put(parts) }
-        return body(&parts.pending, &parts.windows)
-    }
-
-    /// Moves the lists out (the state is left empty): a change of either then copies neither.
-    private mutating func take() -> Parts {
-        var taken = Storage.pending([])
-        swap(&taken, &storage)
-        switch consume taken {  // moved into the bindings, not copied
-        case .pending(let pending):
-            return Parts(pending: pending, windows: FiredWindows(), box: nil)
-        case .fired(let windows):
-            return Parts(pending: [], windows: windows, box: nil)
-        case .both(var both):
-            guard isKnownUniquelyReferenced(&both) else {
-                return Parts(pending: both.pending, windows: both.windows, box: nil)
-            }
-            var parts = Parts(pending: [], windows: FiredWindows(), box: both)
-            swap(&parts.pending, &both.pending)
-            swap(&parts.windows, &both.windows)
-            return parts
-        }
-    }
-
-    /// Puts the lists back in the form their emptiness calls for (the box reused when it came with them).
-    private mutating func put(_ parts: consuming Parts) {
-        if parts.windows.isEmpty {
-            storage = .pending(parts.pending)
-        } else if parts.pending.isEmpty {
-            storage = .fired(parts.windows)
-        } else if let both = parts.box {
-            swap(&parts.pending, &both.pending)
-            swap(&parts.windows, &both.windows)
-            storage = .both(both)
-        } else {
-            storage = .both(Both(pending: parts.pending, windows: parts.windows))
-        }
+        self.pending = pending
+        windows = FiredWindows(fired)
     }
 
     /// The latest event time in the key (for eviction: oldest activity first).
     var lastActivity: Int64 { max(pending.last?.time ?? .min, windows.last?.lastSeen ?? .min) }
 
-    var isEmpty: Bool {
-        if case .pending(let pending) = storage { return pending.isEmpty }
-        return false
-    }
+    var isEmpty: Bool { pending.isEmpty && windows.isEmpty }
 
     // Equal, hashed and encoded as the two lists (the keys of the stored properties before `windows`).
     private enum CodingKeys: String, CodingKey {

@@ -92,33 +92,31 @@ struct ThresholdStore {
     /// from the earliest match, and each that reaches the threshold fires.
     static func add(_ match: MatchReference, to state: inout ThresholdKeyState, threshold: Int, period: Int64,
                     maxReferences: Int, fire: (inout ThresholdWindow) -> Void) {
-        // The lists moved out of the key's one word once (read through it, each access took a reference).
-        state.withParts { pending, windows in
-            let t = match.time
-            if let i = windows.firstIndex(containing: t) {
-                windows[i].join(match, cap: maxReferences)  // one access to the window
-                return
+        let t = match.time
+        if let i = state.windows.firstIndex(containing: t) {
+            state.windows[i].join(match, cap: maxReferences)  // one access to the window
+            return
+        }
+        state.pending.insert(sorted: match, cap: .max)
+        var first = 0
+        while first < state.pending.count {
+            let start = state.pending[first].time
+            let end = windowEnd(start, period: period, fired: state.windows)
+            var stop = first + 1
+            while stop < state.pending.count, state.pending[stop].time < end { stop += 1 }
+            guard stop - first >= threshold else {
+                first = stop
+                continue
             }
-            pending.insert(sorted: match, cap: .max)
-            var first = 0
-            while first < pending.count {
-                let start = pending[first].time
-                let end = windowEnd(start, period: period, fired: windows)
-                var stop = first + 1
-                while stop < pending.count, pending[stop].time < end { stop += 1 }
-                guard stop - first >= threshold else {
-                    first = stop
-                    continue
-                }
-                var window = ThresholdWindow(start: start, end: end, count: stop - first,
-                                             lastSeen: pending[stop - 1].time, refs: MatchList(pending[first..<stop]))
-                fire(&window)
-                window.capReferences(maxReferences)
-                pending.removeSubrange(first..<stop)
-                if pending.isEmpty { pending = [] }  // free its buffer: a fired key may live a period
-                let at = windows.firstIndex { $0.start > start } ?? windows.count
-                windows.insert(window, at: at)
-            }
+            var window = ThresholdWindow(start: start, end: end, count: stop - first,
+                                         lastSeen: state.pending[stop - 1].time,
+                                         refs: MatchList(state.pending[first..<stop]))
+            fire(&window)
+            window.capReferences(maxReferences)
+            state.pending.removeSubrange(first..<stop)
+            if state.pending.isEmpty { state.pending = [] }  // free its buffer: a fired key may live a period
+            let at = state.windows.firstIndex { $0.start > start } ?? state.windows.count
+            state.windows.insert(window, at: at)
         }
     }
 
@@ -132,15 +130,13 @@ struct ThresholdStore {
 
     /// Drops the pending matches whose windows end at or before `horizon`.
     static func expire(_ state: inout ThresholdKeyState, through horizon: Int64, period: Int64) {
-        state.withParts { pending, windows in
-            var drop = 0
-            while drop < pending.count {
-                let end = windowEnd(pending[drop].time, period: period, fired: windows)
-                guard end <= horizon else { break }
-                while drop < pending.count, pending[drop].time < end { drop += 1 }
-            }
-            if drop > 0 { pending.removeFirst(drop) }
+        var drop = 0
+        while drop < state.pending.count {
+            let end = windowEnd(state.pending[drop].time, period: period, fired: state.windows)
+            guard end <= horizon else { break }
+            while drop < state.pending.count, state.pending[drop].time < end { drop += 1 }
         }
+        if drop > 0 { state.pending.removeFirst(drop) }
     }
 
     /// Ends the windows that end at or before `horizon`: summaries for fired
