@@ -55,13 +55,7 @@ public final class GeoCache: Sendable {
 
     @inline(__always)
     private func shard(for address: IPAddress) -> Shard {
-        let mixed: UInt64
-        switch address {
-        case .v4(let value): mixed = UInt64(value) &* 0x9E37_79B9_7F4A_7C15
-        case .v6(let value): mixed = (UInt64(truncatingIfNeeded: value) ^ UInt64(truncatingIfNeeded: value >> 64))
-            &* 0x9E37_79B9_7F4A_7C15
-        }
-        return shards[Int(truncatingIfNeeded: mixed >> 59) & mask]
+        shards[Int(truncatingIfNeeded: address.mixedBits >> 59) & mask]
     }
 
     /// The cached answer: `.some(nil)` is a cached "no location", `nil` a miss.
@@ -106,6 +100,14 @@ public final class GeoCache: Sendable {
         let loaded = load(address)
         store(loaded, for: address)
         return loaded
+    }
+
+    /// Counts `n` answers given from a memo in front of this cache as hits
+    /// (``EnrichmentMemo``): the hit ratio stays the share of lookups answered
+    /// without the database.
+    public func countHits(_ n: Int) {
+        guard n > 0 else { return }
+        shards[0].state.withLock { $0.hits += n }
     }
 
     public var statistics: Statistics {

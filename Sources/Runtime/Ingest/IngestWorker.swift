@@ -47,7 +47,8 @@ final class IngestWorker: @unchecked Sendable {
     /// their events' keys among them.
     private let partitions: Int32
     private let sources: [String: Source]
-    private let enricher: Enricher
+    /// The enricher behind a memo of recent addresses' answers (this worker's alone).
+    private let enricher: EnrichmentMemo
     private let documents: DocumentPolicy
     private let shared: IngestShared
     private var outcomes: [DecodeOutcome] = []
@@ -69,7 +70,7 @@ final class IngestWorker: @unchecked Sendable {
         self.topology = topology
         self.partitions = Int32(clamping: max(partitions ?? topology.topics.repartition.partitions, 1))
         self.sources = sources
-        self.enricher = enricher
+        self.enricher = EnrichmentMemo(enricher: enricher)
         self.documents = documents
         self.shared = shared
     }
@@ -128,7 +129,9 @@ final class IngestWorker: @unchecked Sendable {
         // record: the totals' lock is shared with the other encoders and the delivery callbacks).
         var eventsByType: [LogType: Int] = [:]
         var totals = (records: 0, events: 0, deadLettered: 0, skipped: 0, oversized: 0)
+        enricher.begin()  // the GeoIP and Tor data current now, for the whole slice
         defer {
+            enricher.end()
             for (type, count) in eventsByType { eventCounters[type]?.increment(by: count) }
             shared.update {
                 $0.records += totals.records
