@@ -58,7 +58,7 @@ public struct ThresholdKeyState: Sendable, Hashable, Codable {
     /// Two words with `pending`, changed in place: the key table's slot stays 32 bytes
     /// because it keeps no hash (``GroupTable``). Session 8 kept both lists in one word
     /// (an enum, the two in a box when a key held both) and moved them out and back
-    /// per match (not what cost session 8 its 3.8 %: ops/bench/rules.md, session 9).
+    /// per match: most of session 8's −3.8 % on the five rules (ops/bench/rules.md, session 9).
     var windows: FiredWindows
 
     public init(pending: [MatchReference] = [], fired: [ThresholdWindow] = []) {
