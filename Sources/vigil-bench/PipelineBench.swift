@@ -176,7 +176,9 @@ struct LatencyBench: AsyncParsableCommand {
         let consumer = try KafkaConsumer(settings: settings, topics: [topic], hooks: hooks, logger: logger)
         let (seconds, untilFile, grace) = (self.seconds, self.untilFile, self.grace)
         let deadline = Task {
-            while !joined.value { try? await Task.sleep(for: .milliseconds(50)) }
+            // A group that never joins ends the measurement after --seconds too.
+            let joinBy = ContinuousClock.now + .seconds(seconds)
+            while !joined.value && ContinuousClock.now < joinBy { try? await Task.sleep(for: .milliseconds(50)) }
             let end = ContinuousClock.now + .seconds(seconds)
             if let untilFile {
                 while ContinuousClock.now < end && !FileManager.default.fileExists(atPath: untilFile) {

@@ -78,7 +78,7 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "Spread the attack instances over this first part of the stream (20s, 5m) instead of all of it, so their later steps (up to 25 s after the first) still fall inside the background traffic.")
     var attackSpan: String?
 
-    @Flag(help: "With --rate: render every record before the first is sent, so generating JSON does not share the CPU with what is measured while the records go out (memory: ~1.4 KB per record). Event times then start once rendering is done; the summary reports how late the first record left.")
+    @Flag(help: "With --rate: render every record before the first is sent, so generating JSON does not share the CPU with what is measured while the records go out (memory: ~1.4 KB per record). Event times then start once rendering is done; the summary reports how late records left at most (max_behind_ms).")
     var prepare = false
 
     @Option(help: "With --rate: hold records and send them in bursts every this long (50ms, 1s), as a shipper that flushes its buffer on a timer does (Fluent Bit flushes every second by default); each record's timestamp is then its burst's send time, its event time stays when it happened. 0: each record when it is due.")
@@ -178,7 +178,11 @@ struct LoadgenCommand: AsyncParsableCommand {
         if let eksBatch { c.eksBatch = max(0, eksBatch) }
         if let aksBatch { c.aksBatch = max(0, aksBatch) }
         if let attacks { c.attacks = try Self.attackCounts(attacks) }
-        if let attackSpan { c.attackSpanMicros = try Self.seconds(attackSpan, option: "--attack-span") * 1_000_000 }
+        if let attackSpan {
+            let seconds = try Self.seconds(attackSpan, option: "--attack-span")
+            guard seconds > 0 else { throw ValidationError("--attack-span \(attackSpan): must be longer than 0") }
+            c.attackSpanMicros = seconds * 1_000_000
+        }
         if let malformed { c.malformed = max(0, malformed) }
         let lateness = top.map { Int64($0.limits.allowedLateness.components.seconds) } ?? 600
         c.closeWindowsAfterSeconds = noCloseWindows ? nil : lateness
@@ -331,6 +335,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         }
         let tally = DeliveryTally()
         var configuration = configuration
+        let burst = try flush.map { try Self.milliseconds($0, option: "--flush") } ?? 0
         let live = rate > 0 && (start ?? "now").hasPrefix("now") && now == nil
         // With --prepare, live event times start once every record is rendered (estimated).
         let lead: Duration = live && prepare ? Self.renderTime(configuration) : .zero
@@ -345,7 +350,6 @@ struct LoadgenCommand: AsyncParsableCommand {
             ? AnySequence(Array(TrafficGenerator(configuration))) : AnySequence(TrafficGenerator(configuration))
         let began = live ? clock + lead : ContinuousClock.now
         if let sendingFile { _ = FileManager.default.createFile(atPath: sendingFile, contents: Data()) }
-        let burst = try flush.map { try Self.milliseconds($0, option: "--flush") } ?? 0
         for record in records {
             if rate > 0 {
                 // Paced by event time: a record leaves when its (last) event happens, relative
@@ -398,7 +402,8 @@ struct LoadgenSummary {
     var last: Int64 = .min
     var seconds = 0.0
     var failed = 0
-    /// Paced traffic: how far behind its event time the most belated record left (nil: not paced).
+    /// Paced traffic: how long after it was due (its event time, with --flush its burst's time)
+    /// the most belated record left (nil: not paced).
     var maxBehind: Duration?
 
     mutating func behind(_ lateness: Duration) { maxBehind = max(maxBehind ?? lateness, lateness) }
@@ -430,7 +435,7 @@ struct LoadgenSummary {
             loadgen: \(totalRecords) records (\(perCloud); \(malformed) malformed), \(totalEvents) events, \
             \(bytes / max(totalEvents, 1)) bytes per event, event time \(span), \
             \(String(format: "%.2f", seconds)) s (\(Int(Double(totalEvents) / max(seconds, 1e-9))) events/s)\
-            \(behindMs.map { "; paced: records left at most \($0) ms after their event time" } ?? "")
+            \(behindMs.map { "; paced: records left at most \($0) ms after they were due" } ?? "")
             expected alerts: \(expected.isEmpty ? "none" : expected.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             \(json)
             """
