@@ -71,7 +71,7 @@ public final class EnrichmentMemo {
         out.geoDatabaseType = geoType
         out.geoBuildEpoch = geoEpoch
         out.torListTime = tor?.confirmedAt
-        let seconds = time.map { Int64($0.timeIntervalSince1970.rounded(.down)) }
+        let seconds = time.map(TorExitSnapshot.seconds)
         for (i, ip) in sourceIPs.enumerated() {
             if i > 0 && tor == nil { break }
             guard let address = IPAddress(ip) else { continue }
@@ -95,15 +95,9 @@ public final class EnrichmentMemo {
                     entries[slot].sightings = tor.history.intervals[unmapped] ?? []
                     entries[slot].torKnown = true
                 }
-                // As TorExitSnapshot.wasExit(_:at:) and contains(_:) judge.
-                let exit: Bool
-                if let seconds {
-                    exit = (seconds >= tor.changedAt - tor.grace && entries[slot].onList)
-                        || entries[slot].sightings.contains { seconds >= $0.start - tor.grace && seconds <= $0.end + tor.grace }
-                } else {
-                    exit = entries[slot].onList
+                if tor.wasExit(onList: entries[slot].onList, sightings: entries[slot].sightings, at: seconds) {
+                    out.torExitIPs.append(ip)
                 }
-                if exit { out.torExitIPs.append(ip) }
             }
         }
         return out

@@ -62,7 +62,12 @@ public struct TorExitHistory: Sendable, Hashable {
     /// Whether `address` was seen as an exit within `grace` seconds of `time`.
     public func contains(_ address: IPAddress, at time: Int64, grace: Int64) -> Bool {
         guard let list = intervals[address.unmapped] else { return false }
-        return list.contains { time >= $0.start - grace && time <= $0.end + grace }
+        return Self.covers(list, time, grace: grace)
+    }
+
+    /// Whether one of an address's sightings lies within `grace` of `time`.
+    static func covers(_ sightings: [Interval], _ time: Int64, grace: Int64) -> Bool {
+        sightings.contains { time >= $0.start - grace && time <= $0.end + grace }
     }
 
     static func coalesce(_ list: [Interval], gap: Int64) -> [Interval] {

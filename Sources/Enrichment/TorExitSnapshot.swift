@@ -47,11 +47,26 @@ public final class TorExitSnapshot: Sendable {
     /// in the history within ``grace`` of `time` (a late or replayed event).
     /// Times older than the retention window answer false.
     public func wasExit(_ address: IPAddress, at time: Date) -> Bool {
-        let seconds = Int64(time.timeIntervalSince1970.rounded(.down))
+        let seconds = Self.seconds(time)
         let address = address.unmapped
-        if seconds >= changedAt - grace, addresses.contains(address) { return true }
+        if isLive(seconds), addresses.contains(address) { return true }
         return history.contains(address, at: seconds, grace: grace)
     }
+
+    /// The judgment of ``wasExit(_:at:)`` (``contains(_:)`` when `seconds` is nil) from what
+    /// does not depend on the time: whether the address is on the current list and its
+    /// sightings (for a caller that kept them, ``EnrichmentMemo``).
+    func wasExit(onList: Bool, sightings: [TorExitHistory.Interval], at seconds: Int64?) -> Bool {
+        guard let seconds else { return onList }
+        return (isLive(seconds) && onList) || TorExitHistory.covers(sightings, seconds, grace: grace)
+    }
+
+    /// Whether an event at `seconds` is judged by the current list (no earlier than its period).
+    @inline(__always)
+    private func isLive(_ seconds: Int64) -> Bool { seconds >= changedAt - grace }
+
+    /// An event time as the whole seconds the list's times are in.
+    static func seconds(_ time: Date) -> Int64 { Int64(time.timeIntervalSince1970.rounded(.down)) }
 
     /// Seconds since the list was last confirmed current.
     public func age(now: Date) -> TimeInterval {
