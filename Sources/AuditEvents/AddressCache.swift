@@ -2,7 +2,7 @@ import CSimdJSON
 
 /// Source-IP lists of one address of at most 15 bytes (every IPv4 address: an
 /// audit Event's usual `sourceIPs`, a GKE entry's caller IP), keyed by the
-/// address's bytes as two words like ``StringCache``'s small strings: no key
+/// address's bytes (``SmallKey``, as ``StringCache``'s small strings): no key
 /// written, no hashing loop, no memcmp, and the address is a small `String`
 /// (no allocation of its own), not looked up in the string cache.
 ///
@@ -13,10 +13,7 @@ import CSimdJSON
 /// - Important: not thread-safe; owned by one ``AuditRecordDecoder``.
 final class AddressCache {
     struct Entry {
-        var w0: UInt64
-        var w1: UInt64
-        /// The length with bit 8 set: never 0, so an empty entry never matches.
-        var tag: UInt64
+        var key: SmallKey
         var list: SourceIPList
     }
     private let entries: UnsafeMutablePointer<Entry>
@@ -25,21 +22,16 @@ final class AddressCache {
     /// `slots` is rounded up to a power of two; 0 disables the cache.
     init(slots: Int) {
         let count = cacheSlots(slots)
-        entries = table(count, Entry(w0: 0, w1: 0, tag: 0, list: SourceIPList(ips: [], warnings: [])))
+        entries = table(count, Entry(key: SmallKey(), list: SourceIPList(ips: [], warnings: [])))
         mask = count - 1
     }
 
-    deinit {
-        entries.deinitialize(count: mask + 1 > 0 ? mask + 1 : 1)
-        entries.deallocate()
-    }
+    deinit { freeTable(entries, mask + 1) }
 
     /// An address's key and its entry, requested from memory by ``prefetch(_:)``.
     struct Lookup {
         let bytes: UnsafeBufferPointer<UInt8>
-        let w0: UInt64
-        let w1: UInt64
-        let tag: UInt64
+        let key: SmallKey
         let slot: Int
     }
 
@@ -47,20 +39,18 @@ final class AddressCache {
     /// from memory (the caller reads other fields before ``list(_:)``).
     @inline(__always)
     func prefetch(_ address: UnsafeBufferPointer<UInt8>) -> Lookup {
-        var w0: UInt64 = 0
-        var w1: UInt64 = 0
-        if let base = address.baseAddress { vj_small_words(base, address.count, &w0, &w1) }
-        let tag = UInt64(address.count) | 0x100
+        var key = SmallKey()
+        if let base = address.baseAddress { key = SmallKey(base, count: address.count) }
         // Every byte reaches the slot bits: the products' high halves are
         // folded down before the second multiply (an IPv4 address differs
         // from its neighbours in its middle and last bytes).
-        var h = (w0 &* 0x9E37_79B9_7F4A_7C15) ^ (w1 &* 0xC2B2_AE3D_27D4_EB4F) ^ tag
+        var h = (key.w0 &* 0x9E37_79B9_7F4A_7C15) ^ (key.w1 &* 0xC2B2_AE3D_27D4_EB4F) ^ key.tag
         h ^= h >> 32
         h = h &* 0xff51_afd7_ed55_8ccd
         h ^= h >> 29
         let slot = Int(truncatingIfNeeded: h) & mask
         if mask >= 0 { vj_prefetch(entries + slot) }
-        return Lookup(bytes: address, w0: w0, w1: w1, tag: tag, slot: slot)
+        return Lookup(bytes: address, key: key, slot: slot)
     }
 
     /// The one-address list of `lookup`: the cached one when the same bytes
@@ -69,11 +59,9 @@ final class AddressCache {
     func list(_ lookup: Lookup) -> SourceIPList {
         guard mask >= 0 else { return Self.make(lookup.bytes) }
         let entry = entries + lookup.slot
-        if entry.pointee.w0 == lookup.w0 && entry.pointee.w1 == lookup.w1 && entry.pointee.tag == lookup.tag {
-            return entry.pointee.list
-        }
+        if entry.pointee.key == lookup.key { return entry.pointee.list }
         let made = Self.make(lookup.bytes)
-        entry.pointee = Entry(w0: lookup.w0, w1: lookup.w1, tag: lookup.tag, list: made)
+        entry.pointee = Entry(key: lookup.key, list: made)
         return made
     }
 

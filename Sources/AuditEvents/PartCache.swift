@@ -202,8 +202,7 @@ final class KeyedCache<Stored> {
 
     deinit {
         for i in 0...max(mask, 0) { entries[i].key.deallocate() }
-        entries.deinitialize(count: mask + 1 > 0 ? mask + 1 : 1)
-        entries.deallocate()
+        freeTable(entries, mask + 1)
     }
 
     @inline(__always)

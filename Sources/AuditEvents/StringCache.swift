@@ -24,12 +24,9 @@ final class StringCache {
     private let listHashes: UnsafeMutablePointer<UInt64>
     private let lists: UnsafeMutablePointer<[String]>
     private let listMask: Int
-    /// A string of at most 15 bytes keyed by its bytes as two words and a
-    /// length tag (never 0, so an empty entry never matches).
+    /// A string of at most 15 bytes keyed by its bytes (``SmallKey``).
     struct SmallEntry {
-        var w0: UInt64
-        var w1: UInt64
-        var tag: UInt64
+        var key: SmallKey
         var string: String
     }
     private let smallEntries: UnsafeMutablePointer<SmallEntry>
@@ -45,19 +42,15 @@ final class StringCache {
         lists = table(listCount, [])
         listMask = listCount - 1
         let smallCount = count > 0 ? max(count / 8, 16) : 0
-        smallEntries = table(smallCount, SmallEntry(w0: 0, w1: 0, tag: 0, string: ""))
+        smallEntries = table(smallCount, SmallEntry(key: SmallKey(), string: ""))
         smallMask = smallCount - 1
     }
 
     deinit {
-        func free<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) {
-            p.deinitialize(count: max(count, 1))
-            p.deallocate()
-        }
-        free(entries, mask + 1)
-        free(listHashes, listMask + 1)
-        free(lists, listMask + 1)
-        free(smallEntries, smallMask + 1)
+        freeTable(entries, mask + 1)
+        freeTable(listHashes, listMask + 1)
+        freeTable(lists, listMask + 1)
+        freeTable(smallEntries, smallMask + 1)
     }
 
     /// A hash of `bytes` (`vj_hash_bytes`), seeded with `seed`.
@@ -113,17 +106,14 @@ final class StringCache {
         guard bytes.count <= 15, smallMask >= 0, let base = bytes.baseAddress else {
             return String(decoding: bytes, as: UTF8.self)
         }
-        var w0: UInt64 = 0
-        var w1: UInt64 = 0
-        vj_small_words(base, bytes.count, &w0, &w1)
-        let tag = UInt64(bytes.count) | 0x100  // never 0: empty slots never match
-        var h = (w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15) ^ (tag << 56)) &* 0xff51_afd7_ed55_8ccd
+        let key = SmallKey(base, count: bytes.count)
+        var h = (key.w0 ^ (key.w1 &* 0x9E37_79B9_7F4A_7C15) ^ (key.tag << 56)) &* 0xff51_afd7_ed55_8ccd
         h ^= h >> 32
         let slot = Int(truncatingIfNeeded: h) & smallMask
         let entry = smallEntries + slot
-        if entry.pointee.w0 == w0 && entry.pointee.w1 == w1 && entry.pointee.tag == tag { return entry.pointee.string }
+        if entry.pointee.key == key { return entry.pointee.string }
         let made = String(decoding: bytes, as: UTF8.self)
-        entry.pointee = SmallEntry(w0: w0, w1: w1, tag: tag, string: made)
+        entry.pointee = SmallEntry(key: key, string: made)
         return made
     }
 
@@ -149,11 +139,36 @@ func cacheSlots(_ slots: Int) -> Int {
 }
 
 /// A cache table of `count` entries (at least one) set to `value`; the owner
-/// deinitializes and frees it.
+/// frees it with ``freeTable(_:_:)``.
 func table<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
     let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
     p.initialize(repeating: value, count: max(count, 1))
     return p
+}
+
+/// Deinitializes and frees a ``table(_:_:)`` of `count` entries.
+func freeTable<T>(_ p: UnsafeMutablePointer<T>, _ count: Int) {
+    p.deinitialize(count: max(count, 1))
+    p.deallocate()
+}
+
+/// A string of at most 15 bytes as a cache key: its bytes as two words and a
+/// length tag (never 0, so an empty entry never matches). Compared as three
+/// words: no hashing loop, no memcmp.
+struct SmallKey: Equatable {
+    var w0: UInt64 = 0
+    var w1: UInt64 = 0
+    var tag: UInt64 = 0
+
+    /// An empty entry's key (matches no string).
+    init() {}
+
+    /// The key of the `count` (at most 15) bytes at `base`.
+    @inline(__always)
+    init(_ base: UnsafePointer<UInt8>, count: Int) {
+        vj_small_words(base, count, &w0, &w1)
+        tag = UInt64(count) | 0x100
+    }
 }
 
 #if canImport(Glibc)
