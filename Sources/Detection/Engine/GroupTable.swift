@@ -42,10 +42,10 @@ struct GroupTable<State> {
 
     /// The slot holding the key whose text is `bytes`, made with `make()` when there is none.
     mutating func slot(for bytes: [UInt8], default make: () -> State) -> (slot: Int, isNew: Bool) {
-        let hash = Self.hash(bytes) & hashMask
+        let start = probeStart(of: bytes)
         if !index.isEmpty {
             let mask = index.count - 1
-            var at = Int(truncatingIfNeeded: hash) & mask
+            var at = start & mask
             while true {
                 let i = Int(index[at])
                 if i < 0 { break }
@@ -53,7 +53,7 @@ struct GroupTable<State> {
                 at = (at + 1) & mask
             }
         }
-        let at = insert(String(decoding: bytes, as: UTF8.self), hash: hash, make())
+        let at = insert(String(decoding: bytes, as: UTF8.self), start: start, make())
         return (at, true)
     }
 
@@ -77,7 +77,7 @@ struct GroupTable<State> {
             if let at = find(key) {
                 if let newValue { slots[at].state = newValue } else { remove(at: at) }
             } else if let newValue {
-                _ = insert(key, hash: Self.hash(key) & hashMask, newValue)
+                _ = insert(key, start: probeStart(of: key), newValue)
             }
         }
     }
@@ -117,7 +117,7 @@ struct GroupTable<State> {
 
     var keys: [String] { slots.compactMap { $0.state == nil ? nil : $0.key } }
 
-    private mutating func insert(_ key: String, hash: UInt64, _ state: State) -> Int {
+    private mutating func insert(_ key: String, start: Int, _ state: State) -> Int {
         if (count + 1) * 4 > index.count * 3 { grow() }
         let slot = Slot(key: key, state: state)
         let at: Int
@@ -128,15 +128,15 @@ struct GroupTable<State> {
             at = slots.count
             slots.append(slot)
         }
-        place(Int32(at), hash: hash)
+        place(Int32(at), from: start)
         count += 1
         return at
     }
 
-    /// Puts slot number `slot` at the first empty position from its hash's.
-    private mutating func place(_ slot: Int32, hash: UInt64) {
+    /// Puts slot number `slot` at the first empty position from its key's probe start.
+    private mutating func place(_ slot: Int32, from start: Int) {
         let mask = index.count - 1
-        var at = Int(truncatingIfNeeded: hash) & mask
+        var at = start & mask
         while index[at] >= 0 { at = (at + 1) & mask }
         index[at] = slot
     }
@@ -145,7 +145,7 @@ struct GroupTable<State> {
     private mutating func grow() {
         index = Array(repeating: -1, count: max(16, index.count * 2))
         for i in slots.indices where slots[i].state != nil {
-            place(Int32(i), hash: Self.hash(slots[i].key) & hashMask)
+            place(Int32(i), from: probeStart(of: slots[i].key))
         }
     }
 
@@ -154,13 +154,17 @@ struct GroupTable<State> {
         Int(truncatingIfNeeded: Self.hash(key) & hashMask)
     }
 
+    /// Where the probe for the key whose text is `bytes` starts, before the index's mask.
+    private func probeStart(of bytes: [UInt8]) -> Int {
+        Int(truncatingIfNeeded: Self.hash(bytes) & hashMask)
+    }
+
     private static func equal(_ key: String, _ bytes: [UInt8]) -> Bool {
         // The length first: a native string has it without reading its bytes.
         guard key.utf8.count == bytes.count else { return false }
         let same = key.utf8.withContiguousStorageIfAvailable { stored in
             bytes.withUnsafeBufferPointer { wanted in
-                stored.count == wanted.count
-                    && (stored.isEmpty || memcmp(stored.baseAddress!, wanted.baseAddress!, stored.count) == 0)
+                stored.isEmpty || memcmp(stored.baseAddress!, wanted.baseAddress!, stored.count) == 0
             }
         }
         return same ?? key.utf8.elementsEqual(bytes)
