@@ -179,6 +179,19 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             let frameEvents = max(2, top.topics.repartition.frameEvents)
+            /// `frame`'s record, and a new frame started, once it holds `least` events.
+            func take(_ frame: inout RepartitionFrame, atLeast least: Int) -> ProducerRecord? {
+                guard frame.count >= max(least, 1) else { return nil }
+                defer { frame = RepartitionFrame(partition: 0) }
+                return frame.record(topic: topic)
+            }
+            /// A frame's events as the detect stage rebuilds them.
+            func unframe(_ out: ProducerRecord, at offset: Int64, _ body: (RepartitionedEvent) -> Void) {
+                let record = consumed(out, at: offset)
+                for entry in out.value.flatMap(RepartitionFrame.entries) ?? [] {
+                    if let e = repartition.decode(record, entry: entry).event { body(e) }
+                }
+            }
             measure("  the same in frames (\(frameEvents) events per record)") {
                 // As ingest frames a batch's events for one partition and detect splits them
                 // (one partition here: the frames hold the events in their order).
@@ -186,14 +199,9 @@ struct BenchCommand: AsyncParsableCommand {
                 var alerts = 0
                 var offset: Int64 = 0
                 var frame = RepartitionFrame(partition: 0)
-                func flush() {
-                    guard frame.count > 0 else { return }
-                    let out = frame.record(topic: topic)
-                    frame = RepartitionFrame(partition: 0)
+                func detect(_ out: ProducerRecord) {
                     offset += 1
-                    let record = consumed(out, at: offset)
-                    for entry in out.value.flatMap(RepartitionFrame.entries) ?? [] {
-                        guard let e = repartition.decode(record, entry: entry).event else { continue }
+                    unframe(out, at: offset) { e in
                         alerts += engine.process(e.event, enrichment: e.enrichment,
                                                  origin: .kafka(topic: topic, partition: 0, offset: offset)).count
                     }
@@ -204,9 +212,9 @@ struct BenchCommand: AsyncParsableCommand {
                     let origin = RawOrigin(topic: record.topic, partition: 0, offset: input, index: index < 0 ? nil : index)
                     frame.append(event, enrichment: enrich(event), origin: origin, arrival: nil,
                                  documents: DocumentPolicy.carries(carried, event.logType))
-                    if frame.count >= frameEvents { flush() }
+                    if let out = take(&frame, atLeast: frameEvents) { detect(out) }
                 }
-                flush()
+                if let out = take(&frame, atLeast: 1) { detect(out) }
                 alerts += engine.finish().count
                 return (n, alerts)
             }
@@ -226,22 +234,14 @@ struct BenchCommand: AsyncParsableCommand {
                 var frame = RepartitionFrame(partition: 0)
                 for p in prepared {
                     frame.append(p.event, enrichment: p.enrichment, origin: p.origin, arrival: nil, documents: p.documents)
-                    if frame.count >= frameEvents {
-                        frames.append(frame.record(topic: topic))
-                        frame = RepartitionFrame(partition: 0)
-                    }
+                    if let out = take(&frame, atLeast: frameEvents) { frames.append(out) }
                 }
-                if frame.count > 0 { frames.append(frame.record(topic: topic)) }
+                if let out = take(&frame, atLeast: 1) { frames.append(out) }
                 return (prepared.count, -1)
             }
             measure("    frame decode alone") {
                 var n = 0
-                for (i, out) in frames.enumerated() {
-                    let record = consumed(out, at: Int64(i))
-                    for entry in out.value.flatMap(RepartitionFrame.entries) ?? [] where repartition.decode(record, entry: entry).event != nil {
-                        n += 1
-                    }
-                }
+                for (i, out) in frames.enumerated() { unframe(out, at: Int64(i)) { _ in n += 1 } }
                 return (n, -1)
             }
             prepared = []
