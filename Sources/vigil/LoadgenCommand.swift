@@ -239,12 +239,11 @@ struct LoadgenCommand: AsyncParsableCommand {
         throw ValidationError("--start \(text): not now, hour, Unix seconds nor an RFC 3339 time")
     }
 
-    /// A duration in whole milliseconds (`50ms`, `1s`; a bare number is milliseconds).
-    static func milliseconds(_ text: String, option: String) throws -> Int64 {
-        if let n = Int64(text), n >= 0 { return n }
-        if text.hasSuffix("ms"), let n = Int64(text.dropLast(2)), n >= 0 { return n }
-        if let d = RuleDuration(parsing: text) { return d.seconds * 1000 }
-        throw ValidationError("\(option) \(text): not a duration (50ms, 1s)")
+    /// A duration as topology files write it (`50ms`, `1s`); a bare number is milliseconds.
+    static func duration(_ text: String, option: String) throws -> Duration {
+        if let n = Int64(text), n >= 0 { return .milliseconds(n) }
+        guard let d = Topology.duration(text) else { throw ValidationError("\(option) \(text): not a duration (50ms, 1s)") }
+        return d
     }
 
     static func seconds(_ text: String, option: String) throws -> Int64 {
@@ -335,7 +334,8 @@ struct LoadgenCommand: AsyncParsableCommand {
         }
         let tally = DeliveryTally()
         var configuration = configuration
-        let burst = try flush.map { try Self.milliseconds($0, option: "--flush") } ?? 0
+        // --flush's interval in microseconds of event time (0: none).
+        let burst = try flush.map { Int64(try Self.duration($0, option: "--flush") / .microseconds(1)) } ?? 0
         let live = rate > 0 && (start ?? "now").hasPrefix("now") && now == nil
         // With --prepare, live event times start once every record is rendered (estimated).
         let lead: Duration = live && prepare ? Self.renderTime(configuration) : .zero
@@ -343,8 +343,8 @@ struct LoadgenCommand: AsyncParsableCommand {
         if live {
             // Live traffic: event times start now, as production does (the producer is up).
             let offset = try Self.parseStart(start ?? "now", now: 0)
-            let leadMicros = lead.components.seconds * 1_000_000 + lead.components.attoseconds / 1_000_000_000_000
-            configuration.startMicros = Int64((Date().timeIntervalSince1970 * 1e6).rounded()) + offset + leadMicros
+            configuration.startMicros = Int64((Date().timeIntervalSince1970 * 1e6).rounded()) + offset
+                + Int64(lead / .microseconds(1))
         }
         let records: AnySequence<GeneratedRecord> = prepare
             ? AnySequence(Array(TrafficGenerator(configuration))) : AnySequence(TrafficGenerator(configuration))
@@ -356,7 +356,7 @@ struct LoadgenCommand: AsyncParsableCommand {
                 // to the stream's start (an attack's later steps wait for their time), or with
                 // --flush at the end of the burst interval it happens in.
                 var offset = record.micros - configuration.startMicros
-                if burst > 0 { offset = (offset / (burst * 1000) + 1) * burst * 1000 }
+                if burst > 0 { offset = (offset / burst + 1) * burst }
                 let due = began + .microseconds(offset)
                 let wait = due - ContinuousClock.now
                 if wait > .milliseconds(1) { try? await Task.sleep(for: wait) }

@@ -180,3 +180,8 @@ public struct Topology: Sendable {
         sources.first { $0.topic == topic }
     }
 }
+
+extension Topology {
+    /// A duration as topology files write it (`500ms`, `30s`, `5m`, `1h`, `1d`); nil otherwise.
+    public static func duration(_ text: String) -> Duration? { TopologyReader.parseDuration(text) }
+}
