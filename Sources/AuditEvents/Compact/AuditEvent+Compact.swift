@@ -175,9 +175,6 @@ extension CompactWriter {
     /// An inline text, written as ``optionalString(_:)`` writes the same text.
     mutating func optionalText(_ text: InlineText?) {
         guard let text else { return byte(0) }
-        text.withUTF8 { utf8 in
-            varint(UInt64(utf8.count) + 1)
-            raw(utf8)
-        }
+        text.withUTF8 { prefixed(UInt64($0.count) + 1, $0) }
     }
 }

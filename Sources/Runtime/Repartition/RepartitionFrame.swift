@@ -41,17 +41,14 @@ public struct RepartitionFrame: Sendable {
     }
 
     /// Bytes written so far.
-    public var byteCount: Int { writer.bytes.count }
+    public var byteCount: Int { writer.count }
 
     /// Appends one event (as ``RepartitionCodec/encode(_:enrichment:origin:arrival:documents:topic:)`` would
     /// write it alone); `key`: its ``RepartitionCodec/key(for:)``, when the caller has it already.
     public mutating func append(_ event: AuditEvent, enrichment: EventEnrichment, origin: RawOrigin,
                                 arrival: Int64?, documents: Bool, key: String?? = nil) {
         if var key = key ?? RepartitionCodec.key(for: event) {
-            key.withUTF8 { utf8 in
-                writer.varint(UInt64(utf8.count) + 1)
-                writer.raw(utf8)
-            }
+            key.withUTF8 { writer.prefixed(UInt64($0.count) + 1, $0) }
         } else {
             writer.varint(0)
         }
