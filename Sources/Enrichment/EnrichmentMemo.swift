@@ -28,7 +28,9 @@ public final class EnrichmentMemo {
     }
 
     public let enricher: Enricher
-    private var entries: [Entry]
+    /// The table (`mask + 1` entries), reached through a pointer: an array held by this class
+    /// made each entry's access an exclusivity check and a uniqueness check (~10 % of enriching).
+    private let entries: UnsafeMutablePointer<Entry>
     private let mask: Int
     private var geo: GeoLocator.Snapshot?
     private var geoType: String?
@@ -41,8 +43,14 @@ public final class EnrichmentMemo {
         self.enricher = enricher
         var size = 1
         while size < max(capacity, 1) { size <<= 1 }
-        entries = Array(repeating: Entry(), count: size)
+        entries = .allocate(capacity: size)
+        entries.initialize(repeating: Entry(), count: size)
         mask = size - 1
+    }
+
+    deinit {
+        entries.deinitialize(count: mask + 1)
+        entries.deallocate()
     }
 
     /// Takes the current snapshots for the events that follow; answers remembered from
@@ -51,7 +59,7 @@ public final class EnrichmentMemo {
         let geo = enricher.geo?.snapshot
         let tor = enricher.tor?.snapshot
         if geo !== self.geo || tor !== self.tor {
-            for i in entries.indices { entries[i] = Entry() }
+            for i in 0...mask { entries[i] = Entry() }
         }
         self.geo = geo
         self.tor = tor
@@ -67,6 +75,10 @@ public final class EnrichmentMemo {
 
     /// What ``Enricher/enrich(sourceIPs:at:)`` answers, with the snapshots of the last ``begin()``.
     public func enrich(sourceIPs: [String], at time: Date?) -> EventEnrichment {
+        // The class's properties read once (each access of one is an exclusivity check).
+        let geo = self.geo, tor = self.tor
+        var hits = 0
+        defer { if hits > 0 { geoHits += hits } }
         var out = EventEnrichment()
         out.geoDatabaseType = geoType
         out.geoBuildEpoch = geoEpoch
@@ -75,27 +87,27 @@ public final class EnrichmentMemo {
         for (i, ip) in sourceIPs.enumerated() {
             if i > 0 && tor == nil { break }
             guard let address = IPAddress(ip) else { continue }
-            let slot = Self.slot(of: address) & mask
-            if !entries[slot].filled || entries[slot].address != address {
-                entries[slot] = Entry(address: address, filled: true)
+            let entry = entries + (Self.slot(of: address) & mask)
+            if !entry.pointee.filled || entry.pointee.address != address {
+                entry.pointee = Entry(address: address, filled: true)
             }
             if i == 0, let geo {
-                if entries[slot].geoKnown {
-                    geoHits += 1
+                if entry.pointee.geoKnown {
+                    hits += 1
                 } else {
-                    entries[slot].geo = geo.lookup(address)
-                    entries[slot].geoKnown = true
+                    entry.pointee.geo = geo.lookup(address)
+                    entry.pointee.geoKnown = true
                 }
-                out.geo = entries[slot].geo
+                out.geo = entry.pointee.geo
             }
             if let tor {
-                if !entries[slot].torKnown {
+                if !entry.pointee.torKnown {
                     let unmapped = address.unmapped
-                    entries[slot].onList = tor.addresses.contains(unmapped)
-                    entries[slot].sightings = tor.history.intervals[unmapped] ?? []
-                    entries[slot].torKnown = true
+                    entry.pointee.onList = tor.addresses.contains(unmapped)
+                    entry.pointee.sightings = tor.history.intervals[unmapped] ?? []
+                    entry.pointee.torKnown = true
                 }
-                if tor.wasExit(onList: entries[slot].onList, sightings: entries[slot].sightings, at: seconds) {
+                if tor.wasExit(onList: entry.pointee.onList, sightings: entry.pointee.sightings, at: seconds) {
                     out.torExitIPs.append(ip)
                 }
             }
