@@ -182,7 +182,7 @@ struct BenchCommand: AsyncParsableCommand {
             /// `frame`'s record, and a new frame started, once it holds `least` events.
             func take(_ frame: inout RepartitionFrame, atLeast least: Int) -> ProducerRecord? {
                 guard frame.count >= max(least, 1) else { return nil }
-                defer { frame = RepartitionFrame(partition: 0) }
+                defer { frame = RepartitionFrame(partition: 0, events: frameEvents) }
                 return frame.record(topic: topic)
             }
             /// A frame's events as the detect stage rebuilds them.
@@ -198,7 +198,7 @@ struct BenchCommand: AsyncParsableCommand {
                 var engine = DetectionEngine(rules: rules, settings: settings)
                 var alerts = 0
                 var offset: Int64 = 0
-                var frame = RepartitionFrame(partition: 0)
+                var frame = RepartitionFrame(partition: 0, events: frameEvents)
                 func detect(_ out: ProducerRecord) {
                     offset += 1
                     unframe(out, at: offset) { e in
@@ -233,7 +233,7 @@ struct BenchCommand: AsyncParsableCommand {
             /// fresh memory and page faults took a fifth of the row).
             func encodeFrames(keep: Bool) -> [ProducerRecord] {
                 var frames: [ProducerRecord] = []
-                var frame = RepartitionFrame(partition: 0)
+                var frame = RepartitionFrame(partition: 0, events: frameEvents)
                 for p in prepared {
                     frame.append(p.event, enrichment: p.enrichment, origin: p.origin, arrival: nil, documents: p.documents)
                     if let out = take(&frame, atLeast: frameEvents), keep { frames.append(out) }

@@ -174,7 +174,7 @@ final class IngestWorker: @unchecked Sendable {
                            open.frame.byteCount + RepartitionCodec.capacity(event, documents: documents) > Self.maxFrameBytes {
                             close(p)
                         }
-                        if frames[p] == nil { frames[p] = (RepartitionFrame(partition: Int32(p)), []) }
+                        if frames[p] == nil { frames[p] = (RepartitionFrame(partition: Int32(p), events: frameEvents), []) }
                         frames[p]!.frame.append(event, enrichment: enrichment, origin: origin,
                                                 arrival: record.timestamp?.milliseconds, documents: documents, key: key)
                         if frames[p]!.inputs.last != input {

@@ -40,6 +40,12 @@ public struct RepartitionFrame: Sendable {
         writer.raw(Self.magic)
     }
 
+    /// A frame with room for `events` events without documents (~400 bytes each; at most
+    /// 256 KB) from the start: grown from 4 KB, a frame of 64 copied its bytes three times.
+    public init(partition: Int32, events: Int) {
+        self.init(partition: partition, capacity: min(max(events, 1) * 512, 256 * 1024))
+    }
+
     /// Bytes written so far.
     public var byteCount: Int { writer.count }
 
