@@ -57,4 +57,31 @@ import Testing
         #expect(engine.statistics.lateEvents == 1)
         #expect(engine.statistics.rules[rule.id]?.lateMatches == 1)
     }
+
+    /// `matchCount` (the stateless part of `process` alone, the bench's floor) counts the rules
+    /// whose log type and condition hold, as `Rule.matches` judges each: over every seed rule and
+    /// events of each log type that match none, one or several of them.
+    @Test func matchCountIsTheNumberOfRulesThatMatch() throws {
+        typealias S = SeedRuleFixtures
+        let rules = try RuleLoader.load(directory: RuleFixtures.seedRules)
+        let engine = DetectionEngine(rules: rules)
+        let tor = EventEnrichment(torExitIPs: ["5.5.5.5"])
+        let events = [
+            try S.eks(0), try S.eks(0, ips: ["10.0.0.7"]), try S.eks(0, code: 200),
+            try S.eks(0, stage: "RequestReceived"),
+            try S.eks(0, groups: ["system:unauthenticated"]), try S.aks(0), try S.aks(0, code: 200), try S.gke(0),
+            try S.gke(0, grpc: nil), try S.process(0, name: "curl", args: ["curl", "https://kubernetes.default"]),
+            try S.process(0, name: "ls", args: ["ls"]),
+        ]
+        var counts: [Int] = []
+        for event in events {
+            for enrichment in [EventEnrichment.none, tor] {
+                let expected = rules.filter { $0.matches(event, enrichment: enrichment) }.count
+                #expect(engine.matchCount(event, enrichment: enrichment) == expected)
+                counts.append(expected)
+            }
+        }
+        #expect(Set(counts).isSuperset(of: [0, 1, 2, 3]), "the cases cover none, one and several rules")
+        #expect(engine.statistics.events == 0, "nothing is counted as processed")
+    }
 }

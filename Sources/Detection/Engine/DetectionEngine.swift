@@ -86,16 +86,22 @@ public struct DetectionEngine {
         }
         let late = time < horizonNanos
         if late { counters.lateEvents += 1 }
-        let rules = plan.rules(for: event.logType)
-        guard !rules.isEmpty else { return alerts }
-        AuditEventContext.withBorrowed(event: event, enrichment: enrichment) { context in
-            for rule in rules where rule.holds(context) {
-                let deadline = evaluators[rule.index].match(time: time, late: late, origin: origin, context: context,
-                                                            enrichment: enrichment, into: &alerts)
-                nextDeadline = min(nextDeadline, deadline)
-            }
+        plan.forEachMatch(event, enrichment: enrichment) { index, context in
+            let deadline = evaluators[index].match(time: time, late: late, origin: origin, context: context,
+                                                   enrichment: enrichment, into: &alerts)
+            nextDeadline = min(nextDeadline, deadline)
         }
         return alerts
+    }
+
+    /// The stateless part of ``process(_:enrichment:origin:)`` alone: how many rules' log
+    /// type and condition hold for the event, evaluated as `process` evaluates them (the same
+    /// loop), with no clock, state or alerts — the floor the stateful engine sits on
+    /// (`vigil-bench rules`). ``Rule/matches(_:enrichment:)`` answers the same per rule.
+    public func matchCount(_ event: AuditEvent, enrichment: EventEnrichment) -> Int {
+        var count = 0
+        plan.forEachMatch(event, enrichment: enrichment) { _, _ in count += 1 }
+        return count
     }
 
     /// Moves event time forward with no event (idle partition, end of input):
@@ -217,6 +223,17 @@ final class EnginePlan: @unchecked Sendable {  // immutable after init; the buff
     @inline(__always)
     func rules(for logType: LogType) -> UnsafeMutableBufferPointer<Entry>.SubSequence {
         entries[ranges[Self.position(logType)]]
+    }
+
+    /// Calls `body` with the index of each rule whose log type and condition hold for
+    /// `event`, in rule order, and a context borrowing `enrichment` (valid for the call).
+    @inline(__always)
+    func forEachMatch(_ event: AuditEvent, enrichment: EventEnrichment, _ body: (Int, AuditEventContext) -> Void) {
+        let rules = rules(for: event.logType)
+        guard !rules.isEmpty else { return }
+        AuditEventContext.withBorrowed(event: event, enrichment: enrichment) { context in
+            for rule in rules where rule.holds(context) { body(rule.index, context) }
+        }
     }
 
     @inline(__always)
