@@ -165,14 +165,14 @@ extension AuditRecordDecoder {
 
     /// The same on the UTF-8 bytes of `resourceId`, without splitting.
     static func aksCluster(
-        fromResourceID bytes: UnsafeBufferPointer<UInt8>, _ cache: StringCache? = nil
+        fromResourceID bytes: UnsafeBufferPointer<UInt8>, _ cache: StringTables? = nil
     ) -> String? {
         let marker: StaticString = "managedclusters"
         return marker.withUTF8Buffer { needle in aksCluster(bytes, needle, cache) }
     }
 
     private static func aksCluster(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, _ cache: StringCache?
+        _ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, _ cache: StringTables?
     ) -> String? {
         var found: Range<Int>?
         var start = 0

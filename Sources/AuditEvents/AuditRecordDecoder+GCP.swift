@@ -216,7 +216,7 @@ extension AuditRecordDecoder {
     /// `core/v1/namespaces/default/pods/web/exec` and the like.
     static func mapResourceName(
         _ bytes: UnsafeBufferPointer<UInt8>, into object: inout ObjectReference, uri: inout String?,
-        _ cache: StringCache?
+        _ cache: StringTables?
     ) {
         let mapped = withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { bounds -> Bool in
             // Up to 8 non-empty segments as (start, end) offsets; more means not a resource path.
@@ -271,7 +271,7 @@ extension AuditRecordDecoder {
 
     /// `a` followed by `b` as one string, through `cache` when given.
     private static func joined(
-        _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ cache: StringCache?
+        _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ cache: StringTables?
     ) -> String {
         let n = a.count + b.count
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(n, 1)) { buffer in

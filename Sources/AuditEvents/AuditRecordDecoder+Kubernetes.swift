@@ -99,8 +99,8 @@ extension AuditRecordDecoder {
         let all = !parts.enabled ? Shared(eventParts(f, keys, &w)) : parts.events.part(allLookup, &w) {
             eventParts(f, keys, &$0)
         }
-        event.parts = all
         w.formUnion(all.value.derivedWarnings)
+        event.parts = consume all  // moved: one retain (the cache's hit) per event, not two
         let ips = address.map(parts.addresses.list) ?? parts.lists.value(ipLookup, &w) { w in
             FieldReader.sourceIPList(f[EventKey.sourceIPs], &w, strings)
         }

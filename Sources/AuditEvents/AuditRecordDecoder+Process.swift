@@ -69,33 +69,41 @@ extension AuditRecordDecoder {
     private func decodeProcessEvent(_ doc: JSONNode, _ f: PickedFields, raw: [UInt8]) -> DecodeOutcome {
         var event = makeEvent(.ecsProcess, raw: raw)
         var w = event.warnings
-        var p = ProcessDetails()
         let strings = self.strings
         let variants = statics.ecsVariants
         func at(_ path: ECSPath) -> JSONNode? { Self.ecsValue(f, path, variants) }
         // Through the string cache: names, images, container and pod ids repeat across events.
         func string(_ node: JSONNode?) -> String? { FieldReader.string(node, &w, strings) }
 
-        p.name = string(at(.processName))
-        p.executable = string(at(.processExecutable))
-        p.args = FieldReader.strings(at(.processArgs), &w, strings)
-        p.interactive = FieldReader.bool(at(.processInteractive), &w)
-        p.pid = FieldReader.int(at(.processPID), &w).map(Int64.init)
-        p.parentName = string(at(.processParentName))
-        p.containerID = string(at(.containerID))
-        p.containerImage = string(at(.containerImage))
-        p.hostOSType = string(at(.hostOSType))
-        p.eventTypes = Self.stringList(at(.eventType), &w, strings)
-        p.eventCategories = Self.stringList(at(.eventCategory), &w, strings)
-        p.eventAction = string(at(.eventAction))
-        p.eventKind = string(at(.eventKind))
-        p.podNamespace = string(at(.podNamespace))
-        p.podName = string(at(.podName))
-        if p.name == nil { w.insert(.missingField) }
+        // Made by a function and moved into the event (assigning a local
+        // copied it: a retain of each of its ~15 strings and lists).
+        var namespace: String?
+        func details() -> ProcessDetails {
+            var p = ProcessDetails()
+            p.name = string(at(.processName))
+            p.executable = string(at(.processExecutable))
+            p.args = FieldReader.strings(at(.processArgs), &w, strings)
+            p.interactive = FieldReader.bool(at(.processInteractive), &w)
+            p.pid = FieldReader.int(at(.processPID), &w).map(Int64.init)
+            p.parentName = string(at(.processParentName))
+            p.containerID = string(at(.containerID))
+            p.containerImage = string(at(.containerImage))
+            p.hostOSType = string(at(.hostOSType))
+            p.eventTypes = Self.stringList(at(.eventType), &w, strings)
+            p.eventCategories = Self.stringList(at(.eventCategory), &w, strings)
+            p.eventAction = string(at(.eventAction))
+            p.eventKind = string(at(.eventKind))
+            p.podNamespace = string(at(.podNamespace))
+            namespace = p.podNamespace
+            p.podName = string(at(.podName))
+            if p.name == nil { w.insert(.missingField) }
+            return p
+        }
+        event.process = details()
 
         event.isKubernetes = false
         // The user and the pod namespace repeat: one part-cache lookup for both.
-        let user = at(.userName), processUser = at(.processUserName), namespace = p.podNamespace
+        let user = at(.userName), processUser = at(.processUserName)
         var key = parts.key()
         key.string(user)
         key.string(processUser)
@@ -112,14 +120,13 @@ extension AuditRecordDecoder {
         event.cluster = string(at(.cluster)) ?? options.clusterLabel
         event.withFields { $0.parts = shared }
         event.time = FieldReader.time(at(.timestamp), &w)
-        event.process = p
         event.warnings = w
         finish(&event, document: doc, envelope: nil)
         return .decoded(event)
     }
 
     /// ECS `event.type` and `event.category` are lists, but a lone string is legal.
-    static func stringList(_ node: JSONNode?, _ w: inout DecodeWarnings, _ cache: StringCache? = nil) -> [String] {
+    static func stringList(_ node: JSONNode?, _ w: inout DecodeWarnings, _ cache: StringTables? = nil) -> [String] {
         guard let node else { return [] }
         if let bytes = node.stringBytes {
             return [cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self)]

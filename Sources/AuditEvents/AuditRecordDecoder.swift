@@ -14,8 +14,10 @@ public final class AuditRecordDecoder: AuditDecoder {
     let outer: SimdJSONParser
     /// Parses JSON embedded in strings (AKS `properties.log`, CloudWatch `message`).
     let inner: SimdJSONParser
-    /// Repeated strings, shared across the events this decoder makes.
-    let strings: StringCache
+    /// Repeated strings, shared across the events this decoder makes (the
+    /// tables of ``stringCache``, which owns them).
+    let strings: StringTables
+    private let stringCache: StringCache
     /// Repeated event parts (users, objects, responses, annotations).
     let parts: PartCaches
     /// The members of the largest picks (``autoTree``, ``ecsTree``), picked
@@ -57,7 +59,8 @@ public final class AuditRecordDecoder: AuditDecoder {
         self.options = options
         self.outer = outer
         self.inner = inner
-        self.strings = StringCache(slots: options.stringCacheSlots)
+        self.stringCache = StringCache(slots: options.stringCacheSlots)
+        self.strings = stringCache.tables
         self.parts = PartCaches(slots: options.stringCacheSlots > 0 ? 1024 : 0)
     }
 

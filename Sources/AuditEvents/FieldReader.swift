@@ -29,7 +29,7 @@ enum FieldReader {
     /// A string; through `cache` when given (for values that repeat across
     /// events; IDs are read with ``inlineText(_:_:)``).
     @inline(__always)
-    static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil) -> String? {
+    static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringTables? = nil) -> String? {
         guard let node else { return nil }
         if let bytes = node.stringBytes {
             guard let cache else { return String(decoding: bytes, as: UTF8.self) }
@@ -101,7 +101,7 @@ enum FieldReader {
     /// list up whole in `cache` first (lists that repeat, such as groups); its elements go
     /// through `cache` either way.
     static func strings(
-        _ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringCache? = nil, wholeLists: Bool = true
+        _ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringTables? = nil, wholeLists: Bool = true
     ) -> [String] {
         guard let node else { return [] }
         switch node.kind {
@@ -131,7 +131,7 @@ enum FieldReader {
     /// An array of up to 16 strings through the cache's list slots; nil when
     /// it is longer, holds a non-string (the caller then reads it element by
     /// element and notes the warning) or the cache is off.
-    private static func cachedList(_ node: JSONNode, _ cache: StringCache) -> [String]? {
+    private static func cachedList(_ node: JSONNode, _ cache: StringTables) -> [String]? {
         withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: 16) { parts -> [String]? in
             var count = 0
             var usable = true
@@ -236,7 +236,7 @@ enum FieldReader {
     /// from its list slots: a list missing from the list cache is new, and storing it in a
     /// second cache (and its validity in a third) cost a write and the release of an older
     /// list in each.
-    static func sourceIPList(_ node: JSONNode?, _ w: inout DecodeWarnings, _ strings: StringCache) -> SourceIPList {
+    static func sourceIPList(_ node: JSONNode?, _ w: inout DecodeWarnings, _ strings: StringTables) -> SourceIPList {
         let list = FieldReader.strings(node, &w, strings, wholeLists: false)
         var warnings = DecodeWarnings()
         sourceIPWarnings(list, &warnings)

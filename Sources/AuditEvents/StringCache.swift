@@ -8,11 +8,39 @@ import CSimdJSON
 /// or fewer (stored inline by Swift, no reference count) have a table of
 /// their own keyed by their bytes as two words.
 ///
-/// - Important: not thread-safe; owned by one ``AuditRecordDecoder``.
+/// Owns its tables (``StringTables``) and frees them in deinit; the JSON
+/// decoder's hot paths use ``tables`` directly.
+///
+/// - Important: not thread-safe; owned by one ``AuditRecordDecoder`` (or
+///   ``CompactEventDecoder``).
 final class StringCache {
-    // The tables are allocated once and freed in deinit; plain pointers, so a
-    // lookup makes no copy-on-write check, no bounds check and no retain of
-    // a table. Exclusivity holds by construction (one owner, no reentrancy).
+    /// The tables as a trivial value: passed around with no reference
+    /// counting (a class reference is retained and released around every
+    /// call that is not inlined, twice per string an event reads).
+    let tables: StringTables
+
+    /// `slots` is rounded up to a power of two; 0 disables the cache.
+    init(slots: Int) { tables = StringTables(slots: slots) }
+
+    deinit { tables.deallocate() }
+
+    /// ``StringTables/string(_:)``.
+    @inline(__always)
+    func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String { tables.string(bytes) }
+
+    /// ``StringTables/hash(_:seed:)``.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
+        StringTables.hash(bytes, seed: seed)
+    }
+}
+
+/// ``StringCache``'s tables: plain pointers, so a lookup makes no
+/// copy-on-write check, no bounds check and no retain of a table, and the
+/// value itself is trivial (copying it counts no references). Valid while
+/// the ``StringCache`` that made it lives (its owner keeps both).
+/// Exclusivity holds by construction (one owner, no reentrancy).
+struct StringTables {
     /// A hash and its string side by side: a lookup touches one cache line.
     struct Entry {
         var hash: UInt64
@@ -31,9 +59,11 @@ final class StringCache {
     }
     private let smallEntries: UnsafeMutablePointer<SmallEntry>
     private let smallMask: Int
+    /// 64 minus the small table's index bits: a slot is the hash's top bits.
+    private let smallShift: UInt64
 
     /// `slots` is rounded up to a power of two; 0 disables the cache.
-    init(slots: Int) {
+    fileprivate init(slots: Int) {
         let count = cacheSlots(slots)
         entries = table(count, Entry(hash: 0, string: ""))
         mask = count - 1
@@ -44,9 +74,10 @@ final class StringCache {
         let smallCount = count > 0 ? max(count / 8, 16) : 0
         smallEntries = table(smallCount, SmallEntry(key: SmallKey(), string: ""))
         smallMask = smallCount - 1
+        smallShift = UInt64(64 - max(smallCount, 1).trailingZeroBitCount)
     }
 
-    deinit {
+    fileprivate func deallocate() {
         freeTable(entries, mask + 1)
         freeTable(listHashes, listMask + 1)
         freeTable(lists, listMask + 1)
@@ -107,9 +138,11 @@ final class StringCache {
             return String(decoding: bytes, as: UTF8.self)
         }
         let key = SmallKey(base, count: bytes.count)
-        var h = (key.w0 ^ (key.w1 &* 0x9E37_79B9_7F4A_7C15) ^ (key.tag << 56)) &* 0xff51_afd7_ed55_8ccd
-        h ^= h >> 32
-        let slot = Int(truncatingIfNeeded: h) & smallMask
+        // The product's top bits depend on every bit of its input (its low
+        // bits only on the input's low bits: folding bits 32-41 down let
+        // only each word's low 5 bytes reach a slot).
+        let h = (key.w0 ^ (key.w1 &* 0x9E37_79B9_7F4A_7C15) ^ (key.tag << 56)) &* 0xff51_afd7_ed55_8ccd
+        let slot = Int(truncatingIfNeeded: h >> smallShift) & smallMask
         let entry = smallEntries + slot
         if entry.pointee.key == key { return entry.pointee.string }
         let made = String(decoding: bytes, as: UTF8.self)
