@@ -5,15 +5,11 @@ import Testing
 /// appending to a byte array wrote, across growth and blocks, and a copied writer must stay a
 /// value of its own.
 @Suite struct CompactWriterTests {
-    /// The reference: the same values appended to an array byte by byte, as the format reads.
-    static func varint(_ value: UInt64, to out: inout [UInt8]) {
-        CompactWriter.appendVarint(value, to: &out)
-    }
-
     @Test func writesTheDocumentedBytesAcrossGrowth() throws {
         var rng = MutationFuzzTests.Generator(state: 7)
         // A capacity of 1 (16 bytes) makes the storage grow many times, inside blocks too.
         var w = CompactWriter(capacity: 1)
+        // The reference: the same values appended to an array byte by byte, as the format reads.
         var expected: [UInt8] = []
         for round in 0..<300 {
             let n = rng.next()
@@ -32,18 +28,18 @@ import Testing
                 w.raw([1, 2, 3])
             }
             var body: [UInt8] = []
-            Self.varint(n >> (n % 64), to: &body)
+            CompactWriter.appendVarint(n >> (n % 64), to: &body)
             let zigzag = { (v: Int64) in UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
-            Self.varint(zigzag(Int64(bitPattern: n)), to: &body)
-            Self.varint(UInt64(text.utf8.count), to: &body)
+            CompactWriter.appendVarint(zigzag(Int64(bitPattern: n)), to: &body)
+            CompactWriter.appendVarint(UInt64(text.utf8.count), to: &body)
             body += Array(text.utf8)
             if round % 3 == 0 { body.append(0) } else {
-                Self.varint(UInt64(text.utf8.count) + 1, to: &body)
+                CompactWriter.appendVarint(UInt64(text.utf8.count) + 1, to: &body)
                 body += Array(text.utf8)
             }
             if round % 4 == 0 { body.append(0) } else {
                 body.append(1)
-                Self.varint(zigzag(-Int64(round)), to: &body)
+                CompactWriter.appendVarint(zigzag(-Int64(round)), to: &body)
             }
             if round % 5 == 0 { body.append(0) } else {
                 body.append(1)
@@ -53,11 +49,11 @@ import Testing
             body.append(UInt8(round % 256))
             body.append(3)
             for s in [text, "", "a"] {
-                Self.varint(UInt64(s.utf8.count), to: &body)
+                CompactWriter.appendVarint(UInt64(s.utf8.count), to: &body)
                 body += Array(s.utf8)
             }
             let blob = Array(text.utf8.prefix(Int(n % 7)))
-            Self.varint(UInt64(blob.count), to: &body)
+            CompactWriter.appendVarint(UInt64(blob.count), to: &body)
             body += blob
             body += [1, 2, 3]
             withUnsafeBytes(of: UInt32(body.count).littleEndian) { expected += $0 }

@@ -7,7 +7,7 @@ import Logging
 @testable import Runtime
 import Testing
 
-/// Ingest's frames stay under `IngestWorker.maxFrameBytes` whatever the events' sizes: an event
+/// Ingest's frames stay under `RepartitionFrame.maxBytes` whatever the events' sizes: an event
 /// that would take an open frame past it starts a new one (a frame over librdkafka's
 /// `message.max.bytes` would be refused, and the same batch built again after every restart).
 @Suite struct FrameSizeTests {
@@ -47,7 +47,7 @@ import Testing
         #expect(frames.reduce(0) { $0 + $1.events } == values.count)
         for frame in frames {
             let size = frame.record.value?.count ?? 0
-            #expect(size <= IngestWorker.maxFrameBytes || frame.events == 1, "a frame of \(frame.events) events, \(size) bytes")
+            #expect(size <= RepartitionFrame.maxBytes || frame.events == 1, "a frame of \(frame.events) events, \(size) bytes")
         }
         #expect(frames.contains { $0.events == 1 && ($0.record.value?.count ?? 0) > 400_000 }, "the large event alone")
         #expect(frames.contains { $0.events > 4 }, "small events still share frames")

@@ -17,7 +17,7 @@
 /// The bytes are written through a pointer into storage of its own: each write checks once
 /// that the storage is this writer's alone and has room, then stores its bytes. Appending to
 /// an `[UInt8]` byte by byte checked both per byte (a varint, a tag) and per string, ~40 times
-/// per event: a fifth of encoding one (ops/bench/e2e.md, session 10). A copied writer
+/// per event: a fifth of encoding one (ops/bench/pipeline.md, session 10). A copied writer
 /// keeps value semantics: the first write to either copies the storage.
 public struct CompactWriter: Sendable {
     /// Bytes `0..<count` of `base` are written; the writer frees them.
@@ -74,9 +74,9 @@ public struct CompactWriter: Sendable {
         return i + 1
     }
 
-    /// A varint (`prefix`) and then `bytes`.
+    /// A varint `prefix` and then `bytes` (a length and what it measures, in one write).
     @inline(__always)
-    private mutating func put(_ prefix: UInt64, _ bytes: UnsafeBufferPointer<UInt8>) {
+    public mutating func prefixed(_ prefix: UInt64, _ bytes: UnsafeBufferPointer<UInt8>) {
         let p = room(10 + bytes.count)
         let n = Self.put(prefix, at: p)
         if let source = bytes.baseAddress { (p + n).update(from: source, count: bytes.count) }
@@ -127,8 +127,12 @@ public struct CompactWriter: Sendable {
 
     /// A signed integer, zigzag-encoded (small magnitudes take few bytes).
     public mutating func int(_ value: Int64) {
-        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+        varint(Self.zigzag(value))
     }
+
+    /// `value` zigzag-encoded: 0, -1, 1, -2, … as 0, 1, 2, 3, ….
+    @inline(__always)
+    static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
 
     public mutating func fixed64(_ value: UInt64) {
         let p = room(8)
@@ -138,24 +142,19 @@ public struct CompactWriter: Sendable {
 
     public mutating func string(_ s: String) {
         var s = s
-        s.withUTF8 { put(UInt64($0.count), $0) }
+        s.withUTF8 { prefixed(UInt64($0.count), $0) }
     }
 
     public mutating func optionalString(_ s: String?) {
         guard var s else { return byte(0) }
-        s.withUTF8 { put(UInt64($0.count) + 1, $0) }
-    }
-
-    /// A varint `prefix` and the bytes (a length and what it measures, in one write).
-    public mutating func prefixed(_ prefix: UInt64, _ bytes: UnsafeBufferPointer<UInt8>) {
-        put(prefix, bytes)
+        s.withUTF8 { prefixed(UInt64($0.count) + 1, $0) }
     }
 
     public mutating func optionalInt(_ value: Int64?) {
         guard let value else { return byte(0) }
         let p = room(11)
         p.pointee = 1
-        count += 1 + Self.put(UInt64(bitPattern: (value << 1) ^ (value >> 63)), at: p + 1)
+        count += 1 + Self.put(Self.zigzag(value), at: p + 1)
     }
 
     /// A double as its IEEE 754 bits; nil as a zero tag.
@@ -172,7 +171,7 @@ public struct CompactWriter: Sendable {
 
     /// Bytes with their length in front.
     public mutating func blob(_ b: [UInt8]) {
-        b.withUnsafeBufferPointer { put(UInt64($0.count), $0) }
+        b.withUnsafeBufferPointer { prefixed(UInt64($0.count), $0) }
     }
 
     /// What `body` writes, behind its length as four bytes (patched after the body): a block

@@ -100,10 +100,6 @@ final class IngestWorker: @unchecked Sendable {
         var inputs: [Int] { [input] + moreInputs }
     }
 
-    /// Largest frame, in bytes: an event that would take a frame past it goes into a new one (an
-    /// event larger than this alone is sent in a frame of its own, as it would be unframed).
-    static let maxFrameBytes = 256 * 1024
-
     /// Decodes, enriches and encodes records (the CPU part of ingest; no registration, nothing
     /// produced). Several workers encode contiguous parts of one batch in parallel; the
     /// results are then handed to ``IngestProcessor/produce(_:)`` in batch order.
@@ -174,11 +170,9 @@ final class IngestWorker: @unchecked Sendable {
                     } else {
                         let key = RepartitionCodec.key(for: event)
                         let p = Int(Self.partition(of: key, input: record.offset, among: partitions))
-                        // A frame stays under `maxFrameBytes` unless one event alone is larger (then it
-                        // goes alone, as it would unframed): the producer refuses records over
-                        // librdkafka's `message.max.bytes`.
+                        // An event that would take the open frame past `RepartitionFrame.maxBytes` starts a new one.
                         if let open = frames[p],
-                           open.frame.byteCount + RepartitionCodec.capacity(event, documents: documents) > Self.maxFrameBytes {
+                           open.frame.byteCount + RepartitionCodec.capacity(event, documents: documents) > RepartitionFrame.maxBytes {
                             close(p)
                         }
                         if frames[p] == nil { frames[p] = (RepartitionFrame(partition: Int32(p), events: frameEvents), []) }
@@ -188,7 +182,7 @@ final class IngestWorker: @unchecked Sendable {
                             frames[p]!.inputs.append(input)
                             outputs += 1
                         }
-                        if frames[p]!.frame.count >= frameEvents || frames[p]!.frame.byteCount >= Self.maxFrameBytes { close(p) }
+                        if frames[p]!.frame.count >= frameEvents || frames[p]!.frame.byteCount >= RepartitionFrame.maxBytes { close(p) }
                     }
                     events += 1
                     eventsByType[Int(event.logType.compactCode)] += 1

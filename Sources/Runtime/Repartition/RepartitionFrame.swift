@@ -40,10 +40,14 @@ public struct RepartitionFrame: Sendable {
         writer.raw(Self.magic)
     }
 
+    /// The bytes a frame grows to at most (unless one event alone is larger, which then goes
+    /// alone): the producer refuses records over librdkafka's `message.max.bytes`.
+    public static let maxBytes = 256 * 1024
+
     /// A frame with room for `events` events without documents (~400 bytes each; at most
-    /// 256 KB) from the start: grown from 4 KB, a frame of 64 copied its bytes three times.
+    /// ``maxBytes``) from the start: grown from 4 KB, a frame of 64 copied its bytes three times.
     public init(partition: Int32, events: Int) {
-        self.init(partition: partition, capacity: min(max(events, 1) * 512, 256 * 1024))
+        self.init(partition: partition, capacity: min(max(events, 1) * 512, Self.maxBytes))
     }
 
     /// Bytes written so far.
