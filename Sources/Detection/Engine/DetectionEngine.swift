@@ -86,10 +86,14 @@ public struct DetectionEngine {
         }
         let late = time < horizonNanos
         if late { counters.lateEvents += 1 }
-        plan.forEachMatch(event, enrichment: enrichment) { index, context in
-            let deadline = evaluators[index].match(time: time, late: late, origin: origin, context: context,
-                                                   enrichment: enrichment, into: &alerts)
-            nextDeadline = min(nextDeadline, deadline)
+        // The plan is not retained around the loop (the engine holds it; the loop changes only
+        // the evaluators): a retain and release per event.
+        Unmanaged.passUnretained(plan)._withUnsafeGuaranteedRef { plan in
+            plan.forEachMatch(event, enrichment: enrichment) { index, context in
+                let deadline = evaluators[index].match(time: time, late: late, origin: origin, context: context,
+                                                       enrichment: enrichment, into: &alerts)
+                nextDeadline = min(nextDeadline, deadline)
+            }
         }
         return alerts
     }
