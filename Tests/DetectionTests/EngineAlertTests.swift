@@ -11,6 +11,8 @@ import Testing
         #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(String(repeating: "a", count: 1000)).hasPrefix("41edece42d63e8d9bf515a9ba6932e1c"))
+        #expect(SHA256.hex("abc", bytes: 16) == "ba7816bf8f01cfea414140de5dae2223")
+        #expect(SHA256.hex("abc", bytes: 0) == "")
     }
 
     @Test func alertIDsAreStableAcrossRuns() throws {
@@ -21,6 +23,12 @@ import Testing
         #expect(a.first?.id.count == 32)
         let other = F.run([rule], F.inputs([F.event(at: 6)])).alerts
         #expect(other.first?.id != a.first?.id)
+        // The documented formula (an id changed by a refactor would break replays' and
+        // restarts' de-duplication downstream): the digest's first 32 hex digits.
+        let start = EventTime(seconds: 1_700_000_005, nanoseconds: 120)
+        #expect(Alert.id(rule: "R.1", groupKey: "1.2.3.4", windowStart: start)
+            == String(SHA256.hex("R.1\u{0}1.2.3.4\u{0}1700000005.120").prefix(32)))
+        #expect(Alert.id(rule: "R.1", groupKey: "1.2.3.4", windowStart: start) == "bd4f63f0735a2c7ee9bba67130207c4f")
     }
 
     @Test func theJSONLineCarriesEveryPartInAFixedOrder() throws {

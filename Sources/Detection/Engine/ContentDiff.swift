@@ -82,13 +82,20 @@ enum ContentDiff {
     /// more than their items, or in more than half of them (then `content`
     /// should be a template of its own).
     static func encode(_ content: AlertContent, against template: AlertContent, lastSeen: Int64? = nil) -> [UInt8]? {
+        encode(items(of: content), of: content, against: template, lastSeen: lastSeen)
+    }
+
+    /// ``encode(_:against:lastSeen:)`` with the content's items given (``items(of:)``): a
+    /// content tried against several templates makes them once.
+    static func encode(_ mine: [FieldValues], of content: AlertContent, against template: AlertContent,
+                       lastSeen: Int64?) -> [UInt8]? {
         guard content.builder === template.builder, content.groupValues == template.groupValues,
               content.sourceIPField == template.sourceIPField, content.dataVersions == template.dataVersions,
               content.count == template.count, (content.source == nil) == (template.source == nil),
               content.source?.isTorExit == template.source?.isTorExit,
               content.values.count == template.values.count
         else { return nil }
-        let mine = items(of: content), theirs = items(of: template)
+        let theirs = items(of: template)
         var changed: UInt64 = 0
         for i in mine.indices where !identical(mine[i], theirs[i]) {
             guard i < 63 else { return nil }
@@ -145,24 +152,30 @@ enum ContentDiff {
     private static func write(_ value: FieldValue, against base: String, into writer: inout CompactWriter) {
         switch value {
         case .string(let text):
-            let mine = Array(text.utf8), theirs = Array(base.utf8)
-            var prefix = 0
-            while prefix < mine.count, prefix < theirs.count, mine[prefix] == theirs[prefix] { prefix += 1 }
-            var suffix = 0
-            while suffix < mine.count - prefix, suffix < theirs.count - prefix,
-                  mine[mine.count - 1 - suffix] == theirs[theirs.count - 1 - suffix] { suffix += 1 }
-            guard prefix + suffix > 0 else {
-                // Nothing shared: no prefix and suffix lengths (two bytes a string).
-                writer.byte(wholeString)
-                writer.varint(UInt64(mine.count))
-                writer.raw(mine)
-                return
+            // The two strings' bytes read in place (copied into arrays, each string written cost two
+            // allocations: a fired alert tries up to four templates).
+            var text = text, base = base
+            text.withUTF8 { mine in
+                base.withUTF8 { theirs in
+                    var prefix = 0
+                    while prefix < mine.count, prefix < theirs.count, mine[prefix] == theirs[prefix] { prefix += 1 }
+                    var suffix = 0
+                    while suffix < mine.count - prefix, suffix < theirs.count - prefix,
+                          mine[mine.count - 1 - suffix] == theirs[theirs.count - 1 - suffix] { suffix += 1 }
+                    guard prefix + suffix > 0 else {
+                        // Nothing shared: no prefix and suffix lengths (two bytes a string).
+                        writer.byte(wholeString)
+                        writer.varint(UInt64(mine.count))
+                        writer.raw(mine)
+                        return
+                    }
+                    writer.byte(string)
+                    writer.varint(UInt64(prefix))
+                    writer.varint(UInt64(suffix))
+                    writer.varint(UInt64(mine.count - prefix - suffix))
+                    writer.raw(UnsafeBufferPointer(rebasing: mine[prefix..<(mine.count - suffix)]))
+                }
             }
-            writer.byte(string)
-            writer.varint(UInt64(prefix))
-            writer.varint(UInt64(suffix))
-            writer.varint(UInt64(mine.count - prefix - suffix))
-            writer.raw(mine[prefix..<(mine.count - suffix)])
         case .number(let n):
             writer.byte(number)
             writer.fixed64(n.bitPattern)
@@ -289,8 +302,10 @@ struct ContentInterner {
             template = templates[existing]
         } else {
             var best: (bytes: [UInt8], template: AlertContent)?
+            let items = recent.isEmpty ? [] : ContentDiff.items(of: candidate)
             for template in recent {
-                guard let bytes = ContentDiff.encode(candidate, against: template, lastSeen: lastSeen) else { continue }
+                guard let bytes = ContentDiff.encode(items, of: candidate, against: template, lastSeen: lastSeen)
+                else { continue }
                 if bytes.count < best?.bytes.count ?? .max { best = (bytes, template) }
             }
             if let best, let handle = diffs.add(best.bytes) { return (best.template, handle) }

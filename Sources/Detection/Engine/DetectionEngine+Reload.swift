@@ -38,7 +38,7 @@ extension RuleStateShape {
             "aggregate \(aggregateWindow.map { String($0.seconds) } ?? "-") by \(fields(aggregateGroupBy))",
             "stats " + statistics.map { "\($0.name)=\($0.function)" }.joined(separator: ","),
         ].joined(separator: "\u{0}")
-        return String(SHA256.hex(text).prefix(16))
+        return SHA256.hex(text, bytes: 8)
     }
 }
 

@@ -76,18 +76,19 @@ struct SHA256 {
         h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
     }
 
-    /// The digest as lowercase hex.
-    static func hex(_ text: String) -> String {
+    /// The digest as lowercase hex: its first `bytes` bytes (all 32 by default), two digits each.
+    static func hex(_ text: String, bytes: Int = 32) -> String {
         var text = text
+        let bytes = min(max(bytes, 0), 32)
         return text.withUTF8 { input in
             withUnsafeTemporaryAllocation(byteCount: 32, alignment: 1) { digest in
                 Self.digest(digest, of: UnsafeRawBufferPointer(input))
-                return String(unsafeUninitializedCapacity: 64) { hex in
-                    for (i, byte) in digest.enumerated() {
+                return String(unsafeUninitializedCapacity: 2 * bytes) { hex in
+                    for (i, byte) in digest.prefix(bytes).enumerated() {
                         hex[2 * i] = hexDigit(byte >> 4)
                         hex[2 * i + 1] = hexDigit(byte & 15)
                     }
-                    return 64
+                    return 2 * bytes
                 }
             }
         }

@@ -69,12 +69,16 @@ public struct TitleTemplate: Sendable, Hashable, CustomStringConvertible {
     /// The template with each field replaced by its values in `context`.
     public func render<C: EvaluationContext>(_ context: C) -> String {
         var out = ""
+        out.reserveCapacity(text.utf8.count + 64)
         for part in parts {
             switch part {
             case .literal(let s): out += s
             case .field(let field, let missing):
-                let values = context.values(of: field)
-                out += values.isEmpty ? missing : values.all.map(\.text).joined(separator: ",")
+                // One value (the common case) appended as it is: no list of texts joined.
+                switch context.values(of: field) {
+                case .one(let value): out += value.text
+                case let values: out += values.isEmpty ? missing : values.all.map(\.text).joined(separator: ",")
+                }
             }
         }
         return out
