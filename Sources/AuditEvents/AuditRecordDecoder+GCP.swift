@@ -26,20 +26,11 @@ extension AuditRecordDecoder {
     }
 
     /// What an entry's method, resource name and user agent make: the shared
-    /// parts and the event's own URI and object name (``AuditEvent/requestURI``).
+    /// parts (the URI and object name are the event's own, read per entry:
+    /// ``AuditEvent/requestURI``).
     struct GKEResource: Sendable, Hashable {
         var request: Shared<RequestLine>
         var object: Shared<ObjectReference>
-        var uri: String?
-        var name: String?
-    }
-
-    /// An entry's shared parts with its URI and object name: what the
-    /// combined lookup (``entryPartsSpec``) finds.
-    struct GKEEntry: Sendable, Hashable {
-        var parts: Shared<EventParts>
-        var uri: String?
-        var name: String?
     }
 
     /// A Cloud Audit Log entry from its members picked with ``autoTree``.
@@ -57,11 +48,13 @@ extension AuditRecordDecoder {
     }
 
     /// The members an entry's shared parts are made of (``entryParts``):
-    /// one key for all of them (the caller IP apart, see ``callerIPs``).
+    /// one key for all of them, with the `resourceName` after them
+    /// (``PartKey/resourceName(_:_:)``: without the object's name) and the
+    /// caller IP apart (``callerIPs``).
     static let entryPartsSpec = PartSpec([
         (EntryKey.serviceName, VJ_KEY_STRING), (EntryKey.principalEmail, VJ_KEY_STRING),
         (EntryKey.callerSuppliedUserAgent, VJ_KEY_STRING), (EntryKey.methodName, VJ_KEY_STRING),
-        (EntryKey.resourceName, VJ_KEY_STRING), (EntryKey.code, VJ_KEY_INT), (EntryKey.message, VJ_KEY_STRING),
+        (EntryKey.code, VJ_KEY_INT), (EntryKey.message, VJ_KEY_STRING),
         (EntryKey.decision, VJ_KEY_STRING), (EntryKey.reason, VJ_KEY_STRING),
     ])
 
@@ -75,8 +68,14 @@ extension AuditRecordDecoder {
         // requested from memory first and looked up after the entry's own
         // fields are read (the table is too large for the nearest caches).
         let parts = self.parts
-        let lookup = parts.entries.prefetch(
-            Self.hasPlainEntryContainers(f) ? parts.keys(f, statics.entryPartsSpec).all : PartKey.unusable)
+        let resourceName = f[EntryKey.resourceName]
+        let path = resourceName?.stringBytes.map(ResourcePath.init)
+        var key = PartKey.unusable
+        if Self.hasPlainEntryContainers(f) {
+            key = parts.longKey(f, statics.entryPartsSpec)
+            key.resourceName(resourceName, path)
+        }
+        let lookup = parts.entries.prefetch(key)
         event.auditID = FieldReader.inlineText(f[EntryKey.operationID], &w)
             ?? FieldReader.inlineText(f[EntryKey.insertId], &w)
         event.cluster = FieldReader.string(f[EntryKey.clusterName], &w, strings)
@@ -86,13 +85,17 @@ extension AuditRecordDecoder {
             ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
             ?? FieldReader.time(f[EntryKey.pEventTime], &w)
         if event.time != nil { w.remove(.invalidTime) }
-        let all = !parts.enabled ? entryParts(f, isKubernetes, &w) : parts.entries.part(lookup, &w) {
-            entryParts(f, isKubernetes, &$0)
-        }.value
-        event.parts = all.parts
-        event.requestURI = all.uri
-        event.objectName = all.name
-        w.formUnion(all.parts.value.derivedWarnings)
+        let all = !parts.enabled ? Shared(entryParts(f, isKubernetes, path, &w)) : parts.entries.part(lookup, &w) {
+            entryParts(f, isKubernetes, path, &$0)
+        }
+        w.formUnion(all.value.derivedWarnings)
+        event.parts = consume all
+        if isKubernetes {
+            withResourcePath(resourceName, path, &w) { path, cache in
+                event.requestURI = path.uri(cache)
+                event.objectName = path.name(cache)
+            }
+        }
         let ips = callerIPs(f, &w)
         event.sourceIPs = ips.ips
         w.formUnion(ips.warnings)
@@ -109,8 +112,22 @@ extension AuditRecordDecoder {
         return plain(.requestMetadata) && plain(.status) && plain(.labels)
     }
 
-    /// An entry's shared parts, each through its own part cache, with its URI and object name.
-    private func entryParts(_ f: PickedFields, _ isKubernetes: Bool, _ w: inout DecodeWarnings) -> GKEEntry {
+    /// `body` with the ``ResourcePath`` of a `resourceName` (`path` when it
+    /// is a string, else from the value read as a string, uncached); not
+    /// called when there is none.
+    private func withResourcePath(
+        _ node: JSONNode?, _ path: ResourcePath?, _ w: inout DecodeWarnings,
+        _ body: (ResourcePath, StringTables?) -> Void
+    ) {
+        if let path { return body(path, strings) }
+        guard var text = FieldReader.string(node, &w) else { return }
+        text.withUTF8 { body(ResourcePath($0), nil) }
+    }
+
+    /// An entry's shared parts, each through its own part cache.
+    private func entryParts(
+        _ f: PickedFields, _ isKubernetes: Bool, _ path: ResourcePath?, _ w: inout DecodeWarnings
+    ) -> EventParts {
         let strings = self.strings
         let parts = self.parts
         var made = statics.noParts.value
@@ -124,29 +141,22 @@ extension AuditRecordDecoder {
             var line = RequestLine()
             var object = ObjectReference()
             line.userAgent = FieldReader.string(f[EntryKey.callerSuppliedUserAgent], &w, strings)
-            guard isKubernetes else { return GKEResource(request: Shared(line), object: noObject, uri: nil, name: nil) }
+            guard isKubernetes else { return GKEResource(request: Shared(line), object: noObject) }
             if let method = f[EntryKey.methodName]?.stringBytes {
                 let dot = method.lastIndex(of: UInt8(ascii: ".")).map { $0 + 1 } ?? 0
                 line.verb = strings.string(UnsafeBufferPointer(rebasing: method[dot...]))
             } else if f[EntryKey.methodName].map({ !$0.isNull }) == true {
                 w.insert(.wrongType)
             }
-            var uri: String?
-            if let bytes = f[EntryKey.resourceName]?.stringBytes {
-                Self.mapResourceName(bytes, into: &object, uri: &uri, strings)
-            } else if var resourceName = FieldReader.string(f[EntryKey.resourceName], &w) {
-                resourceName.withUTF8 { Self.mapResourceName($0, into: &object, uri: &uri, nil) }
-            }
-            let name = object.name
-            object.name = nil
-            return GKEResource(request: Shared(line), object: Shared(object), uri: uri, name: name)
+            withResourcePath(f[EntryKey.resourceName], path, &w) { path, cache in object = path.object(cache) }
+            return GKEResource(request: Shared(line), object: Shared(object))
         }
         var key = parts.key()
         key.value(isKubernetes ? 1 : 0)
         key.string(f[EntryKey.callerSuppliedUserAgent])
         if isKubernetes {
             key.string(f[EntryKey.methodName])
-            key.string(f[EntryKey.resourceName])
+            key.resourceName(f[EntryKey.resourceName], path)
         }
         let line = parts.resources.part(key, &w) { resource(&$0) }.value
         made.request = line.request
@@ -187,7 +197,7 @@ extension AuditRecordDecoder {
                 key, &w) { annotations(&$0) }
         }
         if made.request.value.verb == nil { made.derivedWarnings.insert(.missingField) }
-        return GKEEntry(parts: Shared(made), uri: line.uri, name: line.name)
+        return made
     }
 
     /// `requestMetadata.callerIp` (or `callerIP`) as the source IP list, through the list cache.
@@ -210,78 +220,6 @@ extension AuditRecordDecoder {
             var warnings = DecodeWarnings()
             FieldReader.sourceIPWarnings(list, &warnings)
             return SourceIPList(ips: list, warnings: warnings)
-        }
-    }
-
-    /// `core/v1/namespaces/default/pods/web/exec` and the like.
-    static func mapResourceName(
-        _ bytes: UnsafeBufferPointer<UInt8>, into object: inout ObjectReference, uri: inout String?,
-        _ cache: StringTables?
-    ) {
-        let mapped = withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { bounds -> Bool in
-            // Up to 8 non-empty segments as (start, end) offsets; more means not a resource path.
-            var count = 0
-            var segmentStart = 0
-            let slash = UInt8(ascii: "/")
-            for i in 0...bytes.count where i == bytes.count || bytes[i] == slash {
-                guard count < 8, i > segmentStart else { return false }
-                bounds[2 &* count] = segmentStart
-                bounds[2 &* count &+ 1] = i
-                count += 1
-                segmentStart = i + 1
-            }
-            guard count >= 3 else { return false }
-            func segment(_ k: Int) -> UnsafeBufferPointer<UInt8> {
-                UnsafeBufferPointer(rebasing: bytes[bounds[2 &* k]..<bounds[2 &* k &+ 1]])
-            }
-            func text(_ k: Int) -> String? {
-                guard k < count else { return nil }
-                return cache?.string(segment(k)) ?? String(decoding: segment(k), as: UTF8.self)
-            }
-            let version = segment(1)
-            guard version.count > 1, version[0] == UInt8(ascii: "v") else { return false }
-            let isCore = segment(0).equals("core")
-            object.apiGroup = isCore ? "" : text(0)
-            object.apiVersion = text(1)
-            var k = 2
-            if count >= 5, segment(2).equals("namespaces") {
-                object.namespace = text(3)
-                k = 4
-            }
-            object.resource = text(k)
-            object.name = text(k + 1)
-            object.subresource = text(k + 2)
-            if object.namespace == nil, segment(k).equals("namespaces") {
-                object.namespace = object.name
-            }
-            let rest = isCore ? UnsafeBufferPointer(rebasing: bytes[5...]) : bytes
-            let prefix: StaticString = isCore ? "/api/" : "/apis/"
-            uri = prefix.withUTF8Buffer { joined($0, rest, cache) }
-            return true
-        }
-        if !mapped {
-            if bytes.first == UInt8(ascii: "/") {
-                uri = cache?.string(bytes) ?? String(decoding: bytes, as: UTF8.self)
-            } else {
-                let slash: StaticString = "/"
-                uri = slash.withUTF8Buffer { joined($0, bytes, cache) }
-            }
-        }
-    }
-
-    /// `a` followed by `b` as one string, through `cache` when given.
-    private static func joined(
-        _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ cache: StringTables?
-    ) -> String {
-        let n = a.count + b.count
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(n, 1)) { buffer in
-            guard let base = buffer.baseAddress else {
-                return String(decoding: a, as: UTF8.self) + String(decoding: b, as: UTF8.self)
-            }
-            if let pa = a.baseAddress { base.update(from: pa, count: a.count) }
-            if let pb = b.baseAddress { (base + a.count).update(from: pb, count: b.count) }
-            let text = UnsafeBufferPointer(start: base, count: n)
-            return cache?.string(text) ?? String(decoding: text, as: UTF8.self)
         }
     }
 

@@ -80,6 +80,18 @@ struct PartKey {
         put(1, bytes.count, bytes)
     }
 
+    /// A GKE `resourceName` (its ``ResourcePath`` when it is a string):
+    /// without the object's name when nothing else depends on it (the bytes
+    /// before and after it, tagged apart from a whole string), so entries
+    /// for different objects of the same kind share their parts.
+    mutating func resourceName(_ node: JSONNode?, _ path: ResourcePath?) {
+        guard usable else { return }
+        guard let path, let name = path.nameRange else { return string(node) }
+        let bytes = path.bytes
+        put(6, name.lowerBound, UnsafeBufferPointer(rebasing: bytes[..<name.lowerBound]))
+        put(7, bytes.count - name.upperBound, UnsafeBufferPointer(rebasing: bytes[name.upperBound...]))
+    }
+
     /// A number the part also depends on (GKE's gRPC code).
     mutating func value(_ v: Int) {
         var value = Int64(v)
@@ -343,7 +355,7 @@ final class PartCaches {
     let processParts: PartCache<EventParts>
     let events: PartCache<EventParts>
     /// GKE: an entry's parts (``AuditRecordDecoder/entryPartsSpec``).
-    let entries: PartCache<AuditRecordDecoder.GKEEntry>
+    let entries: PartCache<EventParts>
     /// Two regions: ``keys(_:_:)`` writes in the second, ``key()`` and
     /// ``key(_:_:)`` in the first.
     private let scratch: UnsafeMutablePointer<UInt8>
@@ -387,6 +399,13 @@ final class PartCaches {
         }
         vj_part_keys(values, found, spec.positions, spec.modes, spec.ends, spec.parts, base, Self.scratchBytes, lengths)
         return PartKeys(base: base, lengths: lengths, parts: spec.parts, usable: true)
+    }
+
+    /// The key of `spec`'s members in the second region (where ``keys(_:_:)``
+    /// writes), with room for more members after them (valid until the next
+    /// key written there).
+    func longKey(_ f: PickedFields, _ spec: PartSpec) -> PartKey {
+        PartKey(scratch + Self.scratchBytes, capacity: Self.scratchBytes, f, spec)
     }
 
     /// The key of picked members in the first region (valid until the next key).

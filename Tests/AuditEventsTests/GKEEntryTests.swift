@@ -88,6 +88,68 @@ import Testing
         #expect(patch.time == EventTime(parsing: "2024-01-01T01:00:00Z"))
     }
 
+    /// An entry's parts are cached without its object's name (entries for other
+    /// objects of the same kind find them): each entry keeps its own name and
+    /// URI, and a name the rest of the object depends on (`namespaces/<name>`
+    /// is also the namespace) is kept in the key.
+    @Test func entriesForOtherObjectsOfTheSameKindKeepTheirOwnNameAndURI() throws {
+        let decoder = try AuditRecordDecoder(format: .gke)
+        func entry(_ resourceName: String) -> String {
+            #"{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.get","resourceName":"\#(resourceName)","authenticationInfo":{"principalEmail":"a@b.c"},"requestMetadata":{"callerIp":"10.0.0.1"}},"timestamp":"2024-01-01T00:00:00Z"}"#
+        }
+        let cases: [(String, ObjectReference, String)] = [
+            ("core/v1/namespaces/a/pods/web-1", object("pods", namespace: "a", name: "web-1"),
+             "/api/v1/namespaces/a/pods/web-1"),
+            ("core/v1/namespaces/a/pods/web-2", object("pods", namespace: "a", name: "web-2"),
+             "/api/v1/namespaces/a/pods/web-2"),
+            ("core/v1/namespaces/a/pods/web-2/exec", object("pods", namespace: "a", name: "web-2", sub: "exec"),
+             "/api/v1/namespaces/a/pods/web-2/exec"),
+            ("core/v1/namespaces/a/pods/web-3/exec", object("pods", namespace: "a", name: "web-3", sub: "exec"),
+             "/api/v1/namespaces/a/pods/web-3/exec"),
+            ("core/v1/namespaces/a/pods/web-3/log", object("pods", namespace: "a", name: "web-3", sub: "log"),
+             "/api/v1/namespaces/a/pods/web-3/log"),
+            ("core/v1/namespaces/b/pods/web-3", object("pods", namespace: "b", name: "web-3"),
+             "/api/v1/namespaces/b/pods/web-3"),
+            ("core/v1/namespaces/team-a", object("namespaces", namespace: "team-a", name: "team-a"),
+             "/api/v1/namespaces/team-a"),
+            ("core/v1/namespaces/team-b", object("namespaces", namespace: "team-b", name: "team-b"),
+             "/api/v1/namespaces/team-b"),
+            // Five segments after `namespaces`: read as a namespaced resource (as before the cache).
+            ("core/v1/namespaces/team-b/status", object("status", namespace: "team-b"), "/api/v1/namespaces/team-b/status"),
+            ("core/v1/namespaces/team-c/status", object("status", namespace: "team-c"), "/api/v1/namespaces/team-c/status"),
+            ("rbac.authorization.k8s.io/v1/clusterroles/admin",
+             object("clusterroles", group: "rbac.authorization.k8s.io", name: "admin"),
+             "/apis/rbac.authorization.k8s.io/v1/clusterroles/admin"),
+            ("rbac.authorization.k8s.io/v1/clusterroles/view",
+             object("clusterroles", group: "rbac.authorization.k8s.io", name: "view"),
+             "/apis/rbac.authorization.k8s.io/v1/clusterroles/view"),
+            ("core/v1/nodes", object("nodes"), "/api/v1/nodes"),
+            ("readyz", ObjectReference(), "/readyz"),
+            ("livez", ObjectReference(), "/livez"),
+        ]
+        for round in 0..<2 {
+            for (resourceName, expected, uri) in cases {
+                let e = try #require(decoder.decode(entry(resourceName)).first?.event)
+                #expect(e.object == expected, "round \(round): \(resourceName)")
+                #expect(e.objectName == expected.name && e.requestURI == uri, "round \(round): \(resourceName)")
+                #expect(e.verb == "get" && e.user.name == "a@b.c" && e.warnings.isEmpty, "\(resourceName)")
+            }
+        }
+    }
+
+    private func object(
+        _ resource: String, group: String = "", namespace: String? = nil, name: String? = nil, sub: String? = nil
+    ) -> ObjectReference {
+        var o = ObjectReference()
+        o.resource = resource
+        o.apiGroup = group
+        o.apiVersion = "v1"
+        o.namespace = namespace
+        o.name = name
+        o.subresource = sub
+        return o
+    }
+
     @Test func everyPantherGKEEntryHasACallerAndVerb() throws {
         let decoder = try AuditRecordDecoder(format: .gke)
         var withIP = 0
