@@ -94,8 +94,7 @@ public struct Alert: Sendable, Hashable {
     public var eventsOmitted: Int
     public var dataVersions: DataVersions
 
-    /// The id for a rule, group key text and window start.
-    /// The first 128 bits of the SHA-256 of `rule`, NUL, `groupKey`, NUL, `seconds.nanoseconds`, in hex.
+    /// The id for a rule, group key text and window start: the first 128 bits of the SHA-256 of `rule`, NUL, `groupKey`, NUL, `seconds.nanoseconds`, in hex.
     public static func id(rule: String, groupKey: String, windowStart: EventTime) -> String {
         // Built with room for all of it (an interpolation grew its buffer twice per alert).
         var text = ""
