@@ -12,7 +12,7 @@ struct ResourcePath {
     /// Segment k is `bounds[2k]..<bounds[2k + 1]` (valid when mapped).
     private var bounds = SIMD16<Int32>()
     private var count = 0
-    private(set) var isMapped = false
+    private var isMapped = false
     private var isCore = false
     /// The segment of the resource (2, or 4 after `namespaces/<namespace>`).
     private var resourceIndex = 2
@@ -63,10 +63,10 @@ struct ResourcePath {
         guard isMapped else { return object }
         object.apiGroup = isCore ? "" : text(0, cache)
         object.apiVersion = text(1, cache)
-        if resourceIndex == 4 { object.namespace = text(3, cache) }
+        // Segment 3: the namespace before the resource, or the name of a namespace (which is its own).
+        if resourceIndex == 4 || namespaceIsName { object.namespace = text(3, cache) }
         object.resource = text(resourceIndex, cache)
         object.subresource = text(resourceIndex + 2, cache)
-        if namespaceIsName { object.namespace = text(3, cache) }
         return object
     }
 
