@@ -40,7 +40,10 @@ final class HookLog: Sendable {
                 return !x.isEmpty && !y.isEmpty && x.isDisjoint(with: y) && x.union(y).count == 4
             }
             #expect(split, "a=\(a.assignment) b=\(b.assignment)")
-            #expect(logA.all.contains { if case .revoked(_, lost: false) = $0 { true } else { false } },
+            // The first member's revoke hook ran: with lost: false, or lost: true where a loaded
+            // machine kept it from rejoining in time and the group dropped it (it joins again; a
+            // CI run saw that once). b's close below checks lost: false.
+            #expect(logA.all.contains { if case .revoked = $0 { true } else { false } },
                     "the first member's revoke hook ran: \(logA.all)")
             #expect(logB.all.contains { if case .assigned(let p) = $0 { !p.isEmpty } else { false } })
 
@@ -125,7 +128,9 @@ final class HookLog: Sendable {
             #expect(await eventually { consumer.assignment.count == 2 })
             let paused = TopicPartition(topic, 0)
             consumer.pause([paused])
-            try await Task.sleep(for: .milliseconds(300))
+            // The poll thread applies a pause when it wakes (a loaded machine can take it
+            // well over 300 ms, the sleep this waited before): wait until it has.
+            #expect(await eventually { consumer.pauses.paused == 1 })
             let producer = try KafkaProducer(settings: testProducerSettings([broker.bootstrap]), logger: testLogger)
             for partition in Int32(0)..<2 {
                 for i in 0..<10 {
