@@ -35,7 +35,8 @@ final class HookLog: Sendable {
 
             let b = try KafkaConsumer(settings: testConsumerSettings([broker.bootstrap], group: group),
                                       topics: [topic], hooks: logB.hooks, logger: testLogger)
-            let split = await eventually {
+            // A loaded machine (the whole suite beside three busy loops) once took over 30 s.
+            let split = await eventually(timeout: .seconds(60)) {
                 let (x, y) = (a.assignment, b.assignment)
                 return !x.isEmpty && !y.isEmpty && x.isDisjoint(with: y) && x.union(y).count == 4
             }
