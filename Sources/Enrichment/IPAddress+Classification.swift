@@ -59,10 +59,23 @@ enum IPAddressRanges {
         "2001:20::/28", "2001:30::/28",
     ].map(block)
 
+    /// The first octets that some block of ``privateV4`` covers: an IPv4 address starting
+    /// with any other octet is not private, which most public traffic learns from one load
+    /// (the block list is walked for the rest).
+    static let privateV4FirstOctets: [Bool] = (0...255).map { octet in
+        privateV4.contains { network in
+            guard case .v4(let base) = network.address else { return false }
+            let length = min(network.prefixLength, 8)
+            let mask: UInt32 = length == 0 ? 0 : ~UInt32(0) << (8 - length)
+            return UInt32(octet) & mask == base >> 24 & mask
+        }
+    }
+
     /// `address` must already be unmapped for the IPv4 rules to apply.
     static func isPrivate(_ address: IPAddress) -> Bool {
         switch address {
-        case .v4:
+        case .v4(let value):
+            guard privateV4FirstOctets[Int(value >> 24)] else { return false }
             return privateV4.contains { $0.contains(address) }
                 && !privateV4Exceptions.contains { $0.contains(address) }
         case .v6:

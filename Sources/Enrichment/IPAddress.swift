@@ -11,6 +11,13 @@ public enum IPAddress: Hashable, Sendable {
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text, as Python's
     /// `ipaddress.ip_address` does: IPv4 octets are decimal without leading
     /// zeros; IPv6 may end in an IPv4 address and carry a `%zone`, which is dropped.
+    public init?(_ text: String) {
+        var text = text
+        guard let parsed = text.withUTF8({ IPAddress.parse($0) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses the text of a substring or another string type (copied into a `String` first).
     public init?(_ text: some StringProtocol) {
         var text = String(text)
         let parsed = text.withUTF8 { IPAddress.parse($0) }

@@ -64,6 +64,24 @@ import Testing
         #expect(address.isGlobal == global)
     }
 
+    /// The first-octet shortcut answers as the walk over every block does: each octet's first
+    /// and last address, and each block's own first and last address and neighbours.
+    @Test func firstOctetShortcutAgreesWithTheBlockList() {
+        func walk(_ address: IPAddress) -> Bool {
+            IPAddressRanges.privateV4.contains { $0.contains(address) }
+                && !IPAddressRanges.privateV4Exceptions.contains { $0.contains(address) }
+        }
+        var values: [UInt32] = (0...255).flatMap { octet in [UInt32(octet) << 24, UInt32(octet) << 24 | 0xFF_FFFF] }
+        for network in IPAddressRanges.privateV4 + IPAddressRanges.privateV4Exceptions {
+            guard case .v4(let base) = network.address else { continue }
+            let last = base | (network.prefixLength == 32 ? 0 : ~UInt32(0) >> network.prefixLength)
+            values += [base, last, base &- 1, last &+ 1]
+        }
+        let disagreeing = values.map { IPAddress.v4($0) }.filter { IPAddressRanges.isPrivate($0) != walk($0) }
+        #expect(disagreeing.isEmpty, "\(disagreeing)")
+        #expect(IPAddressRanges.privateV4FirstOctets.filter { $0 }.count == 24)  // 0 10 127 169 172 192 198 203 240-255
+    }
+
     @Test func mappedAddressesUnmapToIPv4() throws {
         let mapped = try #require(IPAddress("::ffff:81.2.69.142"))
         #expect(mapped.unmapped == IPAddress("81.2.69.142"))
