@@ -34,7 +34,8 @@
 # otherwise take ~0.9 core at 24k events/s on this VM); CPU seconds are counted while they go out.
 # The topology is topology/vigil.yaml with absolute paths and commit_interval 200ms (so the
 # drain is seen within 0.2 s). Load average is printed with each phase. PERF=1 records a
-# `perf record -g` profile of vigil run during the drain (into the state folder, kept).
+# `perf record -g` profile of vigil run during the drain (into the state folder, kept;
+# PERF_FREQ samples per second, 499 by default; EVENTS=1000000 gives it ~15 s of drain).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$ROOT/ops/env.sh"
@@ -99,7 +100,7 @@ VIGIL_PID=$!
 PERF_PID=""
 if [ "${PERF:-0}" = 1 ]; then
     # Attached once vigil run's threads exist (perf -p follows the threads there are).
-    (sleep 8; exec perf record -F 499 -g -p "$VIGIL_PID" -o "$STATE/perf.data") > "$STATE/perf.out" 2>&1 &
+    (sleep 8; exec perf record -F "${PERF_FREQ:-499}" -g -p "$VIGIL_PID" -o "$STATE/perf.data") > "$STATE/perf.out" 2>&1 &
     PERF_PID=$!
 fi
 STATES_PID=""
