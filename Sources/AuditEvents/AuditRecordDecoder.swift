@@ -74,6 +74,18 @@ public final class AuditRecordDecoder: AuditDecoder {
         case unknown
     }
 
+    /// Spare capacity (bytes allocated past the content, any values) that lets
+    /// ``decode(_:into:)`` parse a record where it lies instead of copying it
+    /// first: KafkaIO's consumer records have it; ``padded(_:)`` makes it.
+    public static let recordPadding = SimdJSONParser.padding
+
+    /// `bytes` in an array with ``recordPadding`` bytes of spare capacity.
+    public static func padded(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count + recordPadding) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
+        }
+    }
+
     public func decode(_ record: [UInt8], into outcomes: inout [DecodeOutcome]) {
         if record.isEmpty {
             outcomes.append(.skipped(DecodeIssue(.emptyRecord, "empty payload")))

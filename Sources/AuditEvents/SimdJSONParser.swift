@@ -26,25 +26,39 @@ final class SimdJSONParser: @unchecked Sendable {
 
     deinit { vj_parser_destroy(handle) }
 
-    /// Parses `bytes`; earlier nodes of this parser become invalid.
+    /// Parses `bytes` (from a copy); earlier nodes of this parser become invalid.
     func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
-        var root = vj_value()
-        let code = vj_parse(handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &root)
-        if code == 0 { return .parsed(JSONNode(value: root)) }
-        return .failed(Failure(rawValue: code) ?? .internalError)
+        parse(bytes, inPlace: false)
     }
 
+    /// Parses `bytes` in place when their array has ``padding`` bytes of
+    /// spare capacity (as KafkaIO's consumer records do), else from a copy.
     func parse(_ bytes: [UInt8]) -> Outcome {
-        bytes.withUnsafeBytes { parse($0) }
+        let inPlace = bytes.capacity - bytes.count >= Self.padding
+        return bytes.withUnsafeBytes { parse($0, inPlace: inPlace) }
+    }
+
+    /// Spare capacity past a record's bytes that lets ``parse(_:)-([UInt8])``
+    /// skip its copy (simdjson may read that far, and never writes there).
+    static let padding = Int(VJ_PADDING)
+
+    private func parse(_ bytes: UnsafeRawBufferPointer, inPlace: Bool) -> Outcome {
+        var root = vj_value()
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let code = inPlace
+            ? vj_parse_in_place(handle, base, bytes.count, &root) : vj_parse(handle, base, bytes.count, &root)
+        return Self.outcome(code, root)
     }
 
     /// Parses the JSON in `string`, a string value of another parser's
     /// document, in place (no copy when that document has room after it).
     func parse(embedded string: JSONNode) -> Outcome {
         var root = vj_value()
-        let code = vj_parse_embedded(handle, string.value, &root)
-        if code == 0 { return .parsed(JSONNode(value: root)) }
-        return .failed(Failure(rawValue: code) ?? .internalError)
+        return Self.outcome(vj_parse_embedded(handle, string.value, &root), root)
+    }
+
+    private static func outcome(_ code: Int32, _ root: vj_value) -> Outcome {
+        code == 0 ? .parsed(JSONNode(value: root)) : .failed(Failure(rawValue: code) ?? .internalError)
     }
 
     /// Where `nodes` are in `input`, the bytes this parser last parsed

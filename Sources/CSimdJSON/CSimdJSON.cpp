@@ -160,18 +160,28 @@ static int map_error(simdjson::error_code code) {
     }
 }
 
-extern "C" int vj_parse(vj_parser *parser, const uint8_t *buf, size_t len, vj_value *root) {
+static_assert(VJ_PADDING == simdjson::SIMDJSON_PADDING, "VJ_PADDING is simdjson's padding");
+
+static int parse(vj_parser *parser, const uint8_t *buf, size_t len, bool copy, vj_value *root) {
     if (parser == nullptr || root == nullptr) { return VJ_ERR_INTERNAL; }
     try {
-        static const uint8_t empty = 0;
+        static const uint8_t empty[VJ_PADDING + 1] = {0};
         element e;
-        auto error = parser->parser.parse(buf != nullptr ? buf : &empty, len, true).get(e);
+        auto error = parser->parser.parse(buf != nullptr ? buf : empty, buf != nullptr ? len : 0, copy).get(e);
         if (error) { return map_error(error); }
         *root = to_value(e);
         return VJ_OK;
     } catch (...) {
         return VJ_ERR_INTERNAL;
     }
+}
+
+extern "C" int vj_parse(vj_parser *parser, const uint8_t *buf, size_t len, vj_value *root) {
+    return parse(parser, buf, len, true, root);
+}
+
+extern "C" int vj_parse_in_place(vj_parser *parser, const uint8_t *buf, size_t len, vj_value *root) {
+    return parse(parser, buf, len, false, root);
 }
 
 extern "C" int vj_parse_embedded(vj_parser *parser, vj_value string, vj_value *root) {

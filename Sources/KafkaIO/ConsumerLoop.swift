@@ -268,7 +268,12 @@ final class ConsumerLoop: @unchecked Sendable {
     static func record(of message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) -> ConsumerRecord {
         let m = message.pointee
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
-        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
+        let value = m.payload.map { payload in
+            [UInt8](unsafeUninitializedCapacity: m.len + ConsumerRecord.valueSpareCapacity) { buffer, count in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: payload, count: m.len))
+                count = m.len
+            }
+        }
         var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ts = rd_kafka_message_timestamp(message, &tsType)
         let timestamp: KafkaTimestamp? = switch tsType {

@@ -45,6 +45,12 @@ public struct KafkaTimestamp: Hashable, Sendable {
 
 /// A record read from Kafka. A nil `value` is a tombstone, which is legal input.
 public struct ConsumerRecord: Sendable, Hashable {
+    /// Bytes of spare capacity a consumed record's `value` array has past its
+    /// content (uninitialized): a parser that reads a little past its input,
+    /// as simdjson does, can parse the value where it lies instead of copying
+    /// it into a padded buffer first.
+    public static let valueSpareCapacity = 64
+
     public var topic: String
     public var partition: Int32
     public var offset: Int64

@@ -264,6 +264,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     struct BenchRecord {
         var topic: String
+        /// Padded for an in-place parse, as the consumer hands records over.
         var value: [UInt8]
     }
 
@@ -273,7 +274,7 @@ struct BenchCommand: AsyncParsableCommand {
             for source in top.sources {
                 guard let data = FileManager.default.contents(atPath: files + "/" + source.topic + ".jsonl") else { continue }
                 for line in data.split(separator: 10) where !line.isEmpty {
-                    records.append(BenchRecord(topic: source.topic, value: Array(line)))
+                    records.append(BenchRecord(topic: source.topic, value: AuditRecordDecoder.padded(line)))
                 }
             }
             guard !records.isEmpty else { throw ValidationError("--files \(files): no <topic>.jsonl of the topology's sources") }
@@ -294,7 +295,7 @@ struct BenchCommand: AsyncParsableCommand {
         var records: [BenchRecord] = []
         for record in TrafficGenerator(c) {
             guard let topic = LoadgenCommand.topic(of: record.cloud, in: top) else { continue }
-            records.append(BenchRecord(topic: topic, value: record.value))
+            records.append(BenchRecord(topic: topic, value: AuditRecordDecoder.padded(record.value)))
         }
         return records
     }

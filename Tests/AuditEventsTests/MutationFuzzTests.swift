@@ -84,6 +84,43 @@ import Testing
         #expect(counts["skipped", default: 0] > 0)
     }
 
+    /// A record parsed where it lies (its array has spare capacity, here full
+    /// of JSON's own structural bytes) decodes exactly as one parsed from a
+    /// copy: simdjson may read the padding, and what is there must not matter.
+    @Test func recordsParsedInPlaceDecodeAsCopiedOnesDo() throws {
+        let decoder = try AuditRecordDecoder(options: DecoderOptions(maxRecordBytes: 64 * 1024, maxDepth: 64))
+        var rng = Generator(state: 0x5EED_0004)
+        var inPlace = 0
+        func describe(_ outcomes: [DecodeOutcome]) -> [String] {
+            outcomes.map { outcome in
+                switch outcome {
+                case .decoded(let event): "decoded " + event.jsonLine()
+                case .skipped(let issue), .deadLetter(let issue): "\(outcome.label) \(issue.reason) \(issue.detail)"
+                }
+            }
+        }
+        for (n, sample) in Self.samples.enumerated() {
+            for k in 0..<10 {
+                let record = k == 0 ? sample : Self.mutate(sample, &rng)
+                let tight = [UInt8](unsafeUninitializedCapacity: record.count) { buffer, count in
+                    count = buffer.initialize(fromContentsOf: record)
+                }
+                let roomy = [UInt8](unsafeUninitializedCapacity: record.count + AuditRecordDecoder.recordPadding) {
+                    buffer, count in
+                    for i in buffer.indices { buffer[i] = Self.structural[i % Self.structural.count] }
+                    count = UnsafeMutableBufferPointer(rebasing: buffer[..<record.count]).update(fromContentsOf: record)
+                }
+                guard tight.capacity - tight.count < AuditRecordDecoder.recordPadding else { continue }
+                inPlace += 1
+                #expect(describe(decoder.decode(roomy)) == describe(decoder.decode(tight)), "sample \(n) mutation \(k)")
+            }
+        }
+        #expect(inPlace > 3000)
+        let padded = AuditRecordDecoder.padded(Self.samples[0])
+        #expect(padded == Self.samples[0])
+        #expect(padded.capacity - padded.count >= AuditRecordDecoder.recordPadding)
+    }
+
     @Test func randomBytesNeverCrash() throws {
         let decoder = try AuditRecordDecoder()
         var rng = Generator(state: 42)

@@ -42,6 +42,8 @@ import Testing
                     #expect(record.isTombstone, "record \(i) was produced as a tombstone")
                 } else {
                     #expect(record.value == Array("event-\(i)".utf8))
+                    // Room for an in-place parser past the bytes (ConsumerRecord.valueSpareCapacity).
+                    #expect((record.value?.capacity ?? 0) - (record.value?.count ?? 0) >= ConsumerRecord.valueSpareCapacity)
                 }
             }
             // Per-partition order is kept.

@@ -15,6 +15,12 @@ import Testing
         let lines: [String]
     }
 
+    /// Ingest's decoders parse consumed records where they lie only if the
+    /// consumer leaves the decoder's padding past each value.
+    @Test func consumedValuesHaveTheRoomTheDecoderParsesInPlace() {
+        #expect(ConsumerRecord.valueSpareCapacity >= AuditRecordDecoder.recordPadding)
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func rawRecordsAreRepartitionedBySourceIPAndBadOnesDeadLettered() async throws {
         try await withBroker { broker in

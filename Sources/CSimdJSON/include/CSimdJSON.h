@@ -53,6 +53,14 @@ void vj_parser_destroy(vj_parser *parser);
 /// On VJ_OK, *root is the document's root value.
 int vj_parse(vj_parser *parser, const uint8_t *buf, size_t len, vj_value *root);
 
+/// Bytes a buffer must have allocated past its content for vj_parse_in_place
+/// (simdjson's SIMDJSON_PADDING; their values do not matter).
+#define VJ_PADDING 64
+
+/// vj_parse without the copy: buf must have VJ_PADDING more bytes allocated
+/// (readable) past len, which simdjson may read but never writes.
+int vj_parse_in_place(vj_parser *parser, const uint8_t *buf, size_t len, vj_value *root);
+
 /// Parses the JSON held in a string value of another parser's current
 /// document (an AKS properties.log, a CloudWatch message) in place, without
 /// copying it to a padded buffer when the document's string buffer has
