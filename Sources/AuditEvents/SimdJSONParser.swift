@@ -26,29 +26,23 @@ final class SimdJSONParser: @unchecked Sendable {
 
     deinit { vj_parser_destroy(handle) }
 
-    /// Parses `bytes` (from a copy); earlier nodes of this parser become invalid.
-    func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
-        parse(bytes, inPlace: false)
-    }
-
-    /// Parses `bytes` in place when their array has ``padding`` bytes of
-    /// spare capacity (as KafkaIO's consumer records do), else from a copy.
+    /// Parses `bytes`; earlier nodes of this parser become invalid. In place
+    /// when their array has ``padding`` bytes of spare capacity (as KafkaIO's
+    /// consumer records do), else from a copy.
     func parse(_ bytes: [UInt8]) -> Outcome {
         let inPlace = bytes.capacity - bytes.count >= Self.padding
-        return bytes.withUnsafeBytes { parse($0, inPlace: inPlace) }
+        return bytes.withUnsafeBytes { buffer in
+            var root = vj_value()
+            let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            let code = inPlace
+                ? vj_parse_in_place(handle, base, buffer.count, &root) : vj_parse(handle, base, buffer.count, &root)
+            return Self.outcome(code, root)
+        }
     }
 
-    /// Spare capacity past a record's bytes that lets ``parse(_:)-([UInt8])``
-    /// skip its copy (simdjson may read that far, and never writes there).
+    /// Spare capacity past a record's bytes that lets ``parse(_:)`` skip its
+    /// copy (simdjson may read that far, and never writes there).
     static let padding = Int(VJ_PADDING)
-
-    private func parse(_ bytes: UnsafeRawBufferPointer, inPlace: Bool) -> Outcome {
-        var root = vj_value()
-        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        let code = inPlace
-            ? vj_parse_in_place(handle, base, bytes.count, &root) : vj_parse(handle, base, bytes.count, &root)
-        return Self.outcome(code, root)
-    }
 
     /// Parses the JSON in `string`, a string value of another parser's
     /// document, in place (no copy when that document has room after it).

@@ -19,10 +19,7 @@ public enum IPAddress: Hashable, Sendable {
 
     /// Parses the text of a substring or another string type (copied into a `String` first).
     public init?(_ text: some StringProtocol) {
-        var text = String(text)
-        let parsed = text.withUTF8 { IPAddress.parse($0) }
-        guard let parsed else { return nil }
-        self = parsed
+        self.init(String(text))
     }
 
     /// Parses an address from UTF-8 bytes (no allocation).
