@@ -147,6 +147,10 @@ drain only, $(date -u '+%Y-%m-%d %H:%M UTC'): $RECORDS raw records, $PRODUCED_EV
 | alerts of the drain, of loadgen's planted instances | $DRAIN_ALERTS |
 | late / future events | $LATE_FUTURE |
 
+Back-pressure at lag zero (\`/metrics\`):
+
+$PRESSURE
+
 | thread | count | CPU s |
 |---|---:|---:|
 $THREADS
