@@ -120,7 +120,7 @@ import Testing
             try await runDetect.value
 
             // Rule B alerted for the events after its reload only; A for all nine.
-            let alerts = try await readTopic(topology.topics.alerts.name, broker, count: 15, timeout: .seconds(10))
+            let alerts = try await readTopic(topology.topics.alerts.name, broker, count: 15, timeout: .seconds(60))
             var offsets: [String: [Int]] = [:]
             for record in alerts {
                 let rule = try #require(record.header("vigil-rule-id").map { String(decoding: $0, as: UTF8.self) })
@@ -178,7 +178,7 @@ import Testing
             runIngest.cancel()
             try await runIngest.value
 
-            let records = try await readRepartitioned(topology.topics.repartition.name, broker, events: 3, timeout: .seconds(10))
+            let records = try await readRepartitioned(topology.topics.repartition.name, broker, events: 3, timeout: .seconds(60))
             let decoder = try RepartitionDecoder()
             let sorted = records.flatMap { decoder.decodeAll($0).compactMap(\.event) }.sorted { $0.origin.offset < $1.origin.offset }
             #expect(sorted.count == 3)
