@@ -37,6 +37,20 @@ import Testing
         #expect(testProducerSettings(["127.0.0.1:9092"]).validate().isEmpty)
     }
 
+    /// librdkafka's 1 s `fetch.queue.backoff.ms` starved a stage after each hold (README.md,
+    /// "Back-pressure"); Vigil sets a short one, and a deployment's own value still wins.
+    @Test func fetchQueueBackoffIsShortUnlessTheDeploymentSetsIt() {
+        func backoff(_ settings: ConsumerSettings) -> String? {
+            settings.librdkafkaProperties.last { $0.key == "fetch.queue.backoff.ms" }?.value
+        }
+        let plain = testConsumerSettings(["127.0.0.1:9092"], group: "g")
+        #expect(backoff(plain) == String(ConsumerSettings.fetchQueueBackoffMilliseconds))
+        #expect(ConsumerSettings.fetchQueueBackoffMilliseconds < 100)
+        let own = testConsumerSettings(["127.0.0.1:9092"], group: "g", properties: ["fetch.queue.backoff.ms": "500"])
+        #expect(backoff(own) == "500")
+        #expect(plain.validate().isEmpty && own.validate().isEmpty)
+    }
+
     @Test func secretsAreNeverPrinted() {
         let secret = "hunter2-very-secret"
         let client = ClientSettings(bootstrapServers: ["b:9092"],
