@@ -141,7 +141,8 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
     public static let fetchQueueBackoffMilliseconds = 10
 
     /// The librdkafka properties a consumer is made with, in the order they are set (a later
-    /// value of a key wins): Vigil's typed settings, then `client.properties`.
+    /// value of a key wins): Vigil's typed settings, then `client.properties`. Secrets are in it
+    /// as given (`description` is the printable form).
     public var librdkafkaProperties: [(key: String, value: String)] {
         var problems: [SettingsProblem] = []
         return (properties(into: &problems) + client.properties.keys.sorted().map { ($0, client.properties[$0] ?? "") })
