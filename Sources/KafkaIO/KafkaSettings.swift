@@ -57,6 +57,12 @@ public struct ClientSettings: Sendable, CustomStringConvertible {
     }
 
     /// The typed fields as librdkafka properties, with the problems found in them.
+    /// What a client is made with, in the order it is set (a later value of a key wins): the
+    /// typed settings `typed`, then `properties` by key.
+    func librdkafkaProperties(after typed: [(String, String)]) -> [(key: String, value: String)] {
+        typed.map { (key: $0.0, value: $0.1) } + properties.keys.sorted().map { (key: $0, value: properties[$0] ?? "") }
+    }
+
     func typedProperties(into problems: inout [SettingsProblem]) -> [(String, String)] {
         var out: [(String, String)] = []
         if bootstrapServers.isEmpty {
@@ -145,8 +151,7 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
     /// as given (`description` is the printable form).
     public var librdkafkaProperties: [(key: String, value: String)] {
         var problems: [SettingsProblem] = []
-        return (properties(into: &problems) + client.properties.keys.sorted().map { ($0, client.properties[$0] ?? "") })
-            .map { (key: $0.0, value: $0.1) }
+        return client.librdkafkaProperties(after: properties(into: &problems))
     }
 
     /// Properties Vigil owns: at-least-once depends on them, so they cannot be overridden.

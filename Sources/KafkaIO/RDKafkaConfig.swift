@@ -8,13 +8,13 @@ final class RDKafkaConfig {
     static func consumer(_ settings: ConsumerSettings) throws(KafkaError) -> RDKafkaConfig {
         var problems: [SettingsProblem] = []
         let typed = settings.properties(into: &problems)
-        return try RDKafkaConfig(typed: typed, passThrough: settings.client.properties, problems: problems)
+        return try RDKafkaConfig(settings.client.librdkafkaProperties(after: typed), problems: problems)
     }
 
     static func producer(_ settings: ProducerSettings) throws(KafkaError) -> RDKafkaConfig {
         var problems: [SettingsProblem] = []
         let typed = settings.properties(into: &problems)
-        return try RDKafkaConfig(typed: typed, passThrough: settings.client.properties, problems: problems)
+        return try RDKafkaConfig(settings.client.librdkafkaProperties(after: typed), problems: problems)
     }
 
     /// A consumer for ``KafkaPartitionReader``: assign only, never joins, stores or commits
@@ -27,7 +27,7 @@ final class RDKafkaConfig {
             + [("group.id", "vigil-partition-reader"),
                ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"),
                ("enable.partition.eof", "false"), ("fetch.wait.max.ms", "10")]
-        return try RDKafkaConfig(typed: typed, passThrough: settings.properties, problems: problems)
+        return try RDKafkaConfig(settings.librdkafkaProperties(after: typed), problems: problems)
     }
 
     /// A consumer for ``KafkaGroupOffsets``: the group's id, but never subscribes or joins;
@@ -37,22 +37,22 @@ final class RDKafkaConfig {
         if group.isEmpty { problems.append(SettingsProblem(key: "group.id", message: "the group id is empty")) }
         let typed = settings.typedProperties(into: &problems)
             + [("group.id", group), ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false")]
-        return try RDKafkaConfig(typed: typed, passThrough: settings.properties, problems: problems)
+        return try RDKafkaConfig(settings.librdkafkaProperties(after: typed), problems: problems)
     }
 
     static func admin(_ settings: ClientSettings) throws(KafkaError) -> RDKafkaConfig {
         var problems: [SettingsProblem] = []
         let typed = settings.typedProperties(into: &problems)
-        return try RDKafkaConfig(typed: typed, passThrough: settings.properties, problems: problems)
+        return try RDKafkaConfig(settings.librdkafkaProperties(after: typed), problems: problems)
     }
 
-    private init(typed: [(String, String)], passThrough: [String: String], problems: [SettingsProblem]) throws(KafkaError) {
+    /// `properties` set in order (``ClientSettings/librdkafkaProperties(after:)``).
+    private init(_ properties: [(key: String, value: String)], problems: [SettingsProblem]) throws(KafkaError) {
         var problems = problems
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(code: .other, detail: "rd_kafka_conf_new failed")
         }
-        let all = typed + passThrough.keys.sorted().map { ($0, passThrough[$0] ?? "") }
-        for (key, value) in all {
+        for (key, value) in properties {
             if let problem = Self.set(conf, key, value) { problems.append(problem) }
         }
         if !problems.isEmpty {
