@@ -84,6 +84,9 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "With --rate: hold records and send them in bursts every this long (50ms, 1s), as a shipper that flushes its buffer on a timer does (Fluent Bit flushes every second by default); each record's timestamp is then its burst's send time, its event time stays when it happened. 0: each record when it is due.")
     var flush: String?
 
+    @Option(help: .hidden)
+    var renderEstimate: String?
+
     @Option(help: "Create this file when the first record is about to be sent (after --prepare's rendering): for scripts that measure while the traffic flows.")
     var sendingFile: String?
 
@@ -337,18 +340,20 @@ struct LoadgenCommand: AsyncParsableCommand {
         // --flush's interval in microseconds of event time (0: none).
         let burst = try flush.map { Int64(try Self.duration($0, option: "--flush") / .microseconds(1)) } ?? 0
         let live = rate > 0 && (start ?? "now").hasPrefix("now") && now == nil
-        // With --prepare, live event times start once every record is rendered (estimated).
-        let lead: Duration = live && prepare ? Self.renderTime(configuration) : .zero
-        let clock = ContinuousClock.now
-        if live {
-            // Live traffic: event times start now, as production does (the producer is up).
-            let offset = try Self.parseStart(start ?? "now", now: 0)
-            configuration.startMicros = Int64((Date().timeIntervalSince1970 * 1e6).rounded()) + offset
-                + Int64(lead / .microseconds(1))
+        let records: AnySequence<GeneratedRecord>
+        let began: ContinuousClock.Instant
+        if live && prepare {
+            (records, began) = try Self.prepareLive(&configuration, start: start ?? "now",
+                                                    estimate: try renderEstimate.map { try Self.duration($0, option: "--render-estimate") }
+                                                        ?? Self.renderTime(configuration))
+        } else {
+            if live {
+                // Live traffic: event times start now, as production does (the producer is up).
+                configuration.startMicros = Self.nowMicros + (try Self.parseStart(start ?? "now", now: 0))
+            }
+            records = prepare ? AnySequence(Array(TrafficGenerator(configuration))) : AnySequence(TrafficGenerator(configuration))
+            began = ContinuousClock.now
         }
-        let records: AnySequence<GeneratedRecord> = prepare
-            ? AnySequence(Array(TrafficGenerator(configuration))) : AnySequence(TrafficGenerator(configuration))
-        let began = live ? clock + lead : ContinuousClock.now
         if let sendingFile { _ = FileManager.default.createFile(atPath: sendingFile, contents: Data()) }
         for record in records {
             if rate > 0 {
@@ -372,6 +377,31 @@ struct LoadgenCommand: AsyncParsableCommand {
             Console.error("vigil loadgen: \(failed) records failed: \(first ?? "")")
             Console.error(summary.text)
             throw ExitCode(1)
+        }
+    }
+
+    static var nowMicros: Int64 { Int64((Date().timeIntervalSince1970 * 1e6).rounded()) }
+
+    /// `--prepare`d live traffic: every record rendered with event times that start once
+    /// rendering is done, and when the first is due. Event times are written into the records,
+    /// so they are set before rendering, `estimate` after now; a rendering that overran it is
+    /// thrown away and done again with event times starting after a rendering as long as the
+    /// one measured (sending the first one late would have sent every record behind its event
+    /// time until the pacing caught up: a burst of records, each late by up to the overrun,
+    /// at the start of what is measured; a 1.2M-record rendering overran the sample's estimate
+    /// by 3.7-5.5 s).
+    static func prepareLive(_ configuration: inout TrafficConfiguration, start: String,
+                            estimate: Duration) throws -> (AnySequence<GeneratedRecord>, ContinuousClock.Instant) {
+        let offset = try parseStart(start, now: 0)
+        var lead = estimate
+        while true {
+            let began = ContinuousClock.now
+            configuration.startMicros = nowMicros + offset + Int64(lead / .microseconds(1))
+            let records = Array(TrafficGenerator(configuration))
+            let took = ContinuousClock.now - began
+            if took <= lead { return (AnySequence(records), began + lead) }
+            Console.error("vigil loadgen: rendering took \(took), over the \(lead) estimated; rendering again with event times that start later")
+            lead = took * 1.3 + .milliseconds(500)
         }
     }
 
