@@ -354,7 +354,12 @@ struct LoadgenCommand: AsyncParsableCommand {
             records = prepare ? AnySequence(Array(TrafficGenerator(configuration))) : AnySequence(TrafficGenerator(configuration))
             began = ContinuousClock.now
         }
-        if let sendingFile { _ = FileManager.default.createFile(atPath: sendingFile, contents: Data()) }
+        if let sendingFile {
+            // When the first record is due (a --prepare'd stream starts after its estimated
+            // rendering, which may have ended early): a script counting CPU from here counts sending.
+            if rate > 0, began > ContinuousClock.now { try? await Task.sleep(until: began, clock: .continuous) }
+            _ = FileManager.default.createFile(atPath: sendingFile, contents: Data())
+        }
         for record in records {
             if rate > 0 {
                 // Paced by event time: a record leaves when its (last) event happens, relative

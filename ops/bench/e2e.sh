@@ -49,7 +49,7 @@ STATE="$(mktemp -d /tmp/vigil-e2e.XXXXXX)"
 VIGIL_PID=""
 cleanup() {
     # The latency phase's reader and loadgen, if the script stops inside it.
-    for pid in ${LIVE_PID:-} ${LAT_PID:-}; do kill "$pid" 2>/dev/null || true; done
+    for pid in ${LIVE_PID:-} ${LAT_PID:-} ${TIMELINE_PID:-}; do kill "$pid" 2>/dev/null || true; done
     if [ -n "$VIGIL_PID" ] && kill -0 "$VIGIL_PID" 2>/dev/null; then
         kill -INT "$VIGIL_PID" 2>/dev/null || true
         for _ in $(seq 300); do kill -0 "$VIGIL_PID" 2>/dev/null || break; sleep 0.1; done
@@ -188,6 +188,10 @@ LIVE_PID=$!
 while [ ! -f "$STATE/live.sending" ] && kill -0 "$LIVE_PID" 2>/dev/null; do sleep 0.05; done
 LOAD3="$(load)"; SEND0="$(date +%s.%N)"
 BCPU3="$(cpu "$BROKER_PID")"; VCPU3="$(cpu "$VIGIL_PID")"
+# The cores the broker and vigil run use in each 10 s of the phase: on Tansu the broker's share
+# grows as the phase's batches pile up (each fetch lists a partition's batches), Vigil's not.
+python3 "$ROOT/ops/bench/proc-cpu.py" timeline "$BROKER_PID,$VIGIL_PID" 10 "$STATE/live.done" > "$STATE/timeline.txt" &
+TIMELINE_PID=$!
 if ! wait "$LIVE_PID"; then
     cat "$STATE/live.out" >&2
     echo "e2e.sh: loadgen failed in the latency phase" >&2
@@ -199,6 +203,7 @@ BCPU4="$(cpu "$BROKER_PID")"; VCPU4="$(cpu "$VIGIL_PID")"
 touch "$STATE/live.done"
 wait "$LAT_PID"
 LAT_PID=""
+wait "$TIMELINE_PID" || true
 SLOWEST="$(python3 - "$STATE/latency.txt" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()] if __import__("os").path.exists(sys.argv[1]) else []
@@ -260,7 +265,7 @@ Back-pressure at lag zero (\`/metrics\`):
 
 $PRESSURE
 
-Latency at $([ -n "${LATENCY_RATE:-}" ] && echo "a set rate (LATENCY_RATE)" || echo "half the drain rate"): loadgen sent $LIVE_EVENTS events at $HALF events/s of event time for $LIVE_TOTAL s (the attacks' first steps within the first $LATENCY_SECONDS s, their last ones up to 25 s later, all inside the traffic), rendered before the first was sent (\`--prepare\`), paced by event time in bursts every $LIVE_FLUSH (\`--flush\`), in $LIVE_SECONDS s (each burst at most $LIVE_BEHIND ms late); load average $LOAD3 before, $LOAD4 after; CPU seconds meanwhile: vigil run $(python3 -c "print('%.2f' % ($VCPU4 - $VCPU3))"), broker $(python3 -c "print('%.2f' % ($BCPU4 - $BCPU3))").
+Latency at $([ -n "${LATENCY_RATE:-}" ] && echo "a set rate (LATENCY_RATE)" || echo "half the drain rate"): loadgen sent $LIVE_EVENTS events at $HALF events/s of event time for $LIVE_TOTAL s (the attacks' first steps within the first $LATENCY_SECONDS s, their last ones up to 25 s later, all inside the traffic), rendered before the first was sent (\`--prepare\`), paced by event time in bursts every $LIVE_FLUSH (\`--flush\`), in $LIVE_SECONDS s (each burst at most $LIVE_BEHIND ms late); load average $LOAD3 before, $LOAD4 after; CPU seconds meanwhile: vigil run $(python3 -c "print('%.2f' % ($VCPU4 - $VCPU3))"), broker $(python3 -c "print('%.2f' % ($BCPU4 - $BCPU3))"). Cores used in each 10 s while loadgen sent: broker $(sed -n 1p "$STATE/timeline.txt"); vigil run $(sed -n 2p "$STATE/timeline.txt").
 
 | rule | alerts | p50 ms | p99 ms | max ms |
 |---|---:|---:|---:|---:|

@@ -8,6 +8,9 @@
                             samples the threads' states for SECONDS: per thread name, the share
                             of samples running or runnable (R), sleeping (S, with the kernel
                             function it sleeps in) and in disk wait (D)
+  proc-cpu.py timeline PID[,PID...] SECONDS STOPFILE
+                            until STOPFILE exists, the cores each process used in every
+                            SECONDS (the last, shorter interval too): one line per PID
 """
 import os
 import re
@@ -52,8 +55,37 @@ def states(pid, seconds, interval):
         print("| `%s` | %s |" % (name, parts))
 
 
+def timeline(pids, seconds, stop):
+    import time
+    def total(pid):
+        try:
+            return stat("/proc/%s/stat" % pid)[1]
+        except OSError:
+            return None
+    rows = {pid: [] for pid in pids}
+    last, before = time.monotonic(), {pid: total(pid) for pid in pids}
+    done = False
+    while not done:
+        while time.monotonic() - last < seconds and not os.path.exists(stop):
+            time.sleep(0.05)
+        done = os.path.exists(stop)
+        now = time.monotonic()
+        if now - last < 0.5 and rows[pids[0]]:
+            break  # the stop came just after an interval: nothing worth a column
+        for pid in pids:
+            t = total(pid)
+            rows[pid].append("-" if t is None or before[pid] is None else "%.2f" % ((t - before[pid]) / (now - last)))
+            before[pid] = t
+        last = now
+    for pid in pids:
+        print(" ".join(rows[pid]))
+
+
 def main():
     mode, pid = sys.argv[1], sys.argv[2]
+    if mode == "timeline":
+        timeline(pid.split(","), float(sys.argv[3]), sys.argv[4])
+        return
     if mode == "states":
         states(pid, float(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) > 4 else 20)
         return
