@@ -42,9 +42,25 @@ final class StringCache {
 /// Exclusivity holds by construction (one owner, no reentrancy).
 struct StringTables {
     /// A hash and its string side by side: a lookup touches one cache line.
+    /// `bytes` is where the string's own UTF-8 lies (nil when not in one
+    /// piece): a hit compares against it without touching `string`, which a
+    /// compare through it retained and released (two reference-count calls
+    /// per hit, besides the retain of the string returned). Valid while the
+    /// entry holds `string`: a native string's storage does not move, and
+    /// nothing mutates it (a holder's mutation copies it first, as the entry
+    /// shares it).
     struct Entry {
         var hash: UInt64
+        var bytes: UnsafePointer<UInt8>?
+        var count: Int
         var string: String
+
+        init(hash: UInt64, string: String) {
+            self.hash = hash
+            self.string = string
+            count = string.utf8.count
+            bytes = string.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil
+        }
     }
     private let entries: UnsafeMutablePointer<Entry>
     private let mask: Int
@@ -156,7 +172,13 @@ struct StringTables {
         let h = Self.hash(bytes, seed: 0xcbf2_9ce4_8422_2325)
         let slot = Int(truncatingIfNeeded: h) & mask
         let entry = entries + slot
-        if entry.pointee.hash == h && Self.same(entry.pointee.string, bytes) { return entry.pointee.string }
+        if entry.pointee.hash == h && entry.pointee.count == bytes.count {
+            if let have = entry.pointee.bytes, let base = bytes.baseAddress {
+                if memcmp(have, base, bytes.count) == 0 { return entry.pointee.string }
+            } else if Self.same(entry.pointee.string, bytes) {
+                return entry.pointee.string
+            }
+        }
         let made = String(decoding: bytes, as: UTF8.self)
         entry.pointee = Entry(hash: h, string: made)
         return made
