@@ -41,8 +41,8 @@ final class StringCache {
 /// the ``StringCache`` that made it lives (its owner keeps both).
 /// Exclusivity holds by construction (one owner, no reentrancy).
 struct StringTables {
-    /// A hash and its string side by side: a lookup touches one cache line.
-    /// `bytes` is where the string's own UTF-8 lies (nil when not in one
+    /// A hash and its string side by side (40 bytes: a lookup touches one
+    /// cache line, or two for an entry that straddles one). `bytes` is where the string's own UTF-8 lies (nil when not in one
     /// piece): a hit compares against it without touching `string`, which a
     /// compare through it retained and released (two reference-count calls
     /// per hit, besides the retain of the string returned). Valid while the
@@ -59,7 +59,10 @@ struct StringTables {
             self.hash = hash
             self.string = string
             count = string.utf8.count
-            bytes = string.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil
+            // Only a string stored on the heap has bytes that stay put (a small
+            // string's are copied out for the call); the table holds no others
+            // but its empty initial entries, which no lookup reaches.
+            bytes = count > 15 ? string.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil : nil
         }
     }
     private let entries: UnsafeMutablePointer<Entry>

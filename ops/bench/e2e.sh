@@ -204,6 +204,7 @@ touch "$STATE/live.done"
 wait "$LAT_PID"
 LAT_PID=""
 wait "$TIMELINE_PID" || true
+TIMELINE_PID=""
 SLOWEST="$(python3 - "$STATE/latency.txt" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()] if __import__("os").path.exists(sys.argv[1]) else []

@@ -10,7 +10,8 @@
                             function it sleeps in) and in disk wait (D)
   proc-cpu.py timeline PID[,PID...] SECONDS STOPFILE
                             until STOPFILE exists, the cores each process used in every
-                            SECONDS (the last, shorter interval too): one line per PID
+                            SECONDS (the last, shorter interval too, unless under 0.5 s): one
+                            line per PID
 """
 import os
 import re
@@ -70,8 +71,8 @@ def timeline(pids, seconds, stop):
             time.sleep(0.05)
         done = os.path.exists(stop)
         now = time.monotonic()
-        if now - last < 0.5 and rows[pids[0]]:
-            break  # the stop came just after an interval: nothing worth a column
+        if done and now - last < 0.5 and rows[pids[0]]:
+            break  # the stop came just after an interval: no column for a sliver
         for pid in pids:
             t = total(pid)
             rows[pid].append("-" if t is None or before[pid] is None else "%.2f" % ((t - before[pid]) / (now - last)))
