@@ -59,7 +59,12 @@ extension AuditRecordDecoder {
 
     /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1) in one walk.
     func mapKubernetesEvent(_ e: JSONNode, into event: inout AuditEvent) {
-        e.pick(statics.eventTree) { f in mapKubernetesFields(f, into: &event) }
+        guard let picked = pickScratch.begin(e, statics.eventTree) else {
+            e.pick(statics.eventTree) { f in mapKubernetesFields(f, into: &event) }
+            return
+        }
+        defer { pickScratch.end(picked.mark) }
+        mapKubernetesFields(picked.fields, into: &event)
     }
 
     /// Reads the fields of an `audit.k8s.io` Event from its picked members

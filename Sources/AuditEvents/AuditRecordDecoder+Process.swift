@@ -54,7 +54,11 @@ extension AuditRecordDecoder {
     }()
 
     func decodeProcessEvent(_ doc: JSONNode, raw: [UInt8]) -> DecodeOutcome {
-        doc.pick(statics.ecsTree, pickScratch) { f in decodeProcessEvent(doc, f, raw: raw) }
+        guard let picked = pickScratch.begin(doc, statics.ecsTree) else {
+            return doc.pick(statics.ecsTree) { f in decodeProcessEvent(doc, f, raw: raw) }
+        }
+        defer { pickScratch.end(picked.mark) }
+        return decodeProcessEvent(doc, picked.fields, raw: raw)
     }
 
     /// The value of `path`: its first spelling present (`variants`: ``ecsVariants``).

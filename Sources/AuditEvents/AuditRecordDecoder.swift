@@ -109,44 +109,51 @@ public final class AuditRecordDecoder: AuditDecoder {
         }
         switch format {
         case .auto, .eks, .kubernetes, .gke:
-            // One pass over the record's members serves detection and the
-            // top-level fields of an audit Event or a Cloud Audit Log entry.
             // One walk over the record's members (and those of the objects
             // an audit Event or a Cloud Audit Log entry nests) serves
             // detection and the event's fields.
-            root.pick(statics.autoTree, pickScratch) { f in
-                let detected: Shape
-                switch format {
-                case .eks: detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.eksAudit)
-                case .kubernetes:
-                    detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.kubernetesAudit)
-                case .gke: detected = .gcpEntry
-                default: detected = detectShape(f)
-                }
-                switch detected {
-                case .kubernetesEvent(let logType):
-                    var event = makeEvent(logType, raw: record)
-                    mapKubernetesFields(f, into: &event)
-                    finish(&event, document: root, envelope: nil)
-                    outcomes.append(.decoded(event))
-                case .gcpEntry:
-                    outcomes.append(decodeGCPEntry(root, f, raw: record))
-                case .azureRecord:
-                    let fields = AzureRecordFields(
-                        category: f[ShapeKey.category], log: f[ShapeKey.propertiesLog],
-                        resourceId: f[ShapeKey.resourceId], pSourceLabel: f[EventKey.pSourceLabel],
-                        time: f[ShapeKey.time])
-                    outcomes.append(decodeAzureRecord(
-                        root, fields, source: RecordSource(input: record, range: nil), position: nil))
-                default:
-                    dispatch(detected, root: root, record: record, into: &outcomes)
-                }
+            if let picked = pickScratch.begin(root, statics.autoTree) {
+                defer { pickScratch.end(picked.mark) }
+                decodePicked(picked.fields, root: root, record: record, into: &outcomes)
+            } else {
+                root.pick(statics.autoTree) { f in decodePicked(f, root: root, record: record, into: &outcomes) }
             }
         case .aks:
             dispatch(root.field("records")?.kind == .array ? .azureBatch : .azureRecord, root: root, record: record,
                      into: &outcomes)
         case .process:
             dispatch(.ecsProcess, root: root, record: record, into: &outcomes)
+        }
+    }
+
+    /// The record's shape and, for an audit Event or a Cloud Audit Log entry, its event,
+    /// from the members ``autoTree`` picked.
+    private func decodePicked(_ f: PickedFields, root: JSONNode, record: [UInt8], into outcomes: inout [DecodeOutcome]) {
+        let detected: Shape
+        switch format {
+        case .eks: detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.eksAudit)
+        case .kubernetes:
+            detected = f[ShapeKey.messageType] != nil ? .cloudWatchBatch : .kubernetesEvent(.kubernetesAudit)
+        case .gke: detected = .gcpEntry
+        default: detected = detectShape(f)
+        }
+        switch detected {
+        case .kubernetesEvent(let logType):
+            var event = makeEvent(logType, raw: record)
+            mapKubernetesFields(f, into: &event)
+            finish(&event, document: root, envelope: nil)
+            outcomes.append(.decoded(event))
+        case .gcpEntry:
+            outcomes.append(decodeGCPEntry(root, f, raw: record))
+        case .azureRecord:
+            let fields = AzureRecordFields(
+                category: f[ShapeKey.category], log: f[ShapeKey.propertiesLog],
+                resourceId: f[ShapeKey.resourceId], pSourceLabel: f[EventKey.pSourceLabel],
+                time: f[ShapeKey.time])
+            outcomes.append(decodeAzureRecord(
+                root, fields, source: RecordSource(input: record, range: nil), position: nil))
+        default:
+            dispatch(detected, root: root, record: record, into: &outcomes)
         }
     }
 

@@ -61,31 +61,27 @@ final class PickScratch {
         found.deallocate()
     }
 
-    /// `body` with buffers for `n` members; nil when they do not fit.
+    /// A pick without a closure: `tree`'s members of `node` in the buffers
+    /// after those in use, valid until ``end(_:)`` with the mark returned;
+    /// nil when they do not fit (use ``JSONNode/pick(_:_:)`` then). A
+    /// closure's context retained and released the decoder and the record
+    /// (or document) around each pick: four reference-count calls.
     @inline(__always)
-    func lend<R>(_ n: Int, _ body: (PickedFields) -> R) -> R? {
-        guard n > 0, n <= capacity - used else { return nil }
+    func begin(_ node: JSONNode, _ tree: PickTree) -> (fields: PickedFields, mark: Int)? {
+        guard tree.count > 0, tree.count <= capacity - used else { return nil }
         let at = used
-        used += n
-        defer { used = at }
-        return body(PickedFields(
-            values: UnsafeMutableBufferPointer(start: values + at, count: n),
-            found: UnsafeMutableBufferPointer(start: found + at, count: n)))
+        used += tree.count
+        _ = vj_pick_tree(node.value, tree.tree, values + at, found + at)
+        return (PickedFields(values: UnsafeMutableBufferPointer(start: values + at, count: tree.count),
+                             found: UnsafeMutableBufferPointer(start: found + at, count: tree.count)), at)
     }
+
+    /// Ends the pick ``begin(_:_:)`` began (and any after it): its buffers are free again.
+    @inline(__always)
+    func end(_ mark: Int) { used = mark }
 }
 
 extension JSONNode {
-    /// ``pick(_:_:)`` in `scratch`'s buffers when they are free.
-    func pick<R>(_ tree: PickTree, _ scratch: PickScratch, _ body: (PickedFields) -> R) -> R {
-        let picked = scratch.lend(tree.count) { f -> R in
-            if let valueBase = f.values.baseAddress, let foundBase = f.found.baseAddress {
-                _ = vj_pick_tree(value, tree.tree, valueBase, foundBase)
-            }
-            return body(f)
-        }
-        return picked ?? pick(tree, body)
-    }
-
     /// Picks `tree`'s keys from this object and its nested objects in one
     /// call (none when not an object).
     func pick<R>(_ tree: PickTree, _ body: (PickedFields) -> R) -> R {
