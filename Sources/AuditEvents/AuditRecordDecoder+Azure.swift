@@ -69,18 +69,13 @@ extension AuditRecordDecoder {
 
     /// One diagnostic record, whose own JSON is at `source`.
     func decodeAzureRecord(_ record: JSONNode, source: RecordSource, position: Int?) -> DecodeOutcome {
-        func fields(_ f: PickedFields) -> AzureRecordFields {
-            AzureRecordFields(
-                category: f[RecordKey.category], log: f[RecordKey.log], resourceId: f[RecordKey.resourceId],
-                pSourceLabel: f[RecordKey.pSourceLabel], time: f[RecordKey.time])
-        }
-        guard let picked = pickScratch.begin(record, statics.recordTree) else {
-            return record.pick(statics.recordTree) { f in
-                decodeAzureRecord(record, fields(f), source: source, position: position)
-            }
-        }
-        defer { pickScratch.end(picked.mark) }
-        return decodeAzureRecord(record, fields(picked.fields), source: source, position: position)
+        let picked = pickScratch.begin(record, statics.recordTree)
+        defer { pickScratch.end(picked) }
+        let f = picked.fields
+        let fields = AzureRecordFields(
+            category: f[RecordKey.category], log: f[RecordKey.log], resourceId: f[RecordKey.resourceId],
+            pSourceLabel: f[RecordKey.pSourceLabel], time: f[RecordKey.time])
+        return decodeAzureRecord(record, fields, source: source, position: position)
     }
 
     func decodeAzureRecord(

@@ -59,11 +59,8 @@ extension AuditRecordDecoder {
 
     /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1) in one walk.
     func mapKubernetesEvent(_ e: JSONNode, into event: inout AuditEvent) {
-        guard let picked = pickScratch.begin(e, statics.eventTree) else {
-            e.pick(statics.eventTree) { f in mapKubernetesFields(f, into: &event) }
-            return
-        }
-        defer { pickScratch.end(picked.mark) }
+        let picked = pickScratch.begin(e, statics.eventTree)
+        defer { pickScratch.end(picked) }
         mapKubernetesFields(picked.fields, into: &event)
     }
 

@@ -54,10 +54,8 @@ extension AuditRecordDecoder {
     }()
 
     func decodeProcessEvent(_ doc: JSONNode, raw: [UInt8]) -> DecodeOutcome {
-        guard let picked = pickScratch.begin(doc, statics.ecsTree) else {
-            return doc.pick(statics.ecsTree) { f in decodeProcessEvent(doc, f, raw: raw) }
-        }
-        defer { pickScratch.end(picked.mark) }
+        let picked = pickScratch.begin(doc, statics.ecsTree)
+        defer { pickScratch.end(picked) }
         return decodeProcessEvent(doc, picked.fields, raw: raw)
     }
 

@@ -112,12 +112,9 @@ public final class AuditRecordDecoder: AuditDecoder {
             // One walk over the record's members (and those of the objects
             // an audit Event or a Cloud Audit Log entry nests) serves
             // detection and the event's fields.
-            if let picked = pickScratch.begin(root, statics.autoTree) {
-                defer { pickScratch.end(picked.mark) }
-                decodePicked(picked.fields, root: root, record: record, into: &outcomes)
-            } else {
-                root.pick(statics.autoTree) { f in decodePicked(f, root: root, record: record, into: &outcomes) }
-            }
+            let picked = pickScratch.begin(root, statics.autoTree)
+            defer { pickScratch.end(picked) }
+            decodePicked(picked.fields, root: root, record: record, into: &outcomes)
         case .aks:
             dispatch(root.field("records")?.kind == .array ? .azureBatch : .azureRecord, root: root, record: record,
                      into: &outcomes)

@@ -1,6 +1,6 @@
 import CSimdJSON
 
-/// The members picked by ``JSONNode/pick(_:_:)``, by key position.
+/// The members picked by ``PickScratch/begin(_:_:)``, by key position.
 struct PickedFields {
     let values: UnsafeMutableBufferPointer<vj_value>
     let found: UnsafeMutableBufferPointer<UInt8>
@@ -40,11 +40,19 @@ struct PickTree: @unchecked Sendable {
 /// tree's ~70 keys (and the ECS tree's) need more than the 1 KiB
 /// `withUnsafeTemporaryAllocation` keeps on the stack, so each took a heap
 /// allocation per record. Lent as a stack: a nested pick takes the space
-/// after its parent's.
+/// after its parent's. Picks return their buffers instead of running a
+/// closure: a closure's context retained and released the decoder and the
+/// record (or document) around each pick, four reference-count calls.
 ///
-/// - Important: not thread-safe; owned by one decoder. A pick that does not
-///   fit in what is left uses temporary memory instead.
+/// - Important: not thread-safe; owned by one decoder.
 final class PickScratch {
+    /// One pick's members, valid until ``PickScratch/end(_:)``.
+    struct Pick {
+        let fields: PickedFields
+        /// Where the scratch stood before this pick; nil for a pick in buffers of its own.
+        fileprivate let mark: Int?
+    }
+
     private let values: UnsafeMutablePointer<vj_value>
     private let found: UnsafeMutablePointer<UInt8>
     private let capacity: Int
@@ -61,39 +69,31 @@ final class PickScratch {
         found.deallocate()
     }
 
-    /// A pick without a closure: `tree`'s members of `node` in the buffers
-    /// after those in use, valid until ``end(_:)`` with the mark returned;
-    /// nil when they do not fit (use ``JSONNode/pick(_:_:)`` then). A
-    /// closure's context retained and released the decoder and the record
-    /// (or document) around each pick: four reference-count calls.
+    /// `tree`'s keys from `node` and the objects nested in it in one C call
+    /// (none when `node` is not an object), in the buffers after those in
+    /// use, or in buffers of its own when they do not fit; ``end(_:)`` ends it
+    /// (and any pick begun after it).
     @inline(__always)
-    func begin(_ node: JSONNode, _ tree: PickTree) -> (fields: PickedFields, mark: Int)? {
-        guard tree.count > 0, tree.count <= capacity - used else { return nil }
-        let at = used
-        used += tree.count
-        _ = vj_pick_tree(node.value, tree.tree, values + at, found + at)
-        return (PickedFields(values: UnsafeMutableBufferPointer(start: values + at, count: tree.count),
-                             found: UnsafeMutableBufferPointer(start: found + at, count: tree.count)), at)
+    func begin(_ node: JSONNode, _ tree: PickTree) -> Pick {
+        let n = tree.count
+        let fits = n <= capacity - used
+        let v = fits ? values + used : .allocate(capacity: max(n, 1))
+        let f = fits ? found + used : .allocate(capacity: max(n, 1))
+        let mark = fits ? used : nil
+        if fits { used += n }
+        _ = vj_pick_tree(node.value, tree.tree, v, f)
+        return Pick(fields: PickedFields(values: UnsafeMutableBufferPointer(start: v, count: n),
+                                         found: UnsafeMutableBufferPointer(start: f, count: n)), mark: mark)
     }
 
-    /// Ends the pick ``begin(_:_:)`` began (and any after it): its buffers are free again.
+    /// Ends `pick` (and any begun after it): its buffers are free again.
     @inline(__always)
-    func end(_ mark: Int) { used = mark }
-}
-
-extension JSONNode {
-    /// Picks `tree`'s keys from this object and its nested objects in one
-    /// call (none when not an object).
-    func pick<R>(_ tree: PickTree, _ body: (PickedFields) -> R) -> R {
-        let n = tree.count
-        return withUnsafeTemporaryAllocation(of: vj_value.self, capacity: n) { values in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { found in
-                if let valueBase = values.baseAddress, let foundBase = found.baseAddress {
-                    _ = vj_pick_tree(value, tree.tree, valueBase, foundBase)
-                    return body(PickedFields(values: values, found: found))
-                }
-                return body(PickedFields(values: values, found: UnsafeMutableBufferPointer(start: nil, count: 0)))
-            }
+    func end(_ pick: Pick) {
+        if let mark = pick.mark {
+            used = mark
+        } else {
+            pick.fields.values.baseAddress?.deallocate()
+            pick.fields.found.baseAddress?.deallocate()
         }
     }
 }

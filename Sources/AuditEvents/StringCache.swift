@@ -175,12 +175,10 @@ struct StringTables {
         let h = Self.hash(bytes, seed: 0xcbf2_9ce4_8422_2325)
         let slot = Int(truncatingIfNeeded: h) & mask
         let entry = entries + slot
-        if entry.pointee.hash == h && entry.pointee.count == bytes.count {
-            if let have = entry.pointee.bytes, let base = bytes.baseAddress {
-                if memcmp(have, base, bytes.count) == 0 { return entry.pointee.string }
-            } else if Self.same(entry.pointee.string, bytes) {
-                return entry.pointee.string
-            }
+        // Every entry this writes holds a heap string (over 15 bytes), so its `bytes` are set.
+        if entry.pointee.hash == h, entry.pointee.count == bytes.count, let have = entry.pointee.bytes,
+           let base = bytes.baseAddress, memcmp(have, base, bytes.count) == 0 {
+            return entry.pointee.string
         }
         let made = String(decoding: bytes, as: UTF8.self)
         entry.pointee = Entry(hash: h, string: made)

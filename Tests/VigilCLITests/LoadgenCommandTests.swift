@@ -114,41 +114,38 @@ func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String
     /// records leave together at each burst, after their events happened and within one interval.
     @Test(.timeLimit(.minutes(3)))
     func pacedTrafficLeavesInFlushBurstsAfterItsEventTimes() async throws {
-        let folder = try temporaryFolder("vigil-loadgen-live")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let broker = try await LocalBroker.start(state: folder.appendingPathComponent("broker").path)
-        defer { broker.stop() }
-        for topic in Self.files { try broker.createTopic(topic) }
-        let sending = folder.appendingPathComponent("sending").path
-        let (status, output) = try await runVigil([
-            "loadgen", "--topology", repositoryPath("topology/vigil.yaml"), "--bootstrap", broker.bootstrap,
-            "--rate", "200", "--duration", "3s", "--mix", "process=1", "--attacks", "all=0",
-            "--flush", "1s", "--prepare", "--sending-file", sending])
-        #expect(status == 0, "\(output)")
-        #expect(FileManager.default.fileExists(atPath: sending))
-        let summary = jsonLines(output).last ?? [:]
-        #expect(summary["events"] as? Int == 600, "\(summary)")
-        #expect((summary["max_behind_ms"] as? Int).map { $0 < 500 } == true, "the bursts left on time: \(summary)")
+        try await withRawTopics("vigil-loadgen-live") { folder, broker in
+            let sending = folder.appendingPathComponent("sending").path
+            let (status, output) = try await runVigil([
+                "loadgen", "--topology", repositoryPath("topology/vigil.yaml"), "--bootstrap", broker.bootstrap,
+                "--rate", "200", "--duration", "3s", "--mix", "process=1", "--attacks", "all=0",
+                "--flush", "1s", "--prepare", "--sending-file", sending])
+            #expect(status == 0, "\(output)")
+            #expect(FileManager.default.fileExists(atPath: sending))
+            let summary = jsonLines(output).last ?? [:]
+            #expect(summary["events"] as? Int == 600, "\(summary)")
+            #expect((summary["max_behind_ms"] as? Int).map { $0 < 500 } == true, "the bursts left on time: \(summary)")
 
-        let (consumed, text) = try await runVigilForOutput(["consume", "--bootstrap", broker.bootstrap, "--topic", "proc-exec",
-                                                           "--from-beginning", "--format", "json", "--max", "600", "--timeout", "30"])
-        #expect(consumed == 0)
-        let time = ISO8601DateFormatter()
-        time.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        var pairs: [(sent: Int, happened: Int)] = []
-        for record in jsonLines(text) {
-            guard let sent = record["timestamp_ms"] as? Int,
-                  let value = (record["value"] as? String).flatMap({ jsonLines($0).first }),
-                  let happened = (value["@timestamp"] as? String).flatMap(time.date(from:)) else { continue }
-            pairs.append((sent, Int(happened.timeIntervalSince1970 * 1000)))
+            let (consumed, text) = try await runVigilForOutput(["consume", "--bootstrap", broker.bootstrap, "--topic", "proc-exec",
+                                                               "--from-beginning", "--format", "json", "--max", "600", "--timeout", "30"])
+            #expect(consumed == 0)
+            let time = ISO8601DateFormatter()
+            time.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var pairs: [(sent: Int, happened: Int)] = []
+            for record in jsonLines(text) {
+                guard let sent = record["timestamp_ms"] as? Int,
+                      let value = (record["value"] as? String).flatMap({ jsonLines($0).first }),
+                      let happened = (value["@timestamp"] as? String).flatMap(time.date(from:)) else { continue }
+                pairs.append((sent, Int(happened.timeIntervalSince1970 * 1000)))
+            }
+            #expect(pairs.count == 600, "\(text.prefix(500))")
+            #expect(pairs.allSatisfy { $0.sent >= $0.happened && $0.sent - $0.happened < 1_500 }, "\(pairs.prefix(20))")
+            // Three seconds of events in bursts a second apart: the send times fall in three or four
+            // groups (each record's timestamp is its burst's), with gaps of most of a second between.
+            let sent = pairs.map(\.sent).sorted()
+            let gaps = zip(sent, sent.dropFirst()).filter { $1 - $0 > 500 }.count
+            #expect((2...3).contains(gaps), "\(Set(sent).sorted())")
         }
-        #expect(pairs.count == 600, "\(text.prefix(500))")
-        #expect(pairs.allSatisfy { $0.sent >= $0.happened && $0.sent - $0.happened < 1_500 }, "\(pairs.prefix(20))")
-        // Three seconds of events in bursts a second apart: the send times fall in three or four
-        // groups (each record's timestamp is its burst's), with gaps of most of a second between.
-        let sent = pairs.map(\.sent).sorted()
-        let gaps = zip(sent, sent.dropFirst()).filter { $1 - $0 > 500 }.count
-        #expect((2...3).contains(gaps), "\(Set(sent).sorted())")
     }
 
     /// A `--prepare` rendering that takes longer than estimated is done again with later event
@@ -156,22 +153,29 @@ func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String
     /// rendering overran the sample's estimate and its first bursts left 3.7-5.5 s late).
     @Test(.timeLimit(.minutes(3)))
     func preparedTrafficThatOverranItsRenderingEstimateStillLeavesOnTime() async throws {
-        let folder = try temporaryFolder("vigil-loadgen-overrun")
+        try await withRawTopics("vigil-loadgen-overrun") { _, broker in
+            // An estimate of 0 s has every record due before rendering ends (20,000 records take
+            // over half a second in a debug build), unless the rendering is redone.
+            let (status, output) = try await runVigil([
+                "loadgen", "--topology", repositoryPath("topology/vigil.yaml"), "--bootstrap", broker.bootstrap,
+                "--rate", "5000", "--duration", "4s", "--attacks", "all=0", "--flush", "50ms", "--prepare",
+                "--render-estimate", "0s"])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("rendering again"), "\(output)")
+            let summary = jsonLines(output).last ?? [:]
+            #expect(summary["events"] as? Int == 20_000, "\(summary)")
+            #expect((summary["max_behind_ms"] as? Int).map { $0 < 500 } == true, "the first bursts left on time: \(summary)")
+        }
+    }
+
+    /// `body` with a fresh folder and a local broker holding the raw topics (both removed after).
+    private func withRawTopics(_ prefix: String, _ body: (URL, LocalBroker) async throws -> Void) async throws {
+        let folder = try temporaryFolder(prefix)
         defer { try? FileManager.default.removeItem(at: folder) }
         let broker = try await LocalBroker.start(state: folder.appendingPathComponent("broker").path)
         defer { broker.stop() }
         for topic in Self.files { try broker.createTopic(topic) }
-        // An estimate of 0 s has every record due before rendering ends (20,000 records take
-        // over half a second in a debug build), unless the rendering is redone.
-        let (status, output) = try await runVigil([
-            "loadgen", "--topology", repositoryPath("topology/vigil.yaml"), "--bootstrap", broker.bootstrap,
-            "--rate", "5000", "--duration", "4s", "--attacks", "all=0", "--flush", "50ms", "--prepare",
-            "--render-estimate", "0s"])
-        #expect(status == 0, "\(output)")
-        #expect(output.contains("rendering again"), "\(output)")
-        let summary = jsonLines(output).last ?? [:]
-        #expect(summary["events"] as? Int == 20_000, "\(summary)")
-        #expect((summary["max_behind_ms"] as? Int).map { $0 < 500 } == true, "the first bursts left on time: \(summary)")
+        try await body(folder, broker)
     }
 
     @Test func injectedAttacksRaiseExactlyTheExpectedAlertsAndTheBackgroundNone() async throws {
