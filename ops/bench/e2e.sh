@@ -10,6 +10,8 @@
 #   by CPU seconds per event, alternately (VIGIL=... BENCH=... for another build's binaries)
 #   LATENCY_RATE=N: phase 2 at N events/s instead of half the drain rate (to compare variants)
 #   LIVE_FLUSH=50ms: phase 2's traffic leaves in bursts this far apart, as shippers flush (0: none)
+#   LIVE_PERF=1: perf record -g of vigil run and the broker for 20 s of phase 2 (kept in the state
+#   folder, live-perf.data; PERF_FREQ as for PERF=1)
 #   STATES=1: also sample vigil run's thread states during the drain (ops/bench/proc-cpu.py)
 #   TOPOLOGY_SET="linger=20ms fetch_wait=25ms": other settings of the topology copy (vigil run's
 #   and loadgen's), KEY=VALUE words as ops/topology-copy.sh takes them
@@ -56,7 +58,7 @@ cleanup() {
         kill -9 "$VIGIL_PID" 2>/dev/null || true
     fi
     bash "$ROOT/ops/broker.sh" stop "$STATE/broker" || true
-    [ "${PERF:-0}" = 1 ] || [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"
+    [ "${PERF:-0}" = 1 ] || [ "${LIVE_PERF:-0}" = 1 ] || [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"
 }
 trap cleanup EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -192,6 +194,14 @@ BCPU3="$(cpu "$BROKER_PID")"; VCPU3="$(cpu "$VIGIL_PID")"
 # grows as the phase's batches pile up (each fetch lists a partition's batches), Vigil's not.
 python3 "$ROOT/ops/bench/proc-cpu.py" timeline "$BROKER_PID,$VIGIL_PID" 10 "$STATE/live.done" > "$STATE/timeline.txt" &
 TIMELINE_PID=$!
+LIVE_PERF_PID=""
+if [ "${LIVE_PERF:-0}" = 1 ]; then
+    # 20 s of the phase, after its first 10: vigil run's call graphs and the broker's samples
+    # (Tansu's binary is stripped: its share by kernel and user space, not by function).
+    (sleep 10; exec perf record -F "${PERF_FREQ:-499}" -g -p "$VIGIL_PID,$BROKER_PID" -o "$STATE/live-perf.data" -- sleep 20) \
+        > "$STATE/live-perf.out" 2>&1 &
+    LIVE_PERF_PID=$!
+fi
 if ! wait "$LIVE_PID"; then
     cat "$STATE/live.out" >&2
     echo "e2e.sh: loadgen failed in the latency phase" >&2
@@ -205,6 +215,7 @@ wait "$LAT_PID"
 LAT_PID=""
 wait "$TIMELINE_PID" || true
 TIMELINE_PID=""
+[ -n "$LIVE_PERF_PID" ] && { wait "$LIVE_PERF_PID" || true; }
 SLOWEST="$(python3 - "$STATE/latency.txt" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()] if __import__("os").path.exists(sys.argv[1]) else []
