@@ -5,8 +5,10 @@
 #
 #   ops/broker.sh start [--port P] [--state DIR]
 #       Starts a broker on 127.0.0.1 (a free port unless --port), waits until it
-#       answers a Kafka Metadata request, and prints the bootstrap address
-#       (127.0.0.1:PORT). Its pid, port and log go to DIR (default
+#       listens there itself and answers a Kafka Metadata request, and prints the
+#       bootstrap address (127.0.0.1:PORT). A free port taken before the broker
+#       bound it is replaced by another (up to five tries); a --port that is taken
+#       is an error, not another broker's address. Its pid, port and log go to DIR (default
 #       .deps/run/broker-PORT); stop it with `stop DIR` or `stop --port P`.
 #   ops/broker.sh create-topic BOOTSTRAP NAME PARTITIONS [KEY=VALUE ...]
 #       Creates a topic with that many partitions and topic configs
@@ -47,10 +49,41 @@ except Exception:
 PY
 }
 
+# True while PID runs and is not a zombie.
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
+# True when PID holds a listening TCP socket on PORT: the broker answering there is the one
+# this script started, not another that took the port first (two starts that picked the same
+# free port: the second broker dies with "Address in use" while the first answers for both).
+owns_listener() { # owns_listener PID PORT
+    python3 - "$1" "$2" <<'PY' 2>/dev/null
+import os, sys
+pid, port = sys.argv[1], int(sys.argv[2])
+inodes = set()
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        with open(table) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add("socket:[%s]" % fields[9])
+    except (OSError, IndexError, ValueError):
+        pass
+fds = "/proc/%s/fd" % pid
+try:
+    sys.exit(0 if any(os.readlink(os.path.join(fds, fd)) in inodes for fd in os.listdir(fds)) else 1)
+except OSError:
+    sys.exit(1)
+PY
+}
+
+# 0 when HOST:PORT answers a Metadata request (and, given PID, PID is the one listening there);
+# 1 after SECONDS without; 2 when PID ended first.
 wait_ready() { # wait_ready HOST:PORT SECONDS [PID]
     local deadline=$((SECONDS + $2))
-    until metadata_ok "$1"; do
-        if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then return 2; fi
+    until { [ -z "${3:-}" ] || owns_listener "$3" "${1##*:}"; } && metadata_ok "$1"; do
+        if [ -n "${3:-}" ] && ! alive "$3"; then return 2; fi
         [ $SECONDS -ge $deadline ] && return 1
         sleep 0.2
     done
@@ -66,31 +99,44 @@ cmd_start() {
         esac
     done
     [ -x "$TANSU" ] || die "tansu not found at $TANSU: run ops/setup.sh"
-    [ -n "$port" ] || port="$(free_port)"
-    [ -n "$state" ] || state="$VIGIL_DEPS/run/broker-$port"
-    mkdir -p "$state"
-    local url="tcp://127.0.0.1:$port"
-    # The broker must outlive this script in a session of its own, and must not inherit
-    # what its caller had: descriptors above 2 (Foundation's Process on Linux waits for
-    # every copy of a child's pipes, so a test that starts the broker would hang) and a
-    # blocked signal mask (Swift test processes block SIGTERM; the broker would ignore it).
-    python3 -c 'import os, signal, sys
+    local given_port="$port" given_state="$state" attempt pid rc
+    # A free port is free when free_port looks, not necessarily when the broker binds it (a
+    # concurrent start can pick the same one): a broker that loses the race is started again
+    # on another port, unless the caller chose the port.
+    for attempt in 1 2 3 4 5; do
+        [ -n "$given_port" ] || port="$(free_port)"
+        state="${given_state:-$VIGIL_DEPS/run/broker-$port}"
+        mkdir -p "$state"
+        local url="tcp://127.0.0.1:$port"
+        # The broker must outlive this script in a session of its own, and must not inherit
+        # what its caller had: descriptors above 2 (Foundation's Process on Linux waits for
+        # every copy of a child's pipes, so a test that starts the broker would hang) and a
+        # blocked signal mask (Swift test processes block SIGTERM; the broker would ignore it).
+        python3 -c 'import os, signal, sys
 signal.pthread_sigmask(signal.SIG_SETMASK, [])
 os.closerange(3, 65536)
 os.setsid()
 os.execv(sys.argv[1], sys.argv[1:])' "$TANSU" broker --listener-url "$url" --advertised-listener-url "$url" \
-        >"$state/broker.log" 2>&1 < /dev/null &
-    local pid=$!
-    echo "$pid" > "$state/pid"
-    echo "$port" > "$state/port"
-    local rc=0
-    wait_ready "127.0.0.1:$port" 30 "$pid" || rc=$?
-    if [ $rc -ne 0 ]; then
-        tail -n 20 "$state/broker.log" >&2 || true
+            >"$state/broker.log" 2>&1 < /dev/null &
+        pid=$!
+        echo "$pid" > "$state/pid"
+        echo "$port" > "$state/port"
+        rc=0
+        wait_ready "127.0.0.1:$port" 30 "$pid" || rc=$?
+        if [ $rc -eq 0 ]; then
+            echo "127.0.0.1:$port"
+            return 0
+        fi
         kill "$pid" 2>/dev/null || true
+        if [ $rc -eq 2 ] && [ -z "$given_port" ] && grep -q "Address in use" "$state/broker.log"; then
+            printf 'broker.sh: port %s was taken before the broker bound it; trying another (%s of 5)\n' \
+                "$port" "$attempt" >&2
+            continue
+        fi
+        tail -n 20 "$state/broker.log" >&2 || true
         die "broker on 127.0.0.1:$port did not answer a Metadata request (rc=$rc)"
-    fi
-    echo "127.0.0.1:$port"
+    done
+    die "no broker started: five free ports were taken before the broker bound them"
 }
 
 cmd_create_topic() {
