@@ -214,6 +214,11 @@ public struct AuditEvent: Sendable, Hashable {
         self.init(logType: logType, raw: raw, parts: noParts)
     }
 
+    /// An event with these stored fields.
+    init(_ fields: Fields) {
+        box = Box(fields)
+    }
+
     /// A new event with `parts` (``noParts``, which the decoder holds to spare the global's
     /// lazy-initialization check per event).
     init(logType: LogType, raw: RawJSON, parts: Shared<EventParts>) {

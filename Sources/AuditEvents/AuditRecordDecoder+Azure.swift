@@ -97,13 +97,13 @@ extension AuditRecordDecoder {
             return .deadLetter(DecodeIssue(.missingField, "\(where_())properties.log is missing", position: position))
         }
         let envelopeBytes = options.keepRaw ? source.bytes(of: record) : nil
-        var event: AuditEvent
+        let raw: RawJSON
         let document: JSONNode
         switch log.kind {
         case .object:
             document = log
             // The object as written in the record (re-serialized when it cannot be found there).
-            event = makeEvent(.azureMonitorActivity, raw: source.input.flatMap { input -> [UInt8]? in
+            raw = rawJSON(source.input.flatMap { input -> [UInt8]? in
                 let range = withUnsafePointer(to: log.value) { one in
                     input.withUnsafeBytes { outer.byteRanges(of: UnsafeBufferPointer(start: one, count: 1), in: $0) }
                 }?.first
@@ -124,14 +124,14 @@ extension AuditRecordDecoder {
                         .embeddedLogNotJSON, "\(where_())properties.log is JSON but not an object", position: position))
                 }
                 document = inner
-                event = makeEvent(.azureMonitorActivity, raw: Array(bytes))
+                raw = rawJSON(Array(bytes))
             }
         default:
             return .deadLetter(DecodeIssue(
                 .wrongType, "\(where_())properties.log is a JSON \(log.kind), not a string or object",
                 position: position))
         }
-        mapKubernetesEvent(document, into: &event)
+        var event = kubernetesEvent(.azureMonitorActivity, raw: raw, document: document)
         var w = event.warnings
         event.cluster = f.resourceId?.stringBytes.flatMap { aksCluster(fromResourceID: $0) }
             ?? FieldReader.string(f.pSourceLabel, &w, strings)

@@ -57,23 +57,20 @@ extension AuditRecordDecoder {
         requestSpec, userSpec, objectSpec, responseSpec, authorizationSpec,
     ])
 
-    /// Reads the fields of an `audit.k8s.io` Event (v1 or v1beta1) in one walk.
-    func mapKubernetesEvent(_ e: JSONNode, into event: inout AuditEvent) {
+    /// A new event read from an `audit.k8s.io` Event (v1 or v1beta1) in one walk.
+    func kubernetesEvent(_ logType: LogType, raw: RawJSON, document e: JSONNode) -> AuditEvent {
         let picked = pickScratch.begin(e, statics.eventTree)
         defer { pickScratch.end(picked) }
-        mapKubernetesFields(picked.fields, into: &event)
+        return kubernetesEvent(logType, raw: raw, picked.fields)
     }
 
-    /// Reads the fields of an `audit.k8s.io` Event from its picked members
-    /// (``eventTree``'s positions, also the first positions of ``autoTree``).
-    func mapKubernetesFields(_ f: PickedFields, into event: inout AuditEvent) {
-        event.withFields { mapKubernetesFields(f, into: &$0) }
-    }
-
-    /// The same, writing the event's stored fields in place (one uniqueness
-    /// check for the whole event instead of one per field).
-    private func mapKubernetesFields(_ f: PickedFields, into event: inout AuditEvent.Fields) {
-        var w = event.warnings
+    /// A new event read from an `audit.k8s.io` Event's picked members
+    /// (``eventTree``'s positions, also the first positions of ``autoTree``),
+    /// its stored fields built at once: written over a new event's defaults,
+    /// each event retained and released the empty parts and released every
+    /// default it replaced.
+    func kubernetesEvent(_ logType: LogType, raw: RawJSON, _ f: PickedFields) -> AuditEvent {
+        var w = DecodeWarnings()
         let strings = self.strings
         let parts = self.parts
         // The two part-cache entries this event looks up are requested from
@@ -91,9 +88,9 @@ extension AuditRecordDecoder {
         let keys = parts.keys(f, statics.eventPartsSpec)
         let allLookup = parts.events.prefetch(Self.hasPlainContainers(f) ? keys.all : PartKey.unusable)
 
-        event.auditID = FieldReader.inlineText(f[EventKey.auditID], &w)
-        event.requestURI = FieldReader.string(f[EventKey.requestURI], &w, strings)
-        event.objectName = FieldReader.string(f[EventKey.name], &w, strings)
+        let auditID = FieldReader.inlineText(f[EventKey.auditID], &w)
+        let requestURI = FieldReader.string(f[EventKey.requestURI], &w, strings)
+        let objectName = FieldReader.string(f[EventKey.name], &w, strings)
 
         // The parts from the part caches: all of them in one lookup when this
         // combination was seen before, else one lookup per part, and field by
@@ -102,21 +99,23 @@ extension AuditRecordDecoder {
             eventParts(f, keys, &$0)
         }
         w.formUnion(all.value.derivedWarnings)
-        event.parts = consume all  // moved: one retain (the cache's hit) per event, not two
         let ips = address.map(parts.addresses.list) ?? parts.lists.value(ipLookup, &w) { w in
             FieldReader.sourceIPList(f[EventKey.sourceIPs], &w, strings)
         }
-        event.sourceIPs = ips.ips
         w.formUnion(ips.warnings)
 
-        event.time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
+        let time = FieldReader.time(f[EventKey.requestReceivedTimestamp], &w)
             ?? FieldReader.time(f[EventKey.stageTimestamp], &w)
             ?? FieldReader.time(f[EventKey.timestamp], &w)
             ?? FieldReader.time(f[EventKey.pEventTime], &w)
-        if event.time != nil { w.remove(.invalidTime) }
+        if time != nil { w.remove(.invalidTime) }
         // The topic's configured label first, then Panther's source label.
-        event.cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w, strings)
-        event.warnings = w
+        let cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w, strings)
+        return AuditEvent(AuditEvent.Fields(
+            logType: logType, time: time, cluster: cluster, isKubernetes: logType != .ecsProcess,
+            parts: all,  // moved: one retain (the cache's hit) per event, not two
+            sourceIPs: ips.ips, auditID: auditID, requestURI: requestURI, objectName: objectName, process: nil,
+            warnings: w, raw: raw, envelope: nil, extracted: []))
     }
 
     /// True when `user`, `objectRef`, `responseStatus` and `annotations` are
@@ -240,8 +239,7 @@ extension AuditRecordDecoder {
                         position: position)))
                     return
                 }
-                var event = makeEvent(logType, raw: Array(bytes))
-                mapKubernetesEvent(document, into: &event)
+                var event = kubernetesEvent(logType, raw: rawJSON(Array(bytes)), document: document)
                 if event.time == nil, let ms = entry.field("timestamp")?.int64 {
                     event.time = EventTime(milliseconds: ms)
                     event.warnings.remove(.invalidTime)

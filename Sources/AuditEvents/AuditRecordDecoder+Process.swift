@@ -77,11 +77,11 @@ extension AuditRecordDecoder {
         // Through the string cache: names, images, container and pod ids repeat across events.
         func string(_ node: JSONNode?) -> String? { FieldReader.string(node, &w, strings) }
 
-        // Made by a function and moved into the event (assigning a local
-        // copied it: a retain of each of its ~15 strings and lists).
+        // Filled in place, in the event's own storage: a ProcessDetails made
+        // by a function (or in a local) and then assigned was copied, a
+        // retain of each of its ~15 strings and lists, and the local released.
         var namespace: String?
-        func details() -> ProcessDetails {
-            var p = ProcessDetails()
+        func fill(_ p: inout ProcessDetails) {
             p.name = string(at(.processName))
             p.executable = string(at(.processExecutable))
             p.args = FieldReader.strings(at(.processArgs), &w, strings)
@@ -99,9 +99,11 @@ extension AuditRecordDecoder {
             namespace = p.podNamespace
             p.podName = string(at(.podName))
             if p.name == nil { w.insert(.missingField) }
-            return p
         }
-        event.process = details()
+        event.withFields { f in
+            f.process = ProcessDetails()
+            fill(&f.process!)
+        }
 
         event.isKubernetes = false
         // The user and the pod namespace repeat: one part-cache lookup for both.

@@ -136,8 +136,7 @@ public final class AuditRecordDecoder: AuditDecoder {
         }
         switch detected {
         case .kubernetesEvent(let logType):
-            var event = makeEvent(logType, raw: record)
-            mapKubernetesFields(f, into: &event)
+            var event = kubernetesEvent(logType, raw: rawJSON(record), f)
             finish(&event, document: root, envelope: nil)
             outcomes.append(.decoded(event))
         case .gcpEntry:
@@ -237,7 +236,12 @@ public final class AuditRecordDecoder: AuditDecoder {
     }
 
     func makeEvent(_ logType: LogType, raw: @autoclosure () -> [UInt8]) -> AuditEvent {
-        AuditEvent(logType: logType, raw: options.keepRaw ? RawJSON(raw()) : RawJSON([UInt8]()), parts: statics.noParts)
+        AuditEvent(logType: logType, raw: rawJSON(raw()), parts: statics.noParts)
+    }
+
+    /// An event's raw document: `bytes`, or none when the options keep no raw documents.
+    func rawJSON(_ bytes: @autoclosure () -> [UInt8]) -> RawJSON {
+        options.keepRaw ? RawJSON(bytes()) : RawJSON([UInt8]())
     }
 
     /// Extracted paths, and the warnings every event shares.
