@@ -58,7 +58,7 @@ extension AuditRecordDecoder {
     ])
 
     /// A new event read from an `audit.k8s.io` Event (v1 or v1beta1) in one walk.
-    func kubernetesEvent(_ logType: LogType, raw: RawJSON, document e: JSONNode) -> AuditEvent {
+    func kubernetesEvent(_ logType: LogType, raw: consuming RawJSON, document e: JSONNode) -> AuditEvent {
         let picked = pickScratch.begin(e, statics.eventTree)
         defer { pickScratch.end(picked) }
         return kubernetesEvent(logType, raw: raw, picked.fields)
@@ -69,7 +69,7 @@ extension AuditRecordDecoder {
     /// its stored fields built at once: written over a new event's defaults,
     /// each event retained and released the empty parts and released every
     /// default it replaced.
-    func kubernetesEvent(_ logType: LogType, raw: RawJSON, _ f: PickedFields) -> AuditEvent {
+    func kubernetesEvent(_ logType: LogType, raw: consuming RawJSON, _ f: PickedFields) -> AuditEvent {
         var w = DecodeWarnings()
         let strings = self.strings
         let parts = self.parts
@@ -111,6 +111,8 @@ extension AuditRecordDecoder {
         if time != nil { w.remove(.invalidTime) }
         // The topic's configured label first, then Panther's source label.
         let cluster = options.clusterLabel ?? FieldReader.string(f[EventKey.pSourceLabel], &w, strings)
+        // `raw` is consumed (the caller's value moves into the event): borrowed, it was
+        // retained here and released by the caller, one pair per event.
         return AuditEvent(AuditEvent.Fields(
             logType: logType, time: time, cluster: cluster, isKubernetes: logType != .ecsProcess,
             parts: all,  // moved: one retain (the cache's hit) per event, not two
