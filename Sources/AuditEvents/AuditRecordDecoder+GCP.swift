@@ -41,8 +41,7 @@ extension AuditRecordDecoder {
         guard payload.kind == .object else {
             return .deadLetter(DecodeIssue(.wrongType, "protoPayload is not an object"))
         }
-        var event = makeEvent(.gcpAuditLog, raw: raw)
-        event.withFields { mapEntry(f, into: &$0) }
+        var event = gcpEvent(f, raw: rawJSON(raw))
         finish(&event, document: entry, envelope: nil)
         return .decoded(event)
     }
@@ -58,11 +57,12 @@ extension AuditRecordDecoder {
         (EntryKey.decision, VJ_KEY_STRING), (EntryKey.reason, VJ_KEY_STRING),
     ])
 
-    private func mapEntry(_ f: PickedFields, into event: inout AuditEvent.Fields) {
-        var w = event.warnings
+    /// A new event read from an entry's picked members, its stored fields built at once (as
+    /// ``kubernetesEvent(_:raw:_:)``: not over a new event's defaults).
+    private func gcpEvent(_ f: PickedFields, raw: consuming RawJSON) -> AuditEvent {
+        var w = DecodeWarnings()
         let strings = self.strings
         let isKubernetes = f[EntryKey.serviceName]?.stringEquals("k8s.io") == true
-        event.isKubernetes = isKubernetes
         // All shared parts in one lookup when this combination was seen
         // before (its members are the key), else part by part; the entry is
         // requested from memory first and looked up after the entry's own
@@ -76,30 +76,34 @@ extension AuditRecordDecoder {
             key.resourceName(resourceName, path)
         }
         let lookup = parts.entries.prefetch(key)
-        event.auditID = FieldReader.inlineText(f[EntryKey.operationID], &w)
+        let auditID = FieldReader.inlineText(f[EntryKey.operationID], &w)
             ?? FieldReader.inlineText(f[EntryKey.insertId], &w)
-        event.cluster = FieldReader.string(f[EntryKey.clusterName], &w, strings)
+        let cluster = FieldReader.string(f[EntryKey.clusterName], &w, strings)
             ?? FieldReader.string(f[EntryKey.pSourceLabel], &w, strings)
             ?? options.clusterLabel
-        event.time = FieldReader.time(f[EntryKey.timestamp], &w)
+        let time = FieldReader.time(f[EntryKey.timestamp], &w)
             ?? FieldReader.time(f[EntryKey.receiveTimestamp], &w)
             ?? FieldReader.time(f[EntryKey.pEventTime], &w)
-        if event.time != nil { w.remove(.invalidTime) }
+        if time != nil { w.remove(.invalidTime) }
         let all = !parts.enabled ? Shared(entryParts(f, isKubernetes, path, &w)) : parts.entries.part(lookup, &w) {
             entryParts(f, isKubernetes, path, &$0)
         }
         w.formUnion(all.value.derivedWarnings)
-        event.parts = consume all
+        var requestURI: String?
+        var objectName: String?
         if isKubernetes {
             withResourcePath(resourceName, path, &w) { path, cache in
-                event.requestURI = path.uri(cache)
-                event.objectName = path.name(cache)
+                requestURI = path.uri(cache)
+                objectName = path.name(cache)
             }
         }
         let ips = callerIPs(f, &w)
-        event.sourceIPs = ips.ips
         w.formUnion(ips.warnings)
-        event.warnings = w
+        return AuditEvent(AuditEvent.Fields(
+            logType: .gcpAuditLog, time: time, cluster: cluster, isKubernetes: isKubernetes,
+            parts: all,  // moved: one retain (the cache's hit) per event, not two
+            sourceIPs: ips.ips, auditID: auditID, requestURI: requestURI, objectName: objectName, process: nil,
+            warnings: w, raw: raw, envelope: nil, extracted: []))
     }
 
     /// True when `requestMetadata`, `status` and `labels` are each an
