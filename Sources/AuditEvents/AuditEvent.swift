@@ -11,7 +11,9 @@
 /// change from one request to the next (``requestURI``, the object's name,
 /// ``auditID``, the source IPs) are the event's own.
 public struct AuditEvent: Sendable, Hashable {
-    /// The stored fields (see the public properties for their meaning).
+    /// The stored fields (see the public properties for their meaning). What
+    /// a decoder has not read is nil or empty, so an initializer call names
+    /// only what it has.
     @usableFromInline
     struct Fields: Sendable, Hashable {
         @usableFromInline var logType: LogType
@@ -21,7 +23,7 @@ public struct AuditEvent: Sendable, Hashable {
         @usableFromInline var parts: Shared<EventParts>
         /// Apart from `parts`: the same user, object and request come from
         /// many addresses, and the decoder's list cache shares the lists.
-        @usableFromInline var sourceIPs: [String]
+        @usableFromInline var sourceIPs: [String] = []
         /// Kept inline: a distinct ID per event, mostly a 36-byte UUID.
         @usableFromInline var auditID: InlineText?
         /// Apart from `parts`, like the source IPs: the values that change
@@ -31,10 +33,10 @@ public struct AuditEvent: Sendable, Hashable {
         @usableFromInline var requestURI: String?
         @usableFromInline var objectName: String?
         @usableFromInline var process: ProcessDetails?
-        @usableFromInline var warnings: DecodeWarnings
+        @usableFromInline var warnings: DecodeWarnings = []
         var raw: RawJSON
         var envelope: RawJSON?
-        var extracted: [JSONValue?]
+        var extracted: [JSONValue?] = []
     }
 
     /// The box that holds the fields.
@@ -222,9 +224,7 @@ public struct AuditEvent: Sendable, Hashable {
     /// A new event with `parts` (``noParts``, which the decoder holds to spare the global's
     /// lazy-initialization check per event).
     init(logType: LogType, raw: RawJSON, parts: Shared<EventParts>) {
-        box = Box(Fields(
-            logType: logType, time: nil, cluster: nil, isKubernetes: logType != .ecsProcess, parts: parts,
-            sourceIPs: [], auditID: nil, requestURI: nil, objectName: nil, process: nil, warnings: [], raw: raw, envelope: nil, extracted: []))
+        box = Box(Fields(logType: logType, isKubernetes: logType != .ecsProcess, parts: parts, raw: raw))
     }
 
     /// A raw field of the event by dotted path; the envelope is searched when

@@ -102,8 +102,8 @@ extension AuditRecordDecoder {
         return AuditEvent(AuditEvent.Fields(
             logType: .gcpAuditLog, time: time, cluster: cluster, isKubernetes: isKubernetes,
             parts: all,  // moved: one retain (the cache's hit) per event, not two
-            sourceIPs: ips.ips, auditID: auditID, requestURI: requestURI, objectName: objectName, process: nil,
-            warnings: w, raw: raw, envelope: nil, extracted: []))
+            sourceIPs: ips.ips, auditID: auditID, requestURI: requestURI, objectName: objectName, warnings: w,
+            raw: raw))
     }
 
     /// True when `requestMetadata`, `status` and `labels` are each an

@@ -116,8 +116,8 @@ extension AuditRecordDecoder {
         return AuditEvent(AuditEvent.Fields(
             logType: logType, time: time, cluster: cluster, isKubernetes: logType != .ecsProcess,
             parts: all,  // moved: one retain (the cache's hit) per event, not two
-            sourceIPs: ips.ips, auditID: auditID, requestURI: requestURI, objectName: objectName, process: nil,
-            warnings: w, raw: raw, envelope: nil, extracted: []))
+            sourceIPs: ips.ips, auditID: auditID, requestURI: requestURI, objectName: objectName, warnings: w,
+            raw: raw))
     }
 
     /// True when `user`, `objectRef`, `responseStatus` and `annotations` are

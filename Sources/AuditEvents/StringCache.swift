@@ -42,13 +42,14 @@ final class StringCache {
 /// Exclusivity holds by construction (one owner, no reentrancy).
 struct StringTables {
     /// A hash and its string side by side (40 bytes: a lookup touches one
-    /// cache line, or two for an entry that straddles one). `bytes` is where the string's own UTF-8 lies (nil when not in one
-    /// piece): a hit compares against it without touching `string`, which a
-    /// compare through it retained and released (two reference-count calls
-    /// per hit, besides the retain of the string returned). Valid while the
-    /// entry holds `string`: a native string's storage does not move, and
-    /// nothing mutates it (a holder's mutation copies it first, as the entry
-    /// shares it).
+    /// cache line, or two for an entry that straddles one). `bytes` is where
+    /// the string's own UTF-8 lies (nil when not in one piece): a hit
+    /// compares against it without touching `string`, which a compare
+    /// through it retained and released (two reference-count calls per hit,
+    /// besides the retain of the string returned). Valid while the entry
+    /// holds `string`: a native string's storage does not move, and nothing
+    /// mutates it (a holder's mutation copies it first, as the entry shares
+    /// it).
     struct Entry {
         var hash: UInt64
         var bytes: UnsafePointer<UInt8>?
