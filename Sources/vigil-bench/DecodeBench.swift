@@ -30,8 +30,9 @@ struct DecodeBench: ParsableCommand {
     var noFoundation = false
 
     @Flag(help: """
-        Only the decoder and simdjson, per cloud. For profiling: VIGIL_BENCH_CLOUD=eks|aks|gke runs one \
-        cloud's decoder alone, and with VIGIL_BENCH_PARSE_ONLY=1 its simdjson parse alone.
+        Only the decoder and simdjson, per cloud of each mix. For profiling: VIGIL_BENCH_CLOUD=eks|aks|gke \
+        (of the bench mix) or MIX:CLOUD (loadgen:process) runs those records through the decoder alone, \
+        and with VIGIL_BENCH_PARSE_ONLY=1 their simdjson parse alone.
         """)
     var perCloud = false
 
@@ -86,21 +87,7 @@ struct DecodeBench: ParsableCommand {
             + "average \(bytes / max(mix.count, 1)) bytes, one thread")
 
         if perCloud {
-            let decoder = try AuditRecordDecoder()
-            var outcomes: [DecodeOutcome] = []
-            let baseline = try ParseOnlyBaseline()
-            let only = ProcessInfo.processInfo.environment["VIGIL_BENCH_CLOUD"]
-            for cloud in ["eks", "aks", "gke"] where only == nil || only == cloud {
-                let part = mix.filter { $0.cloud == cloud }
-                let parseOnly = ProcessInfo.processInfo.environment["VIGIL_BENCH_PARSE_ONLY"] != nil
-                let rate = parseOnly ? 0 : measure(part) { record in
-                    outcomes.removeAll(keepingCapacity: true)
-                    decoder.decode(record.bytes, into: &outcomes)
-                    return outcomes.count
-                }
-                let parse = only != nil && !parseOnly ? 0 : measure(part) { _ = baseline.parse($0.bytes); return 1 }
-                print("\(cloud): decode \(Int(rate)) events/s, parse only \(Int(parse)) records/s")
-            }
+            try self.perCloud(mix)
             return
         }
         let rates = try compare(mix)
@@ -154,6 +141,45 @@ struct DecodeBench: ParsableCommand {
             print(String(format: "  decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic)",
                          r.auto / r.parseOnly * 100, r.perTopic / r.parseOnly * 100))
             print("  heap allocations per event: \(allocationsPerEvent(name + ":all") ?? "n/a (needs cc)")")
+        }
+    }
+
+    /// `--per-cloud`: each mix's records of one cloud at a time, simdjson and the decoders
+    /// interleaved as in ``compare(_:)``. With VIGIL_BENCH_CLOUD=CLOUD (of the bench mix) or
+    /// MIX:CLOUD only those records are decoded (auto-detect), and with VIGIL_BENCH_PARSE_ONLY=1
+    /// only parsed: for a profiler.
+    func perCloud(_ mix: [Record]) throws {
+        let environment = ProcessInfo.processInfo.environment
+        if let only = environment["VIGIL_BENCH_CLOUD"] {
+            // CLOUD, or MIX:CLOUD (e.g. loadgen:process).
+            let named = only.split(separator: ":").map(String.init)
+            let records = named.count == 2 ? try records(of: named[0], bench: mix) : mix
+            let part = records.filter { $0.cloud == named.last }
+            if environment["VIGIL_BENCH_PARSE_ONLY"] != nil {
+                let baseline = try ParseOnlyBaseline()
+                print("\(only): parse only \(Int(measure(part) { _ = baseline.parse($0.bytes); return 1 })) records/s")
+            } else {
+                let decoder = try AuditRecordDecoder()
+                var outcomes: [DecodeOutcome] = []
+                let rate = measure(part) { record in
+                    outcomes.removeAll(keepingCapacity: true)
+                    decoder.decode(record.bytes, into: &outcomes)
+                    return outcomes.count
+                }
+                print("\(only): decode \(Int(rate)) events/s")
+            }
+            return
+        }
+        for name in ["bench", "unique", "loadgen"] {
+            let records = name == "bench" ? mix : try records(of: name, bench: mix)
+            for cloud in ["eks", "aks", "gke", "process"] {
+                let part = records.filter { $0.cloud == cloud }
+                if part.isEmpty { continue }
+                let r = try compare(part)
+                print("\(name) \(cloud) (\(part.count) records): "
+                    + String(format: "simdjson %.0f /s, decode %.0f /s (auto), %.0f /s (per-topic): %.0f%%, %.0f%%",
+                             r.parseOnly, r.auto, r.perTopic, r.auto / r.parseOnly * 100, r.perTopic / r.parseOnly * 100))
+            }
         }
     }
 
