@@ -10,6 +10,8 @@
 #   by CPU seconds per event, alternately (VIGIL=... BENCH=... for another build's binaries)
 #   LATENCY_RATE=N: phase 2 at N events/s instead of half the drain rate (to compare variants)
 #   LIVE_FLUSH=50ms: phase 2's traffic leaves in bursts this far apart, as shippers flush (0: none)
+#   SHIPPER_COMPRESSION=lz4: the raw records (backlog and live traffic) go out compressed, as a
+#   shipper set to compress sends them (none by default; Vigil's own producers follow the topology)
 #   LIVE_PERF=1: perf record -g of vigil run and the broker for 20 s of phase 2 (kept in the state
 #   folder, live-perf.data; PERF_FREQ as for PERF=1)
 #   STATES=1: also sample vigil run's thread states during the drain (ops/bench/proc-cpu.py)
@@ -85,11 +87,12 @@ for t in "${RAW[@]}"; do bash "$ROOT/ops/broker.sh" create-topic "$BOOT" "$t" 4;
 echo "broker $BOOT; raw topics ${RAW[*]} (4 partitions each); state $STATE" >&2
 
 # --- phase 1: the backlog, then the drain --------------------------------------------------
+SHIPPER_COMPRESSION="${SHIPPER_COMPRESSION:-none}"
 LOAD0="$(load)"
 BCPU0="$(cpu "$BROKER_PID")"
 "$VIGIL" loadgen --topology "$STATE/topology.yaml" --bootstrap "$BOOT" --count "$EVENTS" \
     --start now-45m --span 30m --attacks scan=5,eks-403=20,gke-403=20,tor=50,interactive=50 \
-    --seed 7 2> "$STATE/loadgen.out"
+    --seed 7 --compression "$SHIPPER_COMPRESSION" 2> "$STATE/loadgen.out"
 cat "$STATE/loadgen.out" >&2
 RECORDS="$(json '["records"]' < "$STATE/loadgen.out")"
 PRODUCED_EVENTS="$(json '["events"]' < "$STATE/loadgen.out")"
@@ -184,7 +187,7 @@ LAT_PID=$!
 for _ in $(seq 600); do [ -f "$STATE/latency.ready" ] && break; sleep 0.1; done
 "$VIGIL" loadgen --topology "$STATE/topology.yaml" --bootstrap "$BOOT" --rate "$HALF" \
     --duration "${LIVE_TOTAL}s" --attack-span "${LATENCY_SECONDS}s" --prepare --sending-file "$STATE/live.sending" --flush "$LIVE_FLUSH" \
-    --start now --seed 8 --no-close-windows \
+    --start now --seed 8 --no-close-windows --compression "$SHIPPER_COMPRESSION" \
     --attacks "interactive=$((LATENCY_SECONDS * 2)),tor=$((LATENCY_SECONDS))" 2> "$STATE/live.out" &
 LIVE_PID=$!
 while [ ! -f "$STATE/live.sending" ] && kill -0 "$LIVE_PID" 2>/dev/null; do sleep 0.05; done
@@ -251,7 +254,7 @@ grep -E '^(ingest|detect):' "$STATE/vigil.log" >&2 || true
 cat <<MD
 ### $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(sed -nE 's/^model name\s*: (.*)/\1/p' /proc/cpuinfo | head -n1)), $(free -g | awk '/Mem:/ {print $2}') GiB, Tansu 0.6 on loopback, release build
 
-Backlog: $RECORDS raw records, $PRODUCED_EVENTS events, $((BYTES / PRODUCED_EVENTS)) bytes per event (\`vigil loadgen --count $EVENTS\`, default mix, 4 partitions per raw topic); load average $LOAD0 before loadgen, $LOAD1 before the drain, $LOAD2 after it$([ -n "${AUTOGROUP_NICE:-}" ] && echo "; this script's session and the broker's at autogroup nice $AUTOGROUP_NICE").
+Backlog: $RECORDS raw records, $PRODUCED_EVENTS events, $((BYTES / PRODUCED_EVENTS)) bytes per event (\`vigil loadgen --count $EVENTS\`, default mix, 4 partitions per raw topic$([ "$SHIPPER_COMPRESSION" != none ] && echo ", sent $SHIPPER_COMPRESSION-compressed, the live traffic too")); load average $LOAD0 before loadgen, $LOAD1 before the drain, $LOAD2 after it$([ -n "${AUTOGROUP_NICE:-}" ] && echo "; this script's session and the broker's at autogroup nice $AUTOGROUP_NICE").
 
 | drain | value |
 |---|---|
