@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A GKE `resourceName` read as a Kubernetes resource path
 /// (`core/v1/namespaces/default/pods/web/exec`, `rbac.authorization.k8s.io/v1/clusterroles/admin`):
 /// where its segments are, found once per entry and used for the object
@@ -9,8 +15,11 @@
 /// object, the URI is the name itself under `/`).
 struct ResourcePath {
     let bytes: UnsafeBufferPointer<UInt8>
-    /// Segment k is `bounds[2k]..<bounds[2k + 1]` (valid when mapped).
-    private var bounds = SIMD16<Int32>()
+    /// Segment k is `bounds[2k]..<bounds[2k + 1]` (valid when mapped). Not a
+    /// SIMD vector: storing one lane at a variable index wrote the lane and
+    /// read the whole vector back through memory, a stalled store-to-load
+    /// forward per bound (~6 % of a GKE entry's decode).
+    private var bounds = InlineArray<16, Int32>(repeating: 0)
     private var count = 0
     private var isMapped = false
     private var isCore = false
@@ -19,14 +28,20 @@ struct ResourcePath {
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
-        guard bytes.count < Int(Int32.max) else { return }
-        var start = 0
-        for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
-            guard count < 8, i > start else { return }
-            bounds[2 &* count] = Int32(truncatingIfNeeded: start)
-            bounds[2 &* count &+ 1] = Int32(truncatingIfNeeded: i)
+        guard let base = bytes.baseAddress, bytes.count < Int(Int32.max) else { return }
+        // Each `/` found by memchr (vectorized), a little faster than a loop
+        // over every byte.
+        let end = base + bytes.count
+        var start = base
+        while true {
+            let found = memchr(start, Int32(UInt8(ascii: "/")), end - start)
+            let slash = found.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) } ?? end
+            guard count < 8, slash > start else { return }
+            bounds[2 &* count] = Int32(truncatingIfNeeded: start - base)
+            bounds[2 &* count &+ 1] = Int32(truncatingIfNeeded: slash - base)
             count += 1
-            start = i + 1
+            if slash == end { break }
+            start = slash + 1
         }
         guard count >= 3 else { return }
         let version = segment(1)
