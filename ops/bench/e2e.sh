@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end benchmark (issue 6 item 10b): `vigil run` drains a backlog of multi-cloud raw
 # audit events (~1.3 KB, 4 partitions per raw topic) through raw topics -> repartition ->
-# alerts on a local Tansu broker that shares this machine's cores; then, with the same
-# process, alert latency at half the drain rate.
+# alerts on a local Tansu broker that shares this machine's cores; then, on a fresh broker and
+# a fresh vigil run, alert latency at half the drain rate.
 #
 #   make bench-e2e                      (release build of vigil and vigil-bench, then this)
 #   EVENTS=1000000 LATENCY_SECONDS=30 ops/bench/e2e.sh
