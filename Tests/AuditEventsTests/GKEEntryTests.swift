@@ -137,6 +137,32 @@ import Testing
         }
     }
 
+    /// The edges of the segment scan: a resource path has 3 to 8 non-empty segments, anything
+    /// else is not one (no object; the URI is the name itself, under `/`).
+    @Test func resourceNamesAtTheEdgesOfAResourcePath() throws {
+        let decoder = try AuditRecordDecoder(format: .gke)
+        func entry(_ resourceName: String) -> String {
+            #"{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.get","resourceName":"\#(resourceName)","authenticationInfo":{"principalEmail":"a@b.c"},"requestMetadata":{"callerIp":"10.0.0.1"}},"timestamp":"2024-01-01T00:00:00Z"}"#
+        }
+        let cases: [(String, ObjectReference, String)] = [
+            ("apps/v1/namespaces/a/deployments/web/scale/x",
+             object("deployments", group: "apps", namespace: "a", name: "web", sub: "scale"),
+             "/apis/apps/v1/namespaces/a/deployments/web/scale/x"),
+            ("apps/v1/namespaces/a/deployments/web/scale/x/y", ObjectReference(),
+             "/apps/v1/namespaces/a/deployments/web/scale/x/y"),
+            ("core/v1//pods", ObjectReference(), "/core/v1//pods"),
+            ("core/v1/pods/", ObjectReference(), "/core/v1/pods/"),
+            ("/core/v1/pods", ObjectReference(), "/core/v1/pods"),
+            ("core/v1", ObjectReference(), "/core/v1"),
+            ("core/x1/pods", ObjectReference(), "/core/x1/pods"),
+        ]
+        for (resourceName, expected, uri) in cases {
+            let e = try #require(decoder.decode(entry(resourceName)).first?.event)
+            #expect(e.object == expected, "\(resourceName)")
+            #expect(e.objectName == expected.name && e.requestURI == uri, "\(resourceName)")
+        }
+    }
+
     private func object(
         _ resource: String, group: String = "", namespace: String? = nil, name: String? = nil, sub: String? = nil
     ) -> ObjectReference {
