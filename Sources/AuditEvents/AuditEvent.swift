@@ -213,18 +213,12 @@ public struct AuditEvent: Sendable, Hashable {
     @inlinable public var sourceIP: String? { box.fields.sourceIPs.first }
 
     public init(logType: LogType, raw: RawJSON = RawJSON([UInt8]())) {
-        self.init(logType: logType, raw: raw, parts: noParts)
+        self.init(Fields(logType: logType, isKubernetes: logType != .ecsProcess, parts: noParts, raw: raw))
     }
 
     /// An event with these stored fields.
     init(_ fields: Fields) {
         box = Box(fields)
-    }
-
-    /// A new event with `parts` (``noParts``, which the decoder holds to spare the global's
-    /// lazy-initialization check per event).
-    init(logType: LogType, raw: RawJSON, parts: Shared<EventParts>) {
-        box = Box(Fields(logType: logType, isKubernetes: logType != .ecsProcess, parts: parts, raw: raw))
     }
 
     /// A raw field of the event by dotted path; the envelope is searched when

@@ -114,7 +114,7 @@ extension AuditRecordDecoder {
         // `raw` is consumed (the caller's value moves into the event): borrowed, it was
         // retained here and released by the caller, one pair per event.
         return AuditEvent(AuditEvent.Fields(
-            logType: logType, time: time, cluster: cluster, isKubernetes: logType != .ecsProcess,
+            logType: logType, time: time, cluster: cluster, isKubernetes: true,
             parts: all,  // moved: one retain (the cache's hit) per event, not two
             sourceIPs: ips.ips, auditID: auditID, requestURI: requestURI, objectName: objectName, warnings: w,
             raw: raw))

@@ -69,8 +69,11 @@ extension AuditRecordDecoder {
     }
 
     private func decodeProcessEvent(_ doc: JSONNode, _ f: PickedFields, raw: [UInt8]) -> DecodeOutcome {
-        var event = makeEvent(.ecsProcess, raw: raw)
-        var w = event.warnings
+        // Its parts come from a cache lookup below; the decoder's empty parts until then (held
+        // by the decoder, which spares the global's lazy-initialization check per event).
+        var event = AuditEvent(AuditEvent.Fields(
+            logType: .ecsProcess, isKubernetes: false, parts: statics.noParts, raw: rawJSON(raw)))
+        var w = DecodeWarnings()
         let strings = self.strings
         let variants = statics.ecsVariants
         func at(_ path: ECSPath) -> JSONNode? { Self.ecsValue(f, path, variants) }
@@ -85,7 +88,6 @@ extension AuditRecordDecoder {
             Self.fill(&fields.process!, f, variants, strings, &w)
         }
         let namespace = event.box.fields.process?.podNamespace
-        event.isKubernetes = false
         // The user and the pod namespace repeat: one part-cache lookup for both.
         let user = at(.userName), processUser = at(.processUserName)
         var key = parts.key()

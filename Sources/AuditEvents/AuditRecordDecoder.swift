@@ -235,10 +235,6 @@ public final class AuditRecordDecoder: AuditDecoder {
         return .unknown
     }
 
-    func makeEvent(_ logType: LogType, raw: @autoclosure () -> [UInt8]) -> AuditEvent {
-        AuditEvent(logType: logType, raw: rawJSON(raw()), parts: statics.noParts)
-    }
-
     /// An event's raw document: `bytes`, or none when the options keep no raw documents.
     func rawJSON(_ bytes: @autoclosure () -> [UInt8]) -> RawJSON {
         options.keepRaw ? RawJSON(bytes()) : RawJSON([UInt8]())
