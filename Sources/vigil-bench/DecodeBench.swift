@@ -30,9 +30,8 @@ struct DecodeBench: ParsableCommand {
     var noFoundation = false
 
     @Flag(help: """
-        Only the decoder and simdjson, per cloud of each mix. For profiling: VIGIL_BENCH_CLOUD=eks|aks|gke \
-        (of the bench mix) or MIX:CLOUD (loadgen:process) runs those records through the decoder alone, \
-        and with VIGIL_BENCH_PARSE_ONLY=1 their simdjson parse alone.
+        Only the decoder and simdjson, per cloud of each mix (one cloud alone for a profiler: \
+        --profile MIX:CLOUD).
         """)
     var perCloud = false
 
@@ -49,8 +48,9 @@ struct DecodeBench: ParsableCommand {
     var loadgenRecords: Int = 3000
 
     @Option(help: """
-        For profiling (perf, callgrind): only decode MIX (bench, unique, loadgen) with the auto-detect \
-        decoder for --passes passes (with VIGIL_BENCH_PARSE_ONLY=1 only parse it), and print the count.
+        For profiling (perf, callgrind): only decode MIX (bench, unique, loadgen; MIX:CLOUD for one cloud's \
+        records of it, e.g. loadgen:process) with the auto-detect decoder for --passes passes (with \
+        VIGIL_BENCH_PARSE_ONLY=1 only parse it), and print the count and the rate.
         """)
     var profile: String?
 
@@ -79,7 +79,10 @@ struct DecodeBench: ParsableCommand {
             return
         }
         if let profile {
-            try self.profile(try records(of: profile, bench: mix))
+            // MIX, or MIX:CLOUD (e.g. loadgen:process).
+            let named = profile.split(separator: ":", maxSplits: 1).map(String.init)
+            let records = try records(of: named[0], bench: mix)
+            try self.profile(named.count == 2 ? records.filter { $0.cloud == named[1] } : records)
             return
         }
         let bytes = mix.reduce(0) { $0 + $1.bytes.count }
@@ -145,31 +148,8 @@ struct DecodeBench: ParsableCommand {
     }
 
     /// `--per-cloud`: each mix's records of one cloud at a time, simdjson and the decoders
-    /// interleaved as in ``compare(_:)``. With VIGIL_BENCH_CLOUD=CLOUD (of the bench mix) or
-    /// MIX:CLOUD only those records are decoded (auto-detect), and with VIGIL_BENCH_PARSE_ONLY=1
-    /// only parsed: for a profiler.
+    /// interleaved as in ``compare(_:)``.
     func perCloud(_ mix: [Record]) throws {
-        let environment = ProcessInfo.processInfo.environment
-        if let only = environment["VIGIL_BENCH_CLOUD"] {
-            // CLOUD, or MIX:CLOUD (e.g. loadgen:process).
-            let named = only.split(separator: ":").map(String.init)
-            let records = named.count == 2 ? try records(of: named[0], bench: mix) : mix
-            let part = records.filter { $0.cloud == named.last }
-            if environment["VIGIL_BENCH_PARSE_ONLY"] != nil {
-                let baseline = try ParseOnlyBaseline()
-                print("\(only): parse only \(Int(measure(part) { _ = baseline.parse($0.bytes); return 1 })) records/s")
-            } else {
-                let decoder = try AuditRecordDecoder()
-                var outcomes: [DecodeOutcome] = []
-                let rate = measure(part) { record in
-                    outcomes.removeAll(keepingCapacity: true)
-                    decoder.decode(record.bytes, into: &outcomes)
-                    return outcomes.count
-                }
-                print("\(only): decode \(Int(rate)) events/s")
-            }
-            return
-        }
         for name in ["bench", "unique", "loadgen"] {
             let records = name == "bench" ? mix : try records(of: name, bench: mix)
             for cloud in ["eks", "aks", "gke", "process"] {

@@ -53,15 +53,20 @@ BENCH="${BENCH:-$ROOT/.build/release/vigil-bench}"
 
 STATE="$(mktemp -d /tmp/vigil-e2e.XXXXXX)"
 VIGIL_PID=""
-cleanup() {
-    # The latency phase's reader and loadgen, if the script stops inside it.
-    for pid in ${LIVE_PID:-} ${LAT_PID:-} ${TIMELINE_PID:-}; do kill "$pid" 2>/dev/null || true; done
+# vigil run stopped as an operator would (SIGINT: it drains, commits and leaves its groups),
+# killed after 30 s.
+stop_vigil() {
     if [ -n "$VIGIL_PID" ] && kill -0 "$VIGIL_PID" 2>/dev/null; then
         kill -INT "$VIGIL_PID" 2>/dev/null || true
         for _ in $(seq 300); do kill -0 "$VIGIL_PID" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$VIGIL_PID" 2>/dev/null || true
     fi
-    bash "$ROOT/ops/broker.sh" stop "$BROKER_STATE" || true
+}
+cleanup() {
+    # The latency phase's reader and loadgen, if the script stops inside it.
+    for pid in ${LIVE_PID:-} ${LAT_PID:-} ${TIMELINE_PID:-}; do kill "$pid" 2>/dev/null || true; done
+    stop_vigil
+    bash "$ROOT/ops/broker.sh" stop "${BROKER_STATE:-$STATE/broker}" || true
     [ "${PERF:-0}" = 1 ] || [ "${LIVE_PERF:-0}" = 1 ] || [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"
 }
 trap cleanup EXIT
@@ -183,9 +188,7 @@ HALF="${LATENCY_RATE:-$((RATE / 2))}"
 # against 0.30-0.51 on a fresh one (ops/bench/e2e.md, session 17).
 FRESH="${LATENCY_FRESH:-1}"
 if [ "$FRESH" = 1 ]; then
-    kill -INT "$VIGIL_PID"
-    for _ in $(seq 300); do kill -0 "$VIGIL_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$VIGIL_PID" 2>/dev/null || true
+    stop_vigil
     wait "$VIGIL_PID" 2>/dev/null || true
     bash "$ROOT/ops/broker.sh" stop "$BROKER_STATE"
     BROKER_STATE="$STATE/broker-live"
