@@ -13,6 +13,6 @@ args=(-e "s#^rules: rules#rules: $dir/rules#" -e "s#^  path: rules #  path: $dir
 for setting in "$@"; do
     key="${setting%%=*}" value="${setting#*=}"
     grep -q "^  $key:" "$src" || { echo "topology-copy: $src sets no $key" >&2; exit 1; }
-    args+=(-e "s/^\(  $key:\) *[^ #]*/\1 $value/")
+    args+=(-e "s/^\(  $key:\) *[^#]*[^ #]/\1 $value/")
 done
 sed "${args[@]}" "$src" > "$dest"

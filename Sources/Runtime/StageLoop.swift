@@ -32,9 +32,8 @@ extension BatchProcessor {
 /// The consume → process → acknowledge → commit loop both stages share, with the
 /// rebalance hooks and the bounded shutdown (see Sources/Runtime/README.md).
 struct StageLoop {
-    let name: String
+    let stage: Topology.Stage
     let topology: Topology
-    let group: String
     let topics: [String]
     let tracker: OffsetTracker
     let logger: Logger
@@ -48,6 +47,9 @@ struct StageLoop {
     var tickInterval: Duration?
     /// Samples the stage's bounds while it runs (`vigil_queue_depth`, pauses).
     let monitor: BackPressureMonitor
+
+    var name: String { stage.rawValue }
+    var group: String { topology.group(of: stage) }
 
     /// Runs the stage until the calling task is cancelled. An infrastructure failure (a record
     /// the broker would not take, a fenced producer, a failed restore, a consumer error) ends
@@ -97,7 +99,7 @@ struct StageLoop {
                                wait: min(t.limits.shutdownTimeout, t.kafka.maxPollInterval / 2),
                                status: status, metrics: metrics)
         do {
-            consumer = try KafkaConsumer(settings: t.consumerSettings(group: group), topics: topics, hooks: hooks,
+            consumer = try KafkaConsumer(settings: t.consumerSettings(for: stage), topics: topics, hooks: hooks,
                                          logger: logger, onStatistics: metrics.statistics)
         } catch {
             await producer.close(timeout: .seconds(1))

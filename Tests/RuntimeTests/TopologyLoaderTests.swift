@@ -19,8 +19,9 @@ import Testing
         #expect(t.rulesReloadCheck == .seconds(10))
     }
 
-    /// `rules:` is a folder, or `{path, reload_check}`; a bad check interval is placed at its line.
-    @Test func rulesTakeAFolderOrAPathWithAReloadCheck() throws {
+    /// A folder with a rules folder (one seed rule) and `load(tail)`: a small topology (Kafka,
+    /// one source, the four topics; 8 lines and a blank one) with `tail` after it, checked.
+    private func smallTopology() throws -> (dir: String, load: (String) throws -> TopologyLoader.Outcome) {
         let dir = try temporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir + "/rules", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: repositoryPath("topology/rules/Kubernetes.API.IOC.Activity.yaml"),
@@ -35,10 +36,15 @@ import Testing
               changelog: {name: c, partitions: 1}
 
             """
-        func load(_ rules: String) throws -> TopologyLoader.Outcome {
-            try write(head + rules, to: dir + "/t.yaml")
+        return (dir, { tail in
+            try write(head + tail, to: dir + "/t.yaml")
             return TopologyLoader.check(file: dir + "/t.yaml")
-        }
+        })
+    }
+
+    /// `rules:` is a folder, or `{path, reload_check}`; a bad check interval is placed at its line.
+    @Test func rulesTakeAFolderOrAPathWithAReloadCheck() throws {
+        let (dir, load) = try smallTopology()
         let plain = try load("rules: rules\n")
         #expect(plain.problems.isEmpty && plain.topology?.rulesReloadCheck == .seconds(10))
         let mapped = try load("rules:\n  path: rules\n  reload_check: 0s\n")
@@ -52,11 +58,13 @@ import Testing
 
     @Test func settingsMapOntoKafkaIOAndEnrichment() throws {
         let (t, _) = try TopologyLoader.load(file: repositoryPath("topology/vigil.yaml"), bootstrap: ["10.1.2.3:9093"])
-        let consumer = t.consumerSettings(group: t.kafka.ingestGroup)
+        let consumer = t.consumerSettings(for: .ingest)
         #expect(consumer.groupID == "vigil-ingest")
         #expect(consumer.client.bootstrapServers == ["10.1.2.3:9093"])
         #expect(consumer.autoCommitInterval == .seconds(5))
         #expect(consumer.bufferCapacity == 10_000 && consumer.maxBatchSize == 1_000)
+        let detect = t.consumerSettings(for: .detect)
+        #expect(detect.groupID == "vigil-detect" && detect.bufferCapacity == 10_000 && detect.maxBatchSize == 1_000)
         #expect(t.producerSettings().maxInFlight == 100_000)
         #expect(t.producerSettings().linger == .milliseconds(5))
         // Vigil's producers compress (lz4 in the file and when unset); loadgen's raw records are the shippers'.
@@ -65,7 +73,7 @@ import Testing
         #expect(consumer.fetchWait == .milliseconds(25))
         let dir = try temporaryDirectory()
         try write(testTopology("127.0.0.1:9092", name: "t", sources: ["{topic: eks-audit, format: eks}"]), to: dir + "/t.yaml")
-        #expect(try TopologyLoader.load(file: dir + "/t.yaml").0.consumerSettings(group: "g").fetchWait == .milliseconds(100))
+        #expect(try TopologyLoader.load(file: dir + "/t.yaml").0.consumerSettings(for: .detect).fetchWait == .milliseconds(100))
         #expect(try TopologyLoader.load(file: dir + "/t.yaml").0.producerSettings().compression == .lz4)
         let changelog = try #require(t.outputTopics.first { $0.name == "vigil.state.changelog" })
         #expect(changelog.configs["cleanup.policy"] == "compact" && changelog.partitions == 4)
@@ -75,6 +83,35 @@ import Testing
         #expect(geo.cacheCapacity == 100_000 && geo.language == "en")
         #expect(t.observability.listen == Topology.ListenAddress(host: "0.0.0.0", port: 9464))
         #expect(consumer.client.statisticsInterval == .seconds(15))
+    }
+
+    /// `limits.consumer_buffer` and `limits.max_batch` are one number for both stages, or
+    /// `{ingest, detect}`; each stage's batch must fit in its buffer.
+    @Test func bufferAndBatchAreOneNumberForBothStagesOrOnePerStage() throws {
+        let (_, load) = try smallTopology()
+        typealias Limits = (buffer: Topology.PerStage, batch: Topology.PerStage)
+        func limits(_ text: String) throws -> Limits? {
+            let outcome = try load("rules: rules\n" + text)
+            #expect(outcome.problems.isEmpty, "\(outcome.problems.map(\.detail))")
+            return outcome.topology.map { ($0.limits.consumerBuffer, $0.limits.maxBatch) }
+        }
+        func both(_ i: Int, _ d: Int) -> Topology.PerStage { Topology.PerStage(ingest: i, detect: d) }
+        var l = try #require(try limits(""))
+        #expect(l.buffer == both(10_000, 10_000) && l.batch == both(1_000, 1_000))
+        l = try #require(try limits("limits: {consumer_buffer: 900, max_batch: 700}\n"))
+        #expect(l.buffer == both(900, 900) && l.batch == both(700, 700))
+        l = try #require(try limits("limits: {consumer_buffer: {detect: 400}, max_batch: {detect: 300}}\n"))
+        #expect(l.buffer == both(10_000, 400) && l.batch == both(1_000, 300))
+        l = try #require(try limits("limits: {max_batch: {ingest: 5000, detect: 30}}\n"))
+        #expect(l.buffer == both(10_000, 10_000) && l.batch == both(5_000, 30))
+        #expect(Topology.PerStage(ingest: 1, detect: 2)[.detect] == 2)
+        let over = try load("rules: rules\nlimits: {consumer_buffer: {ingest: 4000, detect: x}, max_batch: {ingest: 5000, detect: 0, stage: 3}}\n")
+        #expect(over.problems.map(\.detail).sorted() == [
+            "limits.consumer_buffer.detect must be a whole number",
+            "limits.max_batch of ingest (5000) must not exceed limits.consumer_buffer of ingest (4000)",
+            "limits.max_batch.detect must be in 1...1000000, not 0",
+            "unknown key 'stage' in limits.max_batch (known: ingest, detect)",
+        ].sorted(), "\(over.problems.map(\.detail))")
     }
 
     @Test func listenAddressesParseAsHostAndPort() {

@@ -79,7 +79,7 @@ public final class DetectStage: Sendable {
     private func runStage() async throws(RuntimeError) {
         let t = topology
         if t.topics.create { try await TopicSetup.ensure(t, logger: logger) }
-        var loop = StageLoop(name: "detect", topology: t, group: t.kafka.detectGroup,
+        var loop = StageLoop(stage: .detect, topology: t,
                              topics: [t.topics.repartition.name], tracker: tracker, logger: logger, status: status,
                              failure: { [shared] in shared.failure }, recover: { [shared] in shared.recover() }, monitor: monitor)
         loop.tickInterval = min(.seconds(1), t.limits.idleAdvance)
@@ -105,7 +105,7 @@ public final class DetectStage: Sendable {
                 let processor = DetectProcessor(
                     workers: made, alertsTopic: t.topics.alerts.name, deadLetterTopic: t.topics.deadLetter.name,
                     changelogTopic: t.topics.changelog.name, repartitionTopic: t.topics.repartition.name,
-                    client: t.consumerSettings(group: t.kafka.detectGroup).client,
+                    client: t.clientSettings,
                     restoreTimeout: t.kafka.maxPollInterval / 2, changelogInterval: t.kafka.commitInterval,
                     logger: logger, producer: producer, consumer: consumer, tracker: tracker, shared: shared,
                     metrics: metrics)

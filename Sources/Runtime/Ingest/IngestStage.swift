@@ -65,7 +65,7 @@ public final class IngestStage: Sendable {
         let background = startEnrichmentRefresh()
         defer { background.cancel() }
         await waitForTorList()
-        let loop = StageLoop(name: "ingest", topology: t, group: t.kafka.ingestGroup, topics: t.sources.map(\.topic),
+        let loop = StageLoop(stage: .ingest, topology: t, topics: t.sources.map(\.topic),
                              tracker: tracker, logger: logger, status: status, failure: { [shared] in shared.failure }, recover: { [shared] in shared.recover() },
                              monitor: monitor)
         let enricher = Enricher(geo: geo, tor: tor)

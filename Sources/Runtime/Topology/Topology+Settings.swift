@@ -9,13 +9,21 @@ extension Topology {
                        statisticsInterval: kafka.statisticsInterval, properties: kafka.properties)
     }
 
-    /// A stage's consumer: its group, liveness intervals, commit interval and buffer bounds.
-    public func consumerSettings(group: String) -> ConsumerSettings {
-        ConsumerSettings(client: clientSettings, groupID: group,
+    /// A stage's consumer group.
+    public func group(of stage: Stage) -> String {
+        switch stage {
+        case .ingest: kafka.ingestGroup
+        case .detect: kafka.detectGroup
+        }
+    }
+
+    /// A stage's consumer: its group, liveness intervals, commit interval and the stage's buffer bounds.
+    public func consumerSettings(for stage: Stage) -> ConsumerSettings {
+        ConsumerSettings(client: clientSettings, groupID: group(of: stage),
                          autoOffsetReset: OffsetReset(rawValue: kafka.autoOffsetReset) ?? .earliest,
                          sessionTimeout: kafka.sessionTimeout, maxPollInterval: kafka.maxPollInterval,
                          heartbeatInterval: kafka.heartbeatInterval, autoCommitInterval: kafka.commitInterval,
-                         bufferCapacity: limits.consumerBuffer, maxBatchSize: limits.maxBatch, fetchWait: kafka.fetchWait)
+                         bufferCapacity: limits.consumerBuffer[stage], maxBatchSize: limits.maxBatch[stage], fetchWait: kafka.fetchWait)
     }
 
     /// The producer every stage writes with (idempotent, bounded in flight).

@@ -109,11 +109,40 @@ public struct Topology: Sendable {
         public var detect: Int = 4
     }
 
+    /// The two stages of `vigil run`.
+    public enum Stage: String, Sendable, CaseIterable {
+        case ingest, detect
+    }
+
+    /// A count per stage (`limits.consumer_buffer`, `limits.max_batch`): one number in the file
+    /// sets both. Ingest counts raw records; detect counts repartition records, frames of up to
+    /// `topics.repartition.frame_events` events each.
+    public struct PerStage: Sendable, Equatable {
+        public var ingest: Int
+        public var detect: Int
+
+        public init(ingest: Int, detect: Int) {
+            self.ingest = ingest
+            self.detect = detect
+        }
+
+        public subscript(stage: Stage) -> Int {
+            switch stage {
+            case .ingest: ingest
+            case .detect: detect
+            }
+        }
+    }
+
     public struct Limits: Sendable {
         /// Records fetched but not yet processed; past it the consumer pauses its partitions.
-        public var consumerBuffer: Int = 10_000
-        /// The most records handed over (and processed) in one batch.
-        public var maxBatch: Int = 1_000
+        /// Detect's records are frames (up to 64 events by default).
+        public var consumerBuffer = PerStage(ingest: 10_000, detect: 10_000)
+        /// The most records handed over (and processed) in one batch. Each ingest batch is one
+        /// produce round on the repartition topic (a record batch per partition): a larger ingest
+        /// batch leaves the broker fewer, larger batches, at a memory cost measured but not yet
+        /// explained (ops/bench/e2e.md, session 18).
+        public var maxBatch = PerStage(ingest: 1_000, detect: 1_000)
         /// Produced records not yet acknowledged; past it producing waits.
         public var maxInFlight: Int = 100_000
         /// Raw records larger than this are dead-lettered.

@@ -352,8 +352,10 @@ struct TopologyBuilder {
         func duration(_ key: String, allowZero: Bool = false) -> Duration? {
             m[key].flatMap { r.duration($0.value, "limits.\(key)", allowZero: allowZero) }
         }
-        l.consumerBuffer = int("consumer_buffer", 1...10_000_000) ?? l.consumerBuffer
-        l.maxBatch = int("max_batch", 1...1_000_000) ?? l.maxBatch
+        if let n = m["consumer_buffer"]?.value {
+            l.consumerBuffer = readPerStage(n, "limits.consumer_buffer", 1...10_000_000, &r, default: l.consumerBuffer)
+        }
+        if let n = m["max_batch"]?.value { l.maxBatch = readPerStage(n, "limits.max_batch", 1...1_000_000, &r, default: l.maxBatch) }
         l.maxInFlight = int("max_in_flight", 1...10_000_000) ?? l.maxInFlight
         l.maxRecordBytes = int("max_record_bytes", 1...(64 << 20)) ?? l.maxRecordBytes
         l.maxDepth = int("max_depth", 2...4096) ?? l.maxDepth
@@ -362,10 +364,28 @@ struct TopologyBuilder {
         l.maxKeysPerRule = int("max_keys_per_rule", 1...100_000_000) ?? l.maxKeysPerRule
         l.idleAdvance = duration("idle_advance") ?? l.idleAdvance
         l.shutdownTimeout = duration("shutdown_timeout") ?? l.shutdownTimeout
-        if l.maxBatch > l.consumerBuffer, let n = m["max_batch"]?.value {
-            r.problem(at: n, "limits.max_batch (\(l.maxBatch)) must not exceed limits.consumer_buffer (\(l.consumerBuffer))")
+        for stage in Topology.Stage.allCases where l.maxBatch[stage] > l.consumerBuffer[stage] {
+            if let n = m["max_batch"]?.value ?? m["consumer_buffer"]?.value {
+                r.problem(at: n, "limits.max_batch of \(stage) (\(l.maxBatch[stage])) must not exceed "
+                          + "limits.consumer_buffer of \(stage) (\(l.consumerBuffer[stage]))")
+            }
         }
         return l
+    }
+
+    /// A count per stage: a number for both stages, or `{ingest: N, detect: N}` (either may be
+    /// left out: its default stays).
+    func readPerStage(_ node: Node, _ what: String, _ range: ClosedRange<Int>, _ r: inout TopologyReader,
+                      default value: Topology.PerStage) -> Topology.PerStage {
+        var v = value
+        if case .scalar = node {
+            guard let n = r.int(node, what, in: range) else { return v }
+            return Topology.PerStage(ingest: n, detect: n)
+        }
+        guard let m = r.mapping(node, what, allowed: Topology.Stage.allCases.map(\.rawValue)) else { return v }
+        if let n = m["ingest"]?.value { v.ingest = r.int(n, what + ".ingest", in: range) ?? v.ingest }
+        if let n = m["detect"]?.value { v.detect = r.int(n, what + ".detect", in: range) ?? v.detect }
+        return v
     }
 
     func readObservability(_ node: Node, _ r: inout TopologyReader) -> Topology.Observability {
@@ -387,8 +407,8 @@ struct TopologyBuilder {
     func checkKafka(_ topology: Topology, _ r: inout TopologyReader) {
         var seen: Set<String> = []
         let settings: [(String, [SettingsProblem])] = [
-            ("ingest", topology.consumerSettings(group: topology.kafka.ingestGroup).validate()),
-            ("detect", topology.consumerSettings(group: topology.kafka.detectGroup).validate()),
+            ("ingest", topology.consumerSettings(for: .ingest).validate()),
+            ("detect", topology.consumerSettings(for: .detect).validate()),
             ("", topology.producerSettings().validate()),
         ]
         for (group, problems) in settings {
