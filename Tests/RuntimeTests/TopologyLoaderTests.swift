@@ -62,7 +62,7 @@ import Testing
         #expect(consumer.groupID == "vigil-ingest")
         #expect(consumer.client.bootstrapServers == ["10.1.2.3:9093"])
         #expect(consumer.autoCommitInterval == .seconds(5))
-        #expect(consumer.bufferCapacity == 10_000 && consumer.maxBatchSize == 1_000)
+        #expect(consumer.bufferCapacity == 10_000 && consumer.maxBatchSize == 5_000)
         let detect = t.consumerSettings(for: .detect)
         #expect(detect.groupID == "vigil-detect" && detect.bufferCapacity == 10_000 && detect.maxBatchSize == 1_000)
         #expect(t.producerSettings().maxInFlight == 100_000)
@@ -97,15 +97,15 @@ import Testing
         }
         func both(_ i: Int, _ d: Int) -> Topology.PerStage { Topology.PerStage(ingest: i, detect: d) }
         var l = try #require(try limits(""))
-        #expect(l.buffer == both(10_000, 10_000) && l.batch == both(1_000, 1_000))
+        #expect(l.buffer == both(10_000, 10_000) && l.batch == both(5_000, 1_000))
         l = try #require(try limits("limits: {consumer_buffer: 900, max_batch: 700}\n"))
         #expect(l.buffer == both(900, 900) && l.batch == both(700, 700))
         l = try #require(try limits("limits: {consumer_buffer: {detect: 400}, max_batch: {detect: 300}}\n"))
-        #expect(l.buffer == both(10_000, 400) && l.batch == both(1_000, 300))
-        l = try #require(try limits("limits: {max_batch: {ingest: 5000, detect: 30}}\n"))
-        #expect(l.buffer == both(10_000, 10_000) && l.batch == both(5_000, 30))
+        #expect(l.buffer == both(10_000, 400) && l.batch == both(5_000, 300))
+        l = try #require(try limits("limits: {max_batch: {ingest: 2000, detect: 30}}\n"))
+        #expect(l.buffer == both(10_000, 10_000) && l.batch == both(2_000, 30))
         #expect(Topology.PerStage(ingest: 1, detect: 2)[.detect] == 2)
-        let over = try load("rules: rules\nlimits: {consumer_buffer: {ingest: 4000, detect: x}, max_batch: {ingest: 5000, detect: 0, stage: 3}}\n")
+        let over = try load("rules: rules\nlimits: {consumer_buffer: {ingest: 4000, detect: x}, max_batch: {detect: 0, stage: 3}}\n")
         #expect(over.problems.map(\.detail).sorted() == [
             "limits.consumer_buffer.detect must be a whole number",
             "limits.max_batch of ingest (5000) must not exceed limits.consumer_buffer of ingest (4000)",

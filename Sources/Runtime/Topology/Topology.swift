@@ -139,10 +139,10 @@ public struct Topology: Sendable {
         /// Detect's records are frames (up to 64 events by default).
         public var consumerBuffer = PerStage(ingest: 10_000, detect: 10_000)
         /// The most records handed over (and processed) in one batch. Each ingest batch is one
-        /// produce round on the repartition topic (a record batch per partition): a larger ingest
-        /// batch leaves the broker fewer, larger batches, at a memory cost measured but not yet
-        /// explained (ops/bench/e2e.md, session 18).
-        public var maxBatch = PerStage(ingest: 1_000, detect: 1_000)
+        /// produce round on the repartition topic (a record batch per partition), so a shipper's
+        /// burst taken as one batch, not five, leaves the broker fewer and larger batches to store
+        /// and fetch (ops/bench/e2e.md, session 18).
+        public var maxBatch = PerStage(ingest: 5_000, detect: 1_000)
         /// Produced records not yet acknowledged; past it producing waits.
         public var maxInFlight: Int = 100_000
         /// Raw records larger than this are dead-lettered.
