@@ -104,6 +104,9 @@ import Testing
         #expect(l.buffer == both(10_000, 400) && l.batch == both(5_000, 300))
         l = try #require(try limits("limits: {max_batch: {ingest: 2000, detect: 30}}\n"))
         #expect(l.buffer == both(10_000, 10_000) && l.batch == both(2_000, 30))
+        // A buffer set alone bounds the default batch instead of conflicting with it.
+        l = try #require(try limits("limits: {consumer_buffer: 3000}\n"))
+        #expect(l.buffer == both(3_000, 3_000) && l.batch == both(3_000, 1_000))
         #expect(Topology.PerStage(ingest: 1, detect: 2)[.detect] == 2)
         let over = try load("rules: rules\nlimits: {consumer_buffer: {ingest: 4000, detect: x}, max_batch: {detect: 0, stage: 3}}\n")
         #expect(over.problems.map(\.detail).sorted() == [

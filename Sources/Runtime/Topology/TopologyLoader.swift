@@ -355,7 +355,13 @@ struct TopologyBuilder {
         if let n = m["consumer_buffer"]?.value {
             l.consumerBuffer = readPerStage(n, "limits.consumer_buffer", 1...10_000_000, &r, default: l.consumerBuffer)
         }
-        if let n = m["max_batch"]?.value { l.maxBatch = readPerStage(n, "limits.max_batch", 1...1_000_000, &r, default: l.maxBatch) }
+        if let n = m["max_batch"]?.value {
+            l.maxBatch = readPerStage(n, "limits.max_batch", 1...1_000_000, &r, default: l.maxBatch)
+        } else {
+            // Unset, the batch is at most the buffer: a smaller buffer alone is not a problem.
+            l.maxBatch = Topology.PerStage(ingest: min(l.maxBatch.ingest, l.consumerBuffer.ingest),
+                                           detect: min(l.maxBatch.detect, l.consumerBuffer.detect))
+        }
         l.maxInFlight = int("max_in_flight", 1...10_000_000) ?? l.maxInFlight
         l.maxRecordBytes = int("max_record_bytes", 1...(64 << 20)) ?? l.maxRecordBytes
         l.maxDepth = int("max_depth", 2...4096) ?? l.maxDepth
