@@ -151,7 +151,7 @@ struct DecodeBench: ParsableCommand {
     /// interleaved as in ``compare(_:)``.
     func perCloud(_ mix: [Record]) throws {
         for name in ["bench", "unique", "loadgen"] {
-            let records = name == "bench" ? mix : try records(of: name, bench: mix)
+            let records = try records(of: name, bench: mix)
             for cloud in ["eks", "aks", "gke", "process"] {
                 let part = records.filter { $0.cloud == cloud }
                 if part.isEmpty { continue }

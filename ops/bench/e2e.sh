@@ -74,9 +74,9 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 # CPU seconds (user + system) of a process; per thread, grouped by thread name (digits folded).
 cpu() { python3 "$ROOT/ops/bench/proc-cpu.py" total "$1"; }
 threads() { python3 "$ROOT/ops/bench/proc-cpu.py" threads "$1"; }
-# Minor page faults of a process so far (/proc/PID/stat field 10): on Tansu, fresh pages its
-# allocator maps and zeroes for large buffers (ops/bench/e2e.md, session 16).
-faults() { sed -E 's/^.*\) //' "/proc/$1/stat" | cut -d' ' -f8; }
+# Minor page faults of a process so far: on Tansu, fresh pages its allocator maps and zeroes
+# for large buffers (ops/bench/e2e.md, session 16).
+faults() { python3 "$ROOT/ops/bench/proc-cpu.py" faults "$1"; }
 json() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print(d'"$1"')'; }
 
 BROKER_STATE="$STATE/broker"

@@ -2,6 +2,7 @@
 """CPU seconds of a process from /proc (ops/bench/e2e.sh).
 
   proc-cpu.py total PID     user + system CPU seconds of the process
+  proc-cpu.py faults PID    minor page faults of the process so far
   proc-cpu.py threads PID   per thread name (runs of digits folded to #), CPU seconds and
                             thread count, busiest first, as Markdown table rows
   proc-cpu.py states PID SECONDS [INTERVAL_MS]
@@ -21,13 +22,17 @@ from collections import defaultdict
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def stat(path):
+def fields(path):
+    """The name and the fields after it of a /proc stat file (state, field 3 in proc(5), first)."""
     with open(path) as f:
         text = f.read()
-    name = text[text.index("(") + 1:text.rindex(")")]
-    fields = text[text.rindex(")") + 2:].split()
-    # After the name: state is field 3 (index 0 here); utime 14, stime 15 (1-based, proc(5)).
-    return name, (int(fields[11]) + int(fields[12])) / TICKS
+    return text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+
+
+def stat(path):
+    name, f = fields(path)
+    # utime 14, stime 15 (1-based, proc(5)).
+    return name, (int(f[11]) + int(f[12])) / TICKS
 
 
 def states(pid, seconds, interval):
@@ -92,6 +97,9 @@ def main():
         return
     if mode == "total":
         print("%.2f" % stat("/proc/%s/stat" % pid)[1])
+        return
+    if mode == "faults":
+        print(fields("/proc/%s/stat" % pid)[1][7])  # minflt, field 10
         return
     groups = defaultdict(lambda: [0.0, 0])
     for tid in os.listdir("/proc/%s/task" % pid):

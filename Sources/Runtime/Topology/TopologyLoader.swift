@@ -357,6 +357,10 @@ struct TopologyBuilder {
         }
         if let n = m["max_batch"]?.value {
             l.maxBatch = readPerStage(n, "limits.max_batch", 1...1_000_000, &r, default: l.maxBatch)
+            for stage in Topology.Stage.allCases where l.maxBatch[stage] > l.consumerBuffer[stage] {
+                r.problem(at: n, "limits.max_batch of \(stage) (\(l.maxBatch[stage])) must not exceed "
+                          + "limits.consumer_buffer of \(stage) (\(l.consumerBuffer[stage]))")
+            }
         } else {
             // Unset, the batch is at most the buffer: a smaller buffer alone is not a problem.
             l.maxBatch = Topology.PerStage(ingest: min(l.maxBatch.ingest, l.consumerBuffer.ingest),
@@ -370,12 +374,6 @@ struct TopologyBuilder {
         l.maxKeysPerRule = int("max_keys_per_rule", 1...100_000_000) ?? l.maxKeysPerRule
         l.idleAdvance = duration("idle_advance") ?? l.idleAdvance
         l.shutdownTimeout = duration("shutdown_timeout") ?? l.shutdownTimeout
-        for stage in Topology.Stage.allCases where l.maxBatch[stage] > l.consumerBuffer[stage] {
-            if let n = m["max_batch"]?.value ?? m["consumer_buffer"]?.value {
-                r.problem(at: n, "limits.max_batch of \(stage) (\(l.maxBatch[stage])) must not exceed "
-                          + "limits.consumer_buffer of \(stage) (\(l.consumerBuffer[stage]))")
-            }
-        }
         return l
     }
 
@@ -412,11 +410,9 @@ struct TopologyBuilder {
     /// The Kafka clients' settings as KafkaIO validates them, each problem placed at its setting.
     func checkKafka(_ topology: Topology, _ r: inout TopologyReader) {
         var seen: Set<String> = []
-        let settings: [(String, [SettingsProblem])] = [
-            ("ingest", topology.consumerSettings(for: .ingest).validate()),
-            ("detect", topology.consumerSettings(for: .detect).validate()),
-            ("", topology.producerSettings().validate()),
-        ]
+        let settings: [(String, [SettingsProblem])] = Topology.Stage.allCases.map {
+            ($0.rawValue, topology.consumerSettings(for: $0).validate())
+        } + [("", topology.producerSettings().validate())]
         for (group, problems) in settings {
             for problem in problems where seen.insert(problem.description).inserted {
                 var key = problem.key
