@@ -107,11 +107,14 @@ import Testing
         // A buffer set alone bounds the default batch instead of conflicting with it.
         l = try #require(try limits("limits: {consumer_buffer: 3000}\n"))
         #expect(l.buffer == both(3_000, 3_000) && l.batch == both(3_000, 1_000))
+        // So does a buffer whose stage max_batch leaves out.
+        l = try #require(try limits("limits: {consumer_buffer: {ingest: 4000}, max_batch: {detect: 300}}\n"))
+        #expect(l.buffer == both(4_000, 10_000) && l.batch == both(4_000, 300))
         #expect(Topology.PerStage(ingest: 1, detect: 2)[.detect] == 2)
-        let over = try load("rules: rules\nlimits: {consumer_buffer: {ingest: 4000, detect: x}, max_batch: {detect: 0, stage: 3}}\n")
+        let over = try load("rules: rules\nlimits: {consumer_buffer: {ingest: 4000, detect: x}, max_batch: {ingest: 4001, detect: 0, stage: 3}}\n")
         #expect(over.problems.map(\.detail).sorted() == [
             "limits.consumer_buffer.detect must be a whole number",
-            "limits.max_batch of ingest (5000) must not exceed limits.consumer_buffer of ingest (4000)",
+            "limits.max_batch of ingest (4001) must not exceed limits.consumer_buffer of ingest (4000)",
             "limits.max_batch.detect must be in 1...1000000, not 0",
             "unknown key 'stage' in limits.max_batch (known: ingest, detect)",
         ].sorted(), "\(over.problems.map(\.detail))")

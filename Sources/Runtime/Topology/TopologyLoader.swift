@@ -355,16 +355,16 @@ struct TopologyBuilder {
         if let n = m["consumer_buffer"]?.value {
             l.consumerBuffer = readPerStage(n, "limits.consumer_buffer", 1...10_000_000, &r, default: l.consumerBuffer)
         }
+        // A stage's batch left unset is at most its buffer: a smaller buffer alone is not a
+        // problem, whether max_batch is absent or names only the other stage.
+        l.maxBatch = Topology.PerStage(ingest: min(l.maxBatch.ingest, l.consumerBuffer.ingest),
+                                       detect: min(l.maxBatch.detect, l.consumerBuffer.detect))
         if let n = m["max_batch"]?.value {
             l.maxBatch = readPerStage(n, "limits.max_batch", 1...1_000_000, &r, default: l.maxBatch)
             for stage in Topology.Stage.allCases where l.maxBatch[stage] > l.consumerBuffer[stage] {
                 r.problem(at: n, "limits.max_batch of \(stage) (\(l.maxBatch[stage])) must not exceed "
                           + "limits.consumer_buffer of \(stage) (\(l.consumerBuffer[stage]))")
             }
-        } else {
-            // Unset, the batch is at most the buffer: a smaller buffer alone is not a problem.
-            l.maxBatch = Topology.PerStage(ingest: min(l.maxBatch.ingest, l.consumerBuffer.ingest),
-                                           detect: min(l.maxBatch.detect, l.consumerBuffer.detect))
         }
         l.maxInFlight = int("max_in_flight", 1...10_000_000) ?? l.maxInFlight
         l.maxRecordBytes = int("max_record_bytes", 1...(64 << 20)) ?? l.maxRecordBytes
