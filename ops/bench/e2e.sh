@@ -231,9 +231,10 @@ LIVE_PID=$!
 while [ ! -f "$STATE/live.sending" ] && kill -0 "$LIVE_PID" 2>/dev/null; do sleep 0.05; done
 LOAD3="$(load)"; SEND0="$(date +%s.%N)"
 BCPU3="$(cpu "$BROKER_PID")"; VCPU3="$(cpu "$VIGIL_PID")"; BFLT3="$(faults "$BROKER_PID")"
-# The cores the broker and vigil run use in each 10 s of the phase: on Tansu the broker's share
-# grows as the phase's batches pile up (each fetch lists a partition's batches), Vigil's not.
-python3 "$ROOT/ops/bench/proc-cpu.py" timeline "$BROKER_PID,$VIGIL_PID" 10 "$STATE/live.done" > "$STATE/timeline.txt" &
+# The cores the broker, vigil run and loadgen (the shippers) use in each 10 s of the phase: on
+# Tansu the broker's share grows as the phase's batches pile up (each fetch lists a partition's
+# batches), Vigil's not. All three share the two cores.
+python3 "$ROOT/ops/bench/proc-cpu.py" timeline "$BROKER_PID,$VIGIL_PID,$LIVE_PID" 10 "$STATE/live.done" > "$STATE/timeline.txt" &
 TIMELINE_PID=$!
 LIVE_PERF_PID=""
 if [ "${LIVE_PERF:-0}" = 1 ]; then
@@ -318,7 +319,7 @@ Back-pressure at lag zero (\`/metrics\`):
 
 $PRESSURE
 
-Latency at $([ -n "${LATENCY_RATE:-}" ] && echo "a set rate (LATENCY_RATE)" || echo "half the drain rate"), $([ "$FRESH" = 1 ] && echo "on a fresh broker and vigil run" || echo "on the drain's broker (its backlog kept) and vigil run"): loadgen sent $LIVE_EVENTS events at $HALF events/s of event time for $LIVE_TOTAL s (the attacks' first steps within the first $LATENCY_SECONDS s, their last ones up to 25 s later, all inside the traffic), rendered before the first was sent (\`--prepare\`), paced by event time in bursts every $LIVE_FLUSH (\`--flush\`), in $LIVE_SECONDS s (each burst at most $LIVE_BEHIND ms late); load average $LOAD3 before, $LOAD4 after; CPU seconds meanwhile: vigil run $(python3 -c "print('%.2f' % ($VCPU4 - $VCPU3))"), broker $(python3 -c "print('%.2f' % ($BCPU4 - $BCPU3))") (its minor page faults $(python3 -c "print('%.0f' % (($BFLT4 - $BFLT3) / ($SEND1 - $SEND0)))") a second). Cores used in each 10 s while loadgen sent: broker $(sed -n 1p "$STATE/timeline.txt"); vigil run $(sed -n 2p "$STATE/timeline.txt").
+Latency at $([ -n "${LATENCY_RATE:-}" ] && echo "a set rate (LATENCY_RATE)" || echo "half the drain rate"), $([ "$FRESH" = 1 ] && echo "on a fresh broker and vigil run" || echo "on the drain's broker (its backlog kept) and vigil run"): loadgen sent $LIVE_EVENTS events at $HALF events/s of event time for $LIVE_TOTAL s (the attacks' first steps within the first $LATENCY_SECONDS s, their last ones up to 25 s later, all inside the traffic), rendered before the first was sent (\`--prepare\`), paced by event time in bursts every $LIVE_FLUSH (\`--flush\`), in $LIVE_SECONDS s (each burst at most $LIVE_BEHIND ms late); load average $LOAD3 before, $LOAD4 after; CPU seconds meanwhile: vigil run $(python3 -c "print('%.2f' % ($VCPU4 - $VCPU3))"), broker $(python3 -c "print('%.2f' % ($BCPU4 - $BCPU3))") (its minor page faults $(python3 -c "print('%.0f' % (($BFLT4 - $BFLT3) / ($SEND1 - $SEND0)))") a second). Cores used in each 10 s while loadgen sent: broker $(sed -n 1p "$STATE/timeline.txt"); vigil run $(sed -n 2p "$STATE/timeline.txt"); loadgen $(sed -n 3p "$STATE/timeline.txt").
 
 | rule | alerts | p50 ms | p99 ms | max ms |
 |---|---:|---:|---:|---:|
