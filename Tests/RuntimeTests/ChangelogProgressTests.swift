@@ -82,6 +82,15 @@ import Testing
         let noticeRecord = ConsumerRecord(topic: tp.topic, partition: 2, offset: 6, key: notice.key, value: notice.value,
                                           headers: notice.headers)
         #expect(RepartitionGap(noticeRecord) == gap && !RepartitionGap.isNotice(records[0]))
+        // A notice with an impossible offset (another version, a damaged record) is none: the
+        // position below it did not exist, and working it out trapped.
+        var damaged = noticeRecord
+        damaged.headers = damaged.headers.map { h in
+            h.key == RepartitionCodec.Header.sourceOffset ? KafkaHeader(key: h.key, value: Array("\(Int64.min)".utf8)) : h
+        }
+        #expect(RepartitionGap.isNotice(damaged) && RepartitionGap(damaged) == nil)
+        _ = try DetectWorker(topology: topology, rules: rules, shared: DetectShared(), index: 1)
+            .evaluate([(0, damaged)], diffing: [tp])
         // The next attempt produces raw 3...9 again (3 and 4 are copies).
         let again = [noticeRecord] + Self.producedAgain(records[3..<10], from: 7)
         let outcome = worker.evaluate(again.enumerated().map { ($0.offset, $0.element) }, diffing: [tp])
@@ -167,6 +176,28 @@ import Testing
         for w in 0..<2 {
             #expect(fewer[w]?.applied == 25)
             #expect(fewer[w]?.sources == [ChangelogRecord.RawPartition(topic: "a", partition: 0): .init(offset: 7, index: -1)])
+        }
+    }
+
+    /// A clock whose legacy progress does not hold one offset and one position map per old
+    /// worker (another version, a damaged record) is unreadable, not a crash at every restore.
+    @Test func aClockWithBrokenLegacyProgressIsUnreadable() throws {
+        let (topology, _, _) = try ChangelogTests.setup()
+        let encoder = JSONEncoder()
+        func clock(_ legacy: ChangelogRecord.Legacy) throws -> ProducerRecord {
+            let c = ChangelogRecord.Clock(worker: 0, eventTime: 1, workers: 2, applied: 5, sources: [:], legacy: legacy)
+            return ChangelogRecord.record(topic: topology.topics.changelog.name, partition: 2, key: "c/0",
+                                          value: Array(try encoder.encode(c)))
+        }
+        let good = try clock(.init(workers: 2, applied: [3, 4], sources: [[:], [:]]))
+        let read = Self.snapshot([good]).states(workers: 2)
+        #expect(read.unreadable == 0 && read.states[0]?.legacy?.applied == [3, 4])
+        for broken in [ChangelogRecord.Legacy(workers: 0, applied: [], sources: []),
+                       .init(workers: -3, applied: [1], sources: [[:]]),
+                       .init(workers: 2, applied: [1, 2], sources: [[:]]),
+                       .init(workers: 2, applied: [1], sources: [[:], [:]])] {
+            let restored = Self.snapshot([try clock(broken)]).states(workers: 2)
+            #expect(restored.unreadable == 1 && restored.states[0]?.legacy == nil, "\(broken)")
         }
     }
 }

@@ -369,3 +369,22 @@ enum ChangelogRecord {
         }
     }
 }
+
+extension ChangelogRecord.Legacy {
+    /// Read back from the changelog, where another version or a damaged record may have put
+    /// anything: one offset and one position map per old worker, or the clock is unreadable
+    /// (``ChangelogRecord/Snapshot/states(workers:)`` counts it; its worker then restores
+    /// without progress and counts its records again instead of skipping them).
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let workers = try c.decode(Int.self, forKey: .workers)
+        let applied = try c.decode([Int64].self, forKey: .applied)
+        let sources = try c.decode([[String: ChangelogRecord.RawPosition]].self, forKey: .sources)
+        guard workers > 0, applied.count == workers, sources.count == workers else {
+            throw DecodingError.dataCorrupted(DecodingError.Context(
+                codingPath: c.codingPath,
+                debugDescription: "legacy progress of \(workers) workers with \(applied.count) offsets and \(sources.count) position maps"))
+        }
+        self.init(workers: workers, applied: applied, sources: sources)
+    }
+}

@@ -94,7 +94,11 @@ final class DetectMetrics: Sendable {
             return (c, m.latency)
         }
         counter.increment()
-        if let arrival { latency.recordMilliseconds(max(0, nowMilliseconds - arrival)) }
+        // The arrival comes from a record (a raw CreateTime, a repartition value): any Int64.
+        if let arrival {
+            let (elapsed, overflow) = nowMilliseconds.subtractingReportingOverflow(arrival)
+            latency.recordMilliseconds(overflow ? (arrival < 0 ? Int64.max : 0) : max(0, elapsed))
+        }
     }
 
     /// The engines' totals now (dropped partitions' counts included, keys only of live ones):

@@ -36,7 +36,8 @@ struct RepartitionGap: Sendable, Hashable {
             default: break
             }
         }
-        guard let topic, let partition, let offset else { return nil }
+        // A raw offset is never negative (and one position below it must be representable).
+        guard let topic, let partition, let offset, offset >= 0 else { return nil }
         self.init(source: ChangelogRecord.RawPartition(topic: topic, partition: partition), offset: offset)
     }
 
