@@ -29,6 +29,19 @@ import Testing
         #expect(alert.events == (1...10).map { EventOrigin.file(path: "events.jsonl", line: $0) })
     }
 
+    /// An event time past 2262 saturates at the end of time, where a window ends where it
+    /// starts (the period added saturates too): its match is swept, not kept (the sweep looped
+    /// forever there; `vigil replay` of such a record hung).
+    @Test(.timeLimit(.minutes(1))) func aMatchAtTheEndOfTimeIsSweptWithoutHanging() throws {
+        let rule = try thresholdRule()
+        var late = F.event(at: 60)
+        late.time = EventTime(seconds: 253_402_214_400)  // 9999-01-01T00:00:00Z
+        #expect(late.time?.nanos == Int64.max)
+        let (alerts, engine) = F.run([rule], F.inputs([F.event(at: 0), late]))
+        #expect(alerts.isEmpty)
+        #expect(engine.statistics.rules[rule.id]?.matches == 2)
+    }
+
     @Test func aMatchAtTheWindowEndOpensANewWindow() throws {
         let rule = try thresholdRule()
         // Nine in the first minutes, the tenth exactly 30 minutes after the first: outside [start, start+30m).

@@ -134,7 +134,11 @@ struct ThresholdStore {
         while drop < state.pending.count {
             let end = windowEnd(state.pending[drop].time, period: period, fired: state.windows)
             guard end <= horizon else { break }
+            let first = drop
             while drop < state.pending.count, state.pending[drop].time < end { drop += 1 }
+            // A window that ends where it opens (at the end of time, where adding the period
+            // saturates) holds nothing more: its match goes too.
+            if drop == first { drop += 1 }
         }
         if drop > 0 { state.pending.removeFirst(drop) }
     }
