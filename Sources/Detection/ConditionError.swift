@@ -14,6 +14,8 @@ public struct ConditionError: Error, Sendable, Hashable, CustomStringConvertible
         case unknownFunction
         case wrongArgumentCount
         case invalidArgument
+        /// Parentheses, `not` and `length` nested deeper than 64 levels.
+        case tooDeep
     }
 
     public let code: Code

@@ -9,6 +9,12 @@ struct ConditionParser {
     let source: ConditionSource
     private let tokens: [ConditionToken]
     private var position = 0
+    /// Parentheses, `not`s and `length(`s open around the current token.
+    private var nesting = 0
+    /// How deep parentheses, `not` and `length` may nest. The parser, the compiled plan and its
+    /// evaluation recurse once a level, so without a bound a rule file of many thousand `(`
+    /// overflowed the stack (a rule reload took `vigil run` down); no real condition comes near.
+    static let maxNesting = 64
 
     init(source: ConditionSource, tokens: [ConditionToken]) {
         self.source = source
@@ -39,6 +45,14 @@ struct ConditionParser {
 
     private func error(_ token: ConditionToken, _ code: ConditionError.Code, _ detail: String) -> ConditionError {
         .at(token.span, in: source, code, detail)
+    }
+
+    /// One more level of nesting at the current token, refused past ``maxNesting``.
+    private mutating func enter() throws(ConditionError) {
+        guard nesting < Self.maxNesting else {
+            throw error(current, .tooDeep, "parentheses, 'not' and 'length' nested deeper than \(Self.maxNesting) levels")
+        }
+        nesting += 1
     }
 
     private func expected(_ what: String) -> ConditionError {
@@ -100,12 +114,20 @@ struct ConditionParser {
     }
 
     private mutating func parseNot() throws(ConditionError) -> ConditionNode {
-        if accept(.not) { return .not(try parseNot()) }
+        if current.kind == .keyword(.not) {
+            try enter()
+            _ = advance()
+            defer { nesting -= 1 }
+            return .not(try parseNot())
+        }
         return try parsePrimary()
     }
 
     private mutating func parsePrimary() throws(ConditionError) -> ConditionNode {
-        if accept(.leftParen) {
+        if current.kind == .symbol(.leftParen) {
+            try enter()
+            _ = advance()
+            defer { nesting -= 1 }
             let inner = try parseOr()
             try expect(.rightParen)
             return inner
@@ -255,6 +277,8 @@ struct ConditionParser {
                 }
                 throw error(token, .unknownFunction, "unknown function '\(name)'")
             }
+            try enter()
+            defer { nesting -= 1 }
             _ = advance()
             try expect(.leftParen)
             guard case .operand(let inner, _) = try parseOperand() else {

@@ -43,6 +43,22 @@ import Testing
         #expect(e.detail == "expected ')', found end of condition")
     }
 
+    /// Nesting is bounded: a rule file of many thousand `(` is refused with an error, not a
+    /// stack overflow of the process that loads it (a reload inside `vigil run`).
+    @Test func nestingPastTheLimitIsAnErrorNotAStackOverflow() throws {
+        let limit = ConditionParser.maxNesting
+        func nested(_ depth: Int) -> [String] {
+            [String(repeating: "(", count: depth) + "a == 1" + String(repeating: ")", count: depth),
+             String(repeating: "not ", count: depth) + "a == 1",
+             String(repeating: "length(", count: depth) + "a" + String(repeating: ")", count: depth) + " > 1"]
+        }
+        for text in nested(limit) { #expect(error(text) == nil, "\(text.prefix(20))") }
+        for text in nested(limit + 1) + nested(200_000) {
+            let e = try #require(error(text))
+            #expect(e.code == .tooDeep && e.line == 1 && e.column == 1 + (text.hasPrefix("(") ? limit : text.hasPrefix("not") ? 4 * limit : 7 * limit), "\(e.message.prefix(200))")
+        }
+    }
+
     @Test func trailingTokensAreRejected() throws {
         let e = try #require(error("a == 1 b == 2"))
         #expect(e.column == 8)
