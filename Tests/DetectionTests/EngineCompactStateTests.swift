@@ -87,6 +87,45 @@ import Testing
         #expect(restored.finish().sorted { $0.id < $1.id } == engine.finish().sorted { $0.id < $1.id })
     }
 
+    /// Counts restored from a changelog (another version, a damaged record) are checked: an
+    /// entry counting near `Int.max` is skipped, not trapped on at its next match.
+    @Test func implausibleRestoredCountsAreSkipped() throws {
+        let dedup = try F.rule(id: "Test.Dedup.User", dedupMinutes: 60, groupBy: ["user.name"],
+                               output: ["source.ip", "user.name", "user_agent"])
+        let aggregate = try F.rule(id: "Test.Aggregate.User", aggregate: Rule.Aggregate(
+            window: RuleDuration(seconds: 3600), groupBy: ["user.name"].compactMap(FieldReference.init),
+            stats: [Rule.Statistic(name: "agents", function: .values(FieldReference("user_agent")!))],
+            having: try Condition("count > 2")), output: ["user.name"])
+        let engine = fed(dedup)
+        let groups = fed(aggregate)
+        // One implausible count per entry, in each place a count is kept.
+        var damaged = engine.exportState()
+        var changed = 0
+        for k in damaged.entries.indices {
+            guard case .threshold(var key) = damaged.entries[k].state, !key.fired.isEmpty else { continue }
+            var fired = key.fired
+            fired[0].count = changed % 2 == 0 ? Int.max : -1
+            key.fired = fired
+            damaged.entries[k].state = .threshold(key)
+            changed += 1
+        }
+        for (k, entry) in groups.exportState().entries.enumerated() {
+            guard case .aggregate(let start, var group) = entry.state else { continue }
+            if k % 2 == 0 { group.count = Int.max } else { group.statistics = [.distinct(["a"], dropped: Int.max)] }
+            damaged.entries.append(RuleStateEntry(ruleID: entry.ruleID, key: entry.key,
+                                                  state: .aggregate(windowStart: start, group: group)))
+            changed += 1
+        }
+        #expect(changed >= 4)
+        var restored = DetectionEngine(rules: [dedup, aggregate])
+        #expect(restored.importState(damaged) == changed)
+        for input in inputs() {
+            _ = restored.process(input.event, enrichment: input.enrichment, origin: .file(path: "events.jsonl", line: input.line))
+        }
+        _ = restored.finish()
+        #expect(RuleStateEntry(ruleID: "r", key: "k", state: .threshold(ThresholdKeyState())).hasPlausibleCounts)
+    }
+
     @Test func aggregateGroupsKeepTheirGroupByValuesWhateverTheyHold() throws {
         let aggregate = Rule.Aggregate(
             window: RuleDuration(seconds: 3600), groupBy: ["user.name", "Country"].compactMap(FieldReference.init),

@@ -21,6 +21,28 @@ public struct RuleStateEntry: Sendable, Hashable, Codable {
     }
 }
 
+extension RuleStateEntry {
+    /// The most matches or dropped values an entry may count: far above any real window, far
+    /// below where counting one more overflows.
+    static let maxCount = 1 << 48
+
+    /// Whether every count is in `0...maxCount`. An entry comes back from a changelog that
+    /// another version or a damaged record may have written: one counting near `Int.max`
+    /// trapped at its next match, and its partition crashed at every restore.
+    var hasPlausibleCounts: Bool {
+        let plausible = 0...Self.maxCount
+        switch state {
+        case .threshold(let keyState):
+            return keyState.fired.allSatisfy { plausible.contains($0.count) }
+        case .aggregate(_, let group):
+            return plausible.contains(group.count) && group.statistics.allSatisfy { statistic in
+                guard case .distinct(_, let dropped) = statistic else { return true }
+                return plausible.contains(dropped)
+            }
+        }
+    }
+}
+
 /// Everything a ``DetectionEngine`` holds between events.
 public struct EngineState: Sendable, Hashable, Codable {
     /// The engine's event time (nanoseconds since the epoch), nil before any event.
@@ -61,7 +83,8 @@ extension DetectionEngine {
 
     /// Restores state exported by ``exportState()`` (entries replace what the
     /// engine holds for the same rule and key). Entries of rules the engine does
-    /// not have, or of the wrong kind, are skipped and their count returned.
+    /// not have, of the wrong kind, or with a count out of range
+    /// (``RuleStateEntry/hasPlausibleCounts``) are skipped and their count returned.
     @discardableResult
     public mutating func importState(_ state: EngineState) -> Int {
         if let time = state.eventTime {
@@ -73,7 +96,7 @@ extension DetectionEngine {
         var index: [String: Int] = [:]
         for (i, evaluator) in evaluators.enumerated() { index[evaluator.rule.id] = i }
         for entry in state.entries {
-            guard let i = index[entry.ruleID] else { skipped += 1; continue }
+            guard let i = index[entry.ruleID], entry.hasPlausibleCounts else { skipped += 1; continue }
             switch entry.state {
             case .threshold(let keyState):
                 guard evaluators[i].threshold != nil else { skipped += 1; continue }
