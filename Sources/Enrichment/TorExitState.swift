@@ -35,11 +35,24 @@ public struct TorExitState: Codable, Sendable, Equatable {
         self.lastError = lastError
     }
 
-    /// The snapshot this state describes; throws when an address or interval is malformed.
+    /// Times a state may hold, in seconds since 1970: up to the end of year 9999. Ages and
+    /// grace periods are worked out from them, so one near the ends of Int64 overflowed.
+    static let plausibleTimes: ClosedRange<Int64> = 0...253_402_300_799
+
+    /// Throws when a time of the state lies outside ``plausibleTimes``.
+    func checkTimes() throws(EnrichmentError) {
+        let times = [confirmedAt, changedAt] + (lastAttempt.map { [$0] } ?? [])
+        if let bad = times.first(where: { !Self.plausibleTimes.contains($0) }) {
+            throw EnrichmentError(.invalidState, "time \(bad) is not a time in seconds since 1970 up to year 9999")
+        }
+    }
+
+    /// The snapshot this state describes; throws when an address, interval or time is malformed.
     public func snapshot(grace: Int64) throws(EnrichmentError) -> TorExitSnapshot {
         guard version == Self.currentVersion else {
             throw EnrichmentError(.invalidState, "state version \(version), expected \(Self.currentVersion)")
         }
+        try checkTimes()
         var set = Set<IPAddress>()
         for text in addresses {
             guard let address = IPAddress(text) else {
@@ -54,7 +67,8 @@ public struct TorExitState: Codable, Sendable, Equatable {
             }
             var converted: [TorExitHistory.Interval] = []
             for pair in list {
-                guard pair.count == 2, pair[0] <= pair[1] else {
+                guard pair.count == 2, pair[0] <= pair[1], Self.plausibleTimes.contains(pair[0]),
+                      Self.plausibleTimes.contains(pair[1]) else {
                     throw EnrichmentError(.invalidState, "bad interval for \(text)")
                 }
                 converted.append(.init(start: pair[0], end: pair[1]))
@@ -72,7 +86,11 @@ public struct TorExitState: Codable, Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            return try JSONDecoder().decode(TorExitState.self, from: data)
+            let state = try JSONDecoder().decode(TorExitState.self, from: data)
+            try state.checkTimes()
+            return state
+        } catch let error as EnrichmentError {
+            throw EnrichmentError(.invalidState, "\(path): \(error.detail)")
         } catch {
             throw EnrichmentError(.invalidState, "\(path): \(error)")
         }

@@ -160,6 +160,37 @@ import Testing
         #expect(saved.addresses.count == 1174)
     }
 
+    /// A state file whose times lie outside 1970...9999 (another program's, a damaged one) is
+    /// refused like any malformed state: the list starts without it instead of trapping on an
+    /// age worked out from it.
+    @Test func aStateWithTimesOutOfRangeIsRefused() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let state = dir.appendingPathComponent("tor/state.json").path
+        let clock = TestClock(Self.start)
+        do {
+            let server = try TorTestServer([["file": Self.bulk2024]])
+            #expect(await Self.list(Self.configuration(server.url, state: state), clock: clock).refresh()
+                == .updated(count: 1174))
+        }
+        let good = try #require(try TorExitState.load(from: state))
+        #expect(try good.snapshot(grace: 3600).count == 1174)
+        let damages: [(inout TorExitState) -> Void] = [
+            { $0.confirmedAt = .min }, { $0.changedAt = .max }, { $0.lastAttempt = -1 },
+            { $0.history = ["5.5.5.5": [[.min, 0]]] }, { $0.history = ["5.5.5.5": [[0, .max]]] },
+        ]
+        for damage in damages {
+            var bad = good
+            damage(&bad)
+            try bad.save(to: state)
+            #expect(throws: EnrichmentError.self) { _ = try TorExitState.load(from: state)?.snapshot(grace: 3600) }
+            var configuration = Self.configuration("http://127.0.0.1:9/torbulkexitlist", state: state)
+            configuration.requestTimeout = .milliseconds(300)
+            configuration.retries = 0
+            #expect(Self.list(configuration, clock: clock).snapshot == nil)
+        }
+    }
+
     @Test func fileSourceIsReadAndUnchangedFilesAreNotModified() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
