@@ -80,7 +80,7 @@ public struct ClientSettings: Sendable, CustomStringConvertible {
             if let ms = interval.positiveMilliseconds {
                 out.append(("statistics.interval.ms", String(ms)))
             } else {
-                problems.append(.init(key: "statistics.interval.ms", message: "must be a positive duration"))
+                problems.append(.init(key: "statistics.interval.ms", message: Duration.millisecondsProblem))
             }
         }
         return out
@@ -176,10 +176,10 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
         let session = sessionTimeout.positiveMilliseconds
         let poll = maxPollInterval.positiveMilliseconds
         if let session { out.append(("session.timeout.ms", String(session))) } else {
-            problems.append(.init(key: "session.timeout.ms", message: "must be a positive duration"))
+            problems.append(.init(key: "session.timeout.ms", message: Duration.millisecondsProblem))
         }
         if let poll { out.append(("max.poll.interval.ms", String(poll))) } else {
-            problems.append(.init(key: "max.poll.interval.ms", message: "must be a positive duration"))
+            problems.append(.init(key: "max.poll.interval.ms", message: Duration.millisecondsProblem))
         }
         if let session, let poll, poll < session {
             problems.append(.init(key: "max.poll.interval.ms",
@@ -193,7 +193,7 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
                                           message: "\(ms) ms must be shorter than session.timeout.ms (\(session) ms)"))
                 }
             } else {
-                problems.append(.init(key: "heartbeat.interval.ms", message: "must be a positive duration"))
+                problems.append(.init(key: "heartbeat.interval.ms", message: Duration.millisecondsProblem))
             }
         }
         // The consumer's poll thread commits the stored offsets every `autoCommitInterval`
@@ -201,11 +201,11 @@ public struct ConsumerSettings: Sendable, CustomStringConvertible {
         // reports outcomes only through an offset_commit_cb (ops/metrics.md).
         out.append(("enable.auto.commit", "false"))
         if let interval = autoCommitInterval, interval.positiveMilliseconds == nil {
-            problems.append(.init(key: "auto.commit.interval.ms", message: "must be a positive duration"))
+            problems.append(.init(key: "auto.commit.interval.ms", message: Duration.millisecondsProblem))
         }
         if let wait = fetchWait {
             if let ms = wait.positiveMilliseconds { out.append(("fetch.wait.max.ms", String(ms))) } else {
-                problems.append(.init(key: "fetch.wait.max.ms", message: "must be a positive duration"))
+                problems.append(.init(key: "fetch.wait.max.ms", message: Duration.millisecondsProblem))
             }
         }
         if bufferCapacity < 1 {
@@ -270,7 +270,7 @@ public struct ProducerSettings: Sendable, CustomStringConvertible {
         // librdkafka's own queue is a little larger than our gate, so the gate bites first.
         out.append(("queue.buffering.max.messages", String(min(max(maxInFlight, 1) + 1_000, 2_147_483_647))))
         if let ms = deliveryTimeout.positiveMilliseconds { out.append(("delivery.timeout.ms", String(ms))) } else {
-            problems.append(.init(key: "delivery.timeout.ms", message: "must be a positive duration"))
+            problems.append(.init(key: "delivery.timeout.ms", message: Duration.millisecondsProblem))
         }
         let lingerMs = Double(linger.components.seconds) * 1000 + Double(linger.components.attoseconds) / 1e15
         if lingerMs < 0 { problems.append(.init(key: "linger.ms", message: "must not be negative")) }
@@ -284,10 +284,15 @@ public struct ProducerSettings: Sendable, CustomStringConvertible {
 }
 
 extension Duration {
-    /// Whole milliseconds, rounded up, when positive.
+    /// What a duration given to librdkafka (an Int32 of milliseconds) must be.
+    static let millisecondsProblem = "must be a positive duration of at most 24 days (librdkafka's Int32 of milliseconds)"
+
+    /// Whole milliseconds, rounded up, when positive and at most Int32.max.
     var positiveMilliseconds: Int? {
         let (seconds, atto) = components
         guard seconds > 0 || (seconds == 0 && atto > 0) else { return nil }
+        // Past librdkafka's Int32 of milliseconds anyway (and past Int64 once multiplied).
+        guard seconds <= Int64(Int32.max) / 1000 + 1 else { return nil }
         let ms = seconds * 1000 + (atto + 999_999_999_999_999) / 1_000_000_000_000_000
         return ms > Int64(Int32.max) ? nil : Int(ms)
     }

@@ -48,7 +48,9 @@ struct ConsumeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let max, max < 1 { throw ValidationError("--max must be at least 1") }
-        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+        if let timeout, !(timeout > 0 && timeout <= 1e9) {
+            throw ValidationError("--timeout must be a positive number of seconds, at most 1e9")
+        }
     }
 
     func run() async throws {

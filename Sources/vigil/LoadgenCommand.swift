@@ -223,6 +223,15 @@ struct LoadgenCommand: AsyncParsableCommand {
             .filter { IPAddress($0) != nil }
     }
 
+    /// Unix seconds as microseconds, for a time from 1970 to the end of 9999 (the times an
+    /// event may carry; `nan`, `inf` or 1e300 trapped in the conversion).
+    private static func microseconds(_ seconds: Double, _ text: String) throws -> Int64 {
+        guard seconds >= 0, seconds < 253_402_300_800 else {
+            throw ValidationError("--start \(text): not a time from 1970 to 9999")
+        }
+        return Int64((seconds * 1e6).rounded())
+    }
+
     /// `now`, `hour`, either ± a duration; Unix seconds; RFC 3339.
     static func parseStart(_ text: String, now: Double) throws -> Int64 {
         for (base, value) in [("now", now), ("hour", (now / 3600).rounded(.down) * 3600)] where text.hasPrefix(base) {
@@ -233,9 +242,9 @@ struct LoadgenCommand: AsyncParsableCommand {
             } else if !rest.isEmpty {
                 throw ValidationError("--start \(text): expected \(base), \(base)+D or \(base)-D")
             }
-            return Int64(((value + offset) * 1e6).rounded())
+            return try microseconds(value + offset, text)
         }
-        if let seconds = Double(text) { return Int64((seconds * 1e6).rounded()) }
+        if let seconds = Double(text) { return try microseconds(seconds, text) }
         if let time = EventTime(parsing: text) {  // RFC 3339, exact to the microsecond
             return Int64(time.seconds) * 1_000_000 + Int64(time.nanoseconds / 1_000)
         }

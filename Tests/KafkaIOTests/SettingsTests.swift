@@ -18,6 +18,23 @@ import Testing
         #expect(problems.filter { $0.key == "bootstrap.servers" }.count == 2)
     }
 
+    /// A duration too long for librdkafka (from a topology: up to 2^40 days parse) is a listed
+    /// problem, not an overflow while converting it to milliseconds.
+    @Test func durationsPastLibrdkafkasMillisecondsAreProblems() {
+        let huge = Duration.seconds(Int64(1) << 52)
+        var settings = ConsumerSettings(client: ClientSettings(bootstrapServers: ["localhost:9092"]), groupID: "g",
+                                        sessionTimeout: huge, maxPollInterval: .seconds(Int64(Int32.max)))
+        settings.fetchWait = huge
+        let problems = settings.validate()
+        #expect(Set(problems.map(\.key)) == ["session.timeout.ms", "max.poll.interval.ms", "fetch.wait.max.ms"],
+                "\(problems)")
+        #expect(problems.allSatisfy { $0.message.contains("at most 24 days") })
+        var ok = ConsumerSettings(client: ClientSettings(bootstrapServers: ["localhost:9092"]), groupID: "g",
+                                  sessionTimeout: .seconds(10), maxPollInterval: .seconds(300))
+        ok.fetchWait = .seconds(300)  // librdkafka's own maximum
+        #expect(ok.validate().isEmpty, "\(ok.validate())")
+    }
+
     @Test func constructionFailsWithAllProblems() {
         let settings = ConsumerSettings(client: ClientSettings(bootstrapServers: [],
                                                                properties: ["bogus.key": "x"]),

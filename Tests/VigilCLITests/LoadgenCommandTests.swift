@@ -40,6 +40,21 @@ func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String
         return (folder, jsonLines(output).last ?? [:])
     }
 
+    /// Times and timeouts out of range are usage errors, not traps in a conversion.
+    @Test func startTimesAndTimeoutsOutOfRangeAreUsageErrors() async throws {
+        let folder = try temporaryFolder("vigil-loadgen")
+        for start in ["1e300", "nan", "inf", "-5", "now+300000000000d"] {
+            let (status, output) = try await runVigil(["loadgen", "--topology", repositoryPath("topology/vigil.yaml"),
+                                                       "--out", folder.path, "--count", "1", "--start=\(start)"])
+            #expect(status == 64 && output.contains("--start \(start)"), "\(start): \(status) \(output)")
+        }
+        for timeout in ["inf", "1e300", "nan", "0"] {
+            let (status, output) = try await runVigil(["consume", "--bootstrap", "127.0.0.1:9", "--topic", "t",
+                                                       "--timeout=\(timeout)"])
+            #expect(status == 64 && output.contains("--timeout"), "\(timeout): \(status) \(output)")
+        }
+    }
+
     private func contents(_ folder: URL, _ name: String) -> Data {
         FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) ?? Data()
     }
