@@ -47,8 +47,9 @@ public final class AuditRecordDecoder: AuditDecoder {
     }
 
     public init(format: SourceFormat = .auto, options: DecoderOptions = DecoderOptions()) throws(AuditEventsError) {
-        guard options.maxRecordBytes > 0, options.maxDepth > 1 else {
-            throw AuditEventsError(code: .invalidOption, detail: "maxRecordBytes must be > 0 and maxDepth > 1")
+        guard options.maxRecordBytes > 0, (2...DecoderOptions.maxNesting).contains(options.maxDepth) else {
+            throw AuditEventsError(code: .invalidOption,
+                                   detail: "maxRecordBytes must be > 0 and maxDepth in 2...\(DecoderOptions.maxNesting)")
         }
         guard let outer = SimdJSONParser(maxCapacity: options.maxRecordBytes, maxDepth: options.maxDepth),
               let inner = SimdJSONParser(maxCapacity: options.maxRecordBytes, maxDepth: options.maxDepth)

@@ -2,8 +2,13 @@
 public struct DecoderOptions: Sendable, Hashable {
     /// Records larger than this are dead-lettered (`too_large`). Default 1 MiB.
     public var maxRecordBytes: Int
-    /// JSON nested deeper than this is dead-lettered (`too_deep`). Default 128.
+    /// JSON nested deeper than this is dead-lettered (`too_deep`). Default 128, at most
+    /// ``maxNesting``.
     public var maxDepth: Int
+    /// The most `maxDepth` may be. Extracted values, raw-field reads and the JSON writer
+    /// recurse once a level: 2,000 levels ran on a worker thread in a debug build, 4,000
+    /// overflowed its stack (no audit event comes near 100).
+    public static let maxNesting = 1024
     /// The cluster name for events whose record does not carry one (EKS).
     /// Record-level names (`p_source_label`, AKS resourceId, GKE label) win.
     public var clusterLabel: String?

@@ -91,6 +91,29 @@ import Testing
         #expect(try deadLetterReason(objects) == .tooDeep)
     }
 
+    /// The deepest nesting a decoder may allow is read whole on a worker thread: an extracted
+    /// value that deep is built, written and dropped (each recursing once a level) without
+    /// overflowing the stack; a deeper limit is refused when the decoder is made.
+    @Test func nestingAtTheLargestAllowedDepthIsReadOnAWorkerThread() async throws {
+        let depth = DecoderOptions.maxNesting - 2  // the record's object and the innermost array are levels too
+        let record = #"{"kind":"Event","auditID":"x","verb":"get","requestObject":"#
+            + String(repeating: #"{"a":"#, count: depth - 1) + "[1]" + String(repeating: "}", count: depth - 1) + "}"
+        var options = DecoderOptions(maxDepth: DecoderOptions.maxNesting)
+        options.extractedPaths = [try FieldPath("requestObject")]
+        let decoder = try AuditRecordDecoder(format: .eks, options: options)
+        let bytes = Array(record.utf8)
+        let written = await Task.detached {
+            var outcomes: [DecodeOutcome] = []
+            decoder.decode(bytes, into: &outcomes)
+            guard case .decoded(let event)? = outcomes.first, let value = event.extracted.first ?? nil else { return 0 }
+            return value.jsonText.count
+        }.value
+        #expect(written == record.utf8.count - #"{"kind":"Event","auditID":"x","verb":"get","requestObject":}"#.utf8.count)
+        #expect(throws: AuditEventsError.self) {
+            _ = try AuditRecordDecoder(options: DecoderOptions(maxDepth: DecoderOptions.maxNesting + 1))
+        }
+    }
+
     @Test func propertiesLogThatIsNotJSONIsDeadLettered() throws {
         let record = #"{"category":"kube-audit","properties":{"log":"I0102 12:00:00 not json"}}"#
         #expect(try deadLetterReason(record) == .embeddedLogNotJSON)

@@ -368,7 +368,7 @@ struct TopologyBuilder {
         }
         l.maxInFlight = int("max_in_flight", 1...10_000_000) ?? l.maxInFlight
         l.maxRecordBytes = int("max_record_bytes", 1...(64 << 20)) ?? l.maxRecordBytes
-        l.maxDepth = int("max_depth", 2...4096) ?? l.maxDepth
+        l.maxDepth = int("max_depth", 2...DecoderOptions.maxNesting) ?? l.maxDepth
         l.allowedLateness = duration("allowed_lateness", allowZero: true) ?? l.allowedLateness
         l.maxClockLead = duration("max_clock_lead", allowZero: true) ?? l.maxClockLead
         l.maxKeysPerRule = int("max_keys_per_rule", 1...100_000_000) ?? l.maxKeysPerRule
