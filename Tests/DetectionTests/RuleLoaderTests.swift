@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Detection
 
@@ -55,6 +56,40 @@ import Testing
             let caret = p.message.split(separator: "\n", omittingEmptySubsequences: false).last.map(String.init) ?? ""
             return ("\(name):\(p.line):\(p.column)", caret, p)
         }
+    }
+
+    /// A rule file nested past the limit is a problem where it goes too deep, not a stack
+    /// overflow in the YAML composer; one just within loads on a worker thread; brackets in
+    /// quoted scalars, comments and plain text do not count against a real file.
+    @Test func nestingPastTheLimitIsAProblemNotAStackOverflow() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-nesting-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func write(_ name: String, _ text: String) throws -> String {
+            let path = dir.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let head = "id: Test.Deep\ntitle: deep\nseverity: low\nlog_types: [Amazon.EKS.Audit]\nwhere: verb == \"get\"\nreferences: "
+        let deep = [try write("flow.yaml", head + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)),
+                    try write("block.yaml", head + "\n" + String(repeating: "- ", count: 100_000) + "x"),
+                    try write("hidden.yaml", head + "[\"]]]]\", '}}}}'" + String(repeating: ", [", count: 300) + "]")]
+        let within = try write("within.yaml", head + String(repeating: "[", count: 200) + String(repeating: "]", count: 200))
+        let plain = try write("plain.yaml", """
+            id: Test.Plain
+            title: plain
+            severity: low
+            log_types: [Amazon.EKS.Audit]
+            where: user.name in ("a]]]]", "b}}}}") and verb == "get"   # ]]]] {{{{ [[[[
+            description: don't [[[[ {{{{ it's fine
+            """)
+        let outcome = await Task.detached { RuleLoader.check(files: deep + [within, plain]) }.value
+        let nesting = outcome.problems.filter { $0.detail.contains("nested deeper than \(YAMLReader.maxNesting)") }
+        #expect(nesting.map(\.file).sorted() == deep.sorted(), "\(outcome.problems.map { $0.message.prefix(160) })")
+        #expect(nesting.allSatisfy { ($0.line == 6 || $0.line == 7) && $0.column < 1000 }, "\(nesting.map { ($0.line, $0.column) })")
+        // Within the limit the file is composed and read: its problem is the value's type.
+        #expect(outcome.problems.contains { $0.file == within && $0.detail.contains("references") })
+        #expect(outcome.rules.map(\.id) == ["Test.Plain"], "\(outcome.problems.map { $0.message.prefix(160) })")
     }
 
     @Test func aBrokenDirectoryReportsEveryProblemAtOnce() {

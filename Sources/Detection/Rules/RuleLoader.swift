@@ -84,7 +84,9 @@ public enum RuleLoader {
 
     /// The top-level `id:` value and its position, for duplicate-id reports.
     private static func topLevelID(_ text: String) -> (String, Int, Int)? {
-        guard case .mapping(let m)? = try? Yams.compose(yaml: text) else { return nil }
+        guard YAMLReader.nestingBound(text) == nil, case .mapping(let m)? = try? Yams.compose(yaml: text) else {
+            return nil
+        }
         for (key, value) in m where key.string == "id" {
             guard case .scalar(let s) = value else { return nil }
             return (s.string, value.mark?.line ?? 1, value.mark?.column ?? 1)

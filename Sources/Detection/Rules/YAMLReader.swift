@@ -17,9 +17,90 @@ public struct YAMLReader {
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
+    /// How deep a document may nest, by ``nestingBound(_:)``. Yams composes a document by
+    /// recursion, once a level, and so do the readers over it: a rule file of 5,000 nested
+    /// `[` overflowed the stack of whatever loaded it (`vigil run`'s rule reload too).
+    public static let maxNesting = 256
+
+    /// Where a document could first nest deeper than ``maxNesting`` (1-based line and
+    /// column), by a scan that needs no parse and never counts short of the real depth: the
+    /// flow collections open (`[` and `{` outside quoted scalars and comments, less their
+    /// closers, never below zero), plus twice the line's indentation (a block collection is
+    /// indented past its parent, but for a sequence under a mapping key) and the `- ` and `? `
+    /// indicators that open it. Brackets in block scalars and plain text count too, so a text
+    /// can only come out deeper than it is. Nil when the document stays within.
+    static func nestingBound(_ text: String) -> (line: Int, column: Int)? {
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+        var flow = 0, line = 1
+        var quote: UInt8?  // the quote of a quoted scalar open across lines
+        for bytes in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let b = Array(bytes)
+            var i = 0
+            while i < b.count, b[i] == space || b[i] == tab { i += 1 }
+            let indentation = i
+            if quote == nil, i == b.count || b[i] == UInt8(ascii: "#") {  // blank or a comment: no nesting
+                line += 1
+                continue
+            }
+            var block = 2 * indentation + 2
+            if quote == nil {
+                // Compact block indicators: `- - x`, `? - x`.
+                while i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "?"),
+                      i + 1 == b.count || b[i + 1] == space || b[i + 1] == tab {
+                    block += 1
+                    if flow + block > maxNesting { return (line, i + 1) }
+                    i += 1
+                    while i < b.count, b[i] == space || b[i] == tab { i += 1 }
+                }
+            }
+            if flow + block > maxNesting { return (line, indentation + 1) }
+            var previous: UInt8 = i > 0 ? b[i - 1] : space
+            while i < b.count {
+                let c = b[i]
+                if let q = quote {
+                    if q == UInt8(ascii: "\"") && c == UInt8(ascii: "\\") {
+                        i += 2
+                        continue
+                    }
+                    if c == q {
+                        if q == UInt8(ascii: "'"), i + 1 < b.count, b[i + 1] == q { i += 2; continue }
+                        quote = nil
+                    }
+                } else {
+                    let tokenStart = previous == space || previous == tab || previous == UInt8(ascii: "[")
+                        || previous == UInt8(ascii: "{") || previous == UInt8(ascii: ",") || previous == UInt8(ascii: ":")
+                    switch c {
+                    case UInt8(ascii: "#") where previous == space || previous == tab:
+                        i = b.count
+                        continue
+                    case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                        if tokenStart { quote = c }
+                    case UInt8(ascii: "["), UInt8(ascii: "{"):
+                        flow += 1
+                        if flow + block > maxNesting { return (line, i + 1) }
+                    case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                        flow = max(0, flow - 1)
+                    default:
+                        break
+                    }
+                }
+                previous = c
+                i += 1
+            }
+            line += 1
+        }
+        return nil
+    }
+
     /// The document's root node. Invalid YAML is a problem at the parser's
-    /// position; an empty document is the problem `ifEmpty` at 1:1.
+    /// position; an empty document is the problem `ifEmpty` at 1:1; a document that
+    /// could nest deeper than ``maxNesting`` is not composed (a problem where it would).
     public mutating func compose(ifEmpty detail: String) -> Node? {
+        if let (line, column) = Self.nestingBound(text) {
+            problem(at: line, column, "nested deeper than \(Self.maxNesting) levels (flow collections open here, "
+                    + "and twice this line's indentation)")
+            return nil
+        }
         do {
             if let root = try Yams.compose(yaml: text) { return root }
             problem(at: 1, 1, detail)
