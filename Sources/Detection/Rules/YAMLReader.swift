@@ -1,3 +1,4 @@
+import CYaml  // libyaml, as Yams bundles it: its event parser, for nestingBound(_:)
 import Yams
 
 /// Typed reads over one composed YAML document that collect every problem with
@@ -17,79 +18,42 @@ public struct YAMLReader {
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
-    /// How deep a document may nest, by ``nestingBound(_:)``. Yams composes a document by
-    /// recursion, once a level, and so do the readers over it: a rule file of 5,000 nested
-    /// `[` overflowed the stack of whatever loaded it (`vigil run`'s rule reload too).
+    /// How deep a document's collections may nest. Yams composes a document by recursion,
+    /// once a level, and so do the readers over it: a rule file of 5,000 nested `[`
+    /// overflowed the stack of whatever loaded it (`vigil run`'s rule reload too).
     public static let maxNesting = 256
 
-    /// Where a document could first nest deeper than ``maxNesting`` (1-based line and
-    /// column), by a scan that needs no parse and never counts short of the real depth: the
-    /// flow collections open (`[` and `{` outside quoted scalars and comments, less their
-    /// closers, never below zero), plus twice the line's indentation (a block collection is
-    /// indented past its parent, but for a sequence under a mapping key) and the `- ` and `? `
-    /// indicators that open it. Brackets in block scalars and plain text count too, so a text
-    /// can only come out deeper than it is. Nil when the document stays within.
+    /// Where the document's collections first nest deeper than ``maxNesting`` (1-based line
+    /// and column of the collection that goes past it), read by libyaml's event parser,
+    /// which keeps its own stacks instead of recursing (Yams' C module, the parser Yams
+    /// composes from). Nil when the document stays within, or is not YAML: Yams reports that.
     static func nestingBound(_ text: String) -> (line: Int, column: Int)? {
-        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
-        var flow = 0, line = 1
-        var quote: UInt8?  // the quote of a quoted scalar open across lines
-        for bytes in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            let b = Array(bytes)
-            var i = 0
-            while i < b.count, b[i] == space || b[i] == tab { i += 1 }
-            let indentation = i
-            if quote == nil, i == b.count || b[i] == UInt8(ascii: "#") {  // blank or a comment: no nesting
-                line += 1
-                continue
-            }
-            var block = 2 * indentation + 2
-            if quote == nil {
-                // Compact block indicators: `- - x`, `? - x`.
-                while i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "?"),
-                      i + 1 == b.count || b[i + 1] == space || b[i + 1] == tab {
-                    block += 1
-                    if flow + block > maxNesting { return (line, i + 1) }
-                    i += 1
-                    while i < b.count, b[i] == space || b[i] == tab { i += 1 }
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return nil }
+        defer { yaml_parser_delete(&parser) }
+        var utf8 = Array(text.utf8)
+        return utf8.withUnsafeMutableBufferPointer { buffer -> (line: Int, column: Int)? in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var depth = 0
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
+                defer { yaml_event_delete(&event) }
+                switch event.type {
+                case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                    depth += 1
+                    if depth > maxNesting {
+                        return (Int(event.start_mark.line) + 1, Int(event.start_mark.column) + 1)
+                    }
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    depth -= 1
+                case YAML_STREAM_END_EVENT:
+                    return nil
+                default:
+                    break
                 }
             }
-            if flow + block > maxNesting { return (line, indentation + 1) }
-            var previous: UInt8 = i > 0 ? b[i - 1] : space
-            while i < b.count {
-                let c = b[i]
-                if let q = quote {
-                    if q == UInt8(ascii: "\"") && c == UInt8(ascii: "\\") {
-                        i += 2
-                        continue
-                    }
-                    if c == q {
-                        if q == UInt8(ascii: "'"), i + 1 < b.count, b[i + 1] == q { i += 2; continue }
-                        quote = nil
-                    }
-                } else {
-                    let tokenStart = previous == space || previous == tab || previous == UInt8(ascii: "[")
-                        || previous == UInt8(ascii: "{") || previous == UInt8(ascii: ",") || previous == UInt8(ascii: ":")
-                    switch c {
-                    case UInt8(ascii: "#") where previous == space || previous == tab:
-                        i = b.count
-                        continue
-                    case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                        if tokenStart { quote = c }
-                    case UInt8(ascii: "["), UInt8(ascii: "{"):
-                        flow += 1
-                        if flow + block > maxNesting { return (line, i + 1) }
-                    case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                        flow = max(0, flow - 1)
-                    default:
-                        break
-                    }
-                }
-                previous = c
-                i += 1
-            }
-            line += 1
         }
-        return nil
     }
 
     /// The document's root node. Invalid YAML is a problem at the parser's
@@ -97,8 +61,7 @@ public struct YAMLReader {
     /// could nest deeper than ``maxNesting`` is not composed (a problem where it would).
     public mutating func compose(ifEmpty detail: String) -> Node? {
         if let (line, column) = Self.nestingBound(text) {
-            problem(at: line, column, "nested deeper than \(Self.maxNesting) levels (flow collections open here, "
-                    + "and twice this line's indentation)")
+            problem(at: line, column, "collections nested deeper than \(Self.maxNesting) levels")
             return nil
         }
         do {
