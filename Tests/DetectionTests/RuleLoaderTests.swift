@@ -59,9 +59,10 @@ import Testing
     }
 
     /// A rule file nested past the limit is a problem where it goes too deep, not a stack
-    /// overflow in the YAML composer; one just within loads on a worker thread; brackets in
-    /// quoted scalars, comments and plain text do not count against a real file.
-    @Test func nestingPastTheLimitIsAProblemNotAStackOverflow() async throws {
+    /// overflow in the YAML composer, and one whose aliases expand past the node limit is a
+    /// problem too, not a walk over a billion nodes; one just within loads on a worker
+    /// thread; brackets in quoted scalars, comments and plain text do not count.
+    @Test func nestingOrAliasesPastTheLimitsAreProblemsNotACrash() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-nesting-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -77,6 +78,10 @@ import Testing
                           + String(repeating: "]", count: 301)),
                     try write("scalar.yaml", "description: |\n  \"unterminated [[[[\n" + head
                           + String(repeating: "[", count: 300) + "x" + String(repeating: "]", count: 300))]
+        // A "billion laughs": nine levels of ten aliases each in a test's log (a5, line 15, passes the limit).
+        let laughs = try write("laughs.yaml", head.replacingOccurrences(of: "references: ", with: "tests:\n  - name: t\n    expected: false\n    log:\n")
+            + "      a0: &a0 [" + Array(repeating: "lol", count: 10).joined(separator: ",") + "]\n"
+            + (1...8).map { i in "      a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ",") + "]\n" }.joined())
         let within = try write("within.yaml", head + String(repeating: "[", count: 200) + String(repeating: "]", count: 200))
         let plain = try write("plain.yaml", """
             id: Test.Plain
@@ -86,8 +91,11 @@ import Testing
             where: user.name in ("a]]]]", "b}}}}") and verb == "get"   # ]]]] {{{{ [[[[
             description: don't [[[[ {{{{ it's fine
             """)
-        let outcome = await Task.detached { RuleLoader.check(files: deep + [within, plain]) }.value
-        let nesting = outcome.problems.filter { $0.detail.contains("nested deeper than \(YAMLReader.maxNesting)") }
+        let outcome = await Task.detached { RuleLoader.check(files: deep + [laughs, within, plain]) }.value
+        let expanded = outcome.problems.filter { $0.file == laughs }
+        #expect(expanded.map(\.detail) == ["more than \(YAMLReader.maxExpandedNodes) nodes with its aliases expanded"]
+                && expanded.first?.line == 15, "\(expanded.map(\.message))")
+        let nesting = outcome.problems.filter { $0.detail == "collections nested deeper than \(YAMLReader.maxNesting) levels" }
         #expect(nesting.map(\.file).sorted() == deep.sorted(), "\(outcome.problems.map { $0.message.prefix(160) })")
         #expect(nesting.allSatisfy { (6...9).contains($0.line) && $0.column < 1000 }, "\(nesting.map { ($0.line, $0.column) })")
         // Within the limit the file is composed and read: its problem is the value's type.

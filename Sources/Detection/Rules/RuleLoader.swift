@@ -84,7 +84,7 @@ public enum RuleLoader {
 
     /// The top-level `id:` value and its position, for duplicate-id reports.
     private static func topLevelID(_ text: String) -> (String, Int, Int)? {
-        guard YAMLReader.nestingBound(text) == nil, case .mapping(let m)? = try? Yams.compose(yaml: text) else {
+        guard YAMLReader.structureProblem(text) == nil, case .mapping(let m)? = try? Yams.compose(yaml: text) else {
             return nil
         }
         for (key, value) in m where key.string == "id" {

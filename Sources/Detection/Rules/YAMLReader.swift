@@ -1,4 +1,4 @@
-import CYaml  // libyaml, as Yams bundles it: its event parser, for nestingBound(_:)
+import CYaml  // libyaml, as Yams bundles it: its event parser, for structureProblem(_:)
 import Yams
 
 /// Typed reads over one composed YAML document that collect every problem with
@@ -22,46 +22,75 @@ public struct YAMLReader {
     /// once a level, and so do the readers over it: a rule file of 5,000 nested `[`
     /// overflowed the stack of whatever loaded it (`vigil run`'s rule reload too).
     public static let maxNesting = 256
+    /// How many nodes a document may hold with its aliases expanded. Yams shares an
+    /// anchored node between its aliases, but readers walk the tree: nine levels of ten
+    /// aliases each (a "billion laughs" in a rule's test log) took 24 GB and 90 s.
+    public static let maxExpandedNodes = 1_000_000
 
-    /// Where the document's collections first nest deeper than ``maxNesting`` (1-based line
-    /// and column of the collection that goes past it), read by libyaml's event parser,
-    /// which keeps its own stacks instead of recursing (Yams' C module, the parser Yams
-    /// composes from). Nil when the document stays within, or is not YAML: Yams reports that.
-    static func nestingBound(_ text: String) -> (line: Int, column: Int)? {
+    /// Where the document first goes past ``maxNesting`` or ``maxExpandedNodes``
+    /// (1-based line and column, and what), read by libyaml's event parser, which keeps
+    /// its own stacks instead of recursing (Yams' C module, the parser Yams composes
+    /// from). Nil when the document stays within, or is not YAML: Yams reports that.
+    static func structureProblem(_ text: String) -> (line: Int, column: Int, detail: String)? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { return nil }
         defer { yaml_parser_delete(&parser) }
         var utf8 = Array(text.utf8)
-        return utf8.withUnsafeMutableBufferPointer { buffer -> (line: Int, column: Int)? in
+        return utf8.withUnsafeMutableBufferPointer { buffer -> (line: Int, column: Int, detail: String)? in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            var depth = 0
+            // Per open collection: its anchor and the nodes in it so far (itself included).
+            var open: [(anchor: String?, nodes: Int)] = []
+            var anchored: [String: Int] = [:]  // nodes under each anchor, aliases expanded
+            var total = 0
+            func anchor(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+                p.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            }
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
                 defer { yaml_event_delete(&event) }
+                let at = (Int(event.start_mark.line) + 1, Int(event.start_mark.column) + 1)
+                var nodes = 0
                 switch event.type {
-                case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-                    depth += 1
-                    if depth > maxNesting {
-                        return (Int(event.start_mark.line) + 1, Int(event.start_mark.column) + 1)
-                    }
+                case YAML_SEQUENCE_START_EVENT:
+                    open.append((anchor(event.data.sequence_start.anchor), 1))
+                case YAML_MAPPING_START_EVENT:
+                    open.append((anchor(event.data.mapping_start.anchor), 1))
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    depth -= 1
+                    guard let closed = open.popLast() else { return nil }
+                    if let name = closed.anchor { anchored[name] = closed.nodes }
+                    nodes = closed.nodes
+                case YAML_SCALAR_EVENT:
+                    nodes = 1
+                    if let name = anchor(event.data.scalar.anchor) { anchored[name] = 1 }
+                case YAML_ALIAS_EVENT:
+                    nodes = anchor(event.data.alias.anchor).flatMap { anchored[$0] } ?? 1
                 case YAML_STREAM_END_EVENT:
                     return nil
                 default:
-                    break
+                    continue
+                }
+                if open.count > maxNesting {
+                    return (at.0, at.1, "collections nested deeper than \(maxNesting) levels")
+                }
+                // A finished node counts in the collection around it (a collection just opened
+                // counts itself); each count is checked where it lands, and again in the
+                // collection above when this one closes.
+                if open.isEmpty { total += nodes } else { open[open.count - 1].nodes += nodes }
+                if total > maxExpandedNodes || (open.last?.nodes ?? 0) > maxExpandedNodes {
+                    return (at.0, at.1, "more than \(maxExpandedNodes) nodes with its aliases expanded")
                 }
             }
         }
     }
 
     /// The document's root node. Invalid YAML is a problem at the parser's
-    /// position; an empty document is the problem `ifEmpty` at 1:1; a document that
-    /// could nest deeper than ``maxNesting`` is not composed (a problem where it would).
+    /// position; an empty document is the problem `ifEmpty` at 1:1; a document nested
+    /// deeper than ``maxNesting`` or larger than ``maxExpandedNodes`` with its aliases
+    /// expanded is not composed (a problem where it goes past).
     public mutating func compose(ifEmpty detail: String) -> Node? {
-        if let (line, column) = Self.nestingBound(text) {
-            problem(at: line, column, "collections nested deeper than \(Self.maxNesting) levels")
+        if let (line, column, detail) = Self.structureProblem(text) {
+            problem(at: line, column, detail)
             return nil
         }
         do {
