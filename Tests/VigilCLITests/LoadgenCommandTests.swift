@@ -46,7 +46,14 @@ func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String
         for start in ["1e300", "nan", "inf", "-5", "now+300000000000d"] {
             let (status, output) = try await runVigil(["loadgen", "--topology", repositoryPath("topology/vigil.yaml"),
                                                        "--out", folder.path, "--count", "1", "--start=\(start)"])
-            #expect(status == 64 && output.contains("--start \(start)"), "\(start): \(status) \(output)")
+            #expect(status == 64 && output.contains("--start "), "\(start): \(status) \(output)")
+        }
+        for options in [["--rate=1e300", "--duration=1s"], ["--rate=nan"], ["--count=9223372036854775807"],
+                        ["--count=1000", "--event-rate=1e-300"], ["--duration=-5s", "--rate=10"],
+                        ["--attack-span=300000000000d"], ["--span=9223372036854775807"]] {
+            let (status, output) = try await runVigil(["loadgen", "--topology", repositoryPath("topology/vigil.yaml"),
+                                                       "--out", folder.path, "--start=hour"] + options)
+            #expect(status == 64, "\(options): \(status) \(output)")
         }
         for timeout in ["inf", "1e300", "nan", "0"] {
             let (status, output) = try await runVigil(["consume", "--bootstrap", "127.0.0.1:9", "--topic", "t",
