@@ -59,6 +59,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Only the full path (decode + enrich + detect), not each stage.")
     var fullOnly = false
 
+    func validate() throws {
+        guard count >= 0, eventRate.isFinite, eventRate > 0,
+              Double(count) / eventRate <= Double(LoadgenCommand.maxSeconds) else {
+            throw ValidationError("--count \(count) at --event-rate \(eventRate): a count of 0 or more at a positive "
+                                  + "rate whose events span at most 100 years of event time")
+        }
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+    }
+
     func run() async throws {
         let (top, rules): (Topology, [Rule])
         do {

@@ -55,6 +55,10 @@ func replayTraffic(_ folder: URL) async throws -> (status: Int32, output: String
                                                        "--out", folder.path, "--start=hour"] + options)
             #expect(status == 64, "\(options): \(status) \(output)")
         }
+        for options in [["--count=9223372036854775807"], ["--event-rate=nan"], ["--event-rate=1e-300"], ["--runs=0"]] {
+            let (status, output) = try await runVigil(["bench", "--topology", repositoryPath("topology/vigil.yaml")] + options)
+            #expect(status == 64, "\(options): \(status) \(output)")
+        }
         for timeout in ["inf", "1e300", "nan", "0"] {
             let (status, output) = try await runVigil(["consume", "--bootstrap", "127.0.0.1:9", "--topic", "t",
                                                        "--timeout=\(timeout)"])
