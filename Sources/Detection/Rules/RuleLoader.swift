@@ -63,8 +63,10 @@ public enum RuleLoader {
                 continue
             }
             var reader = RuleFileReader(file: file, text: text)
-            let rule = read(text, with: &reader)
-            if let (id, line, column) = topLevelID(text) {
+            // Composed once: the rule and the id for duplicate reports come from the same root.
+            let root = reader.compose(ifEmpty: "empty rule file")
+            let rule = root.flatMap { reader.rule($0) }
+            if let (id, line, column) = root.flatMap(topLevelID) {
                 if let first = seen[id] {
                     reader.problem(at: line, column, length: id.count,
                                    "duplicate rule id '\(id)' (first in \(first.file):\(first.line))")
@@ -78,15 +80,9 @@ public enum RuleLoader {
         return outcome
     }
 
-    private static func read(_ text: String, with reader: inout RuleFileReader) -> Rule? {
-        reader.compose(ifEmpty: "empty rule file").flatMap { reader.rule($0) }
-    }
-
     /// The top-level `id:` value and its position, for duplicate-id reports.
-    private static func topLevelID(_ text: String) -> (String, Int, Int)? {
-        guard YAMLReader.structureProblem(text) == nil, case .mapping(let m)? = try? Yams.compose(yaml: text) else {
-            return nil
-        }
+    private static func topLevelID(_ root: Node) -> (String, Int, Int)? {
+        guard case .mapping(let m) = root else { return nil }
         for (key, value) in m where key.string == "id" {
             guard case .scalar(let s) = value else { return nil }
             return (s.string, value.mark?.line ?? 1, value.mark?.column ?? 1)
