@@ -94,6 +94,24 @@ public struct TrafficConfiguration: Sendable {
         return total
     }
 
-    /// The event-time span of the background traffic, in microseconds.
+    /// The event-time span of the background traffic, in microseconds (see ``spanProblem``).
     public var spanMicros: Int64 { Int64(Double(count) / max(eventRate, 1e-9) * 1e6) }
+
+    /// The longest event-time span traffic may have, and a duration option of the commands
+    /// that make it: 100 years, so event times (start + index / rate, in microseconds) stay
+    /// far inside Int64.
+    public static let maxSpanSeconds: Int64 = 100 * 365 * 86_400
+
+    /// Why this traffic cannot be generated (a count below zero, a rate that is not a
+    /// positive finite number, a span past ``maxSpanSeconds``, where the event-time
+    /// arithmetic overflowed); nil when it can.
+    public var spanProblem: String? {
+        guard count >= 0, eventRate.isFinite, eventRate > 0 else {
+            return "\(count) events at \(eventRate) a second: a count of 0 or more at a positive rate"
+        }
+        guard Double(count) / eventRate <= Double(Self.maxSpanSeconds) else {
+            return "\(count) events at \(eventRate) a second of event time span more than 100 years"
+        }
+        return nil
+    }
 }

@@ -60,11 +60,6 @@ struct BenchCommand: AsyncParsableCommand {
     var fullOnly = false
 
     func validate() throws {
-        guard count >= 0, eventRate.isFinite, eventRate > 0,
-              Double(count) / eventRate <= Double(LoadgenCommand.maxSeconds) else {
-            throw ValidationError("--count \(count) at --event-rate \(eventRate): a count of 0 or more at a positive "
-                                  + "rate whose events span at most 100 years of event time")
-        }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
     }
 
@@ -293,6 +288,7 @@ struct BenchCommand: AsyncParsableCommand {
         c.seed = seed
         c.count = count
         c.eventRate = eventRate
+        if let problem = c.spanProblem { throw ValidationError(problem) }
         c.startMicros = Int64(Date().timeIntervalSince1970 / 3600) * 3_600_000_000
         if let mix { c.mix = try LoadgenCommand.weights(mix) }
         c.eksBatch = eksBatch

@@ -173,7 +173,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         if let count { c.count = max(0, count) }
         if rate > 0 { c.eventRate = rate }
         if let eventRate {
-            guard eventRate > 0, eventRate.isFinite else { throw ValidationError("--event-rate must be > 0") }
+            guard eventRate > 0 else { throw ValidationError("--event-rate must be > 0") }
             c.eventRate = eventRate
         }
         if let span { c.eventRate = Double(max(c.count, 1)) / Double(max(try Self.seconds(span, option: "--span"), 1)) }
@@ -188,10 +188,7 @@ struct LoadgenCommand: AsyncParsableCommand {
             c.attackSpanMicros = seconds * 1_000_000
         }
         if let malformed { c.malformed = max(0, malformed) }
-        // Event times are start + index / rate in microseconds: a span past Int64 trapped.
-        guard Double(c.count) / c.eventRate <= Double(Self.maxSeconds) else {
-            throw ValidationError("\(c.count) events at \(c.eventRate) a second of event time span more than 100 years")
-        }
+        if let problem = c.spanProblem { throw ValidationError(problem) }
         let lateness = top.map { Int64($0.limits.allowedLateness.components.seconds) } ?? 600
         c.closeWindowsAfterSeconds = noCloseWindows ? nil : lateness
         if let cluster = top?.sources.first(where: { $0.format == .eks })?.cluster { c.eksCluster = cluster }
@@ -263,15 +260,11 @@ struct LoadgenCommand: AsyncParsableCommand {
         return d
     }
 
-    /// The longest a duration option may be, and the traffic's span: 100 years (the event
-    /// times worked out from them stay far inside Int64 microseconds).
-    static let maxSeconds: Int64 = 100 * 365 * 86_400
-
     static func seconds(_ text: String, option: String) throws -> Int64 {
         guard let seconds = Int64(text) ?? RuleDuration(parsing: text)?.seconds else {
             throw ValidationError("\(option) \(text): not a duration (30s, 5m, 1h)")
         }
-        guard (0...maxSeconds).contains(seconds) else {
+        guard (0...TrafficConfiguration.maxSpanSeconds).contains(seconds) else {
             throw ValidationError("\(option) \(text): must be from 0 to 100 years")
         }
         return seconds
