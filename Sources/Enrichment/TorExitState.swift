@@ -39,7 +39,8 @@ public struct TorExitState: Codable, Sendable, Equatable {
     /// grace periods are worked out from them, so one near the ends of Int64 overflowed.
     static let plausibleTimes: ClosedRange<Int64> = 0...253_402_300_799
 
-    /// Throws when a time of the state lies outside ``plausibleTimes``.
+    /// Throws when a time of the state lies outside ``plausibleTimes`` (``load(from:)``
+    /// checks every state it reads; ``snapshot(grace:)`` checks the history's intervals).
     func checkTimes() throws(EnrichmentError) {
         let times = [confirmedAt, changedAt] + (lastAttempt.map { [$0] } ?? [])
         if let bad = times.first(where: { !Self.plausibleTimes.contains($0) }) {
@@ -52,7 +53,6 @@ public struct TorExitState: Codable, Sendable, Equatable {
         guard version == Self.currentVersion else {
             throw EnrichmentError(.invalidState, "state version \(version), expected \(Self.currentVersion)")
         }
-        try checkTimes()
         var set = Set<IPAddress>()
         for text in addresses {
             guard let address = IPAddress(text) else {

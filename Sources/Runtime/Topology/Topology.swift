@@ -127,9 +127,14 @@ public struct Topology: Sendable {
         }
 
         public subscript(stage: Stage) -> Int {
+            get { self[keyPath: Self.field(stage)] }
+            set { self[keyPath: Self.field(stage)] = newValue }
+        }
+
+        private static func field(_ stage: Stage) -> WritableKeyPath<PerStage, Int> {
             switch stage {
-            case .ingest: ingest
-            case .detect: detect
+            case .ingest: \.ingest
+            case .detect: \.detect
             }
         }
     }

@@ -357,8 +357,7 @@ struct TopologyBuilder {
         }
         // A stage's batch left unset is at most its buffer: a smaller buffer alone is not a
         // problem, whether max_batch is absent or names only the other stage.
-        l.maxBatch = Topology.PerStage(ingest: min(l.maxBatch.ingest, l.consumerBuffer.ingest),
-                                       detect: min(l.maxBatch.detect, l.consumerBuffer.detect))
+        for stage in Topology.Stage.allCases { l.maxBatch[stage] = min(l.maxBatch[stage], l.consumerBuffer[stage]) }
         if let n = m["max_batch"]?.value {
             l.maxBatch = readPerStage(n, "limits.max_batch", 1...1_000_000, &r, default: l.maxBatch)
             for stage in Topology.Stage.allCases where l.maxBatch[stage] > l.consumerBuffer[stage] {
@@ -387,8 +386,9 @@ struct TopologyBuilder {
             return Topology.PerStage(ingest: n, detect: n)
         }
         guard let m = r.mapping(node, what, allowed: Topology.Stage.allCases.map(\.rawValue)) else { return v }
-        if let n = m["ingest"]?.value { v.ingest = r.int(n, what + ".ingest", in: range) ?? v.ingest }
-        if let n = m["detect"]?.value { v.detect = r.int(n, what + ".detect", in: range) ?? v.detect }
+        for stage in Topology.Stage.allCases {
+            if let n = m[stage.rawValue]?.value { v[stage] = r.int(n, "\(what).\(stage)", in: range) ?? v[stage] }
+        }
         return v
     }
 
