@@ -41,7 +41,6 @@ public struct YAMLReader {
             // Per open collection: its anchor and the nodes in it so far (itself included).
             var open: [(anchor: String?, nodes: Int)] = []
             var anchored: [String: Int] = [:]  // nodes under each anchor, aliases expanded
-            var total = 0
             func anchor(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
                 p.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
             }
@@ -74,11 +73,12 @@ public struct YAMLReader {
                     return (at.0, at.1, "collections nested deeper than \(maxNesting) levels")
                 }
                 // A finished node counts in the collection around it (a collection just opened
-                // counts itself); each count is checked where it lands, and again in the
-                // collection above when this one closes.
-                if open.isEmpty { total += nodes } else { open[open.count - 1].nodes += nodes }
-                if total > maxExpandedNodes || (open.last?.nodes ?? 0) > maxExpandedNodes {
-                    return (at.0, at.1, "more than \(maxExpandedNodes) nodes with its aliases expanded")
+                // counts itself), checked where it lands; the root's count is its collection's.
+                if let last = open.indices.last {
+                    open[last].nodes += nodes
+                    if open[last].nodes > maxExpandedNodes {
+                        return (at.0, at.1, "more than \(maxExpandedNodes) nodes with its aliases expanded")
+                    }
                 }
             }
         }
