@@ -12,7 +12,10 @@ struct TorCommand: AsyncParsableCommand {
     static let defaultSource = "https://check.torproject.org/torbulkexitlist"
 
     struct StateOption: ParsableArguments {
-        @Option(help: "The saved last good list (what a running Vigil writes).")
+        @Option(help: """
+            The saved last good list. A running Vigil's is its topology's enrichment.tor.state_file; \
+            the default is this user's own (VIGIL_TOR_STATE, or under XDG_STATE_HOME).
+            """)
         var state: String = TorCommand.defaultStatePath
     }
 

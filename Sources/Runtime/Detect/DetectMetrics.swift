@@ -21,7 +21,8 @@ final class DetectMetrics: Sendable {
     let restoreTime = Timer(label: "vigil_state_restore_seconds")
     private let lateEvents = Counter(label: "vigil_late_events_total")
     private let futureEvents = Counter(label: "vigil_future_events_total")
-    private let deadLetters: [DecodeIssue.Reason: Counter]
+    /// Per reason, every one: a repartition record dead-letters for skip reasons too.
+    let deadLetters: [DecodeIssue.Reason: Counter]
 
     private struct RuleMetrics {
         var matches: Counter
@@ -41,7 +42,7 @@ final class DetectMetrics: Sendable {
     private let state = Mutex(State())
 
     init(repartitionTopic: String, rules: [Rule]) {
-        deadLetters = DeadLetterRecord.counters(topic: repartitionTopic)
+        deadLetters = DeadLetterRecord.counters(topic: repartitionTopic, includingSkips: true)
         state.withLock { s in
             for rule in rules where rule.enabled { _ = Self.metrics(of: rule.id, in: &s) }
         }

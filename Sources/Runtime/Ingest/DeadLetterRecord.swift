@@ -10,9 +10,11 @@ import Metrics
 /// `vigil-source-offset`.
 public enum DeadLetterRecord {
     /// `vigil_dead_letters_total{topic, reason}` for every reason that dead-letters records of
-    /// `topic` (made once per topic: ingest's raw topics, detect's repartition topic).
-    static func counters(topic: String) -> [DecodeIssue.Reason: Counter] {
-        Dictionary(uniqueKeysWithValues: DecodeIssue.Reason.allCases.filter { !$0.isSkip }.map {
+    /// `topic` (made once per topic). A raw record dead-letters only for the reasons that are not
+    /// skips; a repartition record for any (`includingSkips`): one without a value, or whose event
+    /// decodes to a skip, goes to the dead-letter topic, since ingest wrote it as an event.
+    static func counters(topic: String, includingSkips: Bool = false) -> [DecodeIssue.Reason: Counter] {
+        Dictionary(uniqueKeysWithValues: DecodeIssue.Reason.allCases.filter { includingSkips || !$0.isSkip }.map {
             ($0, Counter(label: "vigil_dead_letters_total", dimensions: [("topic", topic), ("reason", $0.rawValue)]))
         })
     }

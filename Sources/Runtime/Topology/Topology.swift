@@ -141,7 +141,7 @@ public struct Topology: Sendable {
 
     public struct Limits: Sendable {
         /// Records fetched but not yet processed; past it the consumer pauses its partitions.
-        /// Detect's records are frames (up to 64 events by default).
+        /// Detect's records are frames (up to `topics.repartition.frame_events` events each; 1 by default).
         public var consumerBuffer = PerStage(ingest: 10_000, detect: 10_000)
         /// The most records handed over (and processed) in one batch. Each ingest batch is one
         /// produce round on the repartition topic (a record batch per partition), so a shipper's
