@@ -36,11 +36,15 @@ struct AggregateStore {
         maxValues = settings.maxStatisticValues
     }
 
-    /// The start of the clock-aligned window holding `time`.
+    /// The start of the clock-aligned window holding `time`. Times are clamped to 1677–2262
+    /// (``Nanos``): the window of a time at the start of that range would start before it, so
+    /// it starts at the range's start instead (an event dated 1000 lands there; the multiply
+    /// overflowed and trapped).
     func windowStart(_ time: Int64) -> Int64 {
         var q = time / window
         if time % window != 0, time < 0 { q -= 1 }
-        return q * window
+        let (start, overflow) = q.multipliedReportingOverflow(by: window)
+        return overflow ? .min : start
     }
 
     /// Adds a match; events missing a group-by field drop out (counted), a
