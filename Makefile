@@ -9,7 +9,7 @@ ENV := source $(ROOT)/ops/env.sh &&
 RPATH := -Xlinker -rpath -Xlinker $(PREFIX)/lib
 SWIFT_FLAGS ?=
 
-.PHONY: setup build release test deploy-check container-check demo bench-kafka bench-pipeline bench-e2e clean-deps
+.PHONY: setup build release test deploy-check container-check demo fuzz bench-kafka bench-pipeline bench-e2e clean-deps
 
 setup:
 	@bash ops/setup.sh
@@ -42,6 +42,11 @@ container-check: setup
 demo: setup
 	@$(ENV) swift build $(RPATH) $(SWIFT_FLAGS) --product vigil
 	@bash ops/demo.sh $(DEMO_ARGS)
+
+## make fuzz: libFuzzer + AddressSanitizer on each parser of outside input, FUZZ_SECONDS (600)
+## per target (ops/fuzz/run.sh; a failure's input lands in .build/fuzz-work/artifacts).
+fuzz: setup
+	@bash ops/fuzz/run.sh $(FUZZ_TARGETS)
 
 ## make bench-kafka: KafkaIO throughput vs librdkafka's rdkafka_performance (ops/bench/kafka.sh).
 bench-kafka: setup

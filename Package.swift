@@ -127,6 +127,12 @@ let package = Package(
                           ],
                           swiftSettings: strict),
 
+        // MARK: Fuzzing: the parsers of outside input under libFuzzer (ops/fuzz/run.sh); the
+        // normal build replays saved inputs (`vigil-fuzz TARGET FILE...`).
+        .executableTarget(name: "vigil-fuzz",
+                          dependencies: ["AuditEvents", "Detection", "Enrichment", "KafkaIO", "Runtime"],
+                          swiftSettings: strict),
+
         // MARK: Tests
         .testTarget(name: "AuditEventsTests",
                     dependencies: ["AuditEvents"],
