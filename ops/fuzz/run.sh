@@ -61,8 +61,10 @@ for t in "${TARGETS[@]}"; do
         "$WORK/corpus/$t" "$WORK/seeds/$t" -max_len=8192 -timeout=5 -rss_limit_mb=3000 \
         -max_total_time="$SECONDS_PER_TARGET" "${parallel[@]}" -print_final_stats=1 \
         -artifact_prefix="$WORK/artifacts/$t-" > "$log" 2>&1; then
-        grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "$log" | tr '\n' ' ' || true
-        grep -E "cov: [0-9]+" "$log" | tail -n 1 || true
+        runs=$(awk '/^stat::number_of_executed_units/ {print $2}' "$log")
+        rss=$(awk '/^stat::peak_rss_mb/ {print $2}' "$log")
+        cov=$(grep -oE "cov: [0-9]+" "$log" | tail -n 1 | cut -d' ' -f2)
+        echo "   no failure: $runs inputs, coverage $cov edges, peak RSS $rss MB"
     else
         failed+=("$t")
         echo "   FAILED: $(grep -m1 -E "ERROR|Fatal error|==[0-9]+==|deadly signal" "$log" || tail -n 1 "$log")"
