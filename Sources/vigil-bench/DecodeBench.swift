@@ -23,7 +23,7 @@ struct DecodeBench: ParsableCommand {
     @Option(help: "Seconds per timed run.")
     var seconds: Double = 2
 
-    @Option(help: "Timed runs per variant (the best is reported).")
+    @Option(help: "Timed rounds, each running simdjson, auto and per-topic in turn (the best of each is reported, and the median of the rounds' own ratios).")
     var runs: Int = 3
 
     @Flag(help: "Skip the Foundation JSONSerialization reference.")
@@ -112,8 +112,7 @@ struct DecodeBench: ParsableCommand {
         line("AuditEvents decode, auto-detect (events)", rates.auto)
         line("AuditEvents decode, per-topic format", rates.perTopic)
         line("AuditEvents decode, auto, no string cache", uncached)
-        print(String(format: "decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic)",
-                     rates.auto / rates.parseOnly * 100, rates.perTopic / rates.parseOnly * 100))
+        print(rates.summary)
         if !noFoundation {
             let foundation = best(of: 1) {
                 measure(mix) { record in
@@ -141,8 +140,7 @@ struct DecodeBench: ParsableCommand {
             row("  simdjson parse only (records)", r.parseOnly)
             row("  AuditEvents decode, auto-detect", r.auto)
             row("  AuditEvents decode, per-topic format", r.perTopic)
-            print(String(format: "  decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic)",
-                         r.auto / r.parseOnly * 100, r.perTopic / r.parseOnly * 100))
+            print("  " + r.summary)
             print("  heap allocations per event: \(allocationsPerEvent(name + ":all") ?? "n/a (needs cc)")")
         }
     }
@@ -168,7 +166,7 @@ struct DecodeBench: ParsableCommand {
     /// reported: the ratio then compares windows of the same minute. Measured one variant's
     /// runs after the other's, this VM's drift between them moved the ratio by ±8 points
     /// (session 14: 31-47 % for the same binary).
-    func compare(_ records: [Record]) throws -> (parseOnly: Double, auto: Double, perTopic: Double) {
+    func compare(_ records: [Record]) throws -> Comparison {
         let baseline = try ParseOnlyBaseline()
         let decoder = try AuditRecordDecoder()
         var outcomes: [DecodeOutcome] = []
@@ -181,21 +179,44 @@ struct DecodeBench: ParsableCommand {
             decoders[cloud] = try AuditRecordDecoder(format: format)
         }
         let routed = records.map { (record: $0, decoder: decoders[$0.cloud]) }
-        var parseOnly = 0.0, auto = 0.0, perTopic = 0.0
+        var c = Comparison()
         for _ in 0..<max(runs, 1) {
-            parseOnly = max(parseOnly, measure(records) { _ = baseline.parse($0.bytes); return 1 })
-            auto = max(auto, measure(records) { record in
+            let parseOnly = measure(records) { _ = baseline.parse($0.bytes); return 1 }
+            let auto = measure(records) { record in
                 outcomes.removeAll(keepingCapacity: true)
                 decoder.decode(record.bytes, into: &outcomes)
                 return outcomes.count
-            })
-            perTopic = max(perTopic, measure(routed) { item in
+            }
+            let perTopic = measure(routed) { item in
                 outcomes.removeAll(keepingCapacity: true)
                 item.decoder?.decode(item.record.bytes, into: &outcomes)
                 return outcomes.count
-            })
+            }
+            c.parseOnly = max(c.parseOnly, parseOnly)
+            c.auto = max(c.auto, auto)
+            c.perTopic = max(c.perTopic, perTopic)
+            c.roundRatios.append(auto / parseOnly)
         }
-        return (parseOnly, auto, perTopic)
+        return c
+    }
+
+    /// Each variant's best rate, and per round the auto-detect decoder's rate over simdjson's
+    /// measured just before it: the best rates can come from different windows of this VM's
+    /// speed, a round's two from the same second.
+    struct Comparison {
+        var parseOnly = 0.0, auto = 0.0, perTopic = 0.0
+        var roundRatios: [Double] = []
+
+        /// "decode / simdjson-only: A% (auto), P% (per-topic); per round (auto): median M% (L-H%, N rounds)"
+        var summary: String {
+            let sorted = roundRatios.sorted()
+            let median = sorted.isEmpty ? 0
+                : (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+            return String(format: "decode / simdjson-only: %.0f%% (auto), %.0f%% (per-topic); ", auto / parseOnly * 100,
+                          perTopic / parseOnly * 100)
+                + String(format: "per round (auto): median %.0f%% (%.0f-%.0f%%, %d rounds)", median * 100,
+                         (sorted.first ?? 0) * 100, (sorted.last ?? 0) * 100, sorted.count)
+        }
     }
 
     /// The records of a mix by name: `bench` (the fixture lines), `unique`, `loadgen`.

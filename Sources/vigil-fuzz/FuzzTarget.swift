@@ -197,6 +197,7 @@ enum FuzzTarget: String, CaseIterable {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         let dir = base + "/vigil-fuzz-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir + "/rules", withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: FuzzTarget.scratch) }  // libFuzzer ends with exit()
         return dir
     }()
 
