@@ -17,6 +17,29 @@ enum LoadgenMix {
         c.startMicros = start
         return TrafficGenerator(c).map { DecodeBench.Record(cloud: $0.cloud.rawValue, bytes: $0.value) }
     }
+
+    /// The same records in the order a consumer hands them over: a fetch returns each
+    /// partition's records as a run, so ingest decodes runs of one topic (one cloud), not
+    /// clouds interleaved record by record. Runs of `run` records, the clouds in turn, each
+    /// cloud's records in the generator's order.
+    static func fetchOrder(_ records: [DecodeBench.Record], run: Int) -> [DecodeBench.Record] {
+        var queues: [String: ArraySlice<DecodeBench.Record>] = [:]
+        var clouds: [String] = []
+        for r in records {
+            if queues[r.cloud] == nil { clouds.append(r.cloud) }
+            queues[r.cloud, default: []].append(r)
+        }
+        var out: [DecodeBench.Record] = []
+        out.reserveCapacity(records.count)
+        while out.count < records.count {
+            for cloud in clouds {
+                let taken = queues[cloud]!.prefix(max(run, 1))
+                out += taken
+                queues[cloud]!.removeFirst(taken.count)
+            }
+        }
+        return out
+    }
 }
 
 /// Rewrites the values that differ from one request to the next (audit IDs,
