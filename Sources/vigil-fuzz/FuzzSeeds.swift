@@ -8,7 +8,8 @@ import Runtime
 /// the decoder fixtures (each line once per decoder choice), their repartition values as
 /// ingest writes them, the seed rules' conditions, the rule files and topologies, the Tor lists.
 enum FuzzSeeds {
-    static let fixtures = "Tests/AuditEventsTests/Fixtures"
+    /// The decoder fixtures (`VIGIL_FUZZ_FIXTURES`, else the test target's, from the working directory).
+    static let fixtures = ProcessInfo.processInfo.environment["VIGIL_FUZZ_FIXTURES"] ?? "Tests/AuditEventsTests/Fixtures"
 
     /// Writes FOLDER/TARGET/N files; returns how many per target.
     static func write(to folder: String) throws -> [String: Int] {

@@ -68,13 +68,20 @@ enum FuzzTarget: String, CaseIterable {
         let decoder = decoders[Int(first) % decoders.count]
         var outcomes: [DecodeOutcome] = []
         decoder.decode(AuditRecordDecoder.padded(bytes.dropFirst()), into: &outcomes)
-        var engine = DetectionEngine(rules: rules)
+        var evaluated: [(AuditEvent, EventEnrichment, EventOrigin)] = []
         for (n, outcome) in outcomes.enumerated() {
             guard case .decoded(let event) = outcome else { continue }
-            let line = event.jsonLine()
-            roundTrip(event, line: line, documents: first & 0x80 != 0, index: n)
-            let enrichment = enrichment(for: event, seed: first)
-            let origin = EventOrigin.kafka(topic: "fuzz", partition: 0, offset: Int64(n))
+            roundTrip(event, line: event.jsonLine(), documents: first & 0x80 != 0, index: n)
+            evaluated.append((event, enrichment(for: event, seed: first), .kafka(topic: "fuzz", partition: 0, offset: Int64(n))))
+        }
+        evaluate(evaluated)
+    }
+
+    /// The seed rules over one input's events, on an engine of its own (an input's outcome does
+    /// not depend on the inputs before it), every alert rendered, open windows closed at the end.
+    static func evaluate(_ events: [(AuditEvent, EventEnrichment, EventOrigin)]) {
+        var engine = DetectionEngine(rules: rules)
+        for (event, enrichment, origin) in events {
             for alert in engine.process(event, enrichment: enrichment, origin: origin) { _ = alert.json }
         }
         for alert in engine.finish() { _ = alert.json }
@@ -104,8 +111,8 @@ enum FuzzTarget: String, CaseIterable {
         }
     }
 
-    /// Enrichment as ingest could attach it: sometimes a location, sometimes the source IP on
-    /// the Tor list (so the location- and Tor-keyed rules run too).
+    /// Enrichment as ingest could attach it: a location when `seed` has 0x20, the source IP on
+    /// the Tor list when it has 0x40 (so the location- and Tor-keyed rules and fields run too).
     static func enrichment(for event: AuditEvent, seed: UInt8) -> EventEnrichment {
         var e = EventEnrichment()
         if seed & 0x20 != 0 { e.geo = GeoLocation(city: "Berlin", country: "Germany", countryCode: "DE") }
@@ -124,51 +131,40 @@ enum FuzzTarget: String, CaseIterable {
         default: prefix = []                         // version 1: headers and a document
         }
         let headers = first % 3 == 2
-            ? [KafkaHeader(key: "vigil-log-type", string: ["Amazon.EKS.Audit", "GCP.AuditLog", "Azure.MonitorActivity",
-                                                           "Kubernetes.Audit", "ECS.Process"][Int(first >> 2) % 5]),
+            ? [KafkaHeader(key: "vigil-log-type", string: LogType.allCases[Int(first >> 2) % LogType.allCases.count].rawValue),
                KafkaHeader(key: "vigil-source-topic", string: "eks"), KafkaHeader(key: "vigil-source-offset", string: "3")]
             : []
         let record = ConsumerRecord(topic: "fuzz.by-key", partition: 0, offset: 0, key: nil,
                                     value: prefix + bytes.dropFirst(), headers: headers)
-        var engine = DetectionEngine(rules: rules)
+        var evaluated: [(AuditEvent, EventEnrichment, EventOrigin)] = []
         for (n, outcome) in repartitionDecoder.decodeAll(record).enumerated() {
             guard case .event(let e) = outcome else { continue }
             _ = e.event.jsonLine()
-            let origin = EventOrigin.kafka(topic: e.origin.topic, partition: e.origin.partition, offset: Int64(n))
-            for alert in engine.process(e.event, enrichment: e.enrichment, origin: origin) { _ = alert.json }
+            evaluated.append((e.event, e.enrichment, .kafka(topic: e.origin.topic, partition: e.origin.partition, offset: Int64(n))))
         }
-        for alert in engine.finish() { _ = alert.json }
+        evaluate(evaluated)
     }
 
     // MARK: condition
 
     /// Events to evaluate conditions on: every fixture line of each cloud and process events.
     static let sampleEvents: [AuditEvent] = {
-        let folder = ProcessInfo.processInfo.environment["VIGIL_FUZZ_FIXTURES"] ?? "Tests/AuditEventsTests/Fixtures"
         let decoder = try! AuditRecordDecoder()
         var events: [AuditEvent] = []
-        for cloud in ["eks", "aks", "gke", "process", "raw-k8s"] {
-            let dir = folder + "/" + cloud
-            for file in (try? FileManager.default.contentsOfDirectory(atPath: dir))?.sorted() ?? [] where file.hasSuffix(".jsonl") {
-                guard let text = try? String(contentsOfFile: dir + "/" + file, encoding: .utf8) else { continue }
-                for line in text.split(separator: "\n") {
-                    var outcomes: [DecodeOutcome] = []
-                    decoder.decode(AuditRecordDecoder.padded(Array(line.utf8)), into: &outcomes)
-                    events += outcomes.compactMap(\.event)
-                }
-            }
+        for line in (try? FuzzSeeds.fixtureLines()) ?? [] {
+            var outcomes: [DecodeOutcome] = []
+            decoder.decode(AuditRecordDecoder.padded(line), into: &outcomes)
+            events += outcomes.compactMap(\.event)
         }
-        if events.isEmpty { fatalError("vigil-fuzz: no sample events under \(folder)") }
+        if events.isEmpty { fatalError("vigil-fuzz: no sample events under \(FuzzSeeds.fixtures)") }
         return events
     }()
 
     static func condition(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let condition = try? Condition(String(decoding: bytes, as: UTF8.self)) else { return }
         for (n, event) in sampleEvents.enumerated() {
-            var enrichment = EventEnrichment()
-            if n % 3 == 0 { enrichment.geo = GeoLocation(city: "Berlin", country: "Germany", countryCode: "DE") }
-            if n % 2 == 0, let ip = event.sourceIP { enrichment.torExitIPs = [ip] }
-            let context = AuditEventContext(event: event, enrichment: enrichment)
+            let seed: UInt8 = (n % 3 == 0 ? 0x20 : 0) | (n % 2 == 0 ? 0x40 : 0)
+            let context = AuditEventContext(event: event, enrichment: enrichment(for: event, seed: seed))
             let compiled = condition.evaluate(context)
             let planned = Self.planned(condition, context)
             if compiled != planned {

@@ -24,6 +24,23 @@ import Testing
         TorExitList(configuration: configuration, now: { clock.now })
     }
 
+    /// Writes `state` with one refresh of the 2024 bulk list (1174 addresses) from a server
+    /// that is gone when this returns.
+    static func saveBulkState(at state: String, clock: TestClock, etag: String? = nil) async throws {
+        var response: [String: any Sendable] = ["file": bulk2024]
+        if let etag { response["etag"] = etag }
+        let server = try TorTestServer([response])
+        #expect(await list(configuration(server.url, state: state), clock: clock).refresh() == .updated(count: 1174))
+    }
+
+    /// A source nothing answers at (port 9), given up on at once, with `state` as the state file.
+    static func offline(state: String) -> TorExitList.Configuration {
+        var configuration = configuration("http://127.0.0.1:9/torbulkexitlist", state: state)
+        configuration.requestTimeout = .milliseconds(300)
+        configuration.retries = 0
+        return configuration
+    }
+
     static func code(_ outcome: TorExitList.RefreshOutcome) -> EnrichmentError.Code? {
         if case .kept(let error) = outcome { return error.code }
         return nil
@@ -135,17 +152,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let state = dir.appendingPathComponent("tor/state.json").path
         let clock = TestClock(Self.start)
-        do {
-            let server = try TorTestServer([["file": Self.bulk2024, "etag": "\"e\""]])
-            let tor = Self.list(Self.configuration(server.url, state: state), clock: clock)
-            #expect(await tor.refresh() == .updated(count: 1174))
-        }
+        try await Self.saveBulkState(at: state, clock: clock, etag: "\"e\"")
         // The server is gone: nothing listens on its port any more.
         clock.advance(7200)
-        var configuration = Self.configuration("http://127.0.0.1:9/torbulkexitlist", state: state)
+        var configuration = Self.offline(state: state)
         configuration.maximumAge = .seconds(3 * 3600)
-        configuration.requestTimeout = .milliseconds(300)
-        configuration.retries = 0
         let restarted = Self.list(configuration, clock: clock)
         #expect(restarted.snapshot?.count == 1174)
         #expect(restarted.snapshot?.etag == "\"e\"")
@@ -168,11 +179,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let state = dir.appendingPathComponent("tor/state.json").path
         let clock = TestClock(Self.start)
-        do {
-            let server = try TorTestServer([["file": Self.bulk2024]])
-            #expect(await Self.list(Self.configuration(server.url, state: state), clock: clock).refresh()
-                == .updated(count: 1174))
-        }
+        try await Self.saveBulkState(at: state, clock: clock)
         let good = try #require(try TorExitState.load(from: state))
         #expect(try good.snapshot(grace: 3600).count == 1174)
         let damages: [(inout TorExitState) -> Void] = [
@@ -184,10 +191,7 @@ import Testing
             damage(&bad)
             try bad.save(to: state)
             #expect(throws: EnrichmentError.self) { _ = try TorExitState.load(from: state)?.snapshot(grace: 3600) }
-            var configuration = Self.configuration("http://127.0.0.1:9/torbulkexitlist", state: state)
-            configuration.requestTimeout = .milliseconds(300)
-            configuration.retries = 0
-            #expect(Self.list(configuration, clock: clock).snapshot == nil)
+            #expect(Self.list(Self.offline(state: state), clock: clock).snapshot == nil)
         }
     }
 
