@@ -135,7 +135,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "AuditEventsTests",
-                    dependencies: ["AuditEvents"],
+                    dependencies: ["AuditEvents", "CSimdJSON"],
                     exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "EnrichmentTests",

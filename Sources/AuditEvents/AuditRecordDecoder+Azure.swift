@@ -113,16 +113,9 @@ extension AuditRecordDecoder {
             guard let bytes = log.stringBytes else {
                 return .deadLetter(DecodeIssue(.wrongType, "\(where_())properties.log unreadable", position: position))
             }
-            switch inner.parse(embedded: log) {
-            case .failed(let failure):
-                var issue = Self.issue(for: failure, what: "\(where_())properties.log", position: position)
-                if issue.reason == .malformedJSON { issue.reason = .embeddedLogNotJSON }
-                return .deadLetter(issue)
-            case .parsed(let inner):
-                guard inner.kind == .object else {
-                    return .deadLetter(DecodeIssue(
-                        .embeddedLogNotJSON, "\(where_())properties.log is JSON but not an object", position: position))
-                }
+            switch embeddedEvent(inner.parse(embedded: log), where_(), position: position) {
+            case .issue(let issue): return .deadLetter(issue)
+            case .event(let inner):
                 document = inner
                 raw = rawJSON(Array(bytes))
             }
@@ -131,18 +124,68 @@ extension AuditRecordDecoder {
                 .wrongType, "\(where_())properties.log is a JSON \(log.kind), not a string or object",
                 position: position))
         }
+        return azureEvent(
+            document, raw: raw, envelopeBytes: envelopeBytes, envelope: record,
+            resourceID: f.resourceId?.stringBytes,
+            label: { FieldReader.string(f.pSourceLabel, &$0, strings) }, time: { FieldReader.time(f.time, &$0) })
+    }
+
+    /// A plain diagnostic record (the whole Kafka record) that the parser read
+    /// without building its document: its category is kube-audit or
+    /// kube-audit-admin (or absent) and `properties.log` a string, already
+    /// unescaped; the same event as ``decodeAzureRecord(_:source:position:)``
+    /// makes of it.
+    func decodeAzureRecord(_ r: AzureRecordSpans, record: [UInt8]) -> DecodeOutcome {
+        switch embeddedEvent(inner.parse(padded: r.log), "", position: nil) {
+        case .issue(let issue): return .deadLetter(issue)
+        case .event(let document):
+            return azureEvent(
+                document, raw: rawJSON(Array(r.log)), envelopeBytes: options.keepRaw ? record : nil, envelope: nil,
+                resourceID: r.resourceID,
+                label: { _ in r.pSourceLabel.map { FieldReader.string($0, strings) } },
+                time: { w in r.time.flatMap { FieldReader.time($0, &w) } })
+        }
+    }
+
+    /// The audit Event parsed from a `properties.log` string, or why it is not one.
+    private enum EmbeddedEvent {
+        case event(JSONNode)
+        case issue(DecodeIssue)
+    }
+
+    private func embeddedEvent(_ parsed: SimdJSONParser.Outcome, _ where_: String, position: Int?) -> EmbeddedEvent {
+        switch parsed {
+        case .failed(let failure):
+            var issue = Self.issue(for: failure, what: "\(where_)properties.log", position: position)
+            if issue.reason == .malformedJSON { issue.reason = .embeddedLogNotJSON }
+            return .issue(issue)
+        case .parsed(let inner):
+            guard inner.kind == .object else {
+                return .issue(DecodeIssue(
+                    .embeddedLogNotJSON, "\(where_)properties.log is JSON but not an object", position: position))
+            }
+            return .event(inner)
+        }
+    }
+
+    /// The event of a diagnostic record's audit Event `document`: the cluster from
+    /// `resourceID`, else the `label` (Panther's `p_source_label`), else the
+    /// configured one; the record's `time` when the Event has none.
+    private func azureEvent(
+        _ document: JSONNode, raw: RawJSON, envelopeBytes: [UInt8]?, envelope: JSONNode?,
+        resourceID: UnsafeBufferPointer<UInt8>?,
+        label: (inout DecodeWarnings) -> String?, time: (inout DecodeWarnings) -> EventTime?
+    ) -> DecodeOutcome {
         var event = kubernetesEvent(.azureMonitorActivity, raw: raw, document: document)
         var w = event.warnings
-        event.cluster = f.resourceId?.stringBytes.flatMap { aksCluster(fromResourceID: $0) }
-            ?? FieldReader.string(f.pSourceLabel, &w, strings)
-            ?? options.clusterLabel
+        event.cluster = resourceID.flatMap { aksCluster(fromResourceID: $0) } ?? label(&w) ?? options.clusterLabel
         if event.time == nil {
-            event.time = FieldReader.time(f.time, &w)
+            event.time = time(&w)
             if event.time != nil { w.remove(.invalidTime) }
         }
         event.warnings = w
         if let envelopeBytes { event.envelope = RawJSON(envelopeBytes) }
-        finish(&event, document: document, envelope: record)
+        finish(&event, document: document, envelope: envelope)
         return .decoded(event)
     }
 

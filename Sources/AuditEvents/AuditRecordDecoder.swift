@@ -27,6 +27,11 @@ public final class AuditRecordDecoder: AuditDecoder {
     /// all name the same cluster).
     var lastResourceID: [UInt8] = []
     var lastAKSCluster: String?
+    /// Whether a plain AKS diagnostic record is read without building its
+    /// document (``SimdJSONParser/parse(_:readingAzure:)``,
+    /// ``DecoderOptions/readsAzureEnvelopes``): for the formats that take one,
+    /// unless raw paths are extracted (they may name the envelope's members).
+    let readsAzureRecords: Bool
     /// The trees, specs and empty parts read for every record.
     let statics = Statics()
 
@@ -63,6 +68,8 @@ public final class AuditRecordDecoder: AuditDecoder {
         self.stringCache = StringCache(slots: options.stringCacheSlots)
         self.strings = stringCache.tables
         self.parts = PartCaches(slots: options.stringCacheSlots > 0 ? 1024 : 0)
+        self.readsAzureRecords = options.readsAzureEnvelopes && (format == .auto || format == .aks)
+            && options.extractedPaths.isEmpty
     }
 
     enum Shape {
@@ -98,8 +105,11 @@ public final class AuditRecordDecoder: AuditDecoder {
             return
         }
         let root: JSONNode
-        switch outer.parse(record) {
+        switch outer.parse(record, readingAzure: readsAzureRecords) {
         case .parsed(let node): root = node
+        case .azure(let spans):
+            outcomes.append(decodeAzureRecord(spans, record: record))
+            return
         case .failed(let failure):
             outcomes.append(.deadLetter(Self.issue(for: failure, what: "record")))
             return

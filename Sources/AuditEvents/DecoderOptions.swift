@@ -20,6 +20,11 @@ public struct DecoderOptions: Sendable, Hashable {
     /// Slots of the decoder's cache of repeated strings (user names, groups,
     /// user agents, cluster labels, reasons); 0 turns it off. Default 4096.
     public var stringCacheSlots: Int
+    /// Read a plain AKS diagnostic record (one per Kafka record, its envelope all
+    /// strings) from the parser's first stage, without building the envelope's
+    /// document, and unescape `properties.log` 64 bytes a step (AVX-512 VBMI2). The
+    /// same events either way; on by default, off to compare.
+    public var readsAzureEnvelopes: Bool
 
     public init(
         maxRecordBytes: Int = 1 << 20,
@@ -27,7 +32,8 @@ public struct DecoderOptions: Sendable, Hashable {
         clusterLabel: String? = nil,
         extractedPaths: [FieldPath] = [],
         keepRaw: Bool = true,
-        stringCacheSlots: Int = 4096
+        stringCacheSlots: Int = 4096,
+        readsAzureEnvelopes: Bool = true
     ) {
         self.maxRecordBytes = maxRecordBytes
         self.maxDepth = maxDepth
@@ -35,5 +41,6 @@ public struct DecoderOptions: Sendable, Hashable {
         self.extractedPaths = extractedPaths
         self.keepRaw = keepRaw
         self.stringCacheSlots = stringCacheSlots
+        self.readsAzureEnvelopes = readsAzureEnvelopes
     }
 }

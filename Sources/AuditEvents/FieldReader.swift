@@ -31,11 +31,15 @@ enum FieldReader {
     @inline(__always)
     static func string(_ node: JSONNode?, _ warnings: inout DecodeWarnings, _ cache: StringTables? = nil) -> String? {
         guard let node else { return nil }
-        if let bytes = node.stringBytes {
-            guard let cache else { return String(decoding: bytes, as: UTF8.self) }
-            return cache.string(bytes)
-        }
+        if let bytes = node.stringBytes { return string(bytes, cache) }
         return nonString(node, &warnings)
+    }
+
+    /// A string member's bytes as a string.
+    @inline(__always)
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ cache: StringTables?) -> String {
+        guard let cache else { return String(decoding: bytes, as: UTF8.self) }
+        return cache.string(bytes)
     }
 
     /// A string kept inline (an ID: distinct per event, not worth caching);
@@ -148,14 +152,17 @@ enum FieldReader {
     /// A timestamp string (RFC 3339 or Panther's form) or epoch milliseconds.
     static func time(_ node: JSONNode?, _ warnings: inout DecodeWarnings) -> EventTime? {
         guard let node else { return nil }
-        if let bytes = node.stringBytes {
-            if bytes.isEmpty { return nil }
-            if let t = EventTime.parse(bytes) { return t }
-            warnings.insert(.invalidTime)
-            return nil
-        }
+        if let bytes = node.stringBytes { return time(bytes, &warnings) }
         if let ms = node.int64 { return EventTime(milliseconds: ms) }
         if !node.isNull { warnings.insert(.invalidTime) }
+        return nil
+    }
+
+    /// A time member's string bytes as a time (nil and a warning when unreadable, nil when empty).
+    static func time(_ bytes: UnsafeBufferPointer<UInt8>, _ warnings: inout DecodeWarnings) -> EventTime? {
+        if bytes.isEmpty { return nil }
+        if let t = EventTime.parse(bytes) { return t }
+        warnings.insert(.invalidTime)
         return nil
     }
 

@@ -40,6 +40,43 @@ final class SimdJSONParser: @unchecked Sendable {
         }
     }
 
+    /// What ``parse(_:readingAzure:)`` made of a record.
+    enum RecordOutcome {
+        case parsed(JSONNode)
+        /// A plain Azure diagnostic record, read without its document.
+        case azure(AzureRecordSpans)
+        case failed(Failure)
+    }
+
+    /// ``parse(_:)``, except that with `readingAzure` a plain Azure diagnostic
+    /// record (see `vj_parse_or_azure`) comes back as its members' places and its
+    /// `properties.log` unescaped, its document never built.
+    func parse(_ bytes: [UInt8], readingAzure: Bool) -> RecordOutcome {
+        guard readingAzure else {
+            switch parse(bytes) {
+            case .parsed(let node): return .parsed(node)
+            case .failed(let failure): return .failed(failure)
+            }
+        }
+        let inPlace = bytes.capacity - bytes.count >= Self.padding
+        return bytes.withUnsafeBytes { buffer in
+            var root = vj_value()
+            var azure = vj_azure_record()
+            let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            switch vj_parse_or_azure(handle, base, buffer.count, inPlace, &azure, &root) {
+            case VJ_AZURE_RECORD: return .azure(AzureRecordSpans(azure))
+            case 0: return .parsed(JSONNode(value: root))
+            case let code: return .failed(Failure(rawValue: code) ?? .internalError)
+            }
+        }
+    }
+
+    /// Parses `bytes`, which have ``padding`` bytes allocated past them, where they lie.
+    func parse(padded bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
+        var root = vj_value()
+        return Self.outcome(vj_parse_in_place(handle, bytes.baseAddress, bytes.count, &root), root)
+    }
+
     /// Spare capacity past a record's bytes that lets ``parse(_:)`` skip its
     /// copy (simdjson may read that far, and never writes there).
     static let padding = Int(VJ_PADDING)
@@ -75,5 +112,28 @@ final class SimdJSONParser: @unchecked Sendable {
                                   positions, 2 * count, offsets) else { return nil }
             return (0..<count).map { k in offsets[2 * k]..<(offsets[2 * k + 1] + 1) }
         }
+    }
+}
+
+/// An Azure diagnostic record as ``SimdJSONParser/parse(_:readingAzure:)`` read it
+/// (its category, when it has one, is kube-audit or kube-audit-admin): the
+/// members the decoder reads, as bytes (nil when absent; strings without escapes), and
+/// `properties.log` unescaped, with the parser's padding allocated past it. Valid
+/// until that parser's next parse.
+struct AzureRecordSpans {
+    let resourceID: UnsafeBufferPointer<UInt8>?
+    let pSourceLabel: UnsafeBufferPointer<UInt8>?
+    let time: UnsafeBufferPointer<UInt8>?
+    let log: UnsafeBufferPointer<UInt8>
+
+    init(_ r: vj_azure_record) {
+        func member(_ start: Int, _ length: Int) -> UnsafeBufferPointer<UInt8>? {
+            guard length != Int(bitPattern: UInt.max) else { return nil }
+            return UnsafeBufferPointer(start: r.base.map { $0 + start }, count: length)
+        }
+        resourceID = member(r.resource_id_start, r.resource_id_length)
+        pSourceLabel = member(r.p_source_label_start, r.p_source_label_length)
+        time = member(r.time_start, r.time_length)
+        log = UnsafeBufferPointer(start: r.log, count: r.log_length)
     }
 }

@@ -4,8 +4,13 @@
 #include "CSimdJSON.h"
 
 #include <cstring>
+#include <memory>
 #include <new>
 #include <type_traits>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <simdjson.h>
 
@@ -14,6 +19,10 @@ using simdjson::dom::element_type;
 
 struct vj_parser {
     simdjson::dom::parser parser;
+    // vj_parse_or_azure: a padded copy of a record that has no padding of its
+    // own, and the unescaped properties.log of the last Azure record.
+    std::unique_ptr<uint8_t[]> copy, unescaped;
+    size_t copy_capacity = 0, unescaped_capacity = 0;
     explicit vj_parser(size_t max_capacity) : parser(max_capacity) {}
 };
 
@@ -580,4 +589,285 @@ extern "C" size_t vj_part_keys(const vj_value *values, const uint8_t *found, con
         start = ends[k];
     }
     return written;
+}
+
+// ---- Azure diagnostic records without their document ------------------------
+//
+// An AKS record is a small envelope around properties.log, an audit Event as a
+// JSON string of ~1 KB with a backslash before every quote. Building the
+// envelope's document spends most of its time unescaping that string (simdjson
+// handles one escape per step), and the decoder then parses the string again.
+// vj_parse_or_azure runs stage 1 only, reads the envelope from the structural
+// indexes, and unescapes the log 64 bytes a step (AVX-512 VBMI2 compress); on
+// anything it does not take (see azure_walk) it runs stage 2 on the same
+// stage 1 and returns the document, as vj_parse does.
+
+namespace azure {
+static inline bool is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The content of the string whose opening quote is at `open`, given where the
+// next structural is: stage 1 leaves only whitespace between a string's closing
+// quote and the next structural (anything else starts a structural itself).
+static inline bool string_at(const uint8_t *buf, size_t open, size_t next, size_t *start, size_t *length) {
+    size_t k = next;
+    while (k > open + 1 && is_space(buf[k - 1])) { k--; }
+    if (k <= open + 1 || buf[k - 1] != '"') { return false; }
+    *start = open + 1;
+    *length = k - 1 - (open + 1);
+    return true;
+}
+
+static inline bool has_backslash(const uint8_t *p, size_t n) { return n > 0 && std::memchr(p, '\\', n) != nullptr; }
+
+enum key { other, category, resource_id, p_source_label, time, properties, log, shape };
+
+static inline bool named(const uint8_t *p, size_t n, const char *name, size_t length) {
+    return n == length && std::memcmp(p, name, length) == 0;
+}
+
+// The envelope's members the decoder reads, and those of other shapes (a record
+// that names one is left to the document and auto-detection).
+static inline key top_key(const uint8_t *p, size_t n) {
+    if (named(p, n, "category", 8)) { return category; }
+    if (named(p, n, "resourceId", 10)) { return resource_id; }
+    if (named(p, n, "p_source_label", 14)) { return p_source_label; }
+    if (named(p, n, "time", 4)) { return time; }
+    if (named(p, n, "properties", 10)) { return properties; }
+    if (named(p, n, "records", 7) || named(p, n, "p_log_type", 10) || named(p, n, "messageType", 11)
+        || named(p, n, "logEvents", 9) || named(p, n, "protoPayload", 12)) {
+        return shape;
+    }
+    return other;
+}
+
+struct span { size_t start = 0, length = SIZE_MAX; };
+
+struct walk {
+    span members[shape];  // by key (other and properties unused)
+    bool properties_seen = false;
+};
+
+// One object of string members from structural s (its '{'); on success s is
+// past its '}'. Top level: the properties member may be an object (its own
+// members strings). False for anything else: a number, literal, array or other
+// object, an escape outside properties.log, a duplicate properties object, a
+// member of another shape.
+static bool object(const uint8_t *buf, const uint32_t *si, size_t n, size_t &s, bool top, walk &w) {
+    if (s >= n || buf[si[s]] != '{') { return false; }
+    s++;
+    if (s < n && buf[si[s]] == '}') { s++; return true; }
+    for (;;) {
+        if (s + 2 >= n || buf[si[s]] != '"' || buf[si[s + 1]] != ':') { return false; }
+        size_t ks, kn;
+        if (!string_at(buf, si[s], si[s + 1], &ks, &kn) || has_backslash(buf + ks, kn)) { return false; }
+        key k = top ? top_key(buf + ks, kn) : (named(buf + ks, kn, "log", 3) ? log : other);
+        if (k == shape) { return false; }
+        s += 2;
+        const uint8_t c = buf[si[s]];
+        if (c == '"') {
+            if (k == properties) { return false; }
+            size_t vs, vn;
+            if (!string_at(buf, si[s], si[s + 1], &vs, &vn)) { return false; }
+            if (k != log && has_backslash(buf + vs, vn)) { return false; }
+            if (k != other && w.members[k].length == SIZE_MAX) { w.members[k] = span{vs, vn}; }
+            s++;
+        } else if (c == '{' && k == properties && !w.properties_seen) {
+            w.properties_seen = true;
+            if (!object(buf, si, n, s, false, w)) { return false; }
+        } else {
+            return false;
+        }
+        if (s >= n) { return false; }
+        if (buf[si[s]] == ',') { s++; continue; }
+        if (buf[si[s]] == '}') { s++; return true; }
+        return false;
+    }
+}
+
+// Whether the structurals are one object whose members are strings, at most
+// one of them an object of string members: the walk's shape, checked from the
+// structural characters alone first, so that other records (an audit Event's
+// user object holds an array; a Cloud Audit Log entry or an ECS event nests
+// several objects) leave before any key is read.
+static bool plain_shape(const uint8_t *buf, const uint32_t *si, size_t n) {
+    if (n < 4 || buf[si[0]] != '{') { return false; }
+    size_t s = 1, depth = 1;
+    bool nested = false;
+    for (;;) {
+        // A member: key, colon, value.
+        if (s + 2 >= n || buf[si[s]] != '"' || buf[si[s + 1]] != ':') { return false; }
+        s += 2;
+        if (buf[si[s]] == '{' && depth == 1 && !nested) {
+            nested = true;
+            if (s + 1 < n && buf[si[s + 1]] != '}') {
+                depth = 2;
+                s++;
+                continue;
+            }
+            s++;  // an empty object: its '}' ends the value
+        } else if (buf[si[s]] != '"') {
+            return false;
+        }
+        s++;
+        // After a value: the next member, or the end of an object (then of the root, or the next member).
+        for (;;) {
+            if (s >= n) { return false; }
+            if (buf[si[s]] == ',') { s++; break; }
+            if (buf[si[s]] != '}') { return false; }
+            s++;
+            if (--depth == 0) { return s == n; }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+// properties.log's escapes as they unescape (0: not taken here, \u among them).
+struct escape_table {
+    alignas(64) uint8_t to[128] = {};
+    constexpr escape_table() {
+        to[uint8_t('"')] = '"';
+        to[uint8_t('/')] = '/';
+        to[uint8_t('\\')] = '\\';
+        to[uint8_t('b')] = '\b';
+        to[uint8_t('f')] = '\f';
+        to[uint8_t('n')] = '\n';
+        to[uint8_t('r')] = '\r';
+        to[uint8_t('t')] = '\t';
+    }
+};
+static constexpr escape_table escapes{};
+
+// simdjson's escape scan: of the backslashes in a 64-byte block (prev: the
+// block's first byte follows an escaping backslash), the bytes they escape.
+static inline uint64_t escaped_bytes(uint64_t backslash, uint64_t &prev) {
+    backslash &= ~prev;
+    const uint64_t follows = backslash << 1 | prev;
+    const uint64_t even = 0x5555555555555555ULL;
+    const uint64_t odd_starts = backslash & ~even & ~follows;
+    uint64_t even_starts;
+    prev = __builtin_add_overflow(odd_starts, backslash, &even_starts) ? 1 : 0;
+    return (even ^ (even_starts << 1)) & follows;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,popcnt")))
+static bool unescape_vbmi2(const uint8_t *src, size_t n, uint8_t *dst, size_t *written) {
+    const __m512i low = _mm512_load_si512(escapes.to), high = _mm512_load_si512(escapes.to + 64);
+    const __m512i backslash = _mm512_set1_epi8('\\');
+    uint64_t prev = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 64) {
+        const size_t take = n - i < 64 ? n - i : 64;
+        const __mmask64 m = take == 64 ? ~__mmask64(0) : (__mmask64(1) << take) - 1;
+        __m512i v = _mm512_maskz_loadu_epi8(m, src + i);
+        const uint64_t bs = _mm512_mask_cmpeq_epi8_mask(m, v, backslash);
+        if (bs == 0 && prev == 0) {
+            _mm512_mask_storeu_epi8(dst + o, m, v);
+            o += take;
+            continue;
+        }
+        const uint64_t esc = escaped_bytes(bs, prev);
+        if (esc & ~m) { return false; }  // a backslash at the end escapes nothing
+        const __m512i mapped = _mm512_permutex2var_epi8(low, v, high);
+        const uint64_t known = _mm512_test_epi8_mask(mapped, mapped) & ~uint64_t(_mm512_movepi8_mask(v));
+        if (esc & ~known) { return false; }
+        v = _mm512_mask_mov_epi8(v, esc, mapped);
+        const uint64_t keep = m & ~(bs & ~esc);
+        _mm512_mask_compressstoreu_epi8(dst + o, keep, v);
+        o += size_t(__builtin_popcountll(keep));
+    }
+    if (prev != 0) { return false; }
+    *written = o;
+    return true;
+}
+
+static bool vbmi2() {
+    static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vbmi2");
+    return supported;
+}
+#endif
+
+static bool unescape(const uint8_t *src, size_t n, uint8_t *dst, size_t *written) {
+    if (!has_backslash(src, n)) {
+        if (n > 0) { std::memcpy(dst, src, n); }
+        *written = n;
+        return true;
+    }
+#if defined(__x86_64__)
+    if (vbmi2()) { return unescape_vbmi2(src, n, dst, written); }
+#endif
+    return false;  // the document's own unescaping is as fast without VBMI2
+}
+}  // namespace azure
+
+extern "C" bool vj_unescape_fast(const uint8_t *src, size_t n, uint8_t *dst, size_t *written) {
+    return azure::unescape(src, n, dst, written);
+}
+
+static bool ensure(std::unique_ptr<uint8_t[]> &buffer, size_t &capacity, size_t need) {
+    if (capacity >= need) { return true; }
+    buffer.reset(new (std::nothrow) uint8_t[need]);
+    capacity = buffer ? need : 0;
+    return buffer != nullptr;
+}
+
+extern "C" int vj_parse_or_azure(vj_parser *parser, const uint8_t *buf, size_t len, bool in_place,
+                                 vj_azure_record *azure_out, vj_value *root) {
+    if (parser == nullptr || root == nullptr || azure_out == nullptr) { return VJ_ERR_INTERNAL; }
+    if (buf == nullptr || len == 0) { return parse(parser, buf, len, !in_place, root); }
+    try {
+        auto &p = parser->parser;
+        // parser::parse's own preparation (ensure_capacity, the copy), then its two stages apart.
+        const size_t need = len < 32 ? 32 : len;  // simdjson's MINIMAL_DOCUMENT_CAPACITY
+        if (p.capacity() < need || p.doc.capacity() < need) {
+            if (need > p.max_capacity()) { return VJ_ERR_CAPACITY; }
+            if (p.doc.capacity() < need && p.doc.allocate(need) != simdjson::SUCCESS) { return VJ_ERR_MEMORY; }
+            if (p.capacity() < need && p.allocate(need, p.max_depth()) != simdjson::SUCCESS) { return VJ_ERR_MEMORY; }
+        }
+        if (!in_place) {
+            if (!ensure(parser->copy, parser->copy_capacity, len + simdjson::SIMDJSON_PADDING)) { return VJ_ERR_MEMORY; }
+            std::memcpy(parser->copy.get(), buf, len);
+            std::memset(parser->copy.get() + len, 0, simdjson::SIMDJSON_PADDING);
+            buf = parser->copy.get();
+        }
+        auto &impl = *p.implementation;
+        auto error = impl.stage1(buf, len, simdjson::stage1_mode::regular);
+        if (error) { return map_error(error); }
+        azure::walk w;
+        size_t s = 0;
+        const size_t n = impl.n_structural_indexes;
+        // What the walk saves grows with the log's length, what it costs with the structurals: it is
+        // tried only on records of more than 16 bytes a structural, as a long string makes them (an
+        // audit Event, a Cloud Audit Log entry or an ECS event has a structural every 6-10 bytes).
+        if (len > 16 * n && p.max_depth() >= 3 && azure::plain_shape(buf, impl.structural_indexes.get(), n)
+            && azure::object(buf, impl.structural_indexes.get(), n, s, true, w) && s == n) {
+            const azure::span c = w.members[azure::category], log = w.members[azure::log];
+            const bool kube = c.length == SIZE_MAX || azure::named(buf + c.start, c.length, "kube-audit", 10)
+                || azure::named(buf + c.start, c.length, "kube-audit-admin", 16);
+            size_t written = 0;
+            if (kube && log.length != SIZE_MAX
+                && ensure(parser->unescaped, parser->unescaped_capacity, log.length + simdjson::SIMDJSON_PADDING)
+                && azure::unescape(buf + log.start, log.length, parser->unescaped.get(), &written)) {
+                std::memset(parser->unescaped.get() + written, 0, simdjson::SIMDJSON_PADDING);
+                auto put = [&](azure::key k, size_t &start, size_t &length) {
+                    start = w.members[k].start;
+                    length = w.members[k].length;
+                };
+                azure_out->base = buf;
+                put(azure::category, azure_out->category_start, azure_out->category_length);
+                put(azure::resource_id, azure_out->resource_id_start, azure_out->resource_id_length);
+                put(azure::p_source_label, azure_out->p_source_label_start, azure_out->p_source_label_length);
+                put(azure::time, azure_out->time_start, azure_out->time_length);
+                azure_out->log = parser->unescaped.get();
+                azure_out->log_length = written;
+                return VJ_AZURE_RECORD;
+            }
+        }
+        error = impl.stage2(p.doc);
+        if (error) { return map_error(error); }
+        *root = to_value(p.doc.root());
+        return VJ_OK;
+    } catch (...) {
+        return VJ_ERR_INTERNAL;
+    }
 }

@@ -51,6 +51,15 @@ enum FuzzTarget: String, CaseIterable {
         return all
     }()
 
+    /// For the decoders that read a plain AKS record without its document (auto-detect and
+    /// AKS, no extracted paths), the same decoder building every document: both must agree.
+    nonisolated(unsafe) static let documentTwins: [AuditRecordDecoder?] = decoders.map { decoder in
+        guard [.auto, .aks].contains(decoder.format), decoder.options.extractedPaths.isEmpty else { return nil }
+        var options = decoder.options
+        options.readsAzureEnvelopes = false
+        return try! AuditRecordDecoder(format: decoder.format, options: options)
+    }
+
     nonisolated(unsafe) static let repartitionDecoder = try! RepartitionDecoder()
 
     /// The seed rules (`VIGIL_FUZZ_RULES`, else topology/rules from the working directory).
@@ -67,7 +76,14 @@ enum FuzzTarget: String, CaseIterable {
         guard let first = bytes.first else { return }
         let decoder = decoders[Int(first) % decoders.count]
         var outcomes: [DecodeOutcome] = []
-        decoder.decode(AuditRecordDecoder.padded(bytes.dropFirst()), into: &outcomes)
+        let record = first & 0x40 != 0 ? AuditRecordDecoder.padded(bytes.dropFirst()) : Array(bytes.dropFirst())
+        decoder.decode(record, into: &outcomes)
+        if let twin = documentTwins[Int(first) % decoders.count] {
+            var built: [DecodeOutcome] = []
+            twin.decode(record, into: &built)
+            let (a, b) = (outcomes.map(describe), built.map(describe))
+            if a != b { fatalError("the AKS envelope reading and the document disagree:\n\(a)\n\(b)") }
+        }
         var evaluated: [(AuditEvent, EventEnrichment, EventOrigin)] = []
         for (n, outcome) in outcomes.enumerated() {
             guard case .decoded(let event) = outcome else { continue }
@@ -75,6 +91,15 @@ enum FuzzTarget: String, CaseIterable {
             evaluated.append((event, enrichment(for: event, seed: first), .kafka(topic: "fuzz", partition: 0, offset: Int64(n))))
         }
         evaluate(evaluated)
+    }
+
+    /// An outcome, all of it: the event's fields with its raw and envelope bytes, or the issue.
+    static func describe(_ outcome: DecodeOutcome) -> String {
+        switch outcome {
+        case .decoded(let e): return "decoded \(e.jsonLine()) raw=\(e.raw.bytes) envelope=\(e.envelope?.bytes ?? [])"
+        case .skipped(let issue): return "skipped \(issue.reason) \(issue.detail) \(issue.position ?? -1)"
+        case .deadLetter(let issue): return "dead \(issue.reason) \(issue.detail) \(issue.position ?? -1)"
+        }
     }
 
     /// The seed rules over one input's events, on an engine of its own (an input's outcome does

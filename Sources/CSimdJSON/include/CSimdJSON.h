@@ -67,6 +67,41 @@ int vj_parse_in_place(vj_parser *parser, const uint8_t *buf, size_t len, vj_valu
 /// simdjson's padding after it. VJ_ERR_INTERNAL when value is not a string.
 int vj_parse_embedded(vj_parser *parser, vj_value string, vj_value *root);
 
+/// An Azure diagnostic record read without its document (vj_parse_or_azure):
+/// where its members are in base (the record, or the parser's padded copy of
+/// it), a length of SIZE_MAX for a member it lacks; and properties.log
+/// unescaped, with VJ_PADDING bytes allocated past it (for vj_parse_in_place).
+/// Valid until the parser's next vj_parse_or_azure.
+typedef struct vj_azure_record {
+    const uint8_t *base;
+    size_t category_start, category_length;
+    size_t resource_id_start, resource_id_length;
+    size_t p_source_label_start, p_source_label_length;
+    size_t time_start, time_length;
+    const uint8_t *log;
+    size_t log_length;
+} vj_azure_record;
+
+/// vj_parse_or_azure's result for a record read into *azure.
+#define VJ_AZURE_RECORD 100
+
+/// Parses like vj_parse_in_place (in_place) or vj_parse, except that a plain
+/// Azure diagnostic record is read from stage 1 alone and its document never
+/// built: an object of string members and a properties object of string
+/// members with a string log, no escapes outside log (and none but \" \\ \/
+/// \b \f \n \r \t in it), no member another record shape names (records,
+/// p_log_type, messageType, logEvents, protoPayload), category absent or
+/// kube-audit / kube-audit-admin. Such a record returns VJ_AZURE_RECORD with
+/// *azure filled; any other input what vj_parse returns (stage 1 is not run
+/// twice). Without AVX-512 VBMI2 a log with escapes takes the document path.
+int vj_parse_or_azure(vj_parser *parser, const uint8_t *buf, size_t len, bool in_place,
+                      vj_azure_record *azure, vj_value *root);
+
+/// properties.log's unescaping (for tests): src[0..<n), a JSON string's
+/// content, into dst (n + VJ_PADDING bytes); false on an escape it does not
+/// take (\u, an invalid one) or without VBMI2 when src has a backslash.
+bool vj_unescape_fast(const uint8_t *src, size_t n, uint8_t *dst, size_t *written);
+
 /// A short, static description of the parser's last error (simdjson's text).
 const char *vj_error_message(int simdjson_code);
 
