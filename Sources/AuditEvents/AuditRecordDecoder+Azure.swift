@@ -82,20 +82,13 @@ extension AuditRecordDecoder {
         _ record: JSONNode, _ f: AzureRecordFields, source: RecordSource, position: Int?
     ) -> DecodeOutcome {
         // Only error paths name the position; built on demand.
-        func where_() -> String { position.map { "records[\($0)]." } ?? "" }
-        let logField = f.log
-        if let category = f.category {
-            guard category.stringEquals("kube-audit") || category.stringEquals("kube-audit-admin") else {
-                let name = category.string ?? JSONValue(category).jsonText
-                return .skipped(DecodeIssue(.notKubernetesCategory, "category \(name)", position: position))
-            }
-        } else if logField == nil {
-            return .skipped(DecodeIssue(
-                .notKubernetesCategory, "record has no category and no properties.log", position: position))
-        }
-        guard let log = logField else {
-            return .deadLetter(DecodeIssue(.missingField, "\(where_())properties.log is missing", position: position))
-        }
+        func where_() -> String { Self.place(position) }
+        let category: AzureCategory = f.category.map { c in
+            c.stringEquals("kube-audit") || c.stringEquals("kube-audit-admin")
+                ? .kubeAudit : .other { c.string ?? JSONValue(c).jsonText }
+        } ?? .none
+        if let outcome = azureGate(category, hasLog: f.log != nil, position: position) { return outcome }
+        guard let log = f.log else { preconditionFailure("azureGate lets no record without a log through") }
         let envelopeBytes = options.keepRaw ? source.bytes(of: record) : nil
         let raw: RawJSON
         let document: JSONNode
@@ -130,22 +123,54 @@ extension AuditRecordDecoder {
             label: { FieldReader.string(f.pSourceLabel, &$0, strings) }, time: { FieldReader.time(f.time, &$0) })
     }
 
-    /// A plain diagnostic record (the whole Kafka record) that the parser read
-    /// without building its document: its category is kube-audit or
-    /// kube-audit-admin (or absent) and `properties.log` a string, already
-    /// unescaped; the same event as ``decodeAzureRecord(_:source:position:)``
-    /// makes of it.
-    func decodeAzureRecord(_ r: AzureRecordSpans, record: [UInt8]) -> DecodeOutcome {
-        switch embeddedEvent(inner.parse(padded: r.log), "", position: nil) {
+    /// A diagnostic record that the parser read without building its document
+    /// (``AzureRecords``; the whole Kafka record, or the element `position` of its
+    /// batch): the same outcome as ``decodeAzureRecord(_:source:position:)``.
+    func decodeAzureRecord(_ r: AzureRecordSpans, record: [UInt8], position: Int?) -> DecodeOutcome {
+        let category: AzureCategory = r.category.map { c in
+            c.elementsEqual("kube-audit".utf8) || c.elementsEqual("kube-audit-admin".utf8)
+                ? .kubeAudit : .other { String(decoding: c, as: UTF8.self) }
+        } ?? .none
+        if let outcome = azureGate(category, hasLog: r.log != nil, position: position) { return outcome }
+        guard let log = r.log else { preconditionFailure("azureGate lets no record without a log through") }
+        switch embeddedEvent(inner.parse(padded: log), Self.place(position), position: position) {
         case .issue(let issue): return .deadLetter(issue)
         case .event(let document):
+            let envelopeBytes = options.keepRaw ? (position == nil ? record : Array(record[r.range])) : nil
             return azureEvent(
-                document, raw: rawJSON(Array(r.log)), envelopeBytes: options.keepRaw ? record : nil, envelope: nil,
+                document, raw: rawJSON(Array(log)), envelopeBytes: envelopeBytes, envelope: nil,
                 resourceID: r.resourceID,
                 label: { _ in r.pSourceLabel.map { FieldReader.string($0, strings) } },
                 time: { w in r.time.flatMap { FieldReader.time($0, &w) } })
         }
     }
+
+    /// A record's category, for ``azureGate(_:hasLog:position:)``.
+    enum AzureCategory {
+        case none
+        case kubeAudit
+        /// Another category, and its name for the skip.
+        case other(() -> String)
+    }
+
+    /// What a record's category and whether it has a log make of it before the log
+    /// is read: a skip (another category; neither), a dead letter (no log), or nil
+    /// to decode it.
+    func azureGate(_ category: AzureCategory, hasLog: Bool, position: Int?) -> DecodeOutcome? {
+        switch category {
+        case .other(let name):
+            return .skipped(DecodeIssue(.notKubernetesCategory, "category \(name())", position: position))
+        case .none where !hasLog:
+            return .skipped(DecodeIssue(
+                .notKubernetesCategory, "record has no category and no properties.log", position: position))
+        default:
+            return hasLog ? nil : .deadLetter(DecodeIssue(
+                .missingField, "\(Self.place(position))properties.log is missing", position: position))
+        }
+    }
+
+    /// How messages name a batch element (`records[N].`); nothing for a record alone.
+    static func place(_ position: Int?) -> String { position.map { "records[\($0)]." } ?? "" }
 
     /// The audit Event parsed from a `properties.log` string, or why it is not one.
     private enum EmbeddedEvent {

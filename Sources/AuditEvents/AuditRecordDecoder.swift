@@ -107,8 +107,14 @@ public final class AuditRecordDecoder: AuditDecoder {
         let root: JSONNode
         switch outer.parse(record, readingAzure: readsAzureRecords) {
         case .parsed(let node): root = node
-        case .azure(let spans):
-            outcomes.append(decodeAzureRecord(spans, record: record))
+        case .azure(let azure):
+            if azure.isBatch {
+                for position in 0..<azure.count {
+                    outcomes.append(decodeAzureRecord(azure[position], record: record, position: position))
+                }
+            } else {
+                outcomes.append(decodeAzureRecord(azure[0], record: record, position: nil))
+            }
             return
         case .failed(let failure):
             outcomes.append(.deadLetter(Self.issue(for: failure, what: "record")))

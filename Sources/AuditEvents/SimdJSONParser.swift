@@ -43,14 +43,15 @@ final class SimdJSONParser: @unchecked Sendable {
     /// What ``parse(_:readingAzure:)`` made of a record.
     enum RecordOutcome {
         case parsed(JSONNode)
-        /// A plain Azure diagnostic record, read without its document.
-        case azure(AzureRecordSpans)
+        /// Plain Azure diagnostic records (one, or an Event Hubs batch), read
+        /// without their document.
+        case azure(AzureRecords)
         case failed(Failure)
     }
 
-    /// ``parse(_:)``, except that with `readingAzure` a plain Azure diagnostic
-    /// record (see `vj_parse_or_azure`) comes back as its members' places and its
-    /// `properties.log` unescaped, its document never built.
+    /// ``parse(_:)``, except that with `readingAzure` plain Azure diagnostic
+    /// records (see `vj_parse_or_azure`) come back as their members' places and
+    /// their `properties.log` strings unescaped, their document never built.
     func parse(_ bytes: [UInt8], readingAzure: Bool) -> RecordOutcome {
         guard readingAzure else {
             switch parse(bytes) {
@@ -61,10 +62,10 @@ final class SimdJSONParser: @unchecked Sendable {
         let inPlace = bytes.capacity - bytes.count >= Self.padding
         return bytes.withUnsafeBytes { buffer in
             var root = vj_value()
-            var azure = vj_azure_record()
+            var read = vj_azure_read()
             let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            switch vj_parse_or_azure(handle, base, buffer.count, inPlace, &azure, &root) {
-            case VJ_AZURE_RECORD: return .azure(AzureRecordSpans(azure))
+            switch vj_parse_or_azure(handle, base, buffer.count, inPlace, &read, &root) {
+            case VJ_AZURE: return .azure(AzureRecords(read: read))
             case 0: return .parsed(JSONNode(value: root))
             case let code: return .failed(Failure(rawValue: code) ?? .internalError)
             }
@@ -115,25 +116,41 @@ final class SimdJSONParser: @unchecked Sendable {
     }
 }
 
-/// An Azure diagnostic record as ``SimdJSONParser/parse(_:readingAzure:)`` read it
-/// (its category, when it has one, is kube-audit or kube-audit-admin): the
-/// members the decoder reads, as bytes (nil when absent; strings without escapes), and
-/// `properties.log` unescaped, with the parser's padding allocated past it. Valid
-/// until that parser's next parse.
+/// The Azure diagnostic records ``SimdJSONParser/parse(_:readingAzure:)`` read:
+/// one record, or the elements of an Event Hubs batch. Valid until that parser's
+/// next parse.
+struct AzureRecords {
+    let read: vj_azure_read
+
+    var isBatch: Bool { read.batch }
+    var count: Int { read.count }
+
+    subscript(position: Int) -> AzureRecordSpans {
+        AzureRecordSpans(read.records[position], base: read.base, logs: read.logs)
+    }
+}
+
+/// One record of ``AzureRecords``: where its own JSON is in the input, and the
+/// members the decoder reads as bytes (nil when absent; strings without escapes;
+/// `properties.log` unescaped, with the parser's padding allocated past it).
 struct AzureRecordSpans {
+    let range: Range<Int>
+    let category: UnsafeBufferPointer<UInt8>?
     let resourceID: UnsafeBufferPointer<UInt8>?
     let pSourceLabel: UnsafeBufferPointer<UInt8>?
     let time: UnsafeBufferPointer<UInt8>?
-    let log: UnsafeBufferPointer<UInt8>
+    let log: UnsafeBufferPointer<UInt8>?
 
-    init(_ r: vj_azure_record) {
-        func member(_ start: Int, _ length: Int) -> UnsafeBufferPointer<UInt8>? {
-            guard length != Int(bitPattern: UInt.max) else { return nil }
-            return UnsafeBufferPointer(start: r.base.map { $0 + start }, count: length)
+    init(_ r: vj_azure_record, base: UnsafePointer<UInt8>?, logs: UnsafePointer<UInt8>?) {
+        func bytes(_ span: vj_span, in buffer: UnsafePointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
+            guard span.length != Int(bitPattern: UInt.max), let buffer else { return nil }
+            return UnsafeBufferPointer(start: buffer + span.start, count: span.length)
         }
-        resourceID = member(r.resource_id_start, r.resource_id_length)
-        pSourceLabel = member(r.p_source_label_start, r.p_source_label_length)
-        time = member(r.time_start, r.time_length)
-        log = UnsafeBufferPointer(start: r.log, count: r.log_length)
+        range = r.start..<r.end
+        category = bytes(r.category, in: base)
+        resourceID = bytes(r.resource_id, in: base)
+        pSourceLabel = bytes(r.p_source_label, in: base)
+        time = bytes(r.time, in: base)
+        log = bytes(r.log, in: logs)
     }
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -17,12 +18,17 @@
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
+namespace azure { struct envelope; }
+
 struct vj_parser {
     simdjson::dom::parser parser;
     // vj_parse_or_azure: a padded copy of a record that has no padding of its
-    // own, and the unescaped properties.log of the last Azure record.
+    // own; the envelopes of the last Azure record or batch, as read and as
+    // handed out; their properties.log strings unescaped.
     std::unique_ptr<uint8_t[]> copy, unescaped;
     size_t copy_capacity = 0, unescaped_capacity = 0;
+    std::vector<azure::envelope> records;
+    std::vector<vj_azure_record> read;
     explicit vj_parser(size_t max_capacity) : parser(max_capacity) {}
 };
 
@@ -597,10 +603,11 @@ extern "C" size_t vj_part_keys(const vj_value *values, const uint8_t *found, con
 // JSON string of ~1 KB with a backslash before every quote. Building the
 // envelope's document spends most of its time unescaping that string (simdjson
 // handles one escape per step), and the decoder then parses the string again.
-// vj_parse_or_azure runs stage 1 only, reads the envelope from the structural
-// indexes, and unescapes the log 64 bytes a step (AVX-512 VBMI2 compress); on
-// anything it does not take (see azure_walk) it runs stage 2 on the same
-// stage 1 and returns the document, as vj_parse does.
+// vj_parse_or_azure runs stage 1 only, reads the envelopes (one, or an Event
+// Hubs batch of them) from the structural indexes, and unescapes each log 64
+// bytes a step (AVX-512 VBMI2 compress); on anything it does not take (see
+// reader::members) it runs stage 2 on the same stage 1 and returns the
+// document, as vj_parse does.
 
 namespace azure {
 static inline bool is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -619,22 +626,25 @@ static inline bool string_at(const uint8_t *buf, size_t open, size_t next, size_
 
 static inline bool has_backslash(const uint8_t *p, size_t n) { return n > 0 && std::memchr(p, '\\', n) != nullptr; }
 
-enum key { other, category, resource_id, p_source_label, time, properties, log, shape };
-
 static inline bool named(const uint8_t *p, size_t n, const char *name, size_t length) {
     return n == length && std::memcmp(p, name, length) == 0;
 }
 
-// The envelope's members the decoder reads, and those of other shapes (a record
-// that names one is left to the document and auto-detection).
-static inline key top_key(const uint8_t *p, size_t n) {
+enum key { other, category, resource_id, p_source_label, time, properties, log, p_log_type, shape, keys };
+
+// An envelope's members the decoder reads. A record alone (not a batch element) is
+// detected by its members, so one that names a member of another shape is left to
+// the document, and p_log_type must declare it Azure.MonitorActivity.
+static inline key top_key(const uint8_t *p, size_t n, bool alone) {
     if (named(p, n, "category", 8)) { return category; }
     if (named(p, n, "resourceId", 10)) { return resource_id; }
     if (named(p, n, "p_source_label", 14)) { return p_source_label; }
     if (named(p, n, "time", 4)) { return time; }
     if (named(p, n, "properties", 10)) { return properties; }
-    if (named(p, n, "records", 7) || named(p, n, "p_log_type", 10) || named(p, n, "messageType", 11)
-        || named(p, n, "logEvents", 9) || named(p, n, "protoPayload", 12)) {
+    if (!alone) { return other; }
+    if (named(p, n, "p_log_type", 10)) { return p_log_type; }
+    if (named(p, n, "records", 7) || named(p, n, "messageType", 11) || named(p, n, "logEvents", 9)
+        || named(p, n, "protoPayload", 12)) {
         return shape;
     }
     return other;
@@ -642,83 +652,79 @@ static inline key top_key(const uint8_t *p, size_t n) {
 
 struct span { size_t start = 0, length = SIZE_MAX; };
 
-struct walk {
-    span members[shape];  // by key (other and properties unused)
+struct envelope {
+    span members[keys];  // the first of each key (as the decoder's pick does)
     bool properties_seen = false;
+    size_t open = 0, close = 0;  // byte offsets of its braces
 };
 
-// One object of string members from structural s (its '{'); on success s is
-// past its '}'. Top level: the properties member may be an object (its own
-// members strings). False for anything else: a number, literal, array or other
-// object, an escape outside properties.log, a duplicate properties object, a
-// member of another shape.
-static bool object(const uint8_t *buf, const uint32_t *si, size_t n, size_t &s, bool top, walk &w) {
-    if (s >= n || buf[si[s]] != '{') { return false; }
-    s++;
-    if (s < n && buf[si[s]] == '}') { s++; return true; }
-    for (;;) {
-        if (s + 2 >= n || buf[si[s]] != '"' || buf[si[s + 1]] != ':') { return false; }
-        size_t ks, kn;
-        if (!string_at(buf, si[s], si[s + 1], &ks, &kn) || has_backslash(buf + ks, kn)) { return false; }
-        key k = top ? top_key(buf + ks, kn) : (named(buf + ks, kn, "log", 3) ? log : other);
-        if (k == shape) { return false; }
-        s += 2;
-        const uint8_t c = buf[si[s]];
-        if (c == '"') {
-            if (k == properties) { return false; }
-            size_t vs, vn;
-            if (!string_at(buf, si[s], si[s + 1], &vs, &vn)) { return false; }
-            if (k != log && has_backslash(buf + vs, vn)) { return false; }
-            if (k != other && w.members[k].length == SIZE_MAX) { w.members[k] = span{vs, vn}; }
-            s++;
-        } else if (c == '{' && k == properties && !w.properties_seen) {
-            w.properties_seen = true;
-            if (!object(buf, si, n, s, false, w)) { return false; }
-        } else {
-            return false;
-        }
-        if (s >= n) { return false; }
-        if (buf[si[s]] == ',') { s++; continue; }
-        if (buf[si[s]] == '}') { s++; return true; }
-        return false;
-    }
-}
+// Reads structurals from s on: the grammar of envelopes whose members are strings,
+// arrays of strings (Panther's p_any_* fields) and one properties object of string
+// members; strings without escapes except properties.log. Anything else returns false.
+struct reader {
+    const uint8_t *buf;
+    const uint32_t *si;
+    size_t n, s = 0;
 
-// Whether the structurals are one object whose members are strings, at most
-// one of them an object of string members: the walk's shape, checked from the
-// structural characters alone first, so that other records (an audit Event's
-// user object holds an array; a Cloud Audit Log entry or an ECS event nests
-// several objects) leave before any key is read.
-static bool plain_shape(const uint8_t *buf, const uint32_t *si, size_t n) {
-    if (n < 4 || buf[si[0]] != '{') { return false; }
-    size_t s = 1, depth = 1;
-    bool nested = false;
-    for (;;) {
-        // A member: key, colon, value.
-        if (s + 2 >= n || buf[si[s]] != '"' || buf[si[s + 1]] != ':') { return false; }
-        s += 2;
-        if (buf[si[s]] == '{' && depth == 1 && !nested) {
-            nested = true;
-            if (s + 1 < n && buf[si[s + 1]] != '}') {
-                depth = 2;
-                s++;
-                continue;
-            }
-            s++;  // an empty object: its '}' ends the value
-        } else if (buf[si[s]] != '"') {
+    bool is(uint8_t c) const { return s < n && buf[si[s]] == c; }
+
+    bool string(span &out, bool escapes) {
+        size_t start, length;
+        if (!is('"') || s + 1 >= n || !string_at(buf, si[s], si[s + 1], &start, &length)) { return false; }
+        if (!escapes && has_backslash(buf + start, length)) { return false; }
+        out = span{start, length};
+        s++;
+        return true;
+    }
+
+    bool strings() {  // an array of strings, from its '['
+        s++;
+        if (is(']')) { s++; return true; }
+        for (span x;;) {
+            if (!string(x, false)) { return false; }
+            if (is(',')) { s++; continue; }
+            if (is(']')) { s++; return true; }
             return false;
         }
-        s++;
-        // After a value: the next member, or the end of an object (then of the root, or the next member).
+    }
+
+    // An object's members, from past its '{' to past its '}'.
+    bool members(envelope &e, bool top, bool alone) {
+        if (is('}')) { s++; return true; }
         for (;;) {
-            if (s >= n) { return false; }
-            if (buf[si[s]] == ',') { s++; break; }
-            if (buf[si[s]] != '}') { return false; }
+            span k;
+            if (!string(k, false) || !is(':')) { return false; }
             s++;
-            if (--depth == 0) { return s == n; }
+            const key which = top ? top_key(buf + k.start, k.length, alone)
+                                  : (named(buf + k.start, k.length, "log", 3) ? log : other);
+            if (which == shape) { return false; }
+            if (is('"')) {
+                span v;
+                if (which == properties || !string(v, which == log)) { return false; }
+                if (which == p_log_type && !named(buf + v.start, v.length, "Azure.MonitorActivity", 21)) { return false; }
+                if (e.members[which].length == SIZE_MAX) { e.members[which] = v; }
+            } else if (is('{') && which == properties && !e.properties_seen) {
+                e.properties_seen = true;
+                s++;
+                if (!members(e, false, alone)) { return false; }
+            } else if (!(is('[') && top && which == other && strings())) {
+                return false;
+            }
+            if (is(',')) { s++; continue; }
+            if (is('}')) { s++; return true; }
+            return false;
         }
     }
-}
+
+    bool read(envelope &e, bool alone) {
+        if (!is('{')) { return false; }
+        e.open = si[s];
+        s++;
+        if (!members(e, true, alone)) { return false; }
+        e.close = si[s - 1];
+        return true;
+    }
+};
 
 #if defined(__x86_64__)
 // properties.log's escapes as they unescape (0: not taken here, \u among them).
@@ -811,9 +817,73 @@ static bool ensure(std::unique_ptr<uint8_t[]> &buffer, size_t &capacity, size_t 
     return buffer != nullptr;
 }
 
+
+// One diagnostic record or an Event Hubs batch ({"records": [...]} and nothing
+// else) of them, into parser->records, each log unescaped into parser->unescaped
+// with the padding after it.
+static bool read_azure(vj_parser *parser, const uint8_t *buf, const uint32_t *si, size_t n, vj_azure_read *out) {
+    azure::reader r{buf, si, n};
+    auto &records = parser->records;
+    records.clear();
+    azure::span first;
+    const bool batch = n > 4 && buf[si[0]] == '{' && (r.s = 1, r.string(first, false))
+        && azure::named(buf + first.start, first.length, "records", 7) && r.is(':') && buf[si[3]] == '[';
+    if (batch) {
+        r.s = 4;
+        for (;;) {
+            azure::envelope e;
+            if (!r.read(e, false)) { return false; }
+            records.push_back(e);
+            if (r.is(',')) { r.s++; continue; }
+            if (r.is(']')) { r.s++; break; }
+            return false;
+        }
+        if (!r.is('}') || r.s + 1 != n) { return false; }
+    } else {
+        r.s = 0;
+        azure::envelope e;
+        if (!r.read(e, true) || r.s != n) { return false; }
+        // Detection takes a record alone for an Azure one by these members (else it may be another shape).
+        if (e.members[azure::category].length == SIZE_MAX && e.members[azure::resource_id].length == SIZE_MAX
+            && e.members[azure::log].length == SIZE_MAX) {
+            return false;
+        }
+        records.push_back(e);
+    }
+    size_t total = 0;
+    for (const auto &e : records) {
+        const size_t log = e.members[azure::log].length;
+        total += (log == SIZE_MAX ? 0 : log) + simdjson::SIMDJSON_PADDING;
+    }
+    if (!ensure(parser->unescaped, parser->unescaped_capacity, total)) { return false; }
+    parser->read.clear();
+    size_t at = 0;
+    for (const auto &e : records) {
+        auto member = [&](azure::key k) { return vj_span{e.members[k].start, e.members[k].length}; };
+        vj_azure_record out_record{e.open, e.close + 1, member(azure::category), member(azure::resource_id),
+                                   member(azure::p_source_label), member(azure::time), vj_span{0, SIZE_MAX}};
+        // Every log is unescaped, the skipped categories' too: the unescaping is what checks
+        // its escapes, as stage 2 would (one it does not take leaves the record to stage 2).
+        const vj_span log = member(azure::log);
+        if (log.length != SIZE_MAX) {
+            size_t written = 0;
+            if (!azure::unescape(buf + log.start, log.length, parser->unescaped.get() + at, &written)) { return false; }
+            std::memset(parser->unescaped.get() + at + written, 0, simdjson::SIMDJSON_PADDING);
+            out_record.log = vj_span{at, written};
+            at += written + simdjson::SIMDJSON_PADDING;
+        }
+        parser->read.push_back(out_record);
+    }
+    out->records = parser->read.data();
+    out->count = parser->read.size();
+    out->batch = batch;
+    out->logs = parser->unescaped.get();
+    return true;
+}
+
 extern "C" int vj_parse_or_azure(vj_parser *parser, const uint8_t *buf, size_t len, bool in_place,
-                                 vj_azure_record *azure_out, vj_value *root) {
-    if (parser == nullptr || root == nullptr || azure_out == nullptr) { return VJ_ERR_INTERNAL; }
+                                 vj_azure_read *read, vj_value *root) {
+    if (parser == nullptr || root == nullptr || read == nullptr) { return VJ_ERR_INTERNAL; }
     if (buf == nullptr || len == 0) { return parse(parser, buf, len, !in_place, root); }
     try {
         auto &p = parser->parser;
@@ -833,35 +903,13 @@ extern "C" int vj_parse_or_azure(vj_parser *parser, const uint8_t *buf, size_t l
         auto &impl = *p.implementation;
         auto error = impl.stage1(buf, len, simdjson::stage1_mode::regular);
         if (error) { return map_error(error); }
-        azure::walk w;
-        size_t s = 0;
+        // What the reading saves grows with the logs' length, what it costs with the structurals:
+        // it is tried only on records of more than 16 bytes a structural, as long strings make them
+        // (an audit Event, a Cloud Audit Log entry or an ECS event has one every 6-10 bytes).
         const size_t n = impl.n_structural_indexes;
-        // What the walk saves grows with the log's length, what it costs with the structurals: it is
-        // tried only on records of more than 16 bytes a structural, as a long string makes them (an
-        // audit Event, a Cloud Audit Log entry or an ECS event has a structural every 6-10 bytes).
-        if (len > 16 * n && p.max_depth() >= 3 && azure::plain_shape(buf, impl.structural_indexes.get(), n)
-            && azure::object(buf, impl.structural_indexes.get(), n, s, true, w) && s == n) {
-            const azure::span c = w.members[azure::category], log = w.members[azure::log];
-            const bool kube = c.length == SIZE_MAX || azure::named(buf + c.start, c.length, "kube-audit", 10)
-                || azure::named(buf + c.start, c.length, "kube-audit-admin", 16);
-            size_t written = 0;
-            if (kube && log.length != SIZE_MAX
-                && ensure(parser->unescaped, parser->unescaped_capacity, log.length + simdjson::SIMDJSON_PADDING)
-                && azure::unescape(buf + log.start, log.length, parser->unescaped.get(), &written)) {
-                std::memset(parser->unescaped.get() + written, 0, simdjson::SIMDJSON_PADDING);
-                auto put = [&](azure::key k, size_t &start, size_t &length) {
-                    start = w.members[k].start;
-                    length = w.members[k].length;
-                };
-                azure_out->base = buf;
-                put(azure::category, azure_out->category_start, azure_out->category_length);
-                put(azure::resource_id, azure_out->resource_id_start, azure_out->resource_id_length);
-                put(azure::p_source_label, azure_out->p_source_label_start, azure_out->p_source_label_length);
-                put(azure::time, azure_out->time_start, azure_out->time_length);
-                azure_out->log = parser->unescaped.get();
-                azure_out->log_length = written;
-                return VJ_AZURE_RECORD;
-            }
+        if (len > 16 * n && p.max_depth() >= 4 && read_azure(parser, buf, impl.structural_indexes.get(), n, read)) {
+            read->base = buf;
+            return VJ_AZURE;
         }
         error = impl.stage2(p.doc);
         if (error) { return map_error(error); }

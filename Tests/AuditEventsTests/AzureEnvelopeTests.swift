@@ -35,7 +35,24 @@ import Testing
         #"{"category":"kube-audit","properties":{"log":"{\"pad\":\"«pad»\",\"verb\":\"get\"}"},}"#,
         #"{"category":"kube-audit","properties":{"log":"{\"pad\":\"«pad»\",\"verb\":\"get\"}"},"level":3}"#,
         #"{"category":"kube-audit","properties":{"log":"{\"pad\":\"«pad»\",\"verb\":\"get\"} \\"}}"#,
+        #"{"p_log_type":"Azure.MonitorActivity","p_any_ip_addresses":["10.0.0.1","10.0.0.2"],"p_any_usernames":[],"category":"kube-audit","properties":{"log":"{\"pad\":\"«pad»\",\"verb\":\"get\"}"}}"#,
+        #"{"p_log_type":"GCP.AuditLog","category":"kube-audit","properties":{"log":"{\"pad\":\"«pad»\",\"verb\":\"get\"}"}}"#,
+        #"{"p_any_ip_addresses":["10.0.0.1",2],"category":"kube-audit","properties":{"log":"{\"pad\":\"«pad»\",\"verb\":\"get\"}"}}"#,
+        #"{"category":"kube-audit","properties":{"log":"{\"pad\":\"«pad»\",\"verb\":\"get\"}","tags":["a"]}}"#,
     ].map { $0.replacingOccurrences("«pad»", String(repeating: #"x\\\"y"#, count: 120)) }
+
+    /// Event Hubs batches of the shapes, and batches the reading leaves to the document.
+    static let batches: [String] = {
+        var out: [String] = []
+        for start in stride(from: 0, to: shapes.count, by: 3) {
+            out.append(#"{"records":["# + shapes[start..<min(start + 3, shapes.count)].joined(separator: ",") + "]}")
+        }
+        let one = shapes[0]
+        out += [#"{"records":[]}"#, #"{"records":[\#(one),1]}"#, #"{"records":[\#(one)],"x":"y"}"#,
+                #"{"x":"y","records":[\#(one)]}"#, #"{ "records" : [ \#(one) , \#(one) ] }"#,
+                #"{"records":[\#(one.replacingOccurrences(#""category""#, #""messageType":"m","category""#))]}"#]
+        return out
+    }()
 
     /// An outcome, all of it: the event's fields, raw and envelope bytes, or the issue.
     static func describe(_ outcomes: [DecodeOutcome]) -> [String] {
@@ -73,9 +90,15 @@ import Testing
             .flatMap { Fixtures.lines($0) }
         #expect(others.count > 100)
         for line in others { #expect(try !Self.takesReading(AuditRecordDecoder.padded(line))) }
+        // The batch fixture has an element whose log is an object.
         for batch in Fixtures.lines(Fixtures.directory + "/aks/vigil-eventhubs-batch.jsonl") {
             #expect(try !Self.takesReading(AuditRecordDecoder.padded(batch)))
         }
+        // Panther's AKS records (p_log_type Azure.MonitorActivity, p_any_* arrays), but the short ones.
+        let panther = Fixtures.lines(Fixtures.directory + "/aks/panther-aks-kube-audit-tests.jsonl")
+        #expect(try panther.filter { try Self.takesReading(AuditRecordDecoder.padded($0)) }.count >= 20)
+        let batch = #"{"records":["# + Self.shapes[0] + "," + Self.shapes[5] + "]}"
+        #expect(try Self.takesReading(AuditRecordDecoder.padded(Array(batch.utf8))))
     }
 
     @Test func unescapingMatchesTheDocument() throws {
@@ -108,7 +131,7 @@ import Testing
 
     @Test func sameOutcomesWithAndWithoutTheReading() throws {
         var samples = Fixtures.files(in: "aks", suffix: ".jsonl").flatMap { Fixtures.lines($0) }
-        samples += Self.shapes.map { Array($0.utf8) }
+        samples += (Self.shapes + Self.batches).map { Array($0.utf8) }
         let plain = try samples.filter { try Self.takesReading(AuditRecordDecoder.padded($0)) }
         #expect(plain.count >= 10)
         var rng = MutationFuzzTests.Generator(state: 0xA2E5_0001)

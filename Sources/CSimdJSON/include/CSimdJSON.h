@@ -67,35 +67,47 @@ int vj_parse_in_place(vj_parser *parser, const uint8_t *buf, size_t len, vj_valu
 /// simdjson's padding after it. VJ_ERR_INTERNAL when value is not a string.
 int vj_parse_embedded(vj_parser *parser, vj_value string, vj_value *root);
 
-/// An Azure diagnostic record read without its document (vj_parse_or_azure):
-/// where its members are in base (the record, or the parser's padded copy of
-/// it), a length of SIZE_MAX for a member it lacks; and properties.log
-/// unescaped, with VJ_PADDING bytes allocated past it (for vj_parse_in_place).
-/// Valid until the parser's next vj_parse_or_azure.
+/// Where a value is in a buffer; a length of SIZE_MAX when there is none.
+typedef struct vj_span {
+    size_t start, length;
+} vj_span;
+
+/// One Azure diagnostic record as vj_parse_or_azure read it: where it is (its
+/// braces) and its members are in the record (strings without escapes), and
+/// where its properties.log is unescaped in the read's logs (VJ_PADDING bytes
+/// allocated past it).
 typedef struct vj_azure_record {
-    const uint8_t *base;
-    size_t category_start, category_length;
-    size_t resource_id_start, resource_id_length;
-    size_t p_source_label_start, p_source_label_length;
-    size_t time_start, time_length;
-    const uint8_t *log;
-    size_t log_length;
+    size_t start, end;
+    vj_span category, resource_id, p_source_label, time, log;
 } vj_azure_record;
 
-/// vj_parse_or_azure's result for a record read into *azure.
-#define VJ_AZURE_RECORD 100
+/// The records of a vj_parse_or_azure read, valid until the parser's next one:
+/// spans are offsets into base (the record, or the parser's padded copy of it).
+typedef struct vj_azure_read {
+    const uint8_t *base;
+    const uint8_t *logs;
+    const vj_azure_record *records;
+    size_t count;
+    bool batch;
+} vj_azure_read;
 
-/// Parses like vj_parse_in_place (in_place) or vj_parse, except that a plain
-/// Azure diagnostic record is read from stage 1 alone and its document never
-/// built: an object of string members and a properties object of string
-/// members with a string log, no escapes outside log (and none but \" \\ \/
-/// \b \f \n \r \t in it), no member another record shape names (records,
-/// p_log_type, messageType, logEvents, protoPayload), category absent or
-/// kube-audit / kube-audit-admin. Such a record returns VJ_AZURE_RECORD with
-/// *azure filled; any other input what vj_parse returns (stage 1 is not run
-/// twice). Without AVX-512 VBMI2 a log with escapes takes the document path.
+/// vj_parse_or_azure's result for a record read into *read.
+#define VJ_AZURE 100
+
+/// Parses like vj_parse_in_place (in_place) or vj_parse, except that plain
+/// Azure diagnostic records are read from stage 1 alone and their documents
+/// never built: one record, or an Event Hubs batch (an object whose only member
+/// is a non-empty array "records" of them). A plain record is an object of
+/// string members, arrays of strings and one properties object of string
+/// members; no escapes outside properties.log (and none but \" \\ \/ \b \f \n
+/// \r \t in a log it unescapes); one alone names no member of another record
+/// shape (records, messageType, logEvents, protoPayload) and a p_log_type only
+/// of Azure.MonitorActivity. Such records return VJ_AZURE with *read filled;
+/// any other input what vj_parse returns (stage 1 is not run twice), and so do
+/// records whose strings are too short for the reading to pay, or with escapes
+/// to unescape without AVX-512 VBMI2.
 int vj_parse_or_azure(vj_parser *parser, const uint8_t *buf, size_t len, bool in_place,
-                      vj_azure_record *azure, vj_value *root);
+                      vj_azure_read *read, vj_value *root);
 
 /// properties.log's unescaping (for tests): src[0..<n), a JSON string's
 /// content, into dst (n + VJ_PADDING bytes); false on an escape it does not
