@@ -28,7 +28,7 @@ public final class AuditRecordDecoder: AuditDecoder {
     var lastResourceID: [UInt8] = []
     var lastAKSCluster: String?
     /// Whether a plain AKS diagnostic record is read without building its
-    /// document (``SimdJSONParser/parse(_:readingAzure:)``,
+    /// document (``SimdJSONParser/parse(_:readingAzure:_:)``,
     /// ``DecoderOptions/readsAzureEnvelopes``): for the formats that take one,
     /// unless raw paths are extracted (they may name the envelope's members).
     let readsAzureRecords: Bool
@@ -105,9 +105,7 @@ public final class AuditRecordDecoder: AuditDecoder {
             return
         }
         let root: JSONNode
-        switch outer.parse(record, readingAzure: readsAzureRecords) {
-        case .parsed(let node): root = node
-        case .azure(let azure):
+        let parsed = outer.parse(record, readingAzure: readsAzureRecords) { azure in
             if azure.isBatch {
                 for position in 0..<azure.count {
                     outcomes.append(decodeAzureRecord(azure[position], record: record, position: position))
@@ -115,7 +113,10 @@ public final class AuditRecordDecoder: AuditDecoder {
             } else {
                 outcomes.append(decodeAzureRecord(azure[0], record: record, position: nil))
             }
-            return
+        }
+        switch parsed {
+        case .parsed(let node): root = node
+        case .azure: return
         case .failed(let failure):
             outcomes.append(.deadLetter(Self.issue(for: failure, what: "record")))
             return

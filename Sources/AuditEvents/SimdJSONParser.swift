@@ -40,19 +40,20 @@ final class SimdJSONParser: @unchecked Sendable {
         }
     }
 
-    /// What ``parse(_:readingAzure:)`` made of a record.
+    /// What ``parse(_:readingAzure:_:)`` made of a record.
     enum RecordOutcome {
         case parsed(JSONNode)
         /// Plain Azure diagnostic records (one, or an Event Hubs batch), read
-        /// without their document.
-        case azure(AzureRecords)
+        /// without their document and handed to the caller's closure.
+        case azure
         case failed(Failure)
     }
 
     /// ``parse(_:)``, except that with `readingAzure` plain Azure diagnostic
-    /// records (see `vj_parse_or_azure`) come back as their members' places and
-    /// their `properties.log` strings unescaped, their document never built.
-    func parse(_ bytes: [UInt8], readingAzure: Bool) -> RecordOutcome {
+    /// records (see `vj_parse_or_azure`) are read as their members' places and
+    /// their `properties.log` strings unescaped, their document never built, and
+    /// handed to `azure` while `bytes` are held (their members may point into them).
+    func parse(_ bytes: [UInt8], readingAzure: Bool, _ azure: (AzureRecords) -> Void) -> RecordOutcome {
         guard readingAzure else {
             switch parse(bytes) {
             case .parsed(let node): return .parsed(node)
@@ -65,7 +66,9 @@ final class SimdJSONParser: @unchecked Sendable {
             var read = vj_azure_read()
             let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
             switch vj_parse_or_azure(handle, base, buffer.count, inPlace, &read, &root) {
-            case VJ_AZURE: return .azure(AzureRecords(read: read))
+            case VJ_AZURE:
+                azure(AzureRecords(read: read))
+                return .azure
             case 0: return .parsed(JSONNode(value: root))
             case let code: return .failed(Failure(rawValue: code) ?? .internalError)
             }
@@ -116,9 +119,8 @@ final class SimdJSONParser: @unchecked Sendable {
     }
 }
 
-/// The Azure diagnostic records ``SimdJSONParser/parse(_:readingAzure:)`` read:
-/// one record, or the elements of an Event Hubs batch. Valid until that parser's
-/// next parse.
+/// The Azure diagnostic records ``SimdJSONParser/parse(_:readingAzure:_:)`` read:
+/// one record, or the elements of an Event Hubs batch. Valid in that call's closure.
 struct AzureRecords {
     let read: vj_azure_read
 

@@ -663,7 +663,8 @@ struct envelope {
 
 // Reads structurals from s on: the grammar of envelopes whose members are strings,
 // arrays of strings (Panther's p_any_* fields) and one properties object of string
-// members; strings without escapes except properties.log. Anything else returns false.
+// members; strings without escapes except properties.log, which appears once. Anything
+// else returns false.
 struct reader {
     const uint8_t *buf;
     const uint32_t *si;
@@ -705,7 +706,11 @@ struct reader {
                 span v;
                 if (which == properties || !string(v, which == log)) { return false; }
                 if (which == p_log_type && !named(buf + v.start, v.length, "Azure.MonitorActivity", 21)) { return false; }
-                if (e.members[which].length == SIZE_MAX) { e.members[which] = v; }
+                if (e.members[which].length == SIZE_MAX) {
+                    e.members[which] = v;
+                } else if (which == log) {
+                    return false;  // only the first log is unescaped, which is what checks its escapes
+                }
             } else if (is('{') && which == properties && !e.properties_seen) {
                 e.properties_seen = true;
                 s++;
@@ -824,13 +829,17 @@ static bool ensure(std::unique_ptr<uint8_t[]> &buffer, size_t &capacity, size_t 
 // One diagnostic record or an Event Hubs batch ({"records": [...]} and nothing
 // else) of them, into parser->records, each log unescaped into parser->unescaped
 // with the padding after it.
-static bool read_azure(vj_parser *parser, const uint8_t *buf, const uint32_t *si, size_t n, vj_azure_read *out) {
+static bool read_azure(vj_parser *parser, const uint8_t *buf, const uint32_t *si, size_t n, size_t max_depth,
+                       vj_azure_read *out) {
     azure::reader r{buf, si, n};
     auto &records = parser->records;
     records.clear();
     azure::span first;
     const bool batch = n > 4 && buf[si[0]] == '{' && (r.s = 1, r.string(first, false))
         && azure::named(buf + first.start, first.length, "records", 7) && r.is(':') && buf[si[3]] == '[';
+    // Stage 2 fails a document whose non-empty containers nest max_depth deep: a record
+    // alone nests 2 (the record, properties or an array), a batch 4 (and the batch, records).
+    if (max_depth < (batch ? 5 : 3)) { return false; }
     if (batch) {
         r.s = 4;
         for (;;) {
@@ -910,7 +919,7 @@ extern "C" int vj_parse_or_azure(vj_parser *parser, const uint8_t *buf, size_t l
         // it is tried only on records of more than 16 bytes a structural, as long strings make them
         // (an audit Event, a Cloud Audit Log entry or an ECS event has one every 6-10 bytes).
         const size_t n = impl.n_structural_indexes;
-        if (len > 16 * n && p.max_depth() >= 4 && read_azure(parser, buf, impl.structural_indexes.get(), n, read)) {
+        if (len > 16 * n && read_azure(parser, buf, impl.structural_indexes.get(), n, p.max_depth(), read)) {
             read->base = buf;
             return VJ_AZURE;
         }

@@ -99,13 +99,14 @@ typedef struct vj_azure_read {
 /// never built: one record, or an Event Hubs batch (an object whose only member
 /// is a non-empty array "records" of them). A plain record is an object of
 /// string members, arrays of strings and one properties object of string
-/// members; no escapes outside properties.log (and none but \" \\ \/ \b \f \n
-/// \r \t in a log it unescapes); one alone names no member of another record
-/// shape (records, messageType, logEvents, protoPayload) and a p_log_type only
-/// of Azure.MonitorActivity. Such records return VJ_AZURE with *read filled;
-/// any other input what vj_parse returns (stage 1 is not run twice), and so do
-/// records whose strings are too short for the reading to pay, or with escapes
-/// to unescape without AVX-512 VBMI2.
+/// members, one log among them; no escapes outside properties.log (and none
+/// but \" \\ \/ \b \f \n \r \t in a log it unescapes); one alone names no
+/// member of another record shape (records, messageType, logEvents,
+/// protoPayload) and a p_log_type only of Azure.MonitorActivity; nested no
+/// deeper than the parser's depth limit lets stage 2 take. Such records return
+/// VJ_AZURE with *read filled; any other input what vj_parse returns (stage 1
+/// is not run twice), and so do records whose strings are too short for the
+/// reading to pay, or with escapes to unescape without AVX-512 VBMI2.
 int vj_parse_or_azure(vj_parser *parser, const uint8_t *buf, size_t len, bool in_place,
                       vj_azure_read *read, vj_value *root);
 
