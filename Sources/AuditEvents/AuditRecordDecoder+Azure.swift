@@ -81,8 +81,6 @@ extension AuditRecordDecoder {
     func decodeAzureRecord(
         _ record: JSONNode, _ f: AzureRecordFields, source: RecordSource, position: Int?
     ) -> DecodeOutcome {
-        // Only error paths name the position; built on demand.
-        func where_() -> String { Self.place(position) }
         let category: AzureCategory = f.category.map { c in
             c.stringEquals("kube-audit") || c.stringEquals("kube-audit-admin")
                 ? .kubeAudit : .other { c.string ?? JSONValue(c).jsonText }
@@ -104,9 +102,9 @@ extension AuditRecordDecoder {
             } ?? log.serialized())
         case .string:
             guard let bytes = log.stringBytes else {
-                return .deadLetter(DecodeIssue(.wrongType, "\(where_())properties.log unreadable", position: position))
+                return .deadLetter(DecodeIssue(.wrongType, "\(Self.place(position))properties.log unreadable", position: position))
             }
-            switch embeddedEvent(inner.parse(embedded: log), where_(), position: position) {
+            switch embeddedEvent(inner.parse(embedded: log), position: position) {
             case .issue(let issue): return .deadLetter(issue)
             case .event(let inner):
                 document = inner
@@ -114,7 +112,7 @@ extension AuditRecordDecoder {
             }
         default:
             return .deadLetter(DecodeIssue(
-                .wrongType, "\(where_())properties.log is a JSON \(log.kind), not a string or object",
+                .wrongType, "\(Self.place(position))properties.log is a JSON \(log.kind), not a string or object",
                 position: position))
         }
         return azureEvent(
@@ -133,7 +131,7 @@ extension AuditRecordDecoder {
         } ?? .none
         if let outcome = azureGate(category, hasLog: r.log != nil, position: position) { return outcome }
         guard let log = r.log else { preconditionFailure("azureGate lets no record without a log through") }
-        switch embeddedEvent(inner.parse(padded: log), Self.place(position), position: position) {
+        switch embeddedEvent(inner.parse(padded: log), position: position) {
         case .issue(let issue): return .deadLetter(issue)
         case .event(let document):
             let envelopeBytes = options.keepRaw ? (position == nil ? record : Array(record[r.range])) : nil
@@ -178,16 +176,17 @@ extension AuditRecordDecoder {
         case issue(DecodeIssue)
     }
 
-    private func embeddedEvent(_ parsed: SimdJSONParser.Outcome, _ where_: String, position: Int?) -> EmbeddedEvent {
+    private func embeddedEvent(_ parsed: SimdJSONParser.Outcome, position: Int?) -> EmbeddedEvent {
         switch parsed {
         case .failed(let failure):
-            var issue = Self.issue(for: failure, what: "\(where_)properties.log", position: position)
+            var issue = Self.issue(for: failure, what: "\(Self.place(position))properties.log", position: position)
             if issue.reason == .malformedJSON { issue.reason = .embeddedLogNotJSON }
             return .issue(issue)
         case .parsed(let inner):
             guard inner.kind == .object else {
-                return .issue(DecodeIssue(
-                    .embeddedLogNotJSON, "\(where_)properties.log is JSON but not an object", position: position))
+                return .issue(DecodeIssue(.embeddedLogNotJSON,
+                                          "\(Self.place(position))properties.log is JSON but not an object",
+                                          position: position))
             }
             return .event(inner)
         }

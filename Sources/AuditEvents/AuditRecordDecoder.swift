@@ -31,7 +31,7 @@ public final class AuditRecordDecoder: AuditDecoder {
     /// document (``SimdJSONParser/parse(_:readingAzure:_:)``,
     /// ``DecoderOptions/readsAzureEnvelopes``): for the formats that take one,
     /// unless raw paths are extracted (they may name the envelope's members).
-    let readsAzureRecords: Bool
+    public let readsAzureRecords: Bool
     /// The trees, specs and empty parts read for every record.
     let statics = Statics()
 

@@ -18,16 +18,13 @@
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-namespace azure { struct envelope; }
-
 struct vj_parser {
     simdjson::dom::parser parser;
     // vj_parse_or_azure: a padded copy of a record that has no padding of its
-    // own; the envelopes of the last Azure record or batch, as read and as
-    // handed out; their properties.log strings unescaped.
+    // own; the last Azure record or batch read, and its properties.log strings
+    // unescaped.
     std::unique_ptr<uint8_t[]> copy, unescaped;
     size_t copy_capacity = 0, unescaped_capacity = 0;
-    std::vector<azure::envelope> records;
     std::vector<vj_azure_record> read;
     explicit vj_parser(size_t max_capacity) : parser(max_capacity) {}
 };
@@ -825,15 +822,23 @@ static bool ensure(std::unique_ptr<uint8_t[]> &buffer, size_t &capacity, size_t 
     return buffer != nullptr;
 }
 
-
 // One diagnostic record or an Event Hubs batch ({"records": [...]} and nothing
-// else) of them, into parser->records, each log unescaped into parser->unescaped
+// else) of them, into parser->read, each log unescaped into parser->unescaped
 // with the padding after it.
 static bool read_azure(vj_parser *parser, const uint8_t *buf, const uint32_t *si, size_t n, size_t max_depth,
                        vj_azure_read *out) {
     azure::reader r{buf, si, n};
-    auto &records = parser->records;
-    records.clear();
+    auto &read = parser->read;
+    read.clear();
+    size_t room = 0;  // for the logs unescaped (never longer than as written), each with its padding
+    auto take = [&](const azure::envelope &e) {
+        auto member = [&](azure::key k) { return vj_span{e.members[k].start, e.members[k].length}; };
+        // log: where it is written, until it is unescaped below.
+        read.push_back(vj_azure_record{e.open, e.close + 1, member(azure::category), member(azure::resource_id),
+                                       member(azure::p_source_label), member(azure::time), member(azure::log)});
+        const size_t log = e.members[azure::log].length;
+        room += (log == SIZE_MAX ? 0 : log) + simdjson::SIMDJSON_PADDING;
+    };
     azure::span first;
     const bool batch = n > 4 && buf[si[0]] == '{' && (r.s = 1, r.string(first, false))
         && azure::named(buf + first.start, first.length, "records", 7) && r.is(':') && buf[si[3]] == '[';
@@ -845,7 +850,7 @@ static bool read_azure(vj_parser *parser, const uint8_t *buf, const uint32_t *si
         for (;;) {
             azure::envelope e;
             if (!r.read(e, false)) { return false; }
-            records.push_back(e);
+            take(e);
             if (r.is(',')) { r.s++; continue; }
             if (r.is(']')) { r.s++; break; }
             return false;
@@ -860,34 +865,24 @@ static bool read_azure(vj_parser *parser, const uint8_t *buf, const uint32_t *si
             && e.members[azure::log].length == SIZE_MAX) {
             return false;
         }
-        records.push_back(e);
+        take(e);
     }
-    size_t total = 0;
-    for (const auto &e : records) {
-        const size_t log = e.members[azure::log].length;
-        total += (log == SIZE_MAX ? 0 : log) + simdjson::SIMDJSON_PADDING;
-    }
-    if (!ensure(parser->unescaped, parser->unescaped_capacity, total)) { return false; }
-    parser->read.clear();
+    if (!ensure(parser->unescaped, parser->unescaped_capacity, room)) { return false; }
     size_t at = 0;
-    for (const auto &e : records) {
-        auto member = [&](azure::key k) { return vj_span{e.members[k].start, e.members[k].length}; };
-        vj_azure_record out_record{e.open, e.close + 1, member(azure::category), member(azure::resource_id),
-                                   member(azure::p_source_label), member(azure::time), vj_span{0, SIZE_MAX}};
+    for (auto &record : read) {
         // Every log is unescaped, the skipped categories' too: the unescaping is what checks
         // its escapes, as stage 2 would (one it does not take leaves the record to stage 2).
-        const vj_span log = member(azure::log);
-        if (log.length != SIZE_MAX) {
-            size_t written = 0;
-            if (!azure::unescape(buf + log.start, log.length, parser->unescaped.get() + at, &written)) { return false; }
-            std::memset(parser->unescaped.get() + at + written, 0, simdjson::SIMDJSON_PADDING);
-            out_record.log = vj_span{at, written};
-            at += written + simdjson::SIMDJSON_PADDING;
+        if (record.log.length == SIZE_MAX) { continue; }
+        size_t written = 0;
+        if (!azure::unescape(buf + record.log.start, record.log.length, parser->unescaped.get() + at, &written)) {
+            return false;
         }
-        parser->read.push_back(out_record);
+        std::memset(parser->unescaped.get() + at + written, 0, simdjson::SIMDJSON_PADDING);
+        record.log = vj_span{at, written};
+        at += written + simdjson::SIMDJSON_PADDING;
     }
-    out->records = parser->read.data();
-    out->count = parser->read.size();
+    out->records = read.data();
+    out->count = read.size();
     out->batch = batch;
     out->logs = parser->unescaped.get();
     return true;

@@ -51,10 +51,10 @@ enum FuzzTarget: String, CaseIterable {
         return all
     }()
 
-    /// For the decoders that read a plain AKS record without its document (auto-detect and
-    /// AKS, no extracted paths), the same decoder building every document: both must agree.
+    /// For the decoders that read a plain AKS record without its document, the same decoder
+    /// building every document: both must agree.
     nonisolated(unsafe) static let documentTwins: [AuditRecordDecoder?] = decoders.map { decoder in
-        guard [.auto, .aks].contains(decoder.format), decoder.options.extractedPaths.isEmpty else { return nil }
+        guard decoder.readsAzureRecords else { return nil }
         var options = decoder.options
         options.readsAzureEnvelopes = false
         return try! AuditRecordDecoder(format: decoder.format, options: options)
